@@ -1,0 +1,173 @@
+# Falconet: one GNU Makefile, pkg-config for every library, objects in build/.
+#   make            build the daemon           make run    build and serve
+#   make test       every test suite           make fuzz   libFuzzer targets
+#   make deps       install build dependencies (apt-get, as root)
+# Switches: WERROR=1, SANITIZE=address,undefined, V=1 (show commands).
+
+PKGS      = libmicrohttpd jansson sqlite3 libarchive libargon2 yaml-0.1 \
+	    libcrypto libconfig
+DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libjansson-dev \
+	    libsqlite3-dev libarchive-dev libargon2-dev libyaml-dev libssl-dev \
+	    libconfig-dev
+DEB_TEST  = $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq \
+	    sqlite3 swupdate openssl procps
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Wshadow \
+	    -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes \
+	    -Wmissing-declarations -Wpointer-arith -Wcast-qual -fno-common \
+	    -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP -Iserver \
+	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	    $(if $(WERROR),-Werror) \
+	    $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
+LDFLAGS  += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+BUILD    ?= build
+SRCS      = $(wildcard server/*.c)
+MIGRATIONS = $(sort $(wildcard migrations/*.sql))
+OBJS      = $(SRCS:server/%.c=$(BUILD)/%.o) $(BUILD)/migrations_data.o
+LIB_OBJS  = $(filter-out $(BUILD)/main.o,$(OBJS))
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS = $(wildcard tests/tools/*.c)
+TOOL_BINS = $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+FUZZ_SRCS = $(wildcard tests/fuzz/fuzz_*.c)
+
+# Test builds: warnings are errors and the sanitizers are on.
+TEST_FLAGS = WERROR=1 SANITIZE=address,undefined BUILD=build/test
+
+Q = $(if $(V),,@)
+
+.PHONY: all run deps deps-test test unit http e2e fuzz fuzz-replay tools \
+	clean format format-check check bench
+
+all: $(BUILD)/falconet
+
+$(BUILD)/falconet: $(OBJS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: server/%.c
+	@mkdir -p $(@D)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The SQL files of migrations/ are compiled into the binary.
+$(BUILD)/migrations_data.c: $(MIGRATIONS) server/embed-migrations.sh
+	@mkdir -p $(@D)
+	$(Q)server/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/migrations_data.o: $(BUILD)/migrations_data.c
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/libfalconet.a: $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Unit tests link the static library, so each pulls in only the objects it
+# references (the module under test and its leaves).
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfalconet.a
+	@mkdir -p $(@D)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfalconet.a \
+	    $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libfalconet.a
+	@mkdir -p $(@D)
+	@echo "  TOOL    $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfalconet.a $(LDLIBS)
+
+tools: $(TOOL_BINS)
+
+# Install build dependencies when pkg-config cannot find them.
+deps:
+	@if pkg-config --exists $(PKGS) 2>/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq $(DEB_BUILD); \
+	else \
+		echo "Missing libraries. As root, run:"; \
+		echo "  apt-get install -y $(DEB_BUILD)"; exit 1; \
+	fi
+
+deps-test:
+	@missing=; for p in $(DEB_TEST); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+		grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq $$missing; \
+	else \
+		echo "Missing packages. As root, run:"; \
+		echo "  apt-get install -y$$missing"; exit 1; \
+	fi
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(BUILD)/falconet -c settings.yaml
+
+# Every suite; the last line sums them as "N passed, N failed".
+test: deps-test
+	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
+	$(Q)tests/run-all.sh build/test
+
+test-build: $(BUILD)/falconet $(UNIT_BINS) $(TOOL_BINS)
+
+check: test
+
+unit: deps-test
+	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
+	$(Q)SUITES=unit tests/run-all.sh build/test
+
+http: deps-test
+	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
+	$(Q)SUITES=http tests/run-all.sh build/test
+
+e2e: deps-test
+	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
+	$(Q)SUITES=e2e tests/run-all.sh build/test
+
+# libFuzzer targets: clang, one binary per parser, linked with the objects
+# built for fuzzing in build/fuzz.
+FUZZ_CFLAGS = -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iserver \
+	      $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	      -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+
+build/fuzz/obj/migrations_data.o: build/migrations_data.c
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/obj/%.o: server/%.c
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/libfuzz.a: $(LIB_OBJS:$(BUILD)/%.o=build/fuzz/obj/%.o)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libfuzz.a
+	@echo "  FUZZ    $@"
+	$(Q)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    build/fuzz/libfuzz.a $(LDLIBS)
+
+fuzz: $(FUZZ_BINS)
+
+# Replay the committed corpus once through every target (run by make test).
+fuzz-replay: $(FUZZ_BINS)
+	$(Q)tests/fuzz/replay.sh
+
+format:
+	clang-format -i server/*.c server/*.h tests/unit/*.c tests/tools/*.c \
+	    tests/fuzz/*.c
+
+format-check:
+	clang-format --dry-run -Werror server/*.c server/*.h
+
+clean:
+	rm -rf build
+
+-include $(OBJS:.o=.d) $(wildcard build/test/*.d build/fuzz/obj/*.d)

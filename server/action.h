@@ -1,0 +1,87 @@
+/*
+ * Actions: one deployment of one software to one device, with its status
+ * history and the device's log.  Owns the action, action_status and
+ * action_log tables.
+ */
+#ifndef ACTION_H
+#define ACTION_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct db;
+struct device;
+
+#define ACTION_DETAILS_MAX 256		/* details lines in one feedback */
+#define ACTION_LINE_MAX 2048		/* bytes kept of one log line */
+#define ACTION_LOG_MAX 20000		/* log lines kept per action */
+
+enum action_status {
+	ACTION_SCHEDULED,
+	ACTION_RUNNING,
+	ACTION_CANCELING,
+	ACTION_SUCCEEDED,
+	ACTION_FAILED,
+	ACTION_CANCELED,
+};
+
+struct action {
+	int64_t id, device_id, software_id, rollout_id;
+	enum action_status status;
+	bool forced, retrieved, stale, superseded;
+	int progress;			/* -1 unknown */
+};
+
+/* A device's feedback, parsed by ddi.c; details is borrowed. */
+struct action_feedback {
+	const char *execution;		/* closed, proceeding, ... */
+	const char *finished;		/* success, failure, none */
+	bool has_progress;
+	int64_t cnt, of;
+	bool has_code;
+	int64_t code;
+	json_t *details;		/* array of strings or NULL */
+};
+
+bool action_is_open(enum action_status);
+const char *action_status_str(enum action_status);
+
+/* The device's newest action.  RESULT_NOTFOUND if it never had one. */
+enum result action_newest(struct db *, int64_t device_id, struct action *);
+enum result action_load(struct db *, int64_t id, struct action *);
+/* Create a scheduled action; runs inside the caller's transaction. */
+enum result action_create(struct db *, int64_t device_id, int64_t software_id,
+    int64_t rollout_id, bool forced, int64_t *id);
+/* Close a scheduled action the policy no longer wants (caller's txn). */
+enum result action_supersede(struct db *, int64_t id, const char *why);
+/* Note the first time the device fetched the deployment. */
+enum result action_mark_retrieved(struct db *, int64_t id);
+
+/*
+ * Apply feedback from device_id to action id, on the deployment channel
+ * or (cancel true) the cancel channel, in one transaction.  RESULT_NOTFOUND
+ * if the action is not the device's, RESULT_GONE if it is closed,
+ * RESULT_CONFLICT on the cancel channel for an action not being canceled,
+ * RESULT_INVALID for an unknown execution or finished value.
+ */
+enum result action_apply_feedback(struct db *, int64_t id, int64_t device_id,
+    const struct action_feedback *, bool cancel);
+
+/* Operator cancel: canceled at once if the device never fetched it, else
+ * canceling until the device confirms.  RESULT_CONFLICT if closed. */
+enum result action_cancel(struct db *, int64_t id);
+
+/* Open actions counting against limits: of rollout_id, or all if 0. */
+int64_t action_count_running(struct db *, int64_t rollout_id);
+
+/* JSON for the management API (new references, NULL if none). */
+json_t *action_to_json(struct db *, int64_t id, bool with_history);
+json_t *action_latest_json(struct db *, int64_t device_id);
+json_t *action_list_json(struct db *, int64_t device_id);
+/* The device's state for lists, from its latest action JSON (or NULL). */
+const char *action_state_name(json_t *action, const struct device *);
+
+#endif

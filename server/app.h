@@ -1,0 +1,22 @@
+/*
+ * The application state main() builds once and every handler reaches as
+ * req->app: frozen settings and the data directories.  Nothing here is
+ * written after start-up.
+ */
+#ifndef APP_H
+#define APP_H
+
+#include "settings.h"
+
+struct seen;
+
+struct app {
+	const struct settings *settings;
+	char db_path[1100];
+	char artifact_dir[1100];	/* data_dir/artifacts */
+	char tmp_dir[1100];		/* data_dir/tmp: uploads in progress */
+	struct seen *seen;		/* last-seen coalescer */
+	int cores;
+};
+
+#endif

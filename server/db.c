@@ -1,0 +1,259 @@
+/*
+ * SQLite connections and prepared-statement caching.  A connection belongs
+ * to one thread (opened SQLITE_OPEN_NOMUTEX), so the cache needs no lock.
+ */
+#include "db.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+struct db_stmt {
+	const char *sql;
+	sqlite3_stmt *st;
+};
+
+struct db {
+	sqlite3 *handle;
+	struct db_stmt stmts[DB_STMT_MAX];
+	size_t nstmts;
+};
+
+static char *db_path;
+static pthread_key_t db_key;
+static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
+
+static void
+db_key_free(void *p)
+{
+	db_close(p);
+}
+
+static void
+db_key_init(void)
+{
+	if (pthread_key_create(&db_key, db_key_free) != 0)
+		fatalx("%s: pthread_key_create", __func__);
+}
+
+void
+db_set_path(const char *path)
+{
+	free(db_path);
+	db_path = xstrdup(path);
+}
+
+struct db *
+db_thread(void)
+{
+	struct db *db;
+
+	pthread_once(&db_key_once, db_key_init);
+	if ((db = pthread_getspecific(db_key)) != NULL)
+		return db;
+	if (db_path == NULL || (db = db_open(db_path)) == NULL)
+		return NULL;
+	pthread_setspecific(db_key, db);
+	return db;
+}
+
+void
+db_thread_close(void)
+{
+	struct db *db;
+
+	pthread_once(&db_key_once, db_key_init);
+	if ((db = pthread_getspecific(db_key)) != NULL) {
+		pthread_setspecific(db_key, NULL);
+		db_close(db);
+	}
+}
+
+struct db *
+db_open(const char *path)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	sqlite3_stmt *st = NULL;
+	const char *mode;
+
+	if (sqlite3_open_v2(path, &db->handle,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK) {
+		log_warnx("%s: %s: %s", __func__, path,
+		    db->handle ? sqlite3_errmsg(db->handle) : "out of memory");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->handle, 1);
+	sqlite3_busy_timeout(db->handle, DB_BUSY_MS);
+	if (sqlite3_prepare_v2(db->handle, "PRAGMA journal_mode=WAL", -1, &st,
+		NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW ||
+	    (mode = (const char *)sqlite3_column_text(st, 0)) == NULL ||
+	    strcmp(mode, "wal") != 0) {
+		log_warnx("%s: %s: cannot enable WAL: %s", __func__, path,
+		    sqlite3_errmsg(db->handle));
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
+			"PRAGMA temp_store=MEMORY;") == -1)
+		goto fail;
+	return db;
+fail:
+	sqlite3_finalize(st);
+	db_close(db);
+	return NULL;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	for (size_t i = 0; i < db->nstmts; i++)
+		sqlite3_finalize(db->stmts[i].st);
+	sqlite3_close(db->handle);
+	free(db);
+}
+
+sqlite3 *
+db_handle(struct db *db)
+{
+	return db->handle;
+}
+
+sqlite3_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < db->nstmts; i++) {
+		if (db->stmts[i].sql == sql) {
+			st = db->stmts[i].st;
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return st;
+		}
+	}
+	if (db->nstmts == DB_STMT_MAX)
+		fatalx("%s: more than %d statements", __func__, DB_STMT_MAX);
+	if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT,
+		&st, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s: %s", __func__, sqlite3_errmsg(db->handle),
+		    sql);
+		return NULL;
+	}
+	db->stmts[db->nstmts].sql = sql;
+	db->stmts[db->nstmts].st = st;
+	db->nstmts++;
+	return st;
+}
+
+void
+db_done(sqlite3_stmt *st)
+{
+	if (st != NULL)
+		sqlite3_reset(st);
+}
+
+int
+db_exec(struct db *db, const char *sql)
+{
+	char *err = NULL;
+
+	if (sqlite3_exec(db->handle, sql, NULL, NULL, &err) != SQLITE_OK) {
+		log_warnx("%s: %s", __func__, err ? err : "error");
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_begin(struct db *db)
+{
+	static const char sql[] = "BEGIN IMMEDIATE";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		return -1;
+	}
+	return 0;
+}
+
+int
+db_commit(struct db *db)
+{
+	static const char sql[] = "COMMIT";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		db_rollback(db);
+		return -1;
+	}
+	return 0;
+}
+
+void
+db_rollback(struct db *db)
+{
+	static const char sql[] = "ROLLBACK";
+	sqlite3_stmt *st;
+
+	if (sqlite3_get_autocommit(db->handle))
+		return;
+	if ((st = db_prepare(db, sql)) == NULL)
+		return;
+	if (sqlite3_step(st) != SQLITE_DONE)
+		db_log_error(db, __func__);
+	db_done(st);
+}
+
+void
+db_log_error(struct db *db, const char *where)
+{
+	log_warnx("%s: %s", where, sqlite3_errmsg(db->handle));
+}
+
+int
+db_bind_text(sqlite3_stmt *st, int idx, const char *text)
+{
+	int rc;
+
+	if (text == NULL)
+		rc = sqlite3_bind_null(st, idx);
+	else
+		rc = sqlite3_bind_text(st, idx, text, -1, SQLITE_TRANSIENT);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+int
+db_bind_int64(sqlite3_stmt *st, int idx, int64_t v)
+{
+	return sqlite3_bind_int64(st, idx, v) == SQLITE_OK ? 0 : -1;
+}
+
+char *
+db_column_strdup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+
+	return s ? xstrdup((const char *)s) : NULL;
+}

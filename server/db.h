@@ -1,0 +1,59 @@
+/*
+ * SQLite access: one connection per thread, opened on first use with the
+ * project's pragmas, and a per-connection cache of prepared statements keyed
+ * by the address of the SQL literal, so every statement is prepared once.
+ */
+#ifndef DB_H
+#define DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define DB_STMT_MAX 192		/* distinct statements per connection */
+#define DB_BUSY_MS 5000
+
+struct db;
+
+/* Set the database path every thread opens; call once before db_thread. */
+void db_set_path(const char *path);
+/*
+ * This thread's connection, opened on first call.  Returns NULL (logged) if
+ * the database cannot be opened.  Closed by db_thread_close or at exit.
+ */
+struct db *db_thread(void);
+void db_thread_close(void);
+
+/* Open a connection with WAL, foreign keys and the busy timeout.  NULL on
+ * failure (logged).  The caller closes it with db_close. */
+struct db *db_open(const char *path);
+void db_close(struct db *);
+sqlite3 *db_handle(struct db *);
+
+/*
+ * The cached statement for `sql`, which must be a string literal (its
+ * address is the cache key).  The statement comes back reset with its
+ * bindings cleared; the caller calls db_done when finished with it, so no
+ * read transaction stays open.  NULL on error (logged).
+ */
+sqlite3_stmt *db_prepare(struct db *, const char *sql);
+void db_done(sqlite3_stmt *);
+
+/* Run SQL without results (may hold several statements).  0 ok, -1 (logged). */
+int db_exec(struct db *, const char *sql);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK.  0 ok, -1 failed (logged). */
+int db_begin(struct db *);
+int db_commit(struct db *);
+void db_rollback(struct db *);
+
+/* Log the connection's last error with the caller's name. */
+void db_log_error(struct db *, const char *where);
+
+/* Convenience binders: NULL text binds SQL NULL.  0 ok, -1 failed. */
+int db_bind_text(sqlite3_stmt *, int idx, const char *text);
+int db_bind_int64(sqlite3_stmt *, int idx, int64_t v);
+/* A copy of column i as a string the caller frees, or NULL if SQL NULL. */
+char *db_column_strdup(sqlite3_stmt *, int i);
+
+#endif

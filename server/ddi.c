@@ -1,0 +1,728 @@
+/*
+ * The hawkBit DDI controller API (see ddi-api.md).  Every handler starts in
+ * ddi_begin (tenant, controller id, device row); the root poll only reads,
+ * except when it registers a device or creates an action, and records
+ * last-seen through the coalescer.  JSON shapes follow what SWUpdate,
+ * rauc-hawkbit-updater and the other reference clients strictly need:
+ * ids as strings, sleep as HH:MM:SS, download and download-http links.
+ */
+#include "ddi.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "action.h"
+#include "app.h"
+#include "artifact.h"
+#include "db.h"
+#include "device.h"
+#include "http.h"
+#include "log.h"
+#include "rollout.h"
+#include "seen.h"
+#include "settings.h"
+
+#define DDI_NOT_FOUND "hawkbit.server.error.repo.entityNotFound"
+#define DDI_NOT_READABLE "hawkbit.server.error.rest.body.notReadable"
+#define DDI_BAD_ATTRIBUTES "hawkbit.server.error.repo.invalidTargetAttributes"
+#define DDI_QUOTA "hawkbit.server.error.quota.tooManyEntries"
+#define DDI_NOT_CANCELABLE "hawkbit.server.error.action.notCancelable"
+#define DDI_GONE "hawkbit.server.error.action.closed"
+#define DDI_HISTORY_MAX 100
+
+/* What ddi_begin found. */
+struct ddi_ctx {
+	struct db *db;
+	const char *tenant, *cid;
+	char *cid_enc;		/* percent-encoded for hrefs */
+};
+
+static void
+ddi_ctx_clear(struct ddi_ctx *c)
+{
+	free(c->cid_enc);
+}
+
+/* Is the Accept header satisfiable by a JSON answer? */
+static bool
+ddi_accepts_json(struct request *req)
+{
+	const char *a = http_header(req, "Accept");
+
+	return a == NULL || strcasestr(a, "json") != NULL ||
+	    strstr(a, "*/*") != NULL || strcasestr(a, "application/*") != NULL;
+}
+
+/*
+ * Common checks.  register_ok: the root poll registers unknown devices
+ * when auth allows it.  Returns false if a reply was sent.
+ */
+static bool
+ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok,
+    bool json)
+{
+	const struct settings *s = req->app->settings;
+	enum result r;
+
+	memset(c, 0, sizeof(*c));
+	c->tenant = req->params[0];
+	c->cid = req->params[1];
+	if (strcasecmp(c->tenant, s->tenant) != 0) {
+		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+		    "Tenant %s does not exist.", c->tenant);
+		return false;
+	}
+	if (!device_cid_valid(c->cid)) {
+		http_reply_ddi_error(req, 400,
+		    "hawkbit.server.error.repo.constraintViolation",
+		    "The controller id must be 1 to %d printable characters.",
+		    DEVICE_ID_MAX);
+		return false;
+	}
+	if (json && !ddi_accepts_json(req)) {
+		http_reply_ddi_error(req, 406,
+		    "hawkbit.server.error.rest.notAcceptable",
+		    "Only JSON answers are available.");
+		return false;
+	}
+	if ((c->db = db_thread()) == NULL) {
+		http_reply_ddi_error(req, 503, "hawkbit.server.error.unavailable",
+		    "The database is unavailable.");
+		return false;
+	}
+	if (req->device_id == 0) {
+		if (!register_ok || !req->device_may_register) {
+			http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+			    "Target with the given identifier does not exist.");
+			return false;
+		}
+		r = device_register(c->db, c->cid, req->new_token_hash,
+		    &req->device_id);
+		if (r != RESULT_OK) {
+			http_reply_ddi_error(req, 500,
+			    "hawkbit.server.error.internal",
+			    "Cannot register the target.");
+			return false;
+		}
+	} else if (req->new_token_hash != NULL &&
+	    device_store_first_token(c->db, req->device_id,
+		req->new_token_hash) != RESULT_OK) {
+		http_reply_ddi_error(req, 500, "hawkbit.server.error.internal",
+		    "Cannot store the target token.");
+		return false;
+	}
+	seen_note(req->app->seen, req->device_id, req->peer);
+	c->cid_enc = url_encode_segment(c->cid);
+	return true;
+}
+
+/* An absolute href under this device's DDI base. */
+static json_t *
+ddi_link(struct request *req, struct ddi_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static json_t *
+ddi_link(struct request *req, struct ddi_ctx *c, const char *fmt, ...)
+{
+	char tail[512], *href;
+	va_list ap;
+	json_t *o;
+
+	va_start(ap, fmt);
+	vsnprintf(tail, sizeof(tail), fmt, ap);
+	va_end(ap);
+	href = xasprintf("%s/%s/controller/v1/%s%s", http_base_url(req),
+	    req->app->settings->tenant, c->cid_enc, tail);
+	o = json_pack("{s:s}", "href", href);
+	free(href);
+	return o;
+}
+
+/* hawkBit's opaque ?c= value: changes when the deployment content does. */
+static int
+ddi_c_value(const struct action *a)
+{
+	uint32_t h = 2166136261u;
+	int64_t parts[3] = { a->id, a->software_id, a->forced };
+
+	for (size_t i = 0; i < NELEM(parts); i++) {
+		h ^= (uint32_t)parts[i];
+		h *= 16777619u;
+	}
+	return (int)(h & 0x7fffffff) - 0x40000000;
+}
+
+static int64_t
+ddi_installed_action(struct db *db, int64_t device_id)
+{
+	static const char sql[] =
+	    "SELECT id FROM action WHERE device_id = ?1 AND status = "
+	    "'succeeded' ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t id = 0;
+
+	if (st == NULL)
+		return 0;
+	db_bind_int64(st, 1, device_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	db_done(st);
+	return id;
+}
+
+void
+ddi_get_poll(struct request *req)
+{
+	const struct settings *s = req->app->settings;
+	struct ddi_ctx c;
+	struct device d;
+	struct action a;
+	bool have = false;
+	json_t *links;
+	char sleep[9];
+	int64_t installed;
+
+	if (!ddi_begin(req, &c, true, true))
+		return;
+	if (device_load(c.db, req->device_id, &d) != RESULT_OK ||
+	    rollout_decide(c.db, s, &d, &a, &have) != RESULT_OK) {
+		device_clear(&d);
+		ddi_ctx_clear(&c);
+		http_reply_ddi_error(req, 500, "hawkbit.server.error.internal",
+		    "Cannot read the target's state.");
+		return;
+	}
+	links = json_object();
+	if (have && a.status == ACTION_CANCELING)
+		json_object_set_new(links, "cancelAction",
+		    ddi_link(req, &c, "/cancelAction/%lld", (long long)a.id));
+	else if (have)
+		json_object_set_new(links, "deploymentBase",
+		    ddi_link(req, &c, "/deploymentBase/%lld?c=%d",
+			(long long)a.id, ddi_c_value(&a)));
+	installed = ddi_installed_action(c.db, d.id);
+	if (installed && (!have || installed != a.id))
+		json_object_set_new(links, "installedBase",
+		    ddi_link(req, &c, "/installedBase/%lld",
+			(long long)installed));
+	if (d.request_attributes)
+		json_object_set_new(links, "configData",
+		    ddi_link(req, &c, "/configData"));
+	format_hms(have ? s->poll_interval_running : s->poll_interval, sleep);
+	device_clear(&d);
+	ddi_ctx_clear(&c);
+	http_reply_json(req, 200,
+	    json_pack("{s:{s:{s:s}}, s:o}", "config", "polling", "sleep", sleep,
+		"_links", links));
+}
+
+/* The action id in params[2]: 404 unless it is a number in range. */
+static bool
+ddi_action_param(struct request *req, int64_t *id)
+{
+	if (parse_int64(req->params[2], 1, INT32_MAX, id) == -1) {
+		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+		    "Action with the given id does not exist.");
+		return false;
+	}
+	return true;
+}
+
+static const char *
+ddi_history_status(enum action_status s)
+{
+	static const char *const names[] = { "SCHEDULED", "RUNNING",
+		"CANCELING", "FINISHED", "ERROR", "CANCELED" };
+
+	return names[s];
+}
+
+/* actionHistory: the newest n status messages (ddi-api.md §5). */
+static json_t *
+ddi_action_history(struct db *db, const struct action *a, int64_t n)
+{
+	static const char sql[] =
+	    "SELECT status, message FROM action_status WHERE action_id = ?1 "
+	    "ORDER BY id DESC LIMIT ?2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	json_t *msgs = json_array();
+
+	if (st != NULL) {
+		db_bind_int64(st, 1, a->id);
+		db_bind_int64(st, 2, n);
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *m = (const char *)sqlite3_column_text(st, 1);
+
+			json_array_append_new(msgs, json_string(m ? m
+				: (const char *)sqlite3_column_text(st, 0)));
+		}
+		db_done(st);
+	}
+	return json_pack("{s:s, s:o}", "status", ddi_history_status(a->status),
+	    "messages", msgs);
+}
+
+/* One artifact as in deploymentBase and the artifact list. */
+static json_t *
+ddi_artifact_json(struct request *req, struct ddi_ctx *c,
+    const struct software *s)
+{
+	char *fn = url_encode_segment(s->filename);
+	json_t *o;
+
+	o = json_pack("{s:s, s:{s:s, s:s, s:s}, s:I, s:{s:o, s:o, s:o, s:o}}",
+	    "filename", s->filename, "hashes", "sha1", s->sha1, "md5", s->md5,
+	    "sha256", s->sha256, "size", (json_int_t)s->size, "_links",
+	    "download",
+	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s",
+		(long long)s->id, fn),
+	    "download-http",
+	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s",
+		(long long)s->id, fn),
+	    "md5sum",
+	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s.MD5SUM",
+		(long long)s->id, fn),
+	    "md5sum-http",
+	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s.MD5SUM",
+		(long long)s->id, fn));
+	free(fn);
+	return o;
+}
+
+/* deploymentBase and installedBase share this shape. */
+static void
+ddi_reply_deployment(struct request *req, struct ddi_ctx *c,
+    const struct action *a)
+{
+	const char *hist = http_query(req, "actionHistory");
+	struct software s;
+	int64_t n = 0;
+	json_t *body;
+
+	if (artifact_load(c->db, a->software_id, false, &s) != RESULT_OK) {
+		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+		    "Software module does not exist.");
+		return;
+	}
+	body = json_pack("{s:s++, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:[o]}]}}",
+	    "id", "", req->params[2], "deployment", "download", "forced",
+	    "update", "forced", "chunks", "part", "os", "version", s.version,
+	    "name", s.filename, "artifacts", ddi_artifact_json(req, c, &s));
+	if (hist && parse_int64(hist, INT32_MIN, INT32_MAX, &n) == 0 &&
+	    n != 0) {
+		if (n < 0 || n > DDI_HISTORY_MAX)
+			n = DDI_HISTORY_MAX;
+		json_object_set_new(body, "actionHistory",
+		    ddi_action_history(c->db, a, n));
+	}
+	artifact_clear(&s);
+	http_reply_json(req, 200, body);
+}
+
+/* Load action id of this device; replies 404 and returns false if not. */
+static bool
+ddi_load_action(struct request *req, struct ddi_ctx *c, int64_t id,
+    struct action *a)
+{
+	enum result r = action_load(c->db, id, a);
+
+	if (r == RESULT_OK && a->device_id == req->device_id)
+		return true;
+	if (r == RESULT_ERROR)
+		http_reply_ddi_error(req, 500, "hawkbit.server.error.internal",
+		    "Cannot read the action.");
+	else
+		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+		    "Action with the given id does not exist for this target.");
+	return false;
+}
+
+void
+ddi_get_deployment(struct request *req)
+{
+	struct ddi_ctx c;
+	struct action a;
+	int64_t id;
+
+	if (!ddi_begin(req, &c, false, true))
+		return;
+	if (ddi_action_param(req, &id) && ddi_load_action(req, &c, id, &a)) {
+		if (a.status == ACTION_CANCELING || a.status == ACTION_CANCELED)
+			http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+			    "Action %lld is being canceled.", (long long)id);
+		else {
+			if (!a.retrieved)
+				action_mark_retrieved(c.db, a.id);
+			ddi_reply_deployment(req, &c, &a);
+		}
+	}
+	ddi_ctx_clear(&c);
+}
+
+void
+ddi_get_installed(struct request *req)
+{
+	struct ddi_ctx c;
+	struct action a;
+	int64_t id;
+
+	if (!ddi_begin(req, &c, false, true))
+		return;
+	if (ddi_action_param(req, &id) && ddi_load_action(req, &c, id, &a)) {
+		if (a.status != ACTION_SUCCEEDED)
+			http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+			    "Action %lld is not an installed one.",
+			    (long long)id);
+		else
+			ddi_reply_deployment(req, &c, &a);
+	}
+	ddi_ctx_clear(&c);
+}
+
+void
+ddi_get_cancel(struct request *req)
+{
+	struct ddi_ctx c;
+	struct action a;
+	int64_t id;
+
+	if (!ddi_begin(req, &c, false, true))
+		return;
+	if (ddi_action_param(req, &id) && ddi_load_action(req, &c, id, &a)) {
+		if (a.status != ACTION_CANCELING && a.status != ACTION_CANCELED)
+			http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+			    "Action %lld is not being canceled.",
+			    (long long)id);
+		else
+			http_reply_json(req, 200,
+			    json_pack("{s:s, s:{s:s}}", "id", req->params[2],
+				"cancelAction", "stopId", req->params[2]));
+	}
+	ddi_ctx_clear(&c);
+}
+
+/* Parse a feedback body leniently: unknown fields are ignored. */
+static bool
+ddi_parse_feedback(struct request *req, json_t **root,
+    struct action_feedback *fb)
+{
+	json_error_t err;
+	json_t *status, *result, *progress, *v;
+
+	memset(fb, 0, sizeof(*fb));
+	*root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+	    &err);
+	if (*root == NULL || !json_is_object(*root)) {
+		http_reply_ddi_error(req, 400, DDI_NOT_READABLE,
+		    "The body is not a JSON object: %s",
+		    *root ? "wrong type" : err.text);
+		return false;
+	}
+	status = json_object_get(*root, "status");
+	result = json_object_get(status, "result");
+	fb->execution = json_string_value(json_object_get(status, "execution"));
+	fb->finished = json_string_value(json_object_get(result, "finished"));
+	if (!json_is_object(status) || !json_is_object(result) ||
+	    fb->execution == NULL || fb->finished == NULL) {
+		http_reply_ddi_error(req, 400, DDI_NOT_READABLE,
+		    "status.execution and status.result.finished are "
+		    "required strings.");
+		return false;
+	}
+	progress = json_object_get(result, "progress");
+	if (json_is_integer(json_object_get(progress, "cnt")) &&
+	    json_is_integer(json_object_get(progress, "of"))) {
+		fb->has_progress = true;
+		fb->cnt = json_integer_value(json_object_get(progress, "cnt"));
+		fb->of = json_integer_value(json_object_get(progress, "of"));
+	}
+	if (json_is_integer(v = json_object_get(status, "code"))) {
+		fb->has_code = true;
+		fb->code = json_integer_value(v);
+	}
+	v = json_object_get(status, "details");
+	if (json_is_array(v)) {
+		if (json_array_size(v) > ACTION_DETAILS_MAX) {
+			http_reply_ddi_error(req, 429, DDI_QUOTA,
+			    "At most %d details per feedback.",
+			    ACTION_DETAILS_MAX);
+			return false;
+		}
+		fb->details = v;
+	}
+	return true;
+}
+
+static void
+ddi_feedback(struct request *req, bool cancel)
+{
+	struct action_feedback fb;
+	struct ddi_ctx c;
+	json_t *root = NULL;
+	int64_t id;
+
+	if (!ddi_begin(req, &c, false, false))
+		return;
+	if (!ddi_action_param(req, &id) || !ddi_parse_feedback(req, &root, &fb))
+		goto done;
+	switch (action_apply_feedback(c.db, id, req->device_id, &fb, cancel)) {
+	case RESULT_OK:
+		http_reply_empty(req, 200);
+		break;
+	case RESULT_NOTFOUND:
+		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+		    "Action with the given id does not exist for this target.");
+		break;
+	case RESULT_GONE:
+		http_reply_ddi_error(req, 410, DDI_GONE,
+		    "Action %lld is closed.", (long long)id);
+		break;
+	case RESULT_CONFLICT:
+		http_reply_ddi_error(req, 405, DDI_NOT_CANCELABLE,
+		    "Action %lld is not being canceled.", (long long)id);
+		break;
+	case RESULT_INVALID:
+		http_reply_ddi_error(req, 400, DDI_NOT_READABLE,
+		    "Unknown execution or finished value.");
+		break;
+	default:
+		http_reply_ddi_error(req, 500, "hawkbit.server.error.internal",
+		    "Cannot store the feedback.");
+	}
+done:
+	json_decref(root);
+	ddi_ctx_clear(&c);
+}
+
+void
+ddi_post_feedback(struct request *req)
+{
+	ddi_feedback(req, false);
+}
+
+void
+ddi_post_cancel_feedback(struct request *req)
+{
+	ddi_feedback(req, true);
+}
+
+void
+ddi_put_config_data(struct request *req)
+{
+	struct ddi_ctx c;
+	json_error_t err;
+	json_t *root, *data;
+	const char *mode, *why = NULL;
+	enum result r;
+
+	if (!ddi_begin(req, &c, false, false))
+		return;
+	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
+	    &err);
+	data = json_object_get(root, "data");
+	mode = json_string_value(json_object_get(root, "mode"));
+	if (!json_is_object(root) || !json_is_object(data) ||
+	    json_object_size(data) == 0) {
+		http_reply_ddi_error(req, 400, DDI_NOT_READABLE,
+		    "The body needs a non-empty \"data\" object.");
+		goto done;
+	}
+	if (json_object_get(root, "mode") && !json_is_null(json_object_get(
+	    root, "mode")) && (mode == NULL || (strcmp(mode, "merge") != 0 &&
+	    strcmp(mode, "replace") != 0 && strcmp(mode, "remove") != 0))) {
+		http_reply_ddi_error(req, 400, DDI_NOT_READABLE,
+		    "mode must be merge, replace or remove.");
+		goto done;
+	}
+	r = device_put_attributes(c.db, req->app->settings, req->device_id,
+	    mode ? mode : "merge", data, &why);
+	if (r == RESULT_OK)
+		http_reply_empty(req, 200);
+	else if (r == RESULT_INVALID)
+		http_reply_ddi_error(req, 400, DDI_BAD_ATTRIBUTES, "%s", why);
+	else if (r == RESULT_CONFLICT)
+		http_reply_ddi_error(req, 429, DDI_QUOTA, "%s", why);
+	else
+		http_reply_ddi_error(req, 500, "hawkbit.server.error.internal",
+		    "Cannot store the attributes.");
+done:
+	json_decref(root);
+	ddi_ctx_clear(&c);
+}
+
+/*
+ * May this device read software sm?  Open actions give access (the device
+ * is installing it); with installed_too, its installed software as well.
+ */
+static bool
+ddi_may_read(struct db *db, int64_t device_id, int64_t sm, bool installed_too)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM action WHERE device_id = ?1 AND software_id = ?2 "
+	    "AND (status IN ('scheduled', 'running') OR "
+	    "(?3 AND status = 'succeeded')) LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	bool ok;
+
+	if (st == NULL)
+		return false;
+	db_bind_int64(st, 1, device_id);
+	db_bind_int64(st, 2, sm);
+	db_bind_int64(st, 3, installed_too);
+	ok = sqlite3_step(st) == SQLITE_ROW;
+	db_done(st);
+	return ok;
+}
+
+/* Load software params[2] if the device may read it; else reply 404. */
+static bool
+ddi_load_module(struct request *req, struct ddi_ctx *c, bool installed_too,
+    struct software *s)
+{
+	int64_t sm;
+
+	if (parse_int64(req->params[2], 1, INT64_MAX, &sm) == -1 ||
+	    !ddi_may_read(c->db, req->device_id, sm, installed_too) ||
+	    artifact_load(c->db, sm, false, s) != RESULT_OK) {
+		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+		    "Software module does not exist for this target.");
+		return false;
+	}
+	return true;
+}
+
+void
+ddi_get_artifacts(struct request *req)
+{
+	struct ddi_ctx c;
+	struct software s;
+
+	if (!ddi_begin(req, &c, false, true))
+		return;
+	if (ddi_load_module(req, &c, true, &s)) {
+		http_reply_json(req, 200,
+		    json_pack("[o]", ddi_artifact_json(req, &c, &s)));
+		artifact_clear(&s);
+	}
+	ddi_ctx_clear(&c);
+}
+
+static void
+ddi_http_date(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* Does an If-None-Match / If-Match list name our ETag (or "*")? */
+static bool
+ddi_etag_listed(const char *list, const char *etag)
+{
+	const char *p = list;
+	size_t n = strlen(etag);
+
+	if (strchr(list, '*') != NULL)
+		return true;
+	while ((p = strstr(p, etag)) != NULL) {
+		if ((p == list || p[-1] == ' ' || p[-1] == ',' ||
+			p[-1] == '/') &&
+		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+static void
+ddi_send_file(struct request *req, const struct software *s)
+{
+	char etag[48], date[64], disp[256], range[96];
+	const char *h;
+	uint64_t start = 0, len = (uint64_t)s->size;
+	int fd, status = 200, rr = 0;
+
+	snprintf(etag, sizeof(etag), "\"%s\"", s->sha1);
+	ddi_http_date(s->created_at, date, sizeof(date));
+	snprintf(disp, sizeof(disp), "attachment;filename=%s", s->filename);
+	http_set_header(req, "ETag", etag);
+	http_set_header(req, "Last-Modified", date);
+	http_set_header(req, "Accept-Ranges", "bytes");
+	if ((h = http_header(req, "If-Match")) && !ddi_etag_listed(h, etag)) {
+		http_reply_ddi_error(req, 412,
+		    "hawkbit.server.error.rest.preconditionFailed",
+		    "If-Match does not match the artifact.");
+		return;
+	}
+	if ((h = http_header(req, "If-None-Match")) &&
+	    ddi_etag_listed(h, etag)) {
+		http_reply_empty(req, 304);
+		return;
+	}
+	h = http_header(req, "If-Range");
+	if (h == NULL || strcmp(h, etag) == 0 || strcmp(h, date) == 0)
+		rr = parse_range(http_header(req, "Range"), len, &start, &len);
+	if (rr < 0) {
+		snprintf(range, sizeof(range), "bytes */%lld",
+		    (long long)s->size);
+		http_set_header(req, "Content-Range", range);
+		http_reply_ddi_error(req, 416,
+		    "hawkbit.server.error.rest.rangeNotSatisfiable",
+		    "The requested range is not satisfiable.");
+		return;
+	}
+	if (rr == 1) {
+		status = 206;
+		snprintf(range, sizeof(range), "bytes %llu-%llu/%lld",
+		    (unsigned long long)start,
+		    (unsigned long long)(start + len - 1), (long long)s->size);
+		http_set_header(req, "Content-Range", range);
+	}
+	if ((fd = artifact_open(req->app->artifact_dir, s)) == -1) {
+		http_reply_ddi_error(req, 500,
+		    "hawkbit.server.error.artifact.loadFailed",
+		    "The artifact cannot be read.");
+		return;
+	}
+	http_set_header(req, "Content-Disposition", disp);
+	http_reply_fd(req, status, fd, start, len, "application/octet-stream");
+}
+
+void
+ddi_get_artifact(struct request *req)
+{
+	const char *name = req->params[3];
+	size_t n = strlen(name);
+	struct ddi_ctx c;
+	struct software s;
+	char *body, disp[256];
+
+	if (!ddi_begin(req, &c, false, false))
+		return;
+	if (!ddi_load_module(req, &c, false, &s))
+		goto done;
+	if (strcmp(name, s.filename) == 0)
+		ddi_send_file(req, &s);
+	else if (n > 7 && strcmp(name + n - 7, ".MD5SUM") == 0 &&
+	    strncmp(name, s.filename, n - 7) == 0 &&
+	    s.filename[n - 7] == '\0') {
+		/* md5sum -c format: "<md5>  <name>", no newline. */
+		body = xasprintf("%s  %s", s.md5, s.filename);
+		snprintf(disp, sizeof(disp), "attachment;filename=%s.MD5SUM",
+		    s.filename);
+		http_set_header(req, "Content-Disposition", disp);
+		http_reply_text(req, 200, "text/plain", body);
+		free(body);
+	} else
+		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+		    "Artifact does not exist.");
+	artifact_clear(&s);
+done:
+	ddi_ctx_clear(&c);
+}

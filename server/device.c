@@ -1,0 +1,659 @@
+/*
+ * The device table: registration on first contact, TargetToken hashes,
+ * attributes from configData, and what operators set per device.
+ */
+#include "device.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "action.h"
+#include "db.h"
+#include "log.h"
+#include "settings.h"
+
+#define DEVICE_COLUMNS                                                     \
+	"id, controller_id, name, token_hash IS NOT NULL, mode, feed, "    \
+	"assigned_software_id, force_update, allow_downgrade, hw_model, "  \
+	"hw_revision, installed_version, request_attributes, created_at, " \
+	"last_seen, last_address"
+
+bool
+device_cid_valid(const char *cid)
+{
+	size_t n = strlen(cid);
+
+	if (n == 0 || n > DEVICE_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)cid[i] < 0x20 || cid[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static enum result
+device_step_done(struct db *db, sqlite3_stmt *st, const char *where)
+{
+	int rc = sqlite3_step(st);
+
+	db_done(st);
+	if (rc == SQLITE_DONE)
+		return RESULT_OK;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return RESULT_CONFLICT;
+	db_log_error(db, where);
+	return RESULT_ERROR;
+}
+
+enum result
+device_find_auth(struct db *db, const char *cid, int64_t *id,
+    char token_hash[65])
+{
+	static const char sql[] =
+	    "SELECT id, token_hash FROM device WHERE controller_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r = RESULT_ERROR;
+	const unsigned char *h;
+
+	token_hash[0] = '\0';
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_text(st, 1, cid);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		*id = sqlite3_column_int64(st, 0);
+		if ((h = sqlite3_column_text(st, 1)) != NULL)
+			snprintf(token_hash, 65, "%s", (const char *)h);
+		r = RESULT_OK;
+		break;
+	case SQLITE_DONE:
+		r = RESULT_NOTFOUND;
+		break;
+	default:
+		db_log_error(db, __func__);
+	}
+	db_done(st);
+	return r;
+}
+
+enum result
+device_register(struct db *db, const char *cid, const char *token_hash,
+    int64_t *id)
+{
+	static const char sql[] =
+	    "INSERT INTO device (controller_id, token_hash, created_at) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (controller_id) DO NOTHING";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	char stored[65];
+	enum result r;
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_text(st, 1, cid);
+	db_bind_text(st, 2, token_hash);
+	db_bind_int64(st, 3, now_s());
+	if ((r = device_step_done(db, st, __func__)) != RESULT_OK)
+		return r;
+	r = device_find_auth(db, cid, id, stored);
+	if (r == RESULT_OK)
+		log_info("device %s registered", cid);
+	return r;
+}
+
+enum result
+device_store_first_token(struct db *db, int64_t id, const char *token_hash)
+{
+	static const char sql[] =
+	    "UPDATE device SET token_hash = ?1 "
+	    "WHERE id = ?2 AND token_hash IS NULL";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_text(st, 1, token_hash);
+	db_bind_int64(st, 2, id);
+	return device_step_done(db, st, __func__);
+}
+
+static void
+device_from_row(sqlite3_stmt *st, struct device *d)
+{
+	const char *mode = (const char *)sqlite3_column_text(st, 4);
+
+	memset(d, 0, sizeof(*d));
+	d->id = sqlite3_column_int64(st, 0);
+	d->controller_id = db_column_strdup(st, 1);
+	d->name = db_column_strdup(st, 2);
+	d->has_token = sqlite3_column_int(st, 3) != 0;
+	if (mode == NULL || policy_mode_parse(mode, &d->mode) == -1)
+		d->mode = MODE_PINNED;
+	d->feed = db_column_strdup(st, 5);
+	d->assigned_software_id = sqlite3_column_int64(st, 6);
+	d->force = sqlite3_column_int(st, 7) != 0;
+	d->allow_downgrade = sqlite3_column_int(st, 8) != 0;
+	d->hw_model = db_column_strdup(st, 9);
+	d->hw_revision = db_column_strdup(st, 10);
+	d->installed_version = db_column_strdup(st, 11);
+	d->request_attributes = sqlite3_column_int(st, 12) != 0;
+	d->created_at = sqlite3_column_int64(st, 13);
+	d->last_seen = sqlite3_column_int64(st, 14);
+	d->last_address = db_column_strdup(st, 15);
+}
+
+static enum result
+device_load_stmt(struct db *db, sqlite3_stmt *st, struct device *d)
+{
+	enum result r = RESULT_ERROR;
+
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		device_from_row(st, d);
+		r = RESULT_OK;
+		break;
+	case SQLITE_DONE:
+		r = RESULT_NOTFOUND;
+		break;
+	default:
+		db_log_error(db, "device_load");
+	}
+	db_done(st);
+	return r;
+}
+
+enum result
+device_load(struct db *db, int64_t id, struct device *d)
+{
+	static const char sql[] =
+	    "SELECT " DEVICE_COLUMNS " FROM device WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	return device_load_stmt(db, st, d);
+}
+
+enum result
+device_load_cid(struct db *db, const char *cid, struct device *d)
+{
+	static const char sql[] =
+	    "SELECT " DEVICE_COLUMNS " FROM device WHERE controller_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_text(st, 1, cid);
+	return device_load_stmt(db, st, d);
+}
+
+void
+device_clear(struct device *d)
+{
+	if (d == NULL)
+		return;
+	free(d->controller_id);
+	free(d->name);
+	free(d->feed);
+	free(d->hw_model);
+	free(d->hw_revision);
+	free(d->installed_version);
+	free(d->last_address);
+	memset(d, 0, sizeof(*d));
+}
+
+/* hawkBit's allowed attribute characters (ddi-api.md §8), plus UTF-8. */
+static bool
+device_attr_text_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > DEVICE_ATTR_LEN || !utf8_valid(s, n))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+static enum result
+device_attr_exec(struct db *db, const char *sql, int64_t id, const char *k,
+    const char *v)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	if (k)
+		db_bind_text(st, 2, k);
+	if (v)
+		db_bind_text(st, 3, v);
+	return device_step_done(db, st, "device_put_attributes");
+}
+
+/* Copy the mapped attributes into the device's columns. */
+static enum result
+device_refresh_mapped(struct db *db, const struct settings *s, int64_t id)
+{
+	static const char sql[] =
+	    "UPDATE device SET request_attributes = 0, "
+	    "hw_model = (SELECT value FROM device_attribute "
+	    "  WHERE device_id = ?1 AND key = ?2), "
+	    "hw_revision = (SELECT value FROM device_attribute "
+	    "  WHERE device_id = ?1 AND key = ?3), "
+	    "installed_version = COALESCE((SELECT value FROM device_attribute "
+	    "  WHERE device_id = ?1 AND key = ?4), installed_version) "
+	    "WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, s->attr_hw_model);
+	db_bind_text(st, 3, s->attr_hw_revision);
+	db_bind_text(st, 4, s->attr_sw_version);
+	return device_step_done(db, st, __func__);
+}
+
+static int64_t
+device_attr_count(struct db *db, int64_t id)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM device_attribute WHERE device_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t n = -1;
+
+	if (st == NULL)
+		return -1;
+	db_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	db_done(st);
+	return n;
+}
+
+enum result
+device_put_attributes(struct db *db, const struct settings *s, int64_t id,
+    const char *mode, json_t *data, const char **why)
+{
+	static const char del_all[] =
+	    "DELETE FROM device_attribute WHERE device_id = ?1";
+	static const char del_one[] =
+	    "DELETE FROM device_attribute WHERE device_id = ?1 AND key = ?2";
+	static const char upsert[] =
+	    "INSERT INTO device_attribute (device_id, key, value) "
+	    "VALUES (?1, ?2, ?3) ON CONFLICT (device_id, key) "
+	    "DO UPDATE SET value = excluded.value";
+	bool remove = strcmp(mode, "remove") == 0;
+	const char *key;
+	json_t *v;
+	enum result r;
+
+	*why = NULL;
+	if (json_object_size(data) > DEVICE_ATTR_MAX) {
+		*why = "more than 100 attributes";
+		return RESULT_CONFLICT;
+	}
+	json_object_foreach(data, key, v) {
+		if (*key == '\0' || !device_attr_text_valid(key)) {
+			*why = "attribute keys are 1 to 128 printable "
+			       "characters";
+			return RESULT_INVALID;
+		}
+		if (!remove && !json_is_null(v) &&
+		    (!json_is_string(v) ||
+			!device_attr_text_valid(json_string_value(v)))) {
+			*why = "attribute values are strings of at most 128 "
+			       "printable characters";
+			return RESULT_INVALID;
+		}
+	}
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	if (strcmp(mode, "replace") == 0 &&
+	    (r = device_attr_exec(db, del_all, id, NULL, NULL)) != RESULT_OK)
+		goto fail;
+	json_object_foreach(data, key, v) {
+		if (remove || json_is_null(v))
+			r = device_attr_exec(db, del_one, id, key, NULL);
+		else
+			r = device_attr_exec(db, upsert, id, key,
+			    json_string_value(v));
+		if (r != RESULT_OK)
+			goto fail;
+	}
+	if (device_attr_count(db, id) > DEVICE_ATTR_MAX) {
+		*why = "more than 100 attributes";
+		r = RESULT_CONFLICT;
+		goto fail;
+	}
+	if ((r = device_refresh_mapped(db, s, id)) != RESULT_OK)
+		goto fail;
+	if (db_commit(db) == -1)
+		return RESULT_ERROR;
+	return RESULT_OK;
+fail:
+	db_rollback(db);
+	return r;
+}
+
+static json_t *
+device_attributes_json(struct db *db, int64_t id)
+{
+	static const char sql[] =
+	    "SELECT key, value FROM device_attribute WHERE device_id = ?1 "
+	    "ORDER BY key";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	json_t *o = json_object();
+
+	if (st == NULL)
+		return o;
+	db_bind_int64(st, 1, id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+
+		json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
+		    v ? json_string(v) : json_null());
+	}
+	db_done(st);
+	return o;
+}
+
+static json_t *
+json_int_or_null(int64_t v)
+{
+	return v ? json_integer(v) : json_null();
+}
+
+json_t *
+device_to_json(struct db *db, const struct device *d)
+{
+	json_t *action = action_latest_json(db, d->id);
+	const char *state = action_state_name(action, d);
+
+	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:b, s:b, s:b, s:s?, "
+			 "s:s?, s:s?, s:o, s:I, s:o, s:s?, s:s, s:o, s:b}",
+	    "controller_id", d->controller_id, "name", d->name, "mode",
+	    policy_mode_str(d->mode), "feed", d->feed, "assigned_software_id",
+	    json_int_or_null(d->assigned_software_id), "force", d->force,
+	    "allow_downgrade", d->allow_downgrade, "has_token", d->has_token,
+	    "hw_model", d->hw_model, "hw_revision", d->hw_revision,
+	    "installed_version", d->installed_version, "attributes",
+	    device_attributes_json(db, d->id), "created_at",
+	    (json_int_t)d->created_at, "last_seen",
+	    json_int_or_null(d->last_seen), "last_address", d->last_address,
+	    "state", state, "action", action ? action : json_null(),
+	    "request_attributes", d->request_attributes);
+}
+
+json_t *
+device_list_json(struct db *db, int64_t limit, int64_t offset,
+    const char *query)
+{
+	static const char sql[] =
+	    "SELECT " DEVICE_COLUMNS " FROM device "
+	    "WHERE ?3 IS NULL OR instr(controller_id, ?3) > 0 "
+	    "OR instr(COALESCE(name, ''), ?3) > 0 "
+	    "ORDER BY controller_id LIMIT ?1 OFFSET ?2";
+	static const char count[] =
+	    "SELECT count(*) FROM device WHERE ?1 IS NULL "
+	    "OR instr(controller_id, ?1) > 0 OR instr(COALESCE(name, ''), ?1) > 0";
+	sqlite3_stmt *st;
+	json_t *list = json_array();
+	int64_t total = 0;
+	struct device *rows = NULL;
+	size_t n = 0;
+
+	if ((st = db_prepare(db, count)) != NULL) {
+		db_bind_text(st, 1, query);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			total = sqlite3_column_int64(st, 0);
+		db_done(st);
+	}
+	if ((st = db_prepare(db, sql)) != NULL) {
+		db_bind_int64(st, 1, limit);
+		db_bind_int64(st, 2, offset);
+		db_bind_text(st, 3, query);
+		rows = xcalloc((size_t)limit, sizeof(*rows));
+		while (n < (size_t)limit && sqlite3_step(st) == SQLITE_ROW)
+			device_from_row(st, &rows[n++]);
+		db_done(st);
+	}
+	/* Build JSON after the cursor is closed: device_to_json queries. */
+	for (size_t i = 0; i < n; i++) {
+		json_array_append_new(list, device_to_json(db, &rows[i]));
+		device_clear(&rows[i]);
+	}
+	free(rows);
+	return json_pack("{s:o, s:I, s:I, s:I}", "devices", list, "total",
+	    (json_int_t)total, "limit", (json_int_t)limit, "offset",
+	    (json_int_t)offset);
+}
+
+static bool
+device_feed_valid(const char *f)
+{
+	size_t n = strlen(f);
+
+	return n >= 1 && n <= DEVICE_FEED_MAX &&
+	    strspn(f, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-") == n;
+}
+
+static bool
+device_name_valid(const char *n)
+{
+	size_t len = strlen(n);
+
+	return len <= DEVICE_NAME_MAX && utf8_valid(n, len);
+}
+
+static enum result
+device_software_exists(struct db *db, int64_t sw)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM software WHERE id = ?1 AND deleted_at IS NULL";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r = RESULT_ERROR;
+
+	if (st == NULL)
+		return r;
+	db_bind_int64(st, 1, sw);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		r = RESULT_OK;
+		break;
+	case SQLITE_DONE:
+		r = RESULT_NOTFOUND;
+		break;
+	}
+	db_done(st);
+	return r;
+}
+
+/* Apply one PATCH field inside the caller's transaction. */
+static enum result
+device_patch_field(struct db *db, int64_t id, const char *key, json_t *v,
+    const char **why)
+{
+	static const char set_name[] = "UPDATE device SET name = ?2 WHERE id = ?1";
+	static const char set_mode[] = "UPDATE device SET mode = ?2 WHERE id = ?1";
+	static const char set_feed[] = "UPDATE device SET feed = ?2 WHERE id = ?1";
+	static const char set_sw[] =
+	    "UPDATE device SET assigned_software_id = ?2 WHERE id = ?1";
+	static const char set_force[] =
+	    "UPDATE device SET force_update = ?2 WHERE id = ?1";
+	static const char set_down[] =
+	    "UPDATE device SET allow_downgrade = ?2 WHERE id = ?1";
+	static const char set_token[] =
+	    "UPDATE device SET token_hash = ?2 WHERE id = ?1";
+	const char *sql;
+	sqlite3_stmt *st;
+	enum policy_mode mode;
+	char hash[65];
+	const char *text = json_is_string(v) ? json_string_value(v) : NULL;
+
+	if (strcmp(key, "name") == 0) {
+		if (text && !device_name_valid(text))
+			return *why = "name: at most 256 characters of UTF-8",
+			       RESULT_INVALID;
+		sql = set_name;
+	} else if (strcmp(key, "mode") == 0) {
+		if (text == NULL || policy_mode_parse(text, &mode) == -1)
+			return *why = "mode: one of rollout, latest, assigned, "
+				      "pinned",
+			       RESULT_INVALID;
+		sql = set_mode;
+	} else if (strcmp(key, "feed") == 0) {
+		if (text == NULL || !device_feed_valid(text))
+			return *why = "feed: 1 to 64 of [A-Za-z0-9_.-]",
+			       RESULT_INVALID;
+		sql = set_feed;
+	} else if (strcmp(key, "assigned_software_id") == 0) {
+		if (json_is_integer(v) &&
+		    device_software_exists(db, json_integer_value(v)) !=
+			RESULT_OK)
+			return *why = "assigned_software_id: no such software",
+			       RESULT_INVALID;
+		sql = set_sw;
+	} else if (strcmp(key, "force") == 0)
+		sql = set_force;
+	else if (strcmp(key, "allow_downgrade") == 0)
+		sql = set_down;
+	else if (strcmp(key, "token") == 0) {
+		if (text && (strlen(text) < 8 ||
+				strlen(text) > DEVICE_TOKEN_MAX ||
+				strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEF"
+					     "GHIJKLMNOPQRSTUVWXYZ0123456789_.-~+/=") !=
+				    strlen(text)))
+			return *why = "token: 8 to 128 characters of "
+				      "[A-Za-z0-9_.-~+/=]",
+			       RESULT_INVALID;
+		if (text)
+			sha256_hex(text, hash);
+		sql = set_token;
+	} else
+		return *why = "unknown field", RESULT_INVALID;
+	if ((st = db_prepare(db, sql)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	if (sql == set_token)
+		db_bind_text(st, 2, text ? hash : NULL);
+	else if (json_is_boolean(v))
+		db_bind_int64(st, 2, json_is_true(v));
+	else if (json_is_integer(v))
+		db_bind_int64(st, 2, json_integer_value(v));
+	else
+		db_bind_text(st, 2, text);
+	return device_step_done(db, st, __func__);
+}
+
+enum result
+device_patch(struct db *db, int64_t id, json_t *patch, const char **why)
+{
+	const char *key;
+	json_t *v;
+	enum result r = RESULT_OK;
+
+	*why = NULL;
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	json_object_foreach(patch, key, v) {
+		if ((r = device_patch_field(db, id, key, v, why)) != RESULT_OK)
+			break;
+	}
+	if (r != RESULT_OK) {
+		db_rollback(db);
+		return r;
+	}
+	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+}
+
+enum result
+device_create(struct db *db, const char *cid, json_t *fields, int64_t *id,
+    const char **why)
+{
+	static const char sql[] =
+	    "INSERT INTO device (controller_id, created_at) VALUES (?1, ?2)";
+	sqlite3_stmt *st;
+	const char *key;
+	json_t *v;
+	enum result r;
+
+	*why = NULL;
+	if (!device_cid_valid(cid))
+		return *why = "controller_id: 1 to 256 printable characters",
+		       RESULT_INVALID;
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	if ((st = db_prepare(db, sql)) == NULL) {
+		r = RESULT_ERROR;
+		goto fail;
+	}
+	db_bind_text(st, 1, cid);
+	db_bind_int64(st, 2, now_s());
+	if ((r = device_step_done(db, st, __func__)) != RESULT_OK) {
+		if (r == RESULT_CONFLICT)
+			*why = "a device with this controller id exists";
+		goto fail;
+	}
+	*id = sqlite3_last_insert_rowid(db_handle(db));
+	json_object_foreach(fields, key, v) {
+		if (strcmp(key, "controller_id") == 0)
+			continue;
+		if ((r = device_patch_field(db, *id, key, v, why)) != RESULT_OK)
+			goto fail;
+	}
+	if (db_commit(db) == -1)
+		return RESULT_ERROR;
+	log_info("device %s pre-registered", cid);
+	return RESULT_OK;
+fail:
+	db_rollback(db);
+	return r;
+}
+
+enum result
+device_delete(struct db *db, int64_t id)
+{
+	static const char sql[] = "DELETE FROM device WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r;
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	r = device_step_done(db, st, __func__);
+	if (r == RESULT_OK && sqlite3_changes(db_handle(db)) == 0)
+		r = RESULT_NOTFOUND;
+	return r;
+}
+
+enum result
+device_clear_force(struct db *db, int64_t id)
+{
+	static const char sql[] =
+	    "UPDATE device SET force_update = 0 WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	return device_step_done(db, st, __func__);
+}
+
+enum result
+device_set_installed(struct db *db, int64_t id, const char *version)
+{
+	static const char sql[] =
+	    "UPDATE device SET installed_version = ?2, request_attributes = 1 "
+	    "WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, version);
+	return device_step_done(db, st, __func__);
+}

@@ -1,0 +1,765 @@
+/*
+ * The HTTP layer.  libmicrohttpd runs an epoll thread pool; each request
+ * gets a struct request on the first call of the access handler, body bytes
+ * on the middle calls (JSON to a capped buffer, uploads to a temp file), and
+ * is dispatched on the last call.  Responses are queued on a later call
+ * than the first, because libmicrohttpd 0.9.75 closes the connection after
+ * a response queued on the first call (keep-alive would be lost).  Early
+ * answers (401 before an upload, 413) are queued at once on purpose: the
+ * connection should close then.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "auth.h"
+#include "db.h"
+#include "log.h"
+#include "route.h"
+#include "settings.h"
+#include "upload.h"
+
+#define HTTP_CONN_MEMORY (16 * 1024)	/* per-connection buffer */
+#define HTTP_QUERY_MAX 8		/* decoded query values kept */
+
+struct http_server {
+	struct MHD_Daemon *mhd;
+	struct app *app;
+	int port;
+};
+
+/* Per-request extras that only http.c knows. */
+struct request_priv {
+	struct request req;
+	struct MHD_PostProcessor *pp;
+	char *query_names[HTTP_QUERY_MAX];
+	char *query_values[HTTP_QUERY_MAX];
+	int nquery;
+	char *base_url;
+	size_t body_cap;
+};
+
+int
+http_status_of(enum result r)
+{
+	switch (r) {
+	case RESULT_OK:
+		return MHD_HTTP_OK;
+	case RESULT_NOTFOUND:
+		return MHD_HTTP_NOT_FOUND;
+	case RESULT_INVALID:
+		return MHD_HTTP_BAD_REQUEST;
+	case RESULT_CONFLICT:
+		return MHD_HTTP_CONFLICT;
+	case RESULT_GONE:
+		return MHD_HTTP_GONE;
+	case RESULT_ERROR:
+		break;
+	}
+	return MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+static const char *
+http_code_name(int status)
+{
+	switch (status) {
+	case 400: return "bad_request";
+	case 401: return "unauthorized";
+	case 403: return "forbidden";
+	case 404: return "not_found";
+	case 405: return "method_not_allowed";
+	case 409: return "conflict";
+	case 410: return "gone";
+	case 411: return "length_required";
+	case 413: return "payload_too_large";
+	case 415: return "unsupported_media_type";
+	case 416: return "range_not_satisfiable";
+	case 422: return "unprocessable";
+	case 429: return "too_many_requests";
+	case 503: return "unavailable";
+	case 507: return "insufficient_storage";
+	}
+	return status >= 500 ? "internal_error" : "error";
+}
+
+const char *
+http_header(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_query(struct request *req, const char *name)
+{
+	struct request_priv *rp = (struct request_priv *)req;
+	const char *raw;
+	char *v;
+
+	for (int i = 0; i < rp->nquery; i++)
+		if (strcmp(rp->query_names[i], name) == 0)
+			return rp->query_values[i];
+	raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
+	    name);
+	if (raw == NULL || rp->nquery == HTTP_QUERY_MAX)
+		return NULL;
+	if ((v = route_decode(raw, strlen(raw), 1)) == NULL)
+		return NULL;
+	rp->query_names[rp->nquery] = xstrdup(name);
+	rp->query_values[rp->nquery++] = v;
+	return v;
+}
+
+/* Host header characters: a name, IPv4 or [IPv6] and an optional port. */
+static bool
+http_host_valid(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n > 255)
+		return false;
+	return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789.-:[]_") == n;
+}
+
+const char *
+http_base_url(struct request *req)
+{
+	struct request_priv *rp = (struct request_priv *)req;
+	const struct settings *s = req->app->settings;
+	const char *host = http_header(req, "Host"), *proto = "http";
+	const char *fh, *fp;
+
+	if (rp->base_url)
+		return rp->base_url;
+	if (s->public_url[0]) {
+		rp->base_url = xstrdup(s->public_url);
+		return rp->base_url;
+	}
+	if (req->peer_trusted) {
+		if ((fp = http_header(req, "X-Forwarded-Proto")) &&
+		    strcasecmp(fp, "https") == 0)
+			proto = "https";
+		if ((fh = http_header(req, "X-Forwarded-Host")) &&
+		    http_host_valid(fh))
+			host = fh;
+	}
+	if (host == NULL || !http_host_valid(host))
+		host = "localhost";
+	rp->base_url = xasprintf("%s://%s", proto, host);
+	return rp->base_url;
+}
+
+void
+http_set_header(struct request *req, const char *name, const char *value)
+{
+	if (req->nheaders == HTTP_HEADERS_MAX)
+		fatalx("%s: too many headers", __func__);
+	req->headers[req->nheaders].name = name;
+	req->headers[req->nheaders].value = xstrdup(value);
+	req->nheaders++;
+}
+
+/* Queue resp with the common headers; destroys resp. */
+static void
+http_queue(struct request *req, int status, struct MHD_Response *resp,
+    uint64_t bytes)
+{
+	if (req->replied)
+		fatalx("%s: %s %s answered twice", __func__, req->method,
+		    req->url);
+	req->replied = true;
+	req->status = status;
+	req->bytes = bytes;
+	if (resp == NULL) {
+		log_warnx("%s: cannot create a response", __func__);
+		return;
+	}
+	for (int i = 0; i < req->nheaders; i++)
+		MHD_add_response_header(resp, req->headers[i].name,
+		    req->headers[i].value);
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
+		log_warnx("%s: cannot queue %d for %s", __func__, status,
+		    req->url);
+	MHD_destroy_response(resp);
+}
+
+static void
+http_reply_buffer(struct request *req, int status, const char *ctype,
+    char *buf, size_t len)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+	if (resp == NULL)
+		free(buf);
+	else if (ctype)
+		MHD_add_response_header(resp, "Content-Type", ctype);
+	http_queue(req, status, resp, len);
+}
+
+void
+http_reply_json(struct request *req, int status, json_t *body)
+{
+	char *text;
+
+	if (body == NULL) {
+		http_reply_empty(req, status);
+		return;
+	}
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (text == NULL) {
+		log_warnx("%s: json_dumps failed", __func__);
+		http_reply_buffer(req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+		    xstrdup(""), 0);
+		return;
+	}
+	http_reply_buffer(req, status, "application/json", text, strlen(text));
+}
+
+static void
+http_vreply_error(struct request *req, int status, const char *code,
+    const char *fmt, va_list ap)
+{
+	char detail[512];
+
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	http_reply_json(req, status,
+	    json_pack("{s:s, s:s}", "error", code ? code : http_code_name(status),
+		"detail", detail));
+}
+
+void
+http_reply_error(struct request *req, int status, const char *code,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	http_vreply_error(req, status, code, fmt, ap);
+	va_end(ap);
+}
+
+void
+http_reply_result(struct request *req, enum result r, const char *detail)
+{
+	int status = http_status_of(r);
+
+	http_reply_error(req, status, NULL, "%s",
+	    detail ? detail : http_code_name(status));
+}
+
+void
+http_reply_ddi_error(struct request *req, int status, const char *code,
+    const char *fmt, ...)
+{
+	char message[512];
+	va_list ap;
+
+	if (status == MHD_HTTP_UNAUTHORIZED ||
+	    status == MHD_HTTP_METHOD_NOT_ALLOWED) {
+		http_reply_empty(req, status);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	http_reply_json(req, status,
+	    json_pack("{s:s, s:s}", "errorCode", code, "message", message));
+}
+
+void
+http_reply_empty(struct request *req, int status)
+{
+	http_queue(req, status,
+	    MHD_create_response_from_buffer(0, (void *)"",
+		MHD_RESPMEM_PERSISTENT),
+	    0);
+}
+
+void
+http_reply_text(struct request *req, int status, const char *ctype,
+    const char *text)
+{
+	http_reply_buffer(req, status, ctype, xstrdup(text), strlen(text));
+}
+
+void
+http_reply_fd(struct request *req, int status, int fd, uint64_t offset,
+    uint64_t len, const char *ctype)
+{
+	struct MHD_Response *resp;
+
+	resp = MHD_create_response_from_fd_at_offset64(len, fd, offset);
+	if (resp == NULL)
+		close(fd);
+	else if (ctype)
+		MHD_add_response_header(resp, "Content-Type", ctype);
+	http_queue(req, status, resp, req->is_head ? 0 : len);
+}
+
+/* Record an error to answer when the request is dispatched. */
+static void
+http_defer_error(struct request *req, int status, const char *detail)
+{
+	if (req->error_status)
+		return;
+	req->error_status = status;
+	req->error_detail = xstrdup(detail);
+}
+
+static void
+http_reply_deferred(struct request *req)
+{
+	const char *detail = req->error_detail;
+	int status = req->error_status;
+
+	if (req->route && req->route->auth == AUTH_DEVICE)
+		http_reply_ddi_error(req, status,
+		    status == 404 ? "hawkbit.server.error.repo.entityNotFound"
+				  : "hawkbit.server.error.rest.body.notReadable",
+		    "%s", detail);
+	else
+		http_reply_error(req, status, NULL, "%s", detail);
+}
+
+/* The client address: the socket peer, or X-Forwarded-For's last hop
+ * that is not a trusted proxy when the peer is one. */
+static void
+http_set_peer(struct request *req)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+	const char *xff;
+
+	ci = MHD_get_connection_info(req->conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    req->peer, sizeof(req->peer));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)sa)->sin6_addr, req->peer,
+		    sizeof(req->peer));
+	req->peer_trusted = settings_is_trusted_proxy(req->app->settings, sa);
+	if (!req->peer_trusted ||
+	    (xff = http_header(req, "X-Forwarded-For")) == NULL)
+		return;
+	/* Walk the list from the right, skipping trusted proxies. */
+	{
+		char buf[1024], *p, *tok;
+		unsigned char bin[16];
+		struct sockaddr_storage ss;
+
+		snprintf(buf, sizeof(buf), "%s", xff);
+		for (;;) {
+			p = strrchr(buf, ',');
+			tok = p ? p + 1 : buf;
+			tok += strspn(tok, " ");
+			tok[strcspn(tok, " ")] = '\0';
+			memset(&ss, 0, sizeof(ss));
+			if (inet_pton(AF_INET, tok, bin) == 1) {
+				ss.ss_family = AF_INET;
+				memcpy(&((struct sockaddr_in *)&ss)->sin_addr,
+				    bin, 4);
+			} else if (inet_pton(AF_INET6, tok, bin) == 1) {
+				ss.ss_family = AF_INET6;
+				memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr,
+				    bin, 16);
+			} else
+				return;
+			snprintf(req->peer, sizeof(req->peer), "%s", tok);
+			if (p == NULL || !settings_is_trusted_proxy(
+			    req->app->settings, &ss))
+				return;
+			*p = '\0';
+		}
+	}
+}
+
+static bool
+http_json_ctype_ok(const char *ct)
+{
+	size_t n;
+
+	if (ct == NULL)
+		return true;
+	n = strcspn(ct, "; \t");
+	return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
+	    (n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+		strncasecmp(ct + n - 5, "+json", 5) == 0);
+}
+
+static enum MHD_Result
+http_post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *filename, const char *content_type,
+    const char *transfer_encoding, const char *data, uint64_t off,
+    size_t size)
+{
+	struct request *req = cls;
+
+	(void)kind;
+	(void)content_type;
+	(void)transfer_encoding;
+	(void)off;
+	if (strcmp(key, "file") != 0)
+		return MHD_YES;
+	if (filename && upload_filename(req->upload) == NULL)
+		upload_set_filename(req->upload, filename);
+	req->upload_seen_file = true;
+	if (size > 0 && upload_write(req->upload, data, size) != UPLOAD_OK)
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/*
+ * First call: match the route, authenticate, prepare the body sink.
+ * Returns false if a response was queued at once.
+ */
+static bool
+http_begin(struct request_priv *rp)
+{
+	struct request *req = &rp->req;
+	const struct settings *s = req->app->settings;
+	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	uint64_t clen = 0;
+	struct db *db;
+	int status;
+
+	http_set_peer(req);
+	if (cl && parse_size(cl, UINT64_MAX >> 1, &clen) == -1)
+		clen = 0;
+	switch (route_match(req->method, req->url, &req->route, req->params,
+	    &req->nparams)) {
+	case ROUTE_FOUND:
+		break;
+	case ROUTE_NOT_FOUND:
+		http_defer_error(req, 404, "no such path");
+		return true;
+	case ROUTE_BAD_METHOD:
+		http_defer_error(req, 405, "method not allowed on this path");
+		return true;
+	case ROUTE_BAD_PATH:
+		http_defer_error(req, 400, "malformed path");
+		return true;
+	}
+	if (req->route->auth != AUTH_NONE) {
+		if ((db = db_thread()) == NULL) {
+			http_defer_error(req, 503, "database unavailable");
+			return true;
+		}
+		if (req->route->auth == AUTH_DEVICE)
+			status = auth_device(req, db, req->params[1]);
+		else
+			status = auth_admin(req, db);
+		if (status != 0) {
+			if (req->route->body == BODY_UPLOAD) {
+				http_reply_error(req, status, NULL,
+				    "missing or invalid API token");
+				return false;
+			}
+			http_defer_error(req, status, "not authorized");
+			return true;
+		}
+	}
+	switch (req->route->body) {
+	case BODY_NONE:
+		break;
+	case BODY_JSON:
+		if (!http_json_ctype_ok(ct)) {
+			http_defer_error(req, 415,
+			    "the body must be application/json");
+			break;
+		}
+		if (clen > HTTP_JSON_BODY_MAX) {
+			http_reply_error(req, 413, NULL,
+			    "JSON bodies are limited to %d bytes",
+			    HTTP_JSON_BODY_MAX);
+			return false;
+		}
+		break;
+	case BODY_UPLOAD:
+		if (clen > s->upload_max_size) {
+			http_reply_error(req, 413, NULL,
+			    "uploads are limited to %llu bytes",
+			    (unsigned long long)s->upload_max_size);
+			return false;
+		}
+		if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
+			rp->pp = MHD_create_post_processor(req->conn, 64 * 1024,
+			    http_post_iter, req);
+			if (rp->pp == NULL) {
+				http_reply_error(req, 400, NULL,
+				    "malformed multipart/form-data header");
+				return false;
+			}
+		} else if (ct && strncasecmp(ct, "application/octet-stream",
+				     24) != 0) {
+			http_reply_error(req, 415, NULL,
+			    "upload the file as application/octet-stream or "
+			    "multipart/form-data");
+			return false;
+		}
+		req->upload = upload_new(req->app->tmp_dir, s->upload_max_size);
+		if (req->upload == NULL) {
+			http_reply_error(req, 500, NULL,
+			    "cannot create a temporary file");
+			return false;
+		}
+		break;
+	}
+	return true;
+}
+
+/* A middle call: body bytes.  Returns false if a response was queued. */
+static bool
+http_body(struct request_priv *rp, const char *data, size_t size)
+{
+	struct request *req = &rp->req;
+	enum upload_err ue;
+
+	if (req->error_status || req->route == NULL ||
+	    req->route->body == BODY_NONE)
+		return true;	/* discarded */
+	if (req->route->body == BODY_JSON) {
+		if (size > HTTP_JSON_BODY_MAX - req->body_len) {
+			http_reply_error(req, 413, NULL,
+			    "JSON bodies are limited to %d bytes",
+			    HTTP_JSON_BODY_MAX);
+			return false;
+		}
+		if (req->body_len + size + 1 > rp->body_cap) {
+			rp->body_cap = (req->body_len + size + 1) * 2;
+			if (rp->body_cap > HTTP_JSON_BODY_MAX + 1)
+				rp->body_cap = HTTP_JSON_BODY_MAX + 1;
+			req->body = xrealloc(req->body, rp->body_cap);
+		}
+		memcpy(req->body + req->body_len, data, size);
+		req->body_len += size;
+		req->body[req->body_len] = '\0';
+		return true;
+	}
+	if (rp->pp) {
+		if (MHD_post_process(rp->pp, data, size) == MHD_YES)
+			return true;
+		ue = upload_error(req->upload);
+		if (ue == UPLOAD_OK) {
+			http_reply_error(req, 400, NULL,
+			    "malformed multipart/form-data body");
+			return false;
+		}
+	} else if ((ue = upload_write(req->upload, data, size)) == UPLOAD_OK)
+		return true;
+	if (ue == UPLOAD_TOO_BIG)
+		http_reply_error(req, 413, NULL,
+		    "uploads are limited to %llu bytes",
+		    (unsigned long long)req->app->settings->upload_max_size);
+	else if (ue == UPLOAD_NO_SPACE)
+		http_reply_error(req, 507, NULL,
+		    "not enough disk space for the upload");
+	else
+		http_reply_error(req, 500, NULL, "cannot write the upload");
+	return false;
+}
+
+static void
+http_dispatch(struct request_priv *rp)
+{
+	struct request *req = &rp->req;
+
+	if (req->error_status) {
+		http_reply_deferred(req);
+		return;
+	}
+	if (req->route->body == BODY_JSON && req->body == NULL)
+		req->body = xstrdup("");
+	if (rp->pp)
+		MHD_destroy_post_processor(rp->pp);
+	rp->pp = NULL;
+	req->route->handler(req);
+	if (!req->replied) {
+		log_warnx("%s: %s %s: handler gave no answer", __func__,
+		    req->method, req->url);
+		http_reply_error(req, 500, NULL, "no answer");
+	}
+}
+
+static enum MHD_Result
+http_access(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct request_priv *rp = *con_cls;
+
+	(void)version;
+	if (rp == NULL) {
+		rp = xcalloc(1, sizeof(*rp));
+		rp->req.app = srv->app;
+		rp->req.conn = conn;
+		rp->req.method = method;
+		rp->req.url = url;
+		rp->req.is_head = strcmp(method, "HEAD") == 0;
+		rp->req.start_ms = now_ms();
+		*con_cls = rp;
+		http_begin(rp);
+		return MHD_YES;
+	}
+	if (rp->req.replied) {
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (*upload_data_size != 0) {
+		http_body(rp, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	http_dispatch(rp);
+	return MHD_YES;
+}
+
+static void
+http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct request_priv *rp = *con_cls;
+	struct request *req;
+
+	(void)conn;
+	if (rp == NULL)
+		return;
+	req = &rp->req;
+	if (srv->app->settings->log_access)
+		log_info("method=%s path=%s status=%d bytes=%llu ms=%lld "
+			 "peer=%s who=%s%s",
+		    req->method, req->url, req->status,
+		    (unsigned long long)req->bytes,
+		    (long long)(now_ms() - req->start_ms), req->peer,
+		    req->principal ? req->principal : "-",
+		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
+							       : " aborted=1");
+	if (rp->pp)
+		MHD_destroy_post_processor(rp->pp);
+	upload_free(req->upload);
+	for (int i = 0; i < req->nparams; i++)
+		free(req->params[i]);
+	for (int i = 0; i < req->nheaders; i++)
+		free(req->headers[i].value);
+	for (int i = 0; i < rp->nquery; i++) {
+		free(rp->query_names[i]);
+		free(rp->query_values[i]);
+	}
+	free(rp->base_url);
+	free(req->body);
+	free(req->principal);
+	free(req->new_token_hash);
+	free(req->error_detail);
+	free(rp);
+	*con_cls = NULL;
+}
+
+/* Keep the URL and query strings raw: route.c decodes each segment, so an
+ * encoded '/' inside a controller id cannot split the path. */
+static size_t
+http_unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+static void
+http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_warnx("libmicrohttpd: %s", buf);
+}
+
+struct http_server *
+http_start(struct app *app)
+{
+	const struct settings *s = app->settings;
+	struct http_server *srv = xcalloc(1, sizeof(*srv));
+	struct sockaddr_storage ss;
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *di;
+	socklen_t sslen;
+	int threads = s->http_threads ? s->http_threads : app->cores;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, s->listen_address,
+		&((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(s->listen_port);
+		sslen = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, s->listen_address,
+		       &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(s->listen_port);
+		sslen = sizeof(struct sockaddr_in6);
+		flags |= MHD_USE_IPv6;
+	} else {
+		log_warnx("listen.address %s is not an IP address",
+		    s->listen_address);
+		free(srv);
+		return NULL;
+	}
+	(void)sslen;
+	srv->app = app;
+	srv->mhd = MHD_start_daemon(flags, (uint16_t)s->listen_port, NULL, NULL,
+	    http_access, srv,
+	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->http_connection_limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->http_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
+	    MHD_OPTION_END);
+	if (srv->mhd == NULL) {
+		log_warnx("cannot listen on %s port %d", s->listen_address,
+		    s->listen_port);
+		free(srv);
+		return NULL;
+	}
+	di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = di ? di->port : s->listen_port;
+	return srv;
+}
+
+int
+http_port(struct http_server *srv)
+{
+	return srv->port;
+}
+
+void
+http_stop(struct http_server *srv)
+{
+	if (srv == NULL)
+		return;
+	MHD_stop_daemon(srv->mhd);
+	free(srv);
+}

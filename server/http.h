@@ -1,0 +1,110 @@
+/*
+ * The HTTP layer on libmicrohttpd: one struct request per request, body
+ * caps, streaming uploads, and the reply helpers every handler ends in.
+ * Handlers never see libmicrohttpd types.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+#define HTTP_JSON_BODY_MAX (256 * 1024)	/* DDI and management JSON bodies */
+#define HTTP_HEADERS_MAX 16		/* extra response headers */
+#define HTTP_PARAMS_MAX 4		/* {name} segments in a route */
+
+struct app;
+struct route;
+struct http_server;
+struct upload;
+
+struct http_header {
+	const char *name;	/* a literal */
+	char *value;		/* owned */
+};
+
+struct request {
+	struct app *app;
+	void *conn;			/* struct MHD_Connection */
+	const char *method;		/* "GET", ... (libmicrohttpd's) */
+	const char *url;		/* raw path, not decoded */
+	const struct route *route;
+	char *params[HTTP_PARAMS_MAX];	/* decoded {name} segments */
+	int nparams;
+	bool is_head;
+
+	char *body;			/* JSON body, NUL-terminated */
+	size_t body_len;
+	struct upload *upload;		/* streaming upload, or NULL */
+
+	/* Set by auth: who made the request, for handlers and the log. */
+	int64_t device_id;		/* DDI: 0 if not registered yet */
+	bool device_may_register;
+	char *new_token_hash;		/* tofu: token to store for the device */
+	char *principal;		/* controller id or token name */
+	char peer[64];			/* client address (through trusted proxies) */
+	bool peer_trusted;		/* the socket peer is a trusted proxy */
+	bool upload_seen_file;		/* multipart: the "file" part arrived */
+
+	struct http_header headers[HTTP_HEADERS_MAX];
+	int nheaders;
+
+	/* The reply (set by exactly one reply helper). */
+	bool replied;
+	int status;
+	uint64_t bytes;
+	int64_t start_ms;
+	char *error_code;		/* deferred error to answer at the end */
+	int error_status;
+	char *error_detail;
+};
+
+/* Start serving on the settings' address.  NULL on failure (logged). */
+struct http_server *http_start(struct app *);
+/* The port actually bound (useful with port 0). */
+int http_port(struct http_server *);
+void http_stop(struct http_server *);
+
+/* Request accessors.  Strings are owned by the request. */
+const char *http_header(struct request *, const char *name);
+/* A query parameter, percent-decoded ('+' is a space), or NULL. */
+const char *http_query(struct request *, const char *name);
+/* Scheme://host[:port] for absolute links: public_url, or the request's
+ * Host (and X-Forwarded-* from trusted proxies).  Owned by the request. */
+const char *http_base_url(struct request *);
+
+/* Add a response header; name must be a literal, value is copied. */
+void http_set_header(struct request *, const char *name, const char *value);
+
+/* The reply helpers.  Each request ends in exactly one of them. */
+/* JSON body (consumed, even on error; NULL means an empty body). */
+void http_reply_json(struct request *, int status, json_t *body);
+/* Management API error: {"error": code, "detail": detail}. */
+void http_reply_error(struct request *, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Map a domain result to a status and answer with a management error. */
+void http_reply_result(struct request *, enum result, const char *detail);
+/* DDI error: hawkBit's {"errorCode", "message"} body; status 401 and 405
+ * get no body, as hawkBit answers. */
+void http_reply_ddi_error(struct request *, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* No body. */
+void http_reply_empty(struct request *, int status);
+/* Plain text body (copied). */
+void http_reply_text(struct request *, int status, const char *ctype,
+    const char *text);
+/*
+ * len bytes at offset from the open file fd, sent zero-copy (sendfile).
+ * Takes over fd: it is closed when the reply is done or on failure.
+ */
+void http_reply_fd(struct request *, int status, int fd, uint64_t offset,
+    uint64_t len, const char *ctype);
+
+/* Status and the result enum both ways. */
+int http_status_of(enum result);
+
+#endif

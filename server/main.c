@@ -1,0 +1,222 @@
+/*
+ * falconet: start-up order, command line, signals and shutdown.
+ *
+ *   falconet [-c settings.yaml] [-n] [-v]      serve (-n: check settings)
+ *   falconet [-c FILE] token create|delete NAME
+ *   falconet [-c FILE] migrate
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "auth.h"
+#include "db.h"
+#include "http.h"
+#include "log.h"
+#include "migrate.h"
+#include "seen.h"
+#include "settings.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: falconet [-c settings.yaml] [-n] [-v]\n"
+	    "       falconet [-c settings.yaml] token create|delete NAME\n"
+	    "       falconet [-c settings.yaml] migrate\n");
+	exit(2);
+}
+
+static void
+make_dir(const char *path)
+{
+	if (mkdir(path, 0750) == -1 && errno != EEXIST)
+		fatal("cannot create %s", path);
+}
+
+/* Remove uploads a previous run left half-written. */
+static void
+clean_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[2048];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, "upload-", 7) != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path) == 0)
+			log_info("removed unfinished upload %s", path);
+	}
+	closedir(d);
+}
+
+/* Create the data directories and bring the database up to date. */
+static struct db *
+open_data(struct app *app)
+{
+	const struct settings *s = app->settings;
+	struct db *db;
+
+	make_dir(s->data_dir);
+	snprintf(app->db_path, sizeof(app->db_path), "%s/falconet.db",
+	    s->data_dir);
+	snprintf(app->artifact_dir, sizeof(app->artifact_dir), "%s/artifacts",
+	    s->data_dir);
+	snprintf(app->tmp_dir, sizeof(app->tmp_dir), "%s/tmp", s->data_dir);
+	make_dir(app->artifact_dir);
+	make_dir(app->tmp_dir);
+	db_set_path(app->db_path);
+	if ((db = db_thread()) == NULL)
+		fatalx("cannot open the database %s", app->db_path);
+	if (migrate_run(db) == -1)
+		fatalx("cannot migrate the database %s", app->db_path);
+	return db;
+}
+
+static int
+cmd_token(struct app *app, int argc, char **argv)
+{
+	char token[AUTH_TOKEN_LEN + 1];
+	struct db *db;
+	enum result r;
+
+	if (argc != 3)
+		usage();
+	db = open_data(app);
+	if (strcmp(argv[1], "create") == 0) {
+		r = auth_token_create(db, argv[2], token);
+		if (r == RESULT_OK) {
+			printf("%s\n", token);
+			explicit_bzero(token, sizeof(token));
+			return 0;
+		}
+		fprintf(stderr, "falconet: %s\n",
+		    r == RESULT_CONFLICT ? "a token with that name exists"
+		    : r == RESULT_INVALID
+			? "token names are 1 to 64 of [A-Za-z0-9_.-]"
+			: "cannot create the token");
+		return 1;
+	}
+	if (strcmp(argv[1], "delete") == 0) {
+		r = auth_token_delete(db, argv[2]);
+		if (r == RESULT_OK)
+			return 0;
+		fprintf(stderr, "falconet: %s\n",
+		    r == RESULT_NOTFOUND ? "no such token"
+					 : "cannot delete the token");
+		return 1;
+	}
+	usage();
+	return 1;
+}
+
+static int
+serve(struct app *app)
+{
+	struct http_server *srv;
+	sigset_t set;
+	int sig;
+
+	open_data(app);
+	clean_tmp(app->tmp_dir);
+	/* Block the signals in every thread; the main thread waits for them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((app->seen = seen_start(app->db_path,
+		 app->settings->stale_timeout)) == NULL)
+		fatalx("cannot start the last-seen writer");
+	if ((srv = http_start(app)) == NULL)
+		fatalx("cannot start the HTTP server");
+	log_info("listening on %s:%d", app->settings->listen_address,
+	    http_port(srv));
+	log_info("devices poll %s/%s/controller/v1/<controller id>",
+	    app->settings->public_url[0] ? app->settings->public_url
+					 : "http://<host>",
+	    app->settings->tenant);
+	for (;;) {
+		if (sigwait(&set, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("SIGHUP: settings are read at start-up only");
+			continue;
+		}
+		break;
+	}
+	log_info("shutting down");
+	http_stop(srv);
+	seen_stop(app->seen);
+	db_thread_close();
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct settings settings;
+	struct app app;
+	const char *path = "settings.yaml";
+	char err[1024];
+	bool check = false;
+	int ch, verbose = 0;
+	long cores;
+
+	while ((ch = getopt(argc, argv, "c:nvh")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	log_init(LOG_LVL_INFO, false);
+	settings_defaults(&settings);
+	if (settings_load(&settings, path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "falconet: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		fprintf(stderr, "falconet: %s: settings OK\n", path);
+		return 0;
+	}
+	log_set_level(verbose ? LOG_LVL_DEBUG
+			      : (enum log_level)settings.log_level);
+	memset(&app, 0, sizeof(app));
+	app.settings = &settings;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	app.cores = cores > 0 && cores < 64 ? (int)cores : 2;
+	if (argc == 0)
+		return serve(&app);
+	if (strcmp(argv[0], "token") == 0)
+		return cmd_token(&app, argc, argv);
+	if (strcmp(argv[0], "migrate") == 0 && argc == 1) {
+		open_data(&app);
+		printf("schema version %d\n", migrate_latest());
+		return 0;
+	}
+	usage();
+	return 1;
+}

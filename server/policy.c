@@ -1,0 +1,210 @@
+/*
+ * The update policy: hardware compatibility and the choice of what to offer
+ * a device.  Pure: plain structs in, an answer out; no database, no HTTP, no
+ * logging, no allocation that outlives a call.  Versions are ordered by
+ * version.c, so "1.0" installed counts as "1.0.0" offered.
+ */
+#include "policy.h"
+
+#include <limits.h>
+#include <regex.h>
+#include <string.h>
+
+#include "util.h"
+#include "version.h"
+
+/* clang-format off */
+/* Names as stored in the database and used by the admin API. */
+static const char *const policy_mode_names[] = {
+	[MODE_ROLLOUT]		= "rollout",
+	[MODE_LATEST]		= "latest",
+	[MODE_ASSIGNED]		= "assigned",
+	[MODE_PINNED]		= "pinned",
+};
+
+/* Short names for logs and the admin API. */
+static const char *const policy_reason_names[] = {
+	[POLICY_OFFER]		= "offer",
+	[POLICY_NONE]		= "none",
+	[POLICY_INCOMPATIBLE]	= "incompatible",
+	[POLICY_UP_TO_DATE]	= "up_to_date",
+	[POLICY_DOWNGRADE]	= "downgrade",
+	[POLICY_PARKED]		= "parked",
+};
+/* clang-format on */
+
+/* The board a row applies to; NULL is read as "" (any board). */
+static const char *
+hw_board(const struct swu_hw *row)
+{
+	return row->board != NULL ? row->board : "";
+}
+
+/*
+ * True if the POSIX extended regex re matches somewhere in s.  Like
+ * SWUpdate, the match is not anchored: "^...$" in the regex anchors it.  A
+ * regex that does not compile matches nothing.  It is compiled on every
+ * call; fine for a handful of rows per poll, cache it if that ever shows.
+ */
+static bool
+hw_regex_match(const char *re, const char *s)
+{
+	regex_t rx;
+	bool match;
+
+	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		return false;
+	match = regexec(&rx, s, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return match;
+}
+
+/* True if one compatibility row accepts the device's revision. */
+static bool
+hw_row_matches(const struct swu_hw *row, const char *hw_revision)
+{
+	if (row->revision == NULL)
+		return true;
+	if (hw_revision == NULL)
+		return false;
+	if (row->is_regex)
+		return hw_regex_match(row->revision, hw_revision);
+	/* SWUpdate compares revisions as plain strings, so do we. */
+	return strcmp(row->revision, hw_revision) == 0;
+}
+
+/* True if some row of board `board` accepts hw_revision. */
+static bool
+hw_board_matches(const struct swu_hw *hw, size_t nhw, const char *board,
+    const char *hw_revision)
+{
+	size_t i;
+
+	for (i = 0; i < nhw; i++)
+		if (strcmp(hw_board(&hw[i]), board) == 0 &&
+		    hw_row_matches(&hw[i], hw_revision))
+			return true;
+	return false;
+}
+
+static bool
+hw_has_board(const struct swu_hw *hw, size_t nhw, const char *board)
+{
+	size_t i;
+
+	for (i = 0; i < nhw; i++)
+		if (strcmp(hw_board(&hw[i]), board) == 0)
+			return true;
+	return false;
+}
+
+bool
+policy_compatible(const struct swu_hw *hw, size_t nhw, const char *hw_model,
+    const char *hw_revision)
+{
+	const char *board = "";
+
+	if (nhw == 0)
+		return true;
+	/* Rows naming the device's board shadow the any-board rows. */
+	if (hw_model != NULL && hw_has_board(hw, nhw, hw_model))
+		board = hw_model;
+	return hw_board_matches(hw, nhw, board, hw_revision);
+}
+
+static bool
+policy_fits(const struct policy_device *dev, const struct policy_sw *sw)
+{
+	return policy_compatible(
+	    sw->hw, sw->nhw, dev->hw_model, dev->hw_revision);
+}
+
+/*
+ * The index of the candidate `mode` selects among the compatible ones, or
+ * -1 if none is compatible.
+ */
+static int
+policy_pick(const struct policy_device *dev, const struct policy_sw *cands,
+    size_t ncands)
+{
+	size_t i;
+	int best = -1;
+
+	for (i = 0; i < ncands; i++) {
+		if (!policy_fits(dev, &cands[i]))
+			continue;
+		if (dev->mode != MODE_LATEST)
+			return (int)i;
+		/* Strictly greater, so the first of equal versions stays. */
+		if (best == -1 ||
+		    version_compare(cands[i].version, cands[best].version) > 0)
+			best = (int)i;
+	}
+	return best;
+}
+
+enum policy_reason
+policy_choose(const struct policy_device *dev, const struct policy_sw *cands,
+    size_t ncands, int *chosen)
+{
+	const char *installed = dev->installed_version;
+	int c, pick;
+
+	*chosen = -1;
+	/* Pinned, or a mode outside the enum, never offers anything. */
+	if (dev->mode != MODE_ROLLOUT && dev->mode != MODE_LATEST &&
+	    dev->mode != MODE_ASSIGNED)
+		return POLICY_NONE;
+	if (ncands == 0)
+		return POLICY_NONE;
+	/* An index must fit the int the caller gets back. */
+	if (ncands > (size_t)INT_MAX)
+		ncands = (size_t)INT_MAX;
+	if ((pick = policy_pick(dev, cands, ncands)) == -1)
+		return POLICY_INCOMPATIBLE;
+	*chosen = pick;
+
+	if (dev->last_action_failed && !dev->force)
+		return POLICY_PARKED;
+	if (installed == NULL)
+		return POLICY_OFFER;
+	c = version_compare(cands[pick].version, installed);
+	if (c == 0 && !dev->force)
+		return POLICY_UP_TO_DATE;
+	/* Force re-offers what is installed; only allow_downgrade goes back. */
+	if (c < 0 && !dev->allow_downgrade)
+		return POLICY_DOWNGRADE;
+	return POLICY_OFFER;
+}
+
+const char *
+policy_reason_str(enum policy_reason reason)
+{
+	if ((size_t)reason >= NELEM(policy_reason_names))
+		return "unknown";
+	return policy_reason_names[reason];
+}
+
+const char *
+policy_mode_str(enum policy_mode mode)
+{
+	if ((size_t)mode >= NELEM(policy_mode_names))
+		return "unknown";
+	return policy_mode_names[mode];
+}
+
+int
+policy_mode_parse(const char *s, enum policy_mode *mode)
+{
+	size_t i;
+
+	if (s == NULL)
+		return -1;
+	for (i = 0; i < NELEM(policy_mode_names); i++) {
+		if (strcmp(s, policy_mode_names[i]) == 0) {
+			*mode = (enum policy_mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}

@@ -1,0 +1,642 @@
+/*
+ * Rollouts, their counts and failure thresholds, and rollout_decide: the
+ * one place that turns the policy's answer into an action for a device.
+ */
+#include "rollout.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "artifact.h"
+#include "db.h"
+#include "device.h"
+#include "log.h"
+#include "policy.h"
+#include "settings.h"
+
+#define ROLLOUT_CANDIDATES_MAX 256
+
+struct candidates {
+	struct policy_sw sw[ROLLOUT_CANDIDATES_MAX];
+	struct swu_hw *hw[ROLLOUT_CANDIDATES_MAX];
+	size_t nhw[ROLLOUT_CANDIDATES_MAX];
+	char *version[ROLLOUT_CANDIDATES_MAX];
+	size_t n;
+};
+
+static void
+candidates_clear(struct candidates *c)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		artifact_free_hw(c->hw[i], c->nhw[i]);
+		free(c->version[i]);
+	}
+	c->n = 0;
+}
+
+/* Load the software a device in its mode could get, in precedence order. */
+static enum result
+candidates_load(struct db *db, const struct device *d, struct candidates *c)
+{
+	static const char by_feed[] =
+	    "SELECT r.id, s.id, s.version FROM rollout r JOIN software s "
+	    "ON s.id = r.software_id WHERE r.feed = ?1 AND r.paused = 0 "
+	    "AND s.deleted_at IS NULL ORDER BY r.id DESC LIMIT 256";
+	static const char all[] =
+	    "SELECT 0, id, version FROM software WHERE deleted_at IS NULL "
+	    "ORDER BY id DESC LIMIT 256";
+	static const char one[] =
+	    "SELECT 0, id, version FROM software WHERE id = ?2 "
+	    "AND deleted_at IS NULL";
+	const char *sql;
+	sqlite3_stmt *st;
+
+	c->n = 0;
+	switch (d->mode) {
+	case MODE_ROLLOUT:
+		sql = by_feed;
+		break;
+	case MODE_LATEST:
+		sql = all;
+		break;
+	case MODE_ASSIGNED:
+		if (d->assigned_software_id == 0)
+			return RESULT_OK;
+		sql = one;
+		break;
+	default:
+		return RESULT_OK;
+	}
+	if ((st = db_prepare(db, sql)) == NULL)
+		return RESULT_ERROR;
+	if (sql == by_feed)
+		db_bind_text(st, 1, d->feed);
+	if (sql == one)
+		db_bind_int64(st, 2, d->assigned_software_id);
+	while (c->n < ROLLOUT_CANDIDATES_MAX && sqlite3_step(st) == SQLITE_ROW) {
+		c->sw[c->n].rollout_id = sqlite3_column_int64(st, 0);
+		c->sw[c->n].id = sqlite3_column_int64(st, 1);
+		c->version[c->n] = db_column_strdup(st, 2);
+		c->sw[c->n].version = c->version[c->n];
+		c->hw[c->n] = NULL;
+		c->nhw[c->n] = 0;
+		c->n++;
+	}
+	db_done(st);
+	for (size_t i = 0; i < c->n; i++) {
+		if (artifact_load_hw(db, c->sw[i].id, &c->hw[i], &c->nhw[i]) !=
+		    RESULT_OK) {
+			candidates_clear(c);
+			return RESULT_ERROR;
+		}
+		c->sw[i].hw = c->hw[i];
+		c->sw[i].nhw = c->nhw[i];
+	}
+	return RESULT_OK;
+}
+
+static int64_t
+rollout_max_running(struct db *db, int64_t id)
+{
+	static const char sql[] = "SELECT max_running FROM rollout WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t n = 0;
+
+	if (st == NULL)
+		return 0;
+	db_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	db_done(st);
+	return n;
+}
+
+/* Within the global and the rollout's limit of simultaneous updates? */
+static bool
+rollout_within_limits(struct db *db, const struct settings *s,
+    int64_t rollout_id)
+{
+	int64_t max, n;
+
+	if ((n = action_count_running(db, 0)) < 0 || n >= s->max_running)
+		return false;
+	if (rollout_id && (max = rollout_max_running(db, rollout_id)) > 0 &&
+	    ((n = action_count_running(db, rollout_id)) < 0 || n >= max))
+		return false;
+	return true;
+}
+
+/*
+ * Ask the policy.  *chosen is the candidate to offer or NULL.  forced_by
+ * counts an already forced action as forced.
+ */
+static enum policy_reason
+rollout_choose(const struct device *d, const struct action *last,
+    bool forced, struct candidates *c, const struct policy_sw **chosen)
+{
+	struct policy_device pd = {
+		.mode = d->mode,
+		.hw_model = d->hw_model,
+		.hw_revision = d->hw_revision,
+		.installed_version = d->installed_version,
+		.force = d->force || forced,
+		.allow_downgrade = d->allow_downgrade,
+		.last_action_failed = last && last->status == ACTION_FAILED,
+	};
+	enum policy_reason why;
+	int i = -1;
+
+	why = policy_choose(&pd, c->sw, c->n, &i);
+	*chosen = why == POLICY_OFFER && i >= 0 ? &c->sw[i] : NULL;
+	/* An operator's cancel is not undone by the next poll. */
+	if (*chosen && last && last->status == ACTION_CANCELED &&
+	    !last->superseded && last->software_id == (*chosen)->id &&
+	    !pd.force) {
+		*chosen = NULL;
+		why = POLICY_NONE;
+	}
+	return why;
+}
+
+enum result
+rollout_decide(struct db *db, const struct settings *s,
+    const struct device *d, struct action *out, bool *have)
+{
+	struct candidates *c = xcalloc(1, sizeof(*c));
+	const struct policy_sw *chosen;
+	struct action last, again;
+	bool has_last;
+	enum result r;
+
+	*have = false;
+	if ((r = action_newest(db, d->id, &last)) == RESULT_ERROR)
+		goto out;
+	has_last = r == RESULT_OK;
+	/* Running or being canceled: the device sees it through. */
+	if (has_last && (last.status == ACTION_RUNNING ||
+			    last.status == ACTION_CANCELING)) {
+		*out = last;
+		*have = true;
+		r = RESULT_OK;
+		goto out;
+	}
+	if ((r = candidates_load(db, d, c)) != RESULT_OK)
+		goto out;
+	rollout_choose(d, has_last ? &last : NULL,
+	    has_last && last.status == ACTION_SCHEDULED && last.forced, c,
+	    &chosen);
+	if (has_last && last.status == ACTION_SCHEDULED && chosen &&
+	    chosen->id == last.software_id) {
+		*out = last;
+		*have = true;
+		goto out;
+	}
+	if (chosen == NULL && !(has_last && last.status == ACTION_SCHEDULED))
+		goto out;	/* nothing to do: the common case, no write */
+	if (chosen && !rollout_within_limits(db, s, chosen->rollout_id)) {
+		chosen = NULL;
+		if (!(has_last && last.status == ACTION_SCHEDULED))
+			goto out;
+	}
+	if (db_begin(db) == -1) {
+		r = RESULT_ERROR;
+		goto out;
+	}
+	/* Re-read under the write lock: a concurrent poll may have acted. */
+	if ((r = action_newest(db, d->id, &again)) == RESULT_ERROR)
+		goto fail;
+	if (r == RESULT_OK && (!has_last || again.id != last.id)) {
+		db_rollback(db);
+		if (action_is_open(again.status)) {
+			*out = again;
+			*have = true;
+		}
+		r = RESULT_OK;
+		goto out;
+	}
+	if (has_last && last.status == ACTION_SCHEDULED &&
+	    (r = action_supersede(db, last.id,
+		 "Withdrawn: the device's target changed")) != RESULT_OK)
+		goto fail;
+	if (chosen) {
+		memset(out, 0, sizeof(*out));
+		if ((r = action_create(db, d->id, chosen->id,
+			 chosen->rollout_id, d->force, &out->id)) != RESULT_OK)
+			goto fail;
+		if (d->force && (r = device_clear_force(db, d->id)) != RESULT_OK)
+			goto fail;
+		out->device_id = d->id;
+		out->software_id = chosen->id;
+		out->rollout_id = chosen->rollout_id;
+		out->status = ACTION_SCHEDULED;
+		out->forced = d->force;
+		out->progress = -1;
+		*have = true;
+	}
+	if (db_commit(db) == -1) {
+		*have = false;
+		r = RESULT_ERROR;
+		goto out;
+	}
+	if (chosen)
+		log_info("device %s: offering software %lld (action %lld)",
+		    d->controller_id, (long long)chosen->id,
+		    (long long)out->id);
+	r = RESULT_OK;
+	goto out;
+fail:
+	*have = false;
+	db_rollback(db);
+out:
+	candidates_clear(c);
+	free(c);
+	return r;
+}
+
+/* Devices a rollout targets: rollout mode on its feed, hardware fitting. */
+static int64_t
+rollout_targeted(struct db *db, const char *feed, int64_t software_id)
+{
+	static const char sql[] =
+	    "SELECT hw_model, hw_revision FROM device "
+	    "WHERE feed = ?1 AND mode = 'rollout'";
+	struct swu_hw *hw;
+	size_t nhw;
+	sqlite3_stmt *st;
+	int64_t n = 0;
+
+	if (artifact_load_hw(db, software_id, &hw, &nhw) != RESULT_OK)
+		return -1;
+	if ((st = db_prepare(db, sql)) == NULL) {
+		artifact_free_hw(hw, nhw);
+		return -1;
+	}
+	db_bind_text(st, 1, feed);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (policy_compatible(hw, nhw,
+			(const char *)sqlite3_column_text(st, 0),
+			(const char *)sqlite3_column_text(st, 1)))
+			n++;
+	db_done(st);
+	artifact_free_hw(hw, nhw);
+	return n;
+}
+
+struct rollout_counts {
+	int64_t targeted, pending, running, succeeded, failed, stale;
+};
+
+static void
+rollout_counts(struct db *db, int64_t id, const char *feed, int64_t sw,
+    struct rollout_counts *k)
+{
+	static const char sql[] =
+	    "SELECT "
+	    "  (SELECT count(*) FROM action WHERE rollout_id = ?1 AND status "
+	    "    IN ('scheduled', 'running', 'canceling')), "
+	    "  (SELECT count(DISTINCT device_id) FROM action "
+	    "    WHERE rollout_id = ?1 AND status = 'succeeded'), "
+	    "  (SELECT count(*) FROM action a WHERE a.rollout_id = ?1 AND "
+	    "    a.status = 'failed' AND a.id = (SELECT max(b.id) FROM action b "
+	    "    WHERE b.device_id = a.device_id AND b.rollout_id = ?1)), "
+	    "  (SELECT count(*) FROM action WHERE rollout_id = ?1 AND stale = 1 "
+	    "    AND status IN ('scheduled', 'running', 'canceling'))";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	memset(k, 0, sizeof(*k));
+	if (st != NULL) {
+		db_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			k->running = sqlite3_column_int64(st, 0);
+			k->succeeded = sqlite3_column_int64(st, 1);
+			k->failed = sqlite3_column_int64(st, 2);
+			k->stale = sqlite3_column_int64(st, 3);
+		}
+		db_done(st);
+	}
+	k->targeted = rollout_targeted(db, feed, sw);
+	if (k->targeted < 0)
+		k->targeted = 0;
+	k->pending = k->targeted - k->running - k->succeeded - k->failed;
+	if (k->pending < 0)
+		k->pending = 0;
+}
+
+struct rollout_row {
+	int64_t id, software_id, max_running, fail_count, fail_percent;
+	int64_t created_at;
+	bool paused;
+	char *name, *feed, *pause_reason, *version;
+};
+
+static enum result
+rollout_load(struct db *db, int64_t id, struct rollout_row *r)
+{
+	static const char sql[] =
+	    "SELECT r.id, r.name, r.feed, r.software_id, r.paused, "
+	    "r.pause_reason, r.max_running, r.failure_threshold_count, "
+	    "r.failure_threshold_percent, r.created_at, s.version "
+	    "FROM rollout r JOIN software s ON s.id = r.software_id "
+	    "WHERE r.id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result res = RESULT_ERROR;
+
+	memset(r, 0, sizeof(*r));
+	if (st == NULL)
+		return res;
+	db_bind_int64(st, 1, id);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		r->id = sqlite3_column_int64(st, 0);
+		r->name = db_column_strdup(st, 1);
+		r->feed = db_column_strdup(st, 2);
+		r->software_id = sqlite3_column_int64(st, 3);
+		r->paused = sqlite3_column_int(st, 4) != 0;
+		r->pause_reason = db_column_strdup(st, 5);
+		r->max_running = sqlite3_column_int64(st, 6);
+		r->fail_count = sqlite3_column_int64(st, 7);
+		r->fail_percent = sqlite3_column_int64(st, 8);
+		r->created_at = sqlite3_column_int64(st, 9);
+		r->version = db_column_strdup(st, 10);
+		res = RESULT_OK;
+		break;
+	case SQLITE_DONE:
+		res = RESULT_NOTFOUND;
+		break;
+	default:
+		db_log_error(db, __func__);
+	}
+	db_done(st);
+	return res;
+}
+
+static void
+rollout_row_clear(struct rollout_row *r)
+{
+	free(r->name);
+	free(r->feed);
+	free(r->pause_reason);
+	free(r->version);
+}
+
+json_t *
+rollout_to_json(struct db *db, int64_t id)
+{
+	struct rollout_row r;
+	struct rollout_counts k;
+	json_t *o;
+
+	if (rollout_load(db, id, &r) != RESULT_OK)
+		return NULL;
+	rollout_counts(db, id, r.feed, r.software_id, &k);
+	o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:b, s:s?, s:I, s:I, s:I, "
+		      "s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+	    "id", (json_int_t)r.id, "name", r.name, "feed", r.feed,
+	    "software_id", (json_int_t)r.software_id, "version", r.version,
+	    "paused", r.paused, "pause_reason", r.pause_reason, "max_running",
+	    (json_int_t)r.max_running, "failure_threshold_count",
+	    (json_int_t)r.fail_count, "failure_threshold_percent",
+	    (json_int_t)r.fail_percent, "created_at", (json_int_t)r.created_at,
+	    "counts", "targeted", (json_int_t)k.targeted, "pending",
+	    (json_int_t)k.pending, "running", (json_int_t)k.running,
+	    "succeeded", (json_int_t)k.succeeded, "failed",
+	    (json_int_t)k.failed, "stale", (json_int_t)k.stale);
+	rollout_row_clear(&r);
+	return o;
+}
+
+json_t *
+rollout_list_json(struct db *db)
+{
+	static const char sql[] = "SELECT id FROM rollout ORDER BY id DESC";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	json_t *list = json_array();
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+
+	if (st == NULL)
+		return NULL;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	db_done(st);
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = rollout_to_json(db, ids[i]);
+
+		if (o)
+			json_array_append_new(list, o);
+	}
+	free(ids);
+	return json_pack("{s:o, s:I}", "rollouts", list, "total",
+	    (json_int_t)n);
+}
+
+static enum result
+rollout_pause(struct db *db, int64_t id, const char *reason)
+{
+	static const char sql[] =
+	    "UPDATE rollout SET paused = 1, pause_reason = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, reason);
+	rc = sqlite3_step(st);
+	db_done(st);
+	return rc == SQLITE_DONE ? RESULT_OK : RESULT_ERROR;
+}
+
+enum result
+rollout_check_failures(struct db *db, int64_t id)
+{
+	struct rollout_row r;
+	struct rollout_counts k;
+	char reason[160];
+	int64_t base;
+
+	if (rollout_load(db, id, &r) != RESULT_OK)
+		return RESULT_OK;	/* deleted meanwhile */
+	if (r.paused || (r.fail_count == 0 && r.fail_percent == 0)) {
+		rollout_row_clear(&r);
+		return RESULT_OK;
+	}
+	rollout_counts(db, id, r.feed, r.software_id, &k);
+	base = k.targeted > 0 ? k.targeted : 1;
+	reason[0] = '\0';
+	if (r.fail_count > 0 && k.failed >= r.fail_count)
+		snprintf(reason, sizeof(reason),
+		    "%lld failed updates reached the threshold of %lld",
+		    (long long)k.failed, (long long)r.fail_count);
+	else if (r.fail_percent > 0 && k.failed * 100 >= r.fail_percent * base)
+		snprintf(reason, sizeof(reason),
+		    "%lld of %lld targeted devices failed, threshold %lld%%",
+		    (long long)k.failed, (long long)base,
+		    (long long)r.fail_percent);
+	rollout_row_clear(&r);
+	if (reason[0] == '\0')
+		return RESULT_OK;
+	log_warnx("rollout %lld paused: %s", (long long)id, reason);
+	return rollout_pause(db, id, reason);
+}
+
+/* Validate and bind the optional numeric and boolean fields. */
+static enum result
+rollout_check_fields(json_t *body, const char **why)
+{
+	json_t *v;
+	const char *n;
+
+	if ((v = json_object_get(body, "name")) &&
+	    (!json_is_string(v) ||
+		strlen(n = json_string_value(v)) > ROLLOUT_NAME_MAX ||
+		!utf8_valid(n, strlen(n))))
+		return *why = "name: a string of at most 128 characters",
+		       RESULT_INVALID;
+	if ((v = json_object_get(body, "max_running")) &&
+	    (json_integer_value(v) < 0 || json_integer_value(v) > 1000000))
+		return *why = "max_running: 0 (no limit) to 1000000",
+		       RESULT_INVALID;
+	if ((v = json_object_get(body, "failure_threshold_count")) &&
+	    (json_integer_value(v) < 0 || json_integer_value(v) > 1000000))
+		return *why = "failure_threshold_count: 0 (off) to 1000000",
+		       RESULT_INVALID;
+	if ((v = json_object_get(body, "failure_threshold_percent")) &&
+	    (json_integer_value(v) < 0 || json_integer_value(v) > 100))
+		return *why = "failure_threshold_percent: 0 (off) to 100",
+		       RESULT_INVALID;
+	return RESULT_OK;
+}
+
+enum result
+rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
+{
+	static const char sql[] =
+	    "INSERT INTO rollout (name, feed, software_id, paused, "
+	    "max_running, failure_threshold_count, failure_threshold_percent, "
+	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	const char *feed = json_string_value(json_object_get(body, "feed"));
+	json_int_t sw = json_integer_value(json_object_get(body, "software_id"));
+	const char *name = json_string_value(json_object_get(body, "name"));
+	struct software s;
+	sqlite3_stmt *st;
+	enum result r;
+	char *dflt = NULL;
+
+	*why = NULL;
+	if ((r = rollout_check_fields(body, why)) != RESULT_OK)
+		return r;
+	if (feed == NULL)
+		feed = "default";
+	if (strlen(feed) < 1 || strlen(feed) > DEVICE_FEED_MAX ||
+	    strspn(feed, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789_.-") != strlen(feed))
+		return *why = "feed: 1 to 64 of [A-Za-z0-9_.-]", RESULT_INVALID;
+	if ((r = artifact_load(db, sw, false, &s)) != RESULT_OK) {
+		if (r == RESULT_NOTFOUND) {
+			*why = "software_id: no such software";
+			r = RESULT_INVALID;
+		}
+		return r;
+	}
+	if (s.deleted) {
+		artifact_clear(&s);
+		return *why = "software_id: that software was deleted",
+		       RESULT_INVALID;
+	}
+	if (name == NULL)
+		name = dflt = xasprintf("%s to %s", s.version, feed);
+	artifact_clear(&s);
+	if ((st = db_prepare(db, sql)) == NULL) {
+		free(dflt);
+		return RESULT_ERROR;
+	}
+	db_bind_text(st, 1, name);
+	db_bind_text(st, 2, feed);
+	db_bind_int64(st, 3, sw);
+	db_bind_int64(st, 4, json_is_true(json_object_get(body, "paused")));
+	db_bind_int64(st, 5,
+	    json_integer_value(json_object_get(body, "max_running")));
+	db_bind_int64(st, 6, json_integer_value(
+	    json_object_get(body, "failure_threshold_count")));
+	db_bind_int64(st, 7, json_integer_value(
+	    json_object_get(body, "failure_threshold_percent")));
+	db_bind_int64(st, 8, now_s());
+	free(dflt);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		db_done(st);
+		return RESULT_ERROR;
+	}
+	db_done(st);
+	*id = sqlite3_last_insert_rowid(db_handle(db));
+	log_info("rollout %lld created: software %lld to feed %s",
+	    (long long)*id, (long long)sw, feed);
+	return RESULT_OK;
+}
+
+enum result
+rollout_patch(struct db *db, int64_t id, json_t *body, const char **why)
+{
+	static const char sql[] =
+	    "UPDATE rollout SET "
+	    "name = COALESCE(?2, name), "
+	    "paused = COALESCE(?3, paused), "
+	    "pause_reason = CASE WHEN ?3 IS NULL THEN pause_reason "
+	    "  WHEN ?3 = 1 THEN 'Paused by the operator' ELSE NULL END, "
+	    "max_running = COALESCE(?4, max_running), "
+	    "failure_threshold_count = COALESCE(?5, failure_threshold_count), "
+	    "failure_threshold_percent = COALESCE(?6, failure_threshold_percent) "
+	    "WHERE id = ?1";
+	static const char *const ints[] = { "max_running",
+		"failure_threshold_count", "failure_threshold_percent" };
+	sqlite3_stmt *st;
+	json_t *v;
+	enum result r;
+	int rc;
+
+	*why = NULL;
+	if ((r = rollout_check_fields(body, why)) != RESULT_OK)
+		return r;
+	if ((st = db_prepare(db, sql)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, json_string_value(json_object_get(body, "name")));
+	if ((v = json_object_get(body, "paused")))
+		db_bind_int64(st, 3, json_is_true(v));
+	for (int i = 0; i < 3; i++)
+		if ((v = json_object_get(body, ints[i])))
+			db_bind_int64(st, 4 + i, json_integer_value(v));
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		return RESULT_ERROR;
+	}
+	return sqlite3_changes(db_handle(db)) ? RESULT_OK : RESULT_NOTFOUND;
+}
+
+enum result
+rollout_delete(struct db *db, int64_t id)
+{
+	static const char sql[] = "DELETE FROM rollout WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int rc;
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	db_done(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		return RESULT_ERROR;
+	}
+	return sqlite3_changes(db_handle(db)) ? RESULT_OK : RESULT_NOTFOUND;
+}

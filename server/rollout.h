@@ -1,0 +1,44 @@
+/*
+ * Rollouts and the decision of what a polling device gets.  A rollout says
+ * "devices in rollout mode on this feed whose hardware fits should run this
+ * software"; the newest unpaused fitting rollout of a feed wins.  Owns the
+ * rollout table.
+ */
+#ifndef ROLLOUT_H
+#define ROLLOUT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "action.h"
+#include "util.h"
+
+struct db;
+struct device;
+struct settings;
+
+#define ROLLOUT_NAME_MAX 128
+
+/*
+ * The poll's question: which action should device d see now?  Finds its
+ * open action, or asks the policy and, within the update limits, creates
+ * one.  *have is false when there is nothing to do.
+ */
+enum result rollout_decide(struct db *, const struct settings *,
+    const struct device *d, struct action *out, bool *have);
+
+/* After a failed action of rollout id: pause it when a threshold is hit.
+ * Runs inside the caller's transaction. */
+enum result rollout_check_failures(struct db *, int64_t id);
+
+/* Management API.  Bodies were type-checked by mgmt.c. */
+enum result rollout_create(struct db *, json_t *body, int64_t *id,
+    const char **why);
+enum result rollout_patch(struct db *, int64_t id, json_t *body,
+    const char **why);
+enum result rollout_delete(struct db *, int64_t id);
+json_t *rollout_to_json(struct db *, int64_t id);
+json_t *rollout_list_json(struct db *);
+
+#endif

@@ -1,0 +1,207 @@
+/*
+ * The route table and its matcher.  Every URL of the daemon is listed here
+ * with the auth it needs and the body it takes; http.c runs auth per route
+ * before the handler.
+ */
+#include "route.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ddi.h"
+#include "mgmt.h"
+#include "util.h"
+
+#define DDI "/{tenant}/controller/v1/{cid}"
+
+/*
+ * Columns: method, pattern, handler, auth, body.  DDI routes take the tenant
+ * and controller id as the first two captures.
+ */
+/* clang-format off */
+const struct route routes[] = {
+	{ "GET",  DDI,                              ddi_get_poll,            AUTH_DEVICE, BODY_NONE },
+	{ "GET",  DDI "/deploymentBase/{action}",   ddi_get_deployment,      AUTH_DEVICE, BODY_NONE },
+	{ "POST", DDI "/deploymentBase/{action}/feedback",
+	    ddi_post_feedback, AUTH_DEVICE, BODY_JSON },
+	{ "GET",  DDI "/cancelAction/{action}",     ddi_get_cancel,          AUTH_DEVICE, BODY_NONE },
+	{ "POST", DDI "/cancelAction/{action}/feedback",
+	    ddi_post_cancel_feedback, AUTH_DEVICE, BODY_JSON },
+	{ "PUT",  DDI "/configData",                ddi_put_config_data,     AUTH_DEVICE, BODY_JSON },
+	{ "GET",  DDI "/installedBase/{action}",    ddi_get_installed,       AUTH_DEVICE, BODY_NONE },
+	{ "GET",  DDI "/softwaremodules/{sm}/artifacts",
+	    ddi_get_artifacts, AUTH_DEVICE, BODY_NONE },
+	{ "GET",  DDI "/softwaremodules/{sm}/artifacts/{file}",
+	    ddi_get_artifact, AUTH_DEVICE, BODY_NONE },
+
+	{ "GET",    "/healthz",                     mgmt_get_health,         AUTH_NONE,  BODY_NONE },
+	{ "GET",    "/api/v1/software",             mgmt_get_software_list,  AUTH_ADMIN, BODY_NONE },
+	{ "POST",   "/api/v1/software",             mgmt_post_software,      AUTH_ADMIN, BODY_UPLOAD },
+	{ "GET",    "/api/v1/software/{id}",        mgmt_get_software,       AUTH_ADMIN, BODY_NONE },
+	{ "DELETE", "/api/v1/software/{id}",        mgmt_delete_software,    AUTH_ADMIN, BODY_NONE },
+	{ "GET",    "/api/v1/devices",              mgmt_get_devices,        AUTH_ADMIN, BODY_NONE },
+	{ "POST",   "/api/v1/devices",              mgmt_post_device,        AUTH_ADMIN, BODY_JSON },
+	{ "GET",    "/api/v1/devices/{id}",         mgmt_get_device,         AUTH_ADMIN, BODY_NONE },
+	{ "PATCH",  "/api/v1/devices/{id}",         mgmt_patch_device,       AUTH_ADMIN, BODY_JSON },
+	{ "DELETE", "/api/v1/devices/{id}",         mgmt_delete_device,      AUTH_ADMIN, BODY_NONE },
+	{ "GET",    "/api/v1/devices/{id}/actions", mgmt_get_device_actions, AUTH_ADMIN, BODY_NONE },
+	{ "GET",    "/api/v1/actions/{id}",         mgmt_get_action,         AUTH_ADMIN, BODY_NONE },
+	{ "POST",   "/api/v1/actions/{id}/cancel",  mgmt_post_action_cancel, AUTH_ADMIN, BODY_NONE },
+	{ "GET",    "/api/v1/rollouts",             mgmt_get_rollouts,       AUTH_ADMIN, BODY_NONE },
+	{ "POST",   "/api/v1/rollouts",             mgmt_post_rollout,       AUTH_ADMIN, BODY_JSON },
+	{ "GET",    "/api/v1/rollouts/{id}",        mgmt_get_rollout,        AUTH_ADMIN, BODY_NONE },
+	{ "PATCH",  "/api/v1/rollouts/{id}",        mgmt_patch_rollout,      AUTH_ADMIN, BODY_JSON },
+	{ "DELETE", "/api/v1/rollouts/{id}",        mgmt_delete_rollout,     AUTH_ADMIN, BODY_NONE },
+};
+/* clang-format on */
+const size_t nroutes = NELEM(routes);
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+char *
+route_decode(const char *in, size_t len, int plus_is_space)
+{
+	char *out = xmalloc(len + 1);
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+
+		if (in[i] == '%') {
+			if (i + 2 >= len)
+				goto bad;
+			if ((hi = hexval(in[i + 1])) < 0 ||
+			    (lo = hexval(in[i + 2])) < 0)
+				goto bad;
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (in[i] == '+' && plus_is_space)
+			out[o++] = ' ';
+		else
+			out[o++] = in[i];
+	}
+	out[o] = '\0';
+	if (!utf8_valid(out, o))
+		goto bad;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/* Split a raw path into at most ROUTE_SEGMENTS_MAX decoded segments. */
+static int
+route_split(const char *path, char **segs, int *nsegs)
+{
+	const char *p = path, *e;
+	int n = 0;
+
+	*nsegs = 0;
+	if (*p != '/')
+		return -1;
+	while (*p == '/') {
+		p++;
+		e = strchr(p, '/');
+		if (e == NULL)
+			e = p + strlen(p);
+		if (e == p && *e == '\0' && n > 0)
+			break;	/* one trailing slash is tolerated */
+		if (n == ROUTE_SEGMENTS_MAX || (size_t)(e - p) > 3 *
+		    ROUTE_SEGMENT_MAX)
+			goto bad;
+		if ((segs[n] = route_decode(p, (size_t)(e - p), 0)) == NULL)
+			goto bad;
+		n++;
+		if (strlen(segs[n - 1]) > ROUTE_SEGMENT_MAX ||
+		    strcmp(segs[n - 1], ".") == 0 ||
+		    strcmp(segs[n - 1], "..") == 0)
+			goto bad;
+		p = e;
+	}
+	if (*p != '\0')
+		goto bad;
+	*nsegs = n;
+	return 0;
+bad:
+	for (int i = 0; i < n; i++)
+		free(segs[i]);
+	return -1;
+}
+
+/* Does the pattern match the segments?  Captures are not copied here. */
+static bool
+route_pattern_match(const char *pattern, char **segs, int nsegs)
+{
+	const char *p = pattern;
+	int i = 0;
+
+	while (*p == '/') {
+		const char *e = strchr(p + 1, '/');
+		size_t len;
+
+		p++;
+		if (e == NULL)
+			e = p + strlen(p);
+		len = (size_t)(e - p);
+		if (i == nsegs)
+			return false;
+		if (!(len > 2 && p[0] == '{' && p[len - 1] == '}') &&
+		    (strlen(segs[i]) != len || memcmp(segs[i], p, len) != 0))
+			return false;
+		if (segs[i][0] == '\0' && p[0] == '{')
+			return false;
+		i++;
+		p = e;
+	}
+	return i == nsegs;
+}
+
+enum route_match_result
+route_match(const char *method, const char *path, const struct route **out,
+    char **params, int *nparams)
+{
+	char *segs[ROUTE_SEGMENTS_MAX];
+	const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+	enum route_match_result r = ROUTE_NOT_FOUND;
+	int nsegs;
+
+	*nparams = 0;
+	if (route_split(path, segs, &nsegs) == -1)
+		return ROUTE_BAD_PATH;
+	for (size_t i = 0; i < nroutes; i++) {
+		const char *p;
+
+		if (!route_pattern_match(routes[i].pattern, segs, nsegs))
+			continue;
+		if (strcmp(routes[i].method, m) != 0) {
+			r = ROUTE_BAD_METHOD;
+			continue;
+		}
+		/* Hand the captured segments to the caller. */
+		p = routes[i].pattern;
+		for (int s = 0; s < nsegs; s++) {
+			p = strchr(p, '/') + 1;
+			if (*p == '{' && *nparams < HTTP_PARAMS_MAX) {
+				params[(*nparams)++] = segs[s];
+				segs[s] = NULL;
+			}
+		}
+		*out = &routes[i];
+		r = ROUTE_FOUND;
+		break;
+	}
+	for (int s = 0; s < nsegs; s++)
+		free(segs[s]);
+	return r;
+}

@@ -1,0 +1,244 @@
+/*
+ * The last-seen writer.  Pending entries live in an open-addressing hash
+ * table keyed by device id (a device polled twice within a second costs one
+ * UPDATE).  The flusher swaps the table out under the lock and writes it
+ * without holding the lock, so pollers never wait for SQLite.  The same
+ * thread marks actions stale that have had no feedback for the stale
+ * timeout (they stop counting against the update limits).
+ */
+#include "seen.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+#define SEEN_SLOTS_MIN 1024
+#define SEEN_ADDR_MAX 64
+#define SEEN_STALE_EVERY 15	/* seconds between stale sweeps */
+
+struct seen_entry {
+	int64_t device_id;	/* 0 = empty slot */
+	int64_t at;
+	char addr[SEEN_ADDR_MAX];
+};
+
+struct seen_table {
+	struct seen_entry *slots;
+	size_t nslots, used;
+};
+
+struct seen {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t thread;
+	bool stop;
+	struct seen_table cur;
+	char *db_path;
+	int stale_timeout;
+};
+
+static void
+seen_table_init(struct seen_table *t, size_t nslots)
+{
+	t->slots = xcalloc(nslots, sizeof(*t->slots));
+	t->nslots = nslots;
+	t->used = 0;
+}
+
+static void
+seen_table_put(struct seen_table *t, int64_t id, int64_t at, const char *addr)
+{
+	size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ULL >> 20) &
+	    (t->nslots - 1);
+
+	while (t->slots[i].device_id != 0 && t->slots[i].device_id != id)
+		i = (i + 1) & (t->nslots - 1);
+	if (t->slots[i].device_id == 0)
+		t->used++;
+	t->slots[i].device_id = id;
+	t->slots[i].at = at;
+	snprintf(t->slots[i].addr, SEEN_ADDR_MAX, "%s", addr ? addr : "");
+}
+
+/* Double the table when it is over half full. */
+static void
+seen_table_grow(struct seen_table *t)
+{
+	struct seen_table n;
+
+	seen_table_init(&n, t->nslots * 2);
+	for (size_t i = 0; i < t->nslots; i++)
+		if (t->slots[i].device_id != 0)
+			seen_table_put(&n, t->slots[i].device_id,
+			    t->slots[i].at, t->slots[i].addr);
+	free(t->slots);
+	*t = n;
+}
+
+void
+seen_note(struct seen *s, int64_t device_id, const char *address)
+{
+	if (s == NULL || device_id <= 0)
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (s->cur.used * 2 >= s->cur.nslots)
+		seen_table_grow(&s->cur);
+	seen_table_put(&s->cur, device_id, now_s(), address);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int
+seen_write(struct db *db, struct seen_table *t)
+{
+	static const char sql[] =
+	    "UPDATE device SET last_seen = ?1, last_address = ?2 "
+	    "WHERE id = ?3";
+	sqlite3_stmt *st;
+
+	if (t->used == 0)
+		return 0;
+	if (db_begin(db) == -1)
+		return -1;
+	for (size_t i = 0; i < t->nslots; i++) {
+		struct seen_entry *e = &t->slots[i];
+
+		if (e->device_id == 0)
+			continue;
+		if ((st = db_prepare(db, sql)) == NULL)
+			goto fail;
+		db_bind_int64(st, 1, e->at);
+		db_bind_text(st, 2, e->addr[0] ? e->addr : NULL);
+		db_bind_int64(st, 3, e->device_id);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			db_log_error(db, __func__);
+			db_done(st);
+			goto fail;
+		}
+		db_done(st);
+	}
+	return db_commit(db);
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+static void
+seen_mark_stale(struct db *db, int timeout)
+{
+	static const char sql[] =
+	    "UPDATE action SET stale = 1 WHERE stale = 0 AND status IN "
+	    "('scheduled', 'running', 'canceling') AND updated_at < ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int n;
+
+	if (st == NULL)
+		return;
+	db_bind_int64(st, 1, now_s() - timeout);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		db_log_error(db, __func__);
+	else if ((n = sqlite3_changes(db_handle(db))) > 0)
+		log_info("%d update(s) had no feedback for %d s and no "
+			 "longer count against the limits",
+		    n, timeout);
+	db_done(st);
+}
+
+/* Swap out the pending table and write it.  Called by the flusher only. */
+static int
+seen_flush_locked_out(struct seen *s, struct db *db)
+{
+	struct seen_table t;
+	int rc;
+
+	pthread_mutex_lock(&s->lock);
+	t = s->cur;
+	seen_table_init(&s->cur, t.nslots > SEEN_SLOTS_MIN && t.used * 8 <
+		t.nslots ? t.nslots / 2 : t.nslots);
+	pthread_mutex_unlock(&s->lock);
+	rc = seen_write(db, &t);
+	free(t.slots);
+	return rc;
+}
+
+int
+seen_flush(struct seen *s)
+{
+	struct db *db = db_thread();
+
+	if (db == NULL)
+		return -1;
+	return seen_flush_locked_out(s, db);
+}
+
+static void *
+seen_main(void *arg)
+{
+	struct seen *s = arg;
+	struct db *db = db_open(s->db_path);
+	int64_t last_sweep = 0;
+	struct timespec ts;
+
+	if (db == NULL)
+		fatalx("%s: cannot open the database", __func__);
+	pthread_mutex_lock(&s->lock);
+	while (!s->stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+		pthread_mutex_unlock(&s->lock);
+		seen_flush_locked_out(s, db);
+		if (now_s() - last_sweep >= SEEN_STALE_EVERY) {
+			seen_mark_stale(db, s->stale_timeout);
+			last_sweep = now_s();
+		}
+		pthread_mutex_lock(&s->lock);
+	}
+	pthread_mutex_unlock(&s->lock);
+	seen_flush_locked_out(s, db);
+	db_close(db);
+	return NULL;
+}
+
+struct seen *
+seen_start(const char *db_path, int stale_timeout)
+{
+	struct seen *s = xcalloc(1, sizeof(*s));
+
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	seen_table_init(&s->cur, SEEN_SLOTS_MIN);
+	s->db_path = xstrdup(db_path);
+	s->stale_timeout = stale_timeout;
+	if (pthread_create(&s->thread, NULL, seen_main, s) != 0) {
+		log_warnx("%s: pthread_create failed", __func__);
+		free(s->cur.slots);
+		free(s->db_path);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+seen_stop(struct seen *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stop = true;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+	pthread_join(s->thread, NULL);
+	free(s->cur.slots);
+	free(s->db_path);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+}

@@ -1,0 +1,210 @@
+/*
+ * Streaming uploads to a temp file with running digests.  The temp file is
+ * created O_EXCL with a random name in the data directory's tmp folder, so
+ * the final rename(2) into the artifact folder is atomic (same file system).
+ */
+#include "upload.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+#define UPLOAD_FILENAME_MAX 255
+
+struct upload {
+	int fd;
+	char *path;
+	bool keep;
+	uint64_t size, max_size;
+	enum upload_err err;
+	EVP_MD_CTX *md5, *sha1, *sha256;
+	char md5_hex[33], sha1_hex[41], sha256_hex[65];
+	char *filename;
+};
+
+struct upload *
+upload_new(const char *dir, uint64_t max_size)
+{
+	struct upload *u = xcalloc(1, sizeof(*u));
+	char name[33];
+
+	u->fd = -1;
+	u->max_size = max_size;
+	if (random_token(name, 32) == -1) {
+		log_warn("%s: random", __func__);
+		goto fail;
+	}
+	u->path = xasprintf("%s/upload-%s.tmp", dir, name);
+	u->fd = open(u->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (u->fd == -1) {
+		log_warn("%s: %s", __func__, u->path);
+		goto fail;
+	}
+	u->md5 = EVP_MD_CTX_new();
+	u->sha1 = EVP_MD_CTX_new();
+	u->sha256 = EVP_MD_CTX_new();
+	if (u->md5 == NULL || u->sha1 == NULL || u->sha256 == NULL ||
+	    EVP_DigestInit_ex(u->md5, EVP_md5(), NULL) != 1 ||
+	    EVP_DigestInit_ex(u->sha1, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestInit_ex(u->sha256, EVP_sha256(), NULL) != 1) {
+		log_warnx("%s: digest init failed", __func__);
+		goto fail;
+	}
+	return u;
+fail:
+	upload_free(u);
+	return NULL;
+}
+
+static enum upload_err
+upload_errno(void)
+{
+	return errno == ENOSPC || errno == EDQUOT ? UPLOAD_NO_SPACE
+						  : UPLOAD_IO;
+}
+
+enum upload_err
+upload_write(struct upload *u, const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t left = len;
+
+	if (u->err != UPLOAD_OK)
+		return u->err;
+	if (len > u->max_size || u->size > u->max_size - len)
+		return u->err = UPLOAD_TOO_BIG;
+	if (EVP_DigestUpdate(u->md5, buf, len) != 1 ||
+	    EVP_DigestUpdate(u->sha1, buf, len) != 1 ||
+	    EVP_DigestUpdate(u->sha256, buf, len) != 1)
+		return u->err = UPLOAD_IO;
+	while (left > 0) {
+		ssize_t n = write(u->fd, p, left);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			u->err = upload_errno();
+			log_warn("%s: %s", __func__, u->path);
+			return u->err;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	u->size += len;
+	return UPLOAD_OK;
+}
+
+static int
+upload_digest(EVP_MD_CTX *ctx, char *hex)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (EVP_DigestFinal_ex(ctx, md, &len) != 1)
+		return -1;
+	hex_encode(md, len, hex);
+	return 0;
+}
+
+enum upload_err
+upload_finish(struct upload *u)
+{
+	if (u->err != UPLOAD_OK)
+		return u->err;
+	if (fdatasync(u->fd) == -1) {
+		log_warn("%s: %s", __func__, u->path);
+		return u->err = upload_errno();
+	}
+	if (upload_digest(u->md5, u->md5_hex) == -1 ||
+	    upload_digest(u->sha1, u->sha1_hex) == -1 ||
+	    upload_digest(u->sha256, u->sha256_hex) == -1)
+		return u->err = UPLOAD_IO;
+	if (lseek(u->fd, 0, SEEK_SET) == -1)
+		return u->err = UPLOAD_IO;
+	return UPLOAD_OK;
+}
+
+enum upload_err
+upload_error(const struct upload *u)
+{
+	return u->err;
+}
+
+const char *
+upload_path(const struct upload *u)
+{
+	return u->path;
+}
+
+int
+upload_fd(const struct upload *u)
+{
+	return u->fd;
+}
+
+uint64_t
+upload_size(const struct upload *u)
+{
+	return u->size;
+}
+
+const char *
+upload_md5(const struct upload *u)
+{
+	return u->md5_hex;
+}
+
+const char *
+upload_sha1(const struct upload *u)
+{
+	return u->sha1_hex;
+}
+
+const char *
+upload_sha256(const struct upload *u)
+{
+	return u->sha256_hex;
+}
+
+void
+upload_set_filename(struct upload *u, const char *name)
+{
+	free(u->filename);
+	u->filename = xstrndup(name, UPLOAD_FILENAME_MAX);
+}
+
+const char *
+upload_filename(const struct upload *u)
+{
+	return u->filename;
+}
+
+void
+upload_keep(struct upload *u)
+{
+	u->keep = true;
+}
+
+void
+upload_free(struct upload *u)
+{
+	if (u == NULL)
+		return;
+	if (u->fd != -1)
+		close(u->fd);
+	if (u->path != NULL && !u->keep)
+		unlink(u->path);
+	EVP_MD_CTX_free(u->md5);
+	EVP_MD_CTX_free(u->sha1);
+	EVP_MD_CTX_free(u->sha256);
+	free(u->path);
+	free(u->filename);
+	free(u);
+}

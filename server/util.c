@@ -1,0 +1,372 @@
+/*
+ * Leaf helpers with no knowledge of the server.  Allocation failure is
+ * fatal (a daemon that cannot allocate a few bytes cannot answer anyway).
+ */
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "log.h"
+
+void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (p == NULL)
+		fatal("malloc");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (p == NULL)
+		fatal("calloc");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (q == NULL)
+		fatal("realloc");
+	return q;
+}
+
+char *
+xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (p == NULL)
+		fatal("strdup");
+	return p;
+}
+
+char *
+xstrndup(const char *s, size_t n)
+{
+	char *p = strndup(s, n);
+
+	if (p == NULL)
+		fatal("strndup");
+	return p;
+}
+
+char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *p;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&p, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("vasprintf");
+	return p;
+}
+
+int
+parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	if (s == NULL || *s == '\0' || *s == ' ' || *s == '+' ||
+	    (*s == '-' && min >= 0))
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int
+parse_hms(const char *s, int *secs)
+{
+	int h, m, sec;
+
+	if (s == NULL || strlen(s) != 8 || s[2] != ':' || s[5] != ':')
+		return -1;
+	for (int i = 0; i < 8; i++)
+		if (i != 2 && i != 5 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	sec = (s[6] - '0') * 10 + (s[7] - '0');
+	if (h > 23 || m > 59 || sec > 59)
+		return -1;
+	*secs = h * 3600 + m * 60 + sec;
+	return 0;
+}
+
+void
+format_hms(int secs, char buf[9])
+{
+	if (secs < 0)
+		secs = 0;
+	if (secs > 86399)
+		secs = 86399;
+	snprintf(buf, 9, "%02d:%02d:%02d", secs / 3600, secs / 60 % 60,
+	    secs % 60);
+}
+
+int
+parse_size(const char *s, uint64_t max, uint64_t *out)
+{
+	char digits[32];
+	size_t n;
+	int shift = 0;
+	int64_t v;
+
+	if (s == NULL || (n = strlen(s)) == 0 || n >= sizeof(digits))
+		return -1;
+	memcpy(digits, s, n + 1);
+	switch (digits[n - 1]) {
+	case 'K': case 'k': shift = 10; break;
+	case 'M': case 'm': shift = 20; break;
+	case 'G': case 'g': shift = 30; break;
+	case 'T': case 't': shift = 40; break;
+	}
+	if (shift)
+		digits[n - 1] = '\0';
+	if (parse_int64(digits, 0, INT64_MAX >> shift, &v) == -1)
+		return -1;
+	if (((uint64_t)v << shift) > max)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+int
+random_bytes(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+random_token(char *out, size_t len)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned char b;
+	size_t i = 0;
+
+	while (i < len) {
+		if (random_bytes(&b, 1) == -1)
+			return -1;
+		/* Rejection sampling keeps the 62 symbols equally likely. */
+		if (b >= 248)
+			continue;
+		out[i++] = set[b % 62];
+	}
+	out[len] = '\0';
+	return 0;
+}
+
+bool
+ct_equal(const void *a, size_t alen, const void *b, size_t blen)
+{
+	const unsigned char *x = a, *y = b;
+	unsigned char d = alen != blen;
+	size_t n = alen < blen ? alen : blen;
+
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+void
+hex_encode(const unsigned char *in, size_t len, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+void
+sha256_hex(const char *s, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL) != 1)
+		fatalx("%s: EVP_Digest failed", __func__);
+	hex_encode(md, mdlen, out);
+}
+
+int64_t
+now_s(void)
+{
+	return (int64_t)time(NULL);
+}
+
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool
+utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1;
+			cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2;
+			cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3;
+			cp = c & 0x07;
+		} else
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+/* Parse a decimal uint64 from *p, advancing it.  -1 if no digits/overflow. */
+static int
+parse_u64_prefix(const char **p, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+int
+parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *len)
+{
+	const char *p;
+	uint64_t a, b;
+
+	if (h == NULL)
+		return 0;
+	h += strspn(h, " \t");
+	if (strncmp(h, "bytes=", 6) != 0)
+		return 0;	/* another unit: RFC 9110 says ignore it */
+	p = h + 6 + strspn(h + 6, " \t");
+	if (strchr(p, ',') != NULL)
+		return 0;	/* several ranges: send the whole file */
+	if (*p == '-') {
+		p++;
+		if (parse_u64_prefix(&p, &b) == -1 || b == 0)
+			return -1;
+		p += strspn(p, " \t");
+		if (*p != '\0' || size == 0)
+			return -1;
+		if (b > size)
+			b = size;
+		*start = size - b;
+		*len = b;
+		return 1;
+	}
+	if (parse_u64_prefix(&p, &a) == -1 || *p++ != '-')
+		return -1;
+	if (*p == '\0' || *p == ' ')
+		b = size ? size - 1 : 0;
+	else if (parse_u64_prefix(&p, &b) == -1 || b < a)
+		return -1;
+	p += strspn(p, " \t");
+	if (*p != '\0' || a >= size)
+		return -1;
+	if (b >= size)
+		b = size - 1;
+	*start = a;
+	*len = b - a + 1;
+	return 1;
+}
+
+char *
+url_encode_segment(const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(s);
+	char *out = xmalloc(3 * n + 1), *o = out;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == '_' || c == '~')
+			*o++ = (char)c;
+		else {
+			*o++ = '%';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}

@@ -1,0 +1,84 @@
+/*
+ * Small helpers every module may use: allocation that never returns NULL,
+ * bounded number parsing, HH:MM:SS durations, byte sizes, random tokens,
+ * constant-time comparison and hex encoding.  No I/O beyond the random device.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What a domain call tells its caller; http.c maps these to status codes. */
+enum result {
+	RESULT_OK,
+	RESULT_NOTFOUND,
+	RESULT_INVALID,
+	RESULT_CONFLICT,
+	RESULT_GONE,
+	RESULT_ERROR
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Allocation wrappers: they call fatal() instead of returning NULL. */
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xstrndup(const char *, size_t);
+/* printf into a new string the caller frees. */
+char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Parse the whole of `s` as a decimal integer in [min, max].  Leading and
+ * trailing garbage, empty strings and overflow fail.  0 ok, -1 failed.
+ */
+int parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* "HH:MM:SS" <-> seconds in [0, 86399].  0 ok, -1 failed. */
+int parse_hms(const char *s, int *secs);
+/* Writes "HH:MM:SS" (clamped to 23:59:59) into buf, which holds 9 bytes. */
+void format_hms(int secs, char buf[9]);
+
+/*
+ * Parse a byte size: a decimal number with an optional K, M, G or T suffix
+ * (powers of 1024), e.g. "512M".  0 ok, -1 failed or above max.
+ */
+int parse_size(const char *s, uint64_t max, uint64_t *out);
+
+/* Fill buf with len random bytes from the kernel.  0 ok, -1 failed. */
+int random_bytes(void *buf, size_t len);
+/* Write a NUL-terminated random token of len alphanumerics into out[len+1]. */
+int random_token(char *out, size_t len);
+
+/* Compare two byte strings in time that depends only on their lengths. */
+bool ct_equal(const void *a, size_t alen, const void *b, size_t blen);
+
+/* Lower-case hex of len bytes into out, which holds 2*len+1 bytes. */
+void hex_encode(const unsigned char *in, size_t len, char *out);
+
+/* SHA-256 of a string as 64 lower-case hex digits in out[65]. */
+void sha256_hex(const char *s, char out[65]);
+
+/* Current time in seconds and in milliseconds since the epoch. */
+int64_t now_s(void);
+int64_t now_ms(void);
+
+/*
+ * Parse an HTTP Range header ("bytes=a-b", "bytes=a-", "bytes=-n") against
+ * a resource of `size` bytes.  1: one satisfiable range in *start, *len;
+ * 0: ignore the header and send everything (several ranges, or another
+ * unit); -1: unsatisfiable or malformed (answer 416).
+ */
+int parse_range(const char *header, uint64_t size, uint64_t *start,
+    uint64_t *len);
+
+/* Percent-encode s for use as one URL path segment (new string). */
+char *url_encode_segment(const char *s);
+
+/* True if s is valid UTF-8 without NUL bytes in its first len bytes. */
+bool utf8_valid(const char *s, size_t len);
+
+#endif
