@@ -308,8 +308,8 @@ ddi_reply_deployment(struct request *req, struct ddi_ctx *c,
 		    "Software module does not exist.");
 		return;
 	}
-	body = json_pack("{s:s++, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:[o]}]}}",
-	    "id", "", req->params[2], "deployment", "download", "forced",
+	body = json_pack("{s:s, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:[o]}]}}",
+	    "id", req->params[2], "deployment", "download", "forced",
 	    "update", "forced", "chunks", "part", "os", "version", s.version,
 	    "name", s.filename, "artifacts", ddi_artifact_json(req, c, &s));
 	if (hist && parse_int64(hist, INT32_MIN, INT32_MAX, &n) == 0 &&

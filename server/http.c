@@ -215,7 +215,11 @@ http_reply_json(struct request *req, int status, json_t *body)
 	char *text;
 
 	if (body == NULL) {
-		http_reply_empty(req, status);
+		/* A json_pack that failed: a bug, not the client's fault. */
+		log_warnx("%s: %s %s: no body to send", __func__, req->method,
+		    req->url);
+		http_reply_buffer(req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
+		    xstrdup(""), 0);
 		return;
 	}
 	text = json_dumps(body, JSON_COMPACT);

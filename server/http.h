@@ -81,7 +81,7 @@ const char *http_base_url(struct request *);
 void http_set_header(struct request *, const char *name, const char *value);
 
 /* The reply helpers.  Each request ends in exactly one of them. */
-/* JSON body (consumed, even on error; NULL means an empty body). */
+/* JSON body (consumed, even on error; NULL, a failed json_pack, is 500). */
 void http_reply_json(struct request *, int status, json_t *body);
 /* Management API error: {"error": code, "detail": detail}. */
 void http_reply_error(struct request *, int status, const char *code,
