@@ -115,7 +115,7 @@ test: deps-test
 	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
 	$(Q)tests/run-all.sh build/test
 
-test-build: $(BUILD)/falconet $(UNIT_BINS) $(TOOL_BINS)
+test-build: $(BUILD)/falconet $(UNIT_BINS) $(TOOL_BINS) fuzz
 
 check: test
 

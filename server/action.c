@@ -24,6 +24,52 @@ static const char *const action_names[] = {
 	[ACTION_CANCELED] = "canceled",
 };
 
+int
+action_feedback_parse(const char *body, size_t len, json_t **root,
+    struct action_feedback *fb, const char **why)
+{
+	json_t *status, *result, *progress, *v;
+
+	memset(fb, 0, sizeof(*fb));
+	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES, NULL);
+	if (*root == NULL || !json_is_object(*root)) {
+		*why = "the body is not a JSON object";
+		return 400;
+	}
+	status = json_object_get(*root, "status");
+	result = json_object_get(status, "result");
+	fb->execution = json_string_value(json_object_get(status, "execution"));
+	fb->finished = json_string_value(json_object_get(result, "finished"));
+	if (!json_is_object(status) || !json_is_object(result) ||
+	    fb->execution == NULL || fb->finished == NULL) {
+		*why = "status.execution and status.result.finished are "
+		       "required strings";
+		return 400;
+	}
+	/* Progress is informational: clients send {cnt, of}, {percentage}
+	 * or {}; only a well-formed {cnt, of} is used. */
+	progress = json_object_get(result, "progress");
+	if (json_is_integer(json_object_get(progress, "cnt")) &&
+	    json_is_integer(json_object_get(progress, "of"))) {
+		fb->has_progress = true;
+		fb->cnt = json_integer_value(json_object_get(progress, "cnt"));
+		fb->of = json_integer_value(json_object_get(progress, "of"));
+	}
+	if (json_is_integer(v = json_object_get(status, "code"))) {
+		fb->has_code = true;
+		fb->code = json_integer_value(v);
+	}
+	v = json_object_get(status, "details");
+	if (json_is_array(v)) {
+		if (json_array_size(v) > ACTION_DETAILS_MAX) {
+			*why = "too many details in one feedback (at most 256)";
+			return 429;
+		}
+		fb->details = v;
+	}
+	return 0;
+}
+
 bool
 action_is_open(enum action_status s)
 {

@@ -8,6 +8,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -45,6 +46,15 @@ struct action_feedback {
 	int64_t code;
 	json_t *details;		/* array of strings or NULL */
 };
+
+/*
+ * Parse a DDI feedback body leniently (unknown fields ignored, legacy id
+ * and time too).  0 ok: *root holds the JSON the caller json_decrefs and
+ * fb borrows from; else 400 or 429 with *why set (and *root NULL or to be
+ * released all the same).
+ */
+int action_feedback_parse(const char *body, size_t len, json_t **root,
+    struct action_feedback *fb, const char **why);
 
 bool action_is_open(enum action_status);
 const char *action_status_str(enum action_status);

@@ -405,56 +405,21 @@ ddi_get_cancel(struct request *req)
 	ddi_ctx_clear(&c);
 }
 
-/* Parse a feedback body leniently: unknown fields are ignored. */
+/* Parse the feedback body; replies and returns false if it is bad. */
 static bool
 ddi_parse_feedback(struct request *req, json_t **root,
     struct action_feedback *fb)
 {
-	json_error_t err;
-	json_t *status, *result, *progress, *v;
+	const char *why = NULL;
+	int status;
 
-	memset(fb, 0, sizeof(*fb));
-	*root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-	    &err);
-	if (*root == NULL || !json_is_object(*root)) {
-		http_reply_ddi_error(req, 400, DDI_NOT_READABLE,
-		    "The body is not a JSON object: %s",
-		    *root ? "wrong type" : err.text);
-		return false;
-	}
-	status = json_object_get(*root, "status");
-	result = json_object_get(status, "result");
-	fb->execution = json_string_value(json_object_get(status, "execution"));
-	fb->finished = json_string_value(json_object_get(result, "finished"));
-	if (!json_is_object(status) || !json_is_object(result) ||
-	    fb->execution == NULL || fb->finished == NULL) {
-		http_reply_ddi_error(req, 400, DDI_NOT_READABLE,
-		    "status.execution and status.result.finished are "
-		    "required strings.");
-		return false;
-	}
-	progress = json_object_get(result, "progress");
-	if (json_is_integer(json_object_get(progress, "cnt")) &&
-	    json_is_integer(json_object_get(progress, "of"))) {
-		fb->has_progress = true;
-		fb->cnt = json_integer_value(json_object_get(progress, "cnt"));
-		fb->of = json_integer_value(json_object_get(progress, "of"));
-	}
-	if (json_is_integer(v = json_object_get(status, "code"))) {
-		fb->has_code = true;
-		fb->code = json_integer_value(v);
-	}
-	v = json_object_get(status, "details");
-	if (json_is_array(v)) {
-		if (json_array_size(v) > ACTION_DETAILS_MAX) {
-			http_reply_ddi_error(req, 429, DDI_QUOTA,
-			    "At most %d details per feedback.",
-			    ACTION_DETAILS_MAX);
-			return false;
-		}
-		fb->details = v;
-	}
-	return true;
+	status = action_feedback_parse(req->body, req->body_len, root, fb,
+	    &why);
+	if (status == 429)
+		http_reply_ddi_error(req, 429, DDI_QUOTA, "%s", why);
+	else if (status != 0)
+		http_reply_ddi_error(req, 400, DDI_NOT_READABLE, "%s", why);
+	return status == 0;
 }
 
 static void

@@ -180,8 +180,10 @@ _Static_assert(MSIZE(device_auth) == sizeof(int), "enum is not int-sized");
 _Static_assert(MSIZE(log_level) == sizeof(int), "log_level is not an int");
 _Static_assert(LOG_LVL_DEBUG == 3, "log.level names follow enum log_level");
 
-/* State of one load; s points at a copy that replaces the caller's on
- * success. */
+/*
+ * State of one load.  s points at a copy of the caller's settings that
+ * replaces them only if the whole file loads and validates.
+ */
 struct loader {
 	yaml_parser_t parser;
 	struct settings *s;
@@ -345,7 +347,6 @@ static int
 next_event(struct loader *l, yaml_event_t *ev, const char *key)
 {
 	const yaml_char_t *anchor = NULL, *tag = NULL;
-
 	size_t line;
 
 	if (!yaml_parser_parse(&l->parser, ev))
@@ -423,8 +424,10 @@ text_problem(const yaml_event_t *ev)
 	return NULL;
 }
 
-/* Copy a key into out (SETTINGS_KEY_MAX bytes) fit to print: no control or
- * non-ASCII bytes, cut short if long. */
+/*
+ * Copy a key into out (SETTINGS_KEY_MAX bytes) fit to print: control and
+ * non-ASCII bytes become '?', and a long key is cut short with "...".
+ */
 static void
 printable_key(const char *key, char *out)
 {
@@ -575,19 +578,22 @@ set_bool(struct loader *l, const struct setting *e, size_t line, const char *v)
 static int
 set_enum(struct loader *l, const struct setting *e, size_t line, const char *v)
 {
-	char list[128];
+	char list[128] = "";
 	size_t n = 0;
+	int i;
 
-	for (int i = 0; e->names[i] != NULL && n < sizeof(list); i++) {
+	for (i = 0; e->names[i] != NULL; i++) {
 		if (strcmp(v, e->names[i]) == 0) {
 			*(int *)(void *)((char *)l->s + e->off) = i;
 			return 0;
 		}
+	}
+	/* "a, b or c" */
+	for (int k = 0; k < i && n < sizeof(list); k++) {
+		const char *sep = k == i - 1 ? " or " : ", ";
+
 		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s",
-		    i == 0            ? ""
-		    : e->names[i + 1] ? ", "
-		                      : " or ",
-		    e->names[i]);
+		    k == 0 ? "" : sep, e->names[k]);
 	}
 	return fail(l, line, e->key, "must be %s", list);
 }
@@ -864,8 +870,8 @@ load_stream(struct loader *l)
 static int
 validate(struct loader *l)
 {
-	static const char *enabled = "device_auth.proxy_cert.enabled";
-	static const char *issuer = "device_auth.proxy_cert.issuer_header";
+	static const char enabled[] = "device_auth.proxy_cert.enabled";
+	static const char issuer[] = "device_auth.proxy_cert.issuer_header";
 	const struct settings *s = l->s;
 
 	if (s->cert_header_enabled && s->ncert_authorities == 0)
@@ -925,7 +931,7 @@ settings_load(struct settings *s, const char *path, char *err, size_t errlen)
 	size_t len = 0;
 	struct stat st;
 	ssize_t n;
-	int fd, rc = -1;
+	int fd = -1, rc = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		fail(&l, 0, NULL, "cannot open: %s", strerror(errno));

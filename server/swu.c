@@ -662,6 +662,203 @@ swu_has_include(const char *text, size_t len)
 	return false;
 }
 
+/*
+ * libconfig pre-check.  libconfig 1.5's parser leaks a string token that
+ * it meets where the grammar allows none ("x" where a setting name is due,
+ * or 1 "x" in a list): bison drops the lookahead without freeing it.  So
+ * before libconfig runs, a small recognizer follows the same grammar and
+ * refuses a text whose first error is such a string.  Its tokens are
+ * coarser than libconfig's, but strings and comments end where libconfig
+ * ends them; anything else it cannot follow stops it, and libconfig has
+ * the last word.  It also caps nesting at SWU_CFG_NEST_MAX, far beyond
+ * any sw-description, where libconfig would recurse or exhaust its stack.
+ */
+#define SWU_CFG_NEST_MAX 64
+
+enum swu_tok {
+	SWU_T_EOF,
+	SWU_T_STRING,
+	SWU_T_NAME,
+	SWU_T_VALUE,	/* number or boolean */
+	SWU_T_EQUALS,	/* = or : */
+	SWU_T_COMMA,
+	SWU_T_SEMI,
+	SWU_T_GROUP,	/* { */
+	SWU_T_GROUP_END,
+	SWU_T_ARRAY,	/* [ */
+	SWU_T_ARRAY_END,
+	SWU_T_LIST,	/* ( */
+	SWU_T_LIST_END,
+	SWU_T_OTHER
+};
+
+/* What the recognizer expects next. */
+enum swu_want {
+	SWU_W_SETTING,	/* a name, or the end of the enclosing group */
+	SWU_W_EQUALS,
+	SWU_W_VALUE,	/* a setting's value */
+	SWU_W_ELEMENT,	/* a list or array element, or its end */
+	SWU_W_AFTER	/* what may follow a complete value */
+};
+
+static bool
+swu_cfg_wordchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || strchr("-_*.+", c) != NULL;
+}
+
+/* Classify a word: a libconfig name, a number or boolean, or neither. */
+static enum swu_tok
+swu_cfg_word(const char *w, size_t n)
+{
+	size_t i;
+
+	if ((n == 4 && strncasecmp(w, "true", 4) == 0) ||
+	    (n == 5 && strncasecmp(w, "false", 5) == 0))
+		return SWU_T_VALUE;
+	if ((w[0] >= '0' && w[0] <= '9') || strchr("+-.", w[0]) != NULL)
+		return SWU_T_VALUE;
+	if (w[0] == '-' || w[0] == '_' || w[0] == '.' || w[0] == '+')
+		return SWU_T_OTHER;
+	for (i = 0; i < n; i++)
+		if (w[i] == '.' || w[i] == '+')
+			return SWU_T_OTHER;
+	return w[0] >= '0' && w[0] <= '9' ? SWU_T_OTHER : SWU_T_NAME;
+}
+
+/* The next token from *pos, comments and blanks skipped. */
+static enum swu_tok
+swu_cfg_token(const char *s, size_t len, size_t *pos)
+{
+	static const char punct[] = "=:,;{}[]()";
+	static const enum swu_tok ptok[] = { SWU_T_EQUALS, SWU_T_EQUALS,
+		SWU_T_COMMA, SWU_T_SEMI, SWU_T_GROUP, SWU_T_GROUP_END,
+		SWU_T_ARRAY, SWU_T_ARRAY_END, SWU_T_LIST, SWU_T_LIST_END };
+	const char *p, *end;
+	size_t i = *pos;
+
+	for (;;) {
+		while (i < len && strchr(" \t\n\r\f", s[i]) != NULL)
+			i++;
+		if (i >= len) {
+			*pos = len;
+			return SWU_T_EOF;
+		}
+		if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+			end = memmem(s + i + 2, len - i - 2, "*/", 2);
+			i = end == NULL ? len : (size_t)(end - s) + 2;
+		} else if (s[i] == '#' ||
+		    (s[i] == '/' && i + 1 < len && s[i + 1] == '/')) {
+			while (i < len && s[i] != '\n')
+				i++;
+		} else
+			break;
+	}
+	if (s[i] == '"') {
+		/* A backslash escapes the next byte, a quote included. */
+		for (i++; i < len && s[i] != '"'; i++)
+			if (s[i] == '\\')
+				i++;
+		/* libconfig ends quietly at an unterminated string. */
+		*pos = i < len ? i + 1 : len;
+		return i < len ? SWU_T_STRING : SWU_T_EOF;
+	}
+	if ((p = strchr(punct, s[i])) != NULL) {
+		*pos = i + 1;
+		return ptok[p - punct];
+	}
+	*pos = i + 1;
+	if (!swu_cfg_wordchar(s[i]))
+		return SWU_T_OTHER;
+	while (*pos < len && swu_cfg_wordchar(s[*pos]))
+		(*pos)++;
+	return swu_cfg_word(s + i, *pos - i);
+}
+
+/*
+ * Follow the libconfig grammar over text.  SWU_ERR_SYNTAX if the first
+ * error is a misplaced string or nesting is too deep; SWU_OK otherwise
+ * (valid, or an error libconfig reports without leaking).
+ */
+static enum swu_err
+swu_cfg_precheck(const char *text, size_t len)
+{
+	enum swu_tok stack[SWU_CFG_NEST_MAX], t;
+	enum swu_want want = SWU_W_SETTING;
+	size_t depth = 0, pos = 0;
+
+	for (;;) {
+		t = swu_cfg_token(text, len, &pos);
+		/* A string continues a string value: "a" "b" is "ab". */
+		if (t == SWU_T_STRING && want != SWU_W_SETTING &&
+		    want != SWU_W_EQUALS) {
+			while ((t = swu_cfg_token(text, len, &pos)) ==
+			    SWU_T_STRING)
+				continue;
+			want = SWU_W_AFTER;
+		}
+		if (t == SWU_T_STRING)
+			return SWU_ERR_SYNTAX;
+		if (want == SWU_W_AFTER) {
+			/* After a setting's value: a terminator or not. */
+			if (depth == 0 || stack[depth - 1] == SWU_T_GROUP) {
+				want = SWU_W_SETTING;
+				if (t == SWU_T_SEMI || t == SWU_T_COMMA)
+					continue;
+			} else if (t == SWU_T_COMMA) {
+				want = SWU_W_ELEMENT;
+				continue;
+			} else if (t != SWU_T_LIST_END &&
+			    t != SWU_T_ARRAY_END)
+				return SWU_OK;
+		}
+		switch (t) {
+		case SWU_T_NAME:
+			if (want != SWU_W_SETTING)
+				return SWU_OK;
+			want = SWU_W_EQUALS;
+			continue;
+		case SWU_T_EQUALS:
+			if (want != SWU_W_EQUALS)
+				return SWU_OK;
+			want = SWU_W_VALUE;
+			continue;
+		case SWU_T_VALUE:
+			if (want != SWU_W_VALUE && want != SWU_W_ELEMENT)
+				return SWU_OK;
+			want = SWU_W_AFTER;
+			continue;
+		case SWU_T_GROUP:
+		case SWU_T_LIST:
+		case SWU_T_ARRAY:
+			/* Arrays hold scalars only. */
+			if ((want != SWU_W_VALUE && want != SWU_W_ELEMENT) ||
+			    (depth > 0 && stack[depth - 1] == SWU_T_ARRAY))
+				return SWU_OK;
+			if (depth == SWU_CFG_NEST_MAX)
+				return SWU_ERR_SYNTAX;
+			stack[depth++] = t;
+			want = t == SWU_T_GROUP ? SWU_W_SETTING : SWU_W_ELEMENT;
+			continue;
+		case SWU_T_GROUP_END:
+		case SWU_T_LIST_END:
+		case SWU_T_ARRAY_END:
+			if (depth == 0 || stack[depth - 1] != t - 1 ||
+			    (t == SWU_T_GROUP_END && want != SWU_W_SETTING) ||
+			    (t != SWU_T_GROUP_END && want != SWU_W_ELEMENT &&
+				want != SWU_W_AFTER))
+				return SWU_OK;
+			depth--;
+			want = SWU_W_AFTER;
+			continue;
+		default:
+			/* EOF, stray terminators, garbage: libconfig decides. */
+			return SWU_OK;
+		}
+	}
+}
+
 static enum swu_err
 swu_load_config(const char *text, size_t len, json_t **rootp)
 {
@@ -669,7 +866,8 @@ swu_load_config(const char *text, size_t len, json_t **rootp)
 	char *copy;
 	int ok;
 
-	if (swu_has_include(text, len))
+	if (swu_has_include(text, len) ||
+	    swu_cfg_precheck(text, len) != SWU_OK)
 		return SWU_ERR_SYNTAX;
 	copy = xstrndup(text, len);
 	config_init(&cfg);

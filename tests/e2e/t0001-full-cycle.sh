@@ -62,6 +62,7 @@ expect_eq "attribute hw_revision" "$(attr hw_revision)" 1.1
 ACTION=$(action_json "$CID")
 ACTION_ID=$(printf '%s' "$ACTION" | jq -r '.id // empty')
 LOGTEXT=$(printf '%s' "$ACTION" | jq -r '.log[]?.line' 2>/dev/null)
+printf "%s\n" "$LOGTEXT" > "$T/action-log.txt"
 ALLTEXT=$(printf '%s' "$ACTION" | jq -r '.. | strings' 2>/dev/null)
 if grep -q 'SWUPDATE successful' <<< "$LOGTEXT" &&
 	grep -q 'Hardware compatibility verified' <<< "$LOGTEXT"; then

@@ -402,9 +402,11 @@ req()
 	LAST_REQ="$method ${path#"$BASE"}"
 	: >"$T/body"
 	: >"$T/headers"
-	local m=(-X "$method")
-	[ "$method" = HEAD ] && m=(--head)
-	STATUS=$(curl -sS --max-time 10 --path-as-is "${m[@]}" -o "$T/body" \
+	# curl --head writes the headers to -o and never reads a body: see
+	# head_body_bytes for a check that a HEAD answer has none.
+	local m=(-X "$method") out=$T/body
+	[ "$method" = HEAD ] && m=(--head) out=/dev/null
+	STATUS=$(curl -sS --max-time 10 --path-as-is "${m[@]}" -o "$out" \
 	    -D "$T/headers" -w '%{http_code}' "$@" "$url" 2>"$T/curl.err")
 	[ -z "$STATUS" ] && STATUS=000
 	BODY=$(tr -d '\0' <"$T/body")
@@ -477,6 +479,25 @@ link()
 action_id_of_href()
 {
 	echo "$1" | sed -n 's,.*/\(deploymentBase\|cancelAction\|installedBase\)/\([0-9][0-9]*\).*,\2,p'
+}
+
+# head_body_bytes PATH [HEADER...]: send a HEAD request on a raw socket
+# (Connection: close) and print how many bytes followed the header block.
+head_body_bytes()
+{
+	local path=$1 h total hdr
+	shift
+	{
+		exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 1
+		printf 'HEAD %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n' \
+		    "$path" "$PORT" >&3
+		for h in "$@"; do printf '%s\r\n' "$h" >&3; done
+		printf '\r\n' >&3
+		timeout 5 cat <&3 >"$T/raw"
+	} 2>/dev/null
+	total=$(wc -c <"$T/raw")
+	hdr=$(sed -n '1,/^\r$/p' "$T/raw" | wc -c)
+	echo $((total - hdr))
 }
 
 # alive [WHAT]: /healthz answers 200 and the daemon still runs.  Keeps the
