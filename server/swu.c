@@ -708,7 +708,10 @@ swu_cfg_wordchar(char c)
 	    (c >= '0' && c <= '9') || strchr("-_*.+", c) != NULL;
 }
 
-/* Classify a word: a libconfig name, a number or boolean, or neither. */
+/*
+ * Classify a word: a boolean, something number-like, a libconfig name
+ * ([A-Za-z*][-A-Za-z0-9_*]*), or neither.
+ */
 static enum swu_tok
 swu_cfg_word(const char *w, size_t n)
 {
@@ -719,12 +722,12 @@ swu_cfg_word(const char *w, size_t n)
 		return SWU_T_VALUE;
 	if ((w[0] >= '0' && w[0] <= '9') || strchr("+-.", w[0]) != NULL)
 		return SWU_T_VALUE;
-	if (w[0] == '-' || w[0] == '_' || w[0] == '.' || w[0] == '+')
+	if (w[0] == '_')
 		return SWU_T_OTHER;
-	for (i = 0; i < n; i++)
+	for (i = 1; i < n; i++)
 		if (w[i] == '.' || w[i] == '+')
 			return SWU_T_OTHER;
-	return w[0] >= '0' && w[0] <= '9' ? SWU_T_OTHER : SWU_T_NAME;
+	return SWU_T_NAME;
 }
 
 /* The next token from *pos, comments and blanks skipped. */
@@ -790,9 +793,9 @@ swu_cfg_precheck(const char *text, size_t len)
 
 	for (;;) {
 		t = swu_cfg_token(text, len, &pos);
-		/* A string continues a string value: "a" "b" is "ab". */
-		if (t == SWU_T_STRING && want != SWU_W_SETTING &&
-		    want != SWU_W_EQUALS) {
+		/* A value may be strings in a row: "a" "b" is "ab". */
+		if (t == SWU_T_STRING &&
+		    (want == SWU_W_VALUE || want == SWU_W_ELEMENT)) {
 			while ((t = swu_cfg_token(text, len, &pos)) ==
 			    SWU_T_STRING)
 				continue;
@@ -844,6 +847,7 @@ swu_cfg_precheck(const char *text, size_t len)
 		case SWU_T_GROUP_END:
 		case SWU_T_LIST_END:
 		case SWU_T_ARRAY_END:
+			/* Each closing token follows its opening one. */
 			if (depth == 0 || stack[depth - 1] != t - 1 ||
 			    (t == SWU_T_GROUP_END && want != SWU_W_SETTING) ||
 			    (t != SWU_T_GROUP_END && want != SWU_W_ELEMENT &&

@@ -29,7 +29,7 @@
 
 set -u
 
-die() { echo "swupdate-client: $*" >&2; exit 2; }
+die() { echo "# swupdate-client: $*" >&2; exit 2; }
 
 : "${URL:?URL is required}" "${CERT:?CERT is required}"
 [ -r "$CERT" ] || die "CERT $CERT is not readable"
@@ -122,7 +122,7 @@ stop_client() {
 		sleep 0.1
 	done
 	if kill -0 -- "$target" 2>/dev/null; then
-		echo "swupdate-client: $CONTROLLER_ID did not stop on SIGTERM, killing" >&2
+		echo "# swupdate-client: $CONTROLLER_ID did not stop on SIGTERM, killing" >&2
 		kill -KILL -- "$target" 2>/dev/null
 		for ((i = 0; i < 30; i++)); do
 			kill -0 -- "$target" 2>/dev/null || break
@@ -137,7 +137,7 @@ cleanup() {
 	if [ -n "$OWN_LOG" ] && [ "${RESULT:-1}" != 0 ]; then
 		# keep the log of a failed run next to the scratch dir
 		cp "$LOG" "$SCRATCH.log" 2>/dev/null &&
-			echo "swupdate-client: log kept in $SCRATCH.log" >&2
+			echo "# swupdate-client: log kept in $SCRATCH.log" >&2
 	fi
 	rm -rf "$SCRATCH"
 }
@@ -145,7 +145,7 @@ RESULT=1
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-echo "swupdate-client: $CONTROLLER_ID: swupdate -f $CFG -H $HW -u \"$SU_ARGS\"" >> "$LOG"
+echo "# swupdate-client: $CONTROLLER_ID: swupdate -f $CFG -H $HW -u \"$SU_ARGS\"" >> "$LOG"
 # Without job control a background job is not a process-group leader, so
 # setsid(1) execs swupdate directly: $! is swupdate's pid and its pgid.
 TMPDIR=$SCRATCH/tmp setsid "$SWUPDATE" -f "$CFG" -H "$HW" -u "$SU_ARGS" \
@@ -179,18 +179,18 @@ stop_client
 elapsed=$((SECONDS - start))
 if [ -n "$STOP_ON" ]; then
 	if [ -n "$matched" ]; then
-		echo "swupdate-client: $CONTROLLER_ID: matched '$STOP_ON' after ${elapsed}s" >&2
+		echo "# swupdate-client: $CONTROLLER_ID: matched '$STOP_ON' after ${elapsed}s" >&2
 		RESULT=0
 	else
 		why=
 		[ -z "$alive" ] && why=" (swupdate exited early)"
-		echo "swupdate-client: $CONTROLLER_ID: '$STOP_ON' not seen in ${elapsed}s$why" >&2
+		echo "# swupdate-client: $CONTROLLER_ID: '$STOP_ON' not seen in ${elapsed}s$why" >&2
 		RESULT=1
 	fi
 elif [ -n "$alive" ]; then
 	RESULT=0
 else
-	echo "swupdate-client: $CONTROLLER_ID: swupdate exited after ${elapsed}s" >&2
+	echo "# swupdate-client: $CONTROLLER_ID: swupdate exited after ${elapsed}s" >&2
 	RESULT=1
 fi
 exit $RESULT

@@ -97,7 +97,7 @@ expect_status()
 expect_json()
 {
 	local expr=$1 want=$2 name=${3:-"$LAST_REQ: $1 == $2"} got
-	if ! got=$(jq -r "$expr" <"$T/body" 2>&1); then
+	if ! got=$(jq -c -r "$expr" <"$T/body" 2>&1); then
 		fail "$name" "jq failed: $(echo "$got" | head -1); body: $(body_excerpt)"
 	elif [ "$got" = "$want" ]; then
 		pass "$name"
@@ -487,14 +487,14 @@ head_body_bytes()
 {
 	local path=$1 h total hdr
 	shift
-	{
+	(
 		exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 1
 		printf 'HEAD %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n' \
 		    "$path" "$PORT" >&3
 		for h in "$@"; do printf '%s\r\n' "$h" >&3; done
 		printf '\r\n' >&3
 		timeout 5 cat <&3 >"$T/raw"
-	} 2>/dev/null
+	) 2>/dev/null
 	total=$(wc -c <"$T/raw")
 	hdr=$(sed -n '1,/^\r$/p' "$T/raw" | wc -c)
 	echo $((total - hdr))

@@ -113,7 +113,10 @@ refuse()
 head -c 4096 /dev/urandom >"$T/garbage.swu"
 refuse "$T/garbage.swu" garbage.swu "random bytes"
 : >"$T/empty.swu"
-refuse "$T/empty.swu" empty.swu "empty body"
+upload "$T/empty.swu" empty.swu
+expect_status 400 "empty body -> 400"
+expect_is_error
+expect_clean "$N" "empty body"
 head -c $(($(wc -c <"$T/a.swu") / 2)) "$T/a.swu" >"$T/half.swu"
 refuse "$T/half.swu" half.swu "image truncated in the middle"
 head -c 100 "$T/a.swu" >"$T/head.swu"

@@ -39,7 +39,8 @@ OTHER_DL=${DL/\/dev-d\//\/dev-other\/}
 # --- HEAD and GET ---------------------------------------------------------
 req HEAD "$DL"
 expect_status 200 "HEAD artifact -> 200"
-expect_empty_body "HEAD has no body"
+n=$(head_body_bytes "${DL#"$BASE"}")
+check "HEAD artifact sends no body ($n bytes)" [ "$n" -eq 0 ]
 expect_header Content-Length "$SIZE"
 expect_header Content-Type application/octet-stream
 expect_header Accept-Ranges bytes
@@ -94,7 +95,8 @@ case $STATUS in
 200 | 206) pass "HEAD with Range -> $STATUS" ;;
 *) fail "HEAD with Range" "status $STATUS" ;;
 esac
-expect_empty_body "HEAD with Range has no body"
+n=$(head_body_bytes "${DL#"$BASE"}" "Range: bytes=0-3")
+check "HEAD with Range sends no body ($n bytes)" [ "$n" -eq 0 ]
 
 # --- conditional ----------------------------------------------------------
 req GET "$DL" -H "If-None-Match: \"$SHA1\""
