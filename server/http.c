@@ -138,7 +138,7 @@ http_base_url(struct request *req)
 	struct request_priv *rp = (struct request_priv *)req;
 	const struct settings *s = req->app->settings;
 	const char *host = http_header(req, "Host"), *proto = "http";
-	const char *fh, *fp;
+	const char *fh, *fp, *port = NULL;
 
 	if (rp->base_url)
 		return rp->base_url;
@@ -153,10 +153,20 @@ http_base_url(struct request *req)
 		if ((fh = http_header(req, "X-Forwarded-Host")) &&
 		    http_host_valid(fh))
 			host = fh;
+		/* The proxy's port, unless its host already names one. */
+		if ((fp = http_header(req, "X-Forwarded-Port")) &&
+		    strlen(fp) <= 5 && strspn(fp, "0123456789") == strlen(fp) &&
+		    *fp != '\0' && host && strchr(host + (host[0] == '[' ?
+			strcspn(host, "]") : 0), ':') == NULL)
+			port = fp;
 	}
 	if (host == NULL || !http_host_valid(host))
 		host = "localhost";
-	rp->base_url = xasprintf("%s://%s", proto, host);
+	if (port && ((strcmp(proto, "https") == 0 && strcmp(port, "443") == 0) ||
+	    (strcmp(proto, "http") == 0 && strcmp(port, "80") == 0)))
+		port = NULL;	/* the scheme's default port goes unsaid */
+	rp->base_url = xasprintf("%s://%s%s%s", proto, host, port ? ":" : "",
+	    port ? port : "");
 	return rp->base_url;
 }
 
@@ -740,7 +750,6 @@ http_start(struct app *app)
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		log_warnx("cannot listen on %s port %d", s->listen_address,

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libconfig.h>
+#include <math.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,13 +31,14 @@
 #include "log.h"
 #include "util.h"
 
-#define SWU_BLOCK (64 * 1024)	    /* read size on a file descriptor */
-#define SWU_HDR_LEN 110		    /* newc/crc header, magic included */
-#define SWU_FIELD_LEN 8		    /* each header field: 8 hex digits */
-#define SWU_TREE_DEPTH 7	    /* containers kept from libconfig */
-#define SWU_STR_MAX 255		    /* board name and revision bytes */
+#define SWU_BLOCK (64 * 1024)            /* read size on a file descriptor */
+#define SWU_HDR_LEN 110                  /* newc/crc header, magic included */
+#define SWU_FIELD_LEN 8                  /* each header field: 8 hex digits */
+#define SWU_TREE_DEPTH 7                 /* containers kept from libconfig */
+#define SWU_STR_MAX 255                  /* board name and revision bytes */
 #define SWU_HW_RAW_MAX (SWU_HW_MAX * 16) /* rows before de-duplication */
-#define SWU_RE_REPEAT_MAX 256	    /* product of a regex's {m,n} bounds */
+#define SWU_RE_REPEAT_MAX 256            /* product of a regex's {m,n} bounds */
+#define SWU_RE_COST_MAX (128 * 1024)     /* regcomp work per sw-description */
 
 #define SWU_DESC_NAME "sw-description"
 #define SWU_SIG_NAME "sw-description.sig"
@@ -71,9 +73,9 @@ enum swu_gstate { SWU_G_HEADER, SWU_G_NAME, SWU_G_DATA, SWU_G_DONE };
 struct swu_guard {
 	enum swu_gstate state;
 	unsigned char buf[SWU_HDR_LEN + SWU_NAME_MAX + 1 + 3];
-	size_t have;	/* bytes of buf filled */
-	size_t want;	/* bytes buf must hold before the next step */
-	uint64_t left;	/* data and padding still to pass */
+	size_t have;   /* bytes of buf filled */
+	size_t want;   /* bytes buf must hold before the next step */
+	uint64_t left; /* data and padding still to pass */
 	uint64_t datalen;
 	enum swu_err err;
 };
@@ -109,22 +111,22 @@ static const char *const swu_errstr[] = {
  * selection.
  */
 static const char *const swu_keywords[] = {
-	"version",
-	"description",
-	SWU_HW_KEY,
-	"images",
-	"files",
-	"scripts",
-	"partitions",
-	"bootenv",
-	"uboot",
-	"embedded-script",
-	"reboot",
-	"bootloader_transaction_marker",
-	"bootloader_state_marker",
-	"output",
-	"vars",
-	"ref",
+    "version",
+    "description",
+    SWU_HW_KEY,
+    "images",
+    "files",
+    "scripts",
+    "partitions",
+    "bootenv",
+    "uboot",
+    "embedded-script",
+    "reboot",
+    "bootloader_transaction_marker",
+    "bootloader_state_marker",
+    "output",
+    "vars",
+    "ref",
 };
 
 /*
@@ -132,13 +134,13 @@ static const char *const swu_keywords[] = {
  * selection or the top level.
  */
 static const char *const swu_content_keys[] = {
-	"images",
-	"files",
-	"scripts",
-	"partitions",
-	"bootenv",
-	"uboot",
-	SWU_HW_KEY,
+    "images",
+    "files",
+    "scripts",
+    "partitions",
+    "bootenv",
+    "uboot",
+    SWU_HW_KEY,
 };
 
 const char *
@@ -226,8 +228,8 @@ swu_guard_header(struct swu_guard *g)
 	/* Header and name together end on a multiple of four bytes. */
 	namepad = (4 - (SWU_HDR_LEN + v[SWU_F_NAMESIZE]) % 4) % 4;
 	g->want = SWU_HDR_LEN + v[SWU_F_NAMESIZE] + namepad;
-	g->datalen = (uint64_t)v[SWU_F_FILESIZE] +
-	    ((4 - v[SWU_F_FILESIZE] % 4) % 4);
+	g->datalen =
+	    (uint64_t)v[SWU_F_FILESIZE] + ((4 - v[SWU_F_FILESIZE] % 4) % 4);
 	g->state = SWU_G_NAME;
 	return SWU_OK;
 }
@@ -381,8 +383,8 @@ swu_name_cmp(const void *a, const void *b)
  * Its size was checked by swu_check_member.
  */
 static enum swu_err
-swu_read_desc(struct archive *a, struct archive_entry *e, char **textp,
-    size_t *lenp)
+swu_read_desc(
+    struct archive *a, struct archive_entry *e, char **textp, size_t *lenp)
 {
 	size_t size = (size_t)archive_entry_size(e), got = 0;
 	la_ssize_t r;
@@ -452,11 +454,11 @@ swu_walk(struct archive *a, struct swu_info *out, char **textp, size_t *lenp)
 	for (;;) {
 		if ((r = archive_read_next_header(a, &e)) == ARCHIVE_EOF)
 			break;
-		/* ARCHIVE_WARN too: libarchive warns when it skipped garbage. */
+		/* Not even ARCHIVE_WARN: it means garbage was skipped. */
 		fmt = archive_format(a);
 		if (r != ARCHIVE_OK ||
 		    (fmt != ARCHIVE_FORMAT_CPIO_SVR4_NOCRC &&
-			fmt != ARCHIVE_FORMAT_CPIO_SVR4_CRC) ||
+		        fmt != ARCHIVE_FORMAT_CPIO_SVR4_CRC) ||
 		    (name = archive_entry_pathname(e)) == NULL ||
 		    *name == '\0') {
 			err = SWU_ERR_FORMAT;
@@ -561,7 +563,7 @@ swu_parse_mem(const void *buf, size_t len, struct swu_info *out)
 	memset(out, 0, sizeof(*out));
 	if (buf == NULL || len == 0)
 		return SWU_ERR_FORMAT;
-	/* The whole image passes the guard before libarchive reads any of it. */
+	/* The whole image passes the guard before libarchive sees it. */
 	g = xmalloc(sizeof(*g));
 	swu_guard_init(g);
 	err = swu_guard_feed(g, buf, len);
@@ -595,6 +597,7 @@ swu_from_config(const config_setting_t *s, int depth)
 	const config_setting_t *c;
 	const char *str;
 	json_t *j, *child;
+	double d;
 	int i, n;
 
 	switch (config_setting_type(s)) {
@@ -603,7 +606,9 @@ swu_from_config(const config_setting_t *s, int depth)
 		j = json_integer(config_setting_get_int64(s));
 		break;
 	case CONFIG_TYPE_FLOAT:
-		j = json_real(config_setting_get_float(s));
+		/* jansson refuses inf and nan, which libconfig reads. */
+		d = config_setting_get_float(s);
+		j = isfinite(d) ? json_real(d) : json_null();
 		break;
 	case CONFIG_TYPE_BOOL:
 		j = json_boolean(config_setting_get_bool(s));
@@ -622,10 +627,10 @@ swu_from_config(const config_setting_t *s, int depth)
 		for (i = 0; i < n && j != NULL; i++) {
 			c = config_setting_get_elem(s, (unsigned int)i);
 			if ((child = swu_from_config(c, depth + 1)) == NULL ||
-			    (config_setting_is_group(s) ?
-				    json_object_set_new_nocheck(j,
-					config_setting_name(c), child) :
-				    json_array_append_new(j, child)) == -1) {
+			    (config_setting_is_group(s)
+			            ? json_object_set_new_nocheck(
+			                  j, config_setting_name(c), child)
+			            : json_array_append_new(j, child)) == -1) {
 				json_decref(j);
 				j = NULL;
 			}
@@ -667,67 +672,144 @@ swu_has_include(const char *text, size_t len)
  * it meets where the grammar allows none ("x" where a setting name is due,
  * or 1 "x" in a list): bison drops the lookahead without freeing it.  So
  * before libconfig runs, a small recognizer follows the same grammar and
- * refuses a text whose first error is such a string.  Its tokens are
- * coarser than libconfig's, but strings and comments end where libconfig
- * ends them; anything else it cannot follow stops it, and libconfig has
- * the last word.  It also caps nesting at SWU_CFG_NEST_MAX, far beyond
- * any sw-description, where libconfig would recurse or exhaust its stack.
+ * refuses a text whose first error is such a string.  Its tokens are cut
+ * as libconfig's scanner cuts them and its grammar accepts at least what
+ * libconfig's does, so at its first error libconfig fails too, on the same
+ * token: a misplaced string is refused here, anything else is left to
+ * libconfig (which then fails without leaking).  It also caps nesting at
+ * SWU_CFG_NEST_MAX, far beyond any sw-description, where libconfig would
+ * recurse or exhaust its stack, and the settings of one group at
+ * SWU_CFG_MEMBERS_MAX: libconfig checks each new name against all its
+ * siblings, so 40000 of them take it 16 s.
  */
 #define SWU_CFG_NEST_MAX 64
+#define SWU_CFG_MEMBERS_MAX 1024
 
 enum swu_tok {
 	SWU_T_EOF,
 	SWU_T_STRING,
 	SWU_T_NAME,
-	SWU_T_VALUE,	/* number or boolean */
-	SWU_T_EQUALS,	/* = or : */
+	SWU_T_VALUE,  /* number or boolean */
+	SWU_T_EQUALS, /* = or : */
 	SWU_T_COMMA,
 	SWU_T_SEMI,
-	SWU_T_GROUP,	/* { */
+	SWU_T_GROUP, /* { */
 	SWU_T_GROUP_END,
-	SWU_T_ARRAY,	/* [ */
+	SWU_T_ARRAY, /* [ */
 	SWU_T_ARRAY_END,
-	SWU_T_LIST,	/* ( */
+	SWU_T_LIST, /* ( */
 	SWU_T_LIST_END,
 	SWU_T_OTHER
 };
 
 /* What the recognizer expects next. */
 enum swu_want {
-	SWU_W_SETTING,	/* a name, or the end of the enclosing group */
+	SWU_W_SETTING, /* a name, or the end of the enclosing group */
 	SWU_W_EQUALS,
-	SWU_W_VALUE,	/* a setting's value */
-	SWU_W_ELEMENT,	/* a list or array element, or its end */
-	SWU_W_AFTER	/* what may follow a complete value */
+	SWU_W_VALUE,   /* a setting's value */
+	SWU_W_ELEMENT, /* a list or array element, or its end */
+	SWU_W_AFTER    /* what may follow a complete value */
 };
 
-static bool
-swu_cfg_wordchar(char c)
+static size_t
+swu_span(const char *s, size_t len, size_t i, const char *set)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || strchr("-_*.+", c) != NULL;
+	size_t n = 0;
+
+	while (i + n < len && s[i + n] != '\0' && strchr(set, s[i + n]) != NULL)
+		n++;
+	return n;
+}
+
+#define SWU_DIGITS "0123456789"
+#define SWU_HEXDIGITS "0123456789abcdefABCDEF"
+#define SWU_NAMECHARS                                                          \
+	"-_*0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+/* Length of an optional "L" or "LL" at i. */
+static size_t
+swu_cfg_lsuffix(const char *s, size_t len, size_t i)
+{
+	if (i < len && s[i] == 'L')
+		return i + 1 < len && s[i + 1] == 'L' ? 2 : 1;
+	return 0;
+}
+
+/* Length of [eE][-+]?[0-9]+ at i, or 0. */
+static size_t
+swu_cfg_exponent(const char *s, size_t len, size_t i)
+{
+	size_t n = 1, d;
+
+	if (i >= len || (s[i] != 'e' && s[i] != 'E'))
+		return 0;
+	if (i + 1 < len && (s[i + 1] == '-' || s[i + 1] == '+'))
+		n++;
+	d = swu_span(s, len, i + n, SWU_DIGITS);
+	return d == 0 ? 0 : n + d;
+}
+
+/* Length of a libconfig float at i, or 0 (both alternatives of {float}). */
+static size_t
+swu_cfg_float(const char *s, size_t len, size_t i)
+{
+	size_t sign = i < len && (s[i] == '-' || s[i] == '+'), a = 0, b = 0;
+	size_t d = swu_span(s, len, i + sign, SWU_DIGITS), p = i + sign + d;
+	size_t frac = 0;
+
+	if (p < len && s[p] == '.') {
+		frac = 1 + swu_span(s, len, p + 1, SWU_DIGITS);
+		a = sign + d + frac + swu_cfg_exponent(s, len, p + frac);
+	}
+	if (d > 0 && swu_cfg_exponent(s, len, p + frac) > 0)
+		b = sign + d + frac + swu_cfg_exponent(s, len, p + frac);
+	return a > b ? a : b;
 }
 
 /*
- * Classify a word: a boolean, something number-like, a libconfig name
- * ([A-Za-z*][-A-Za-z0-9_*]*), or neither.
+ * A word the way libconfig's flex scanner cuts it: the longest match of
+ * its rules, ties going to the earlier rule (true, false, name, float,
+ * integer, integer64, hex, hex64).  Sets *n to its length, 0 if no rule
+ * matches (a garbage byte).
  */
 static enum swu_tok
-swu_cfg_word(const char *w, size_t n)
+swu_cfg_word(const char *s, size_t len, size_t i, size_t *n)
 {
-	size_t i;
+	size_t best = 0, m, sign, d;
+	enum swu_tok t = SWU_T_OTHER;
 
-	if ((n == 4 && strncasecmp(w, "true", 4) == 0) ||
-	    (n == 5 && strncasecmp(w, "false", 5) == 0))
-		return SWU_T_VALUE;
-	if ((w[0] >= '0' && w[0] <= '9') || strchr("+-.", w[0]) != NULL)
-		return SWU_T_VALUE;
-	if (w[0] == '_')
-		return SWU_T_OTHER;
-	for (i = 1; i < n; i++)
-		if (w[i] == '.' || w[i] == '+')
-			return SWU_T_OTHER;
-	return SWU_T_NAME;
+	if (len - i >= 4 && strncasecmp(s + i, "true", 4) == 0) {
+		best = 4;
+		t = SWU_T_VALUE;
+	} else if (len - i >= 5 && strncasecmp(s + i, "false", 5) == 0) {
+		best = 5;
+		t = SWU_T_VALUE;
+	}
+	if (((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+	        s[i] == '*') &&
+	    (m = 1 + swu_span(s, len, i + 1, SWU_NAMECHARS)) > best) {
+		best = m;
+		t = SWU_T_NAME;
+	}
+	if ((m = swu_cfg_float(s, len, i)) > best) {
+		best = m;
+		t = SWU_T_VALUE;
+	}
+	sign = s[i] == '-' || s[i] == '+';
+	if ((d = swu_span(s, len, i + sign, SWU_DIGITS)) > 0 &&
+	    (m = sign + d + swu_cfg_lsuffix(s, len, i + sign + d)) > best) {
+		best = m;
+		t = SWU_T_VALUE;
+	}
+	if (len - i > 2 && s[i] == '0' &&
+	    (s[i + 1] == 'x' || s[i + 1] == 'X') &&
+	    (d = swu_span(s, len, i + 2, SWU_HEXDIGITS)) > 0 &&
+	    (m = 2 + d + swu_cfg_lsuffix(s, len, i + 2 + d)) > best) {
+		best = m;
+		t = SWU_T_VALUE;
+	}
+	*n = best;
+	return t;
 }
 
 /* The next token from *pos, comments and blanks skipped. */
@@ -735,11 +817,12 @@ static enum swu_tok
 swu_cfg_token(const char *s, size_t len, size_t *pos)
 {
 	static const char punct[] = "=:,;{}[]()";
-	static const enum swu_tok ptok[] = { SWU_T_EQUALS, SWU_T_EQUALS,
-		SWU_T_COMMA, SWU_T_SEMI, SWU_T_GROUP, SWU_T_GROUP_END,
-		SWU_T_ARRAY, SWU_T_ARRAY_END, SWU_T_LIST, SWU_T_LIST_END };
+	static const enum swu_tok ptok[] = {SWU_T_EQUALS, SWU_T_EQUALS,
+	    SWU_T_COMMA, SWU_T_SEMI, SWU_T_GROUP, SWU_T_GROUP_END, SWU_T_ARRAY,
+	    SWU_T_ARRAY_END, SWU_T_LIST, SWU_T_LIST_END};
 	const char *p, *end;
-	size_t i = *pos;
+	enum swu_tok t;
+	size_t i = *pos, n;
 
 	for (;;) {
 		while (i < len && strchr(" \t\n\r\f", s[i]) != NULL)
@@ -752,7 +835,7 @@ swu_cfg_token(const char *s, size_t len, size_t *pos)
 			end = memmem(s + i + 2, len - i - 2, "*/", 2);
 			i = end == NULL ? len : (size_t)(end - s) + 2;
 		} else if (s[i] == '#' ||
-		    (s[i] == '/' && i + 1 < len && s[i + 1] == '/')) {
+		           (s[i] == '/' && i + 1 < len && s[i + 1] == '/')) {
 			while (i < len && s[i] != '\n')
 				i++;
 		} else
@@ -771,33 +854,33 @@ swu_cfg_token(const char *s, size_t len, size_t *pos)
 		*pos = i + 1;
 		return ptok[p - punct];
 	}
-	*pos = i + 1;
-	if (!swu_cfg_wordchar(s[i]))
-		return SWU_T_OTHER;
-	while (*pos < len && swu_cfg_wordchar(s[*pos]))
-		(*pos)++;
-	return swu_cfg_word(s + i, *pos - i);
+	t = swu_cfg_word(s, len, i, &n);
+	*pos = i + (n > 0 ? n : 1);
+	return t;
 }
 
 /*
  * Follow the libconfig grammar over text.  SWU_ERR_SYNTAX if the first
- * error is a misplaced string or nesting is too deep; SWU_OK otherwise
- * (valid, or an error libconfig reports without leaking).
+ * error is a misplaced string or nesting is too deep, SWU_ERR_LIMIT if a
+ * group has too many settings; SWU_OK otherwise (valid, or an error
+ * libconfig reports without leaking).
  */
 static enum swu_err
 swu_cfg_precheck(const char *text, size_t len)
 {
 	enum swu_tok stack[SWU_CFG_NEST_MAX], t;
+	size_t members[SWU_CFG_NEST_MAX + 1]; /* per open group; 0 is root */
 	enum swu_want want = SWU_W_SETTING;
 	size_t depth = 0, pos = 0;
 
+	members[0] = 0;
 	for (;;) {
 		t = swu_cfg_token(text, len, &pos);
 		/* A value may be strings in a row: "a" "b" is "ab". */
 		if (t == SWU_T_STRING &&
 		    (want == SWU_W_VALUE || want == SWU_W_ELEMENT)) {
 			while ((t = swu_cfg_token(text, len, &pos)) ==
-			    SWU_T_STRING)
+			       SWU_T_STRING)
 				continue;
 			want = SWU_W_AFTER;
 		}
@@ -812,14 +895,16 @@ swu_cfg_precheck(const char *text, size_t len)
 			} else if (t == SWU_T_COMMA) {
 				want = SWU_W_ELEMENT;
 				continue;
-			} else if (t != SWU_T_LIST_END &&
-			    t != SWU_T_ARRAY_END)
+			} else if (t != SWU_T_LIST_END && t != SWU_T_ARRAY_END)
 				return SWU_OK;
 		}
 		switch (t) {
 		case SWU_T_NAME:
 			if (want != SWU_W_SETTING)
 				return SWU_OK;
+			/* SETTING is only wanted at the root or in a group. */
+			if (++members[depth] > SWU_CFG_MEMBERS_MAX)
+				return SWU_ERR_LIMIT;
 			want = SWU_W_EQUALS;
 			continue;
 		case SWU_T_EQUALS:
@@ -842,6 +927,7 @@ swu_cfg_precheck(const char *text, size_t len)
 			if (depth == SWU_CFG_NEST_MAX)
 				return SWU_ERR_SYNTAX;
 			stack[depth++] = t;
+			members[depth] = 0;
 			want = t == SWU_T_GROUP ? SWU_W_SETTING : SWU_W_ELEMENT;
 			continue;
 		case SWU_T_GROUP_END:
@@ -851,13 +937,13 @@ swu_cfg_precheck(const char *text, size_t len)
 			if (depth == 0 || stack[depth - 1] != t - 1 ||
 			    (t == SWU_T_GROUP_END && want != SWU_W_SETTING) ||
 			    (t != SWU_T_GROUP_END && want != SWU_W_ELEMENT &&
-				want != SWU_W_AFTER))
+			        want != SWU_W_AFTER))
 				return SWU_OK;
 			depth--;
 			want = SWU_W_AFTER;
 			continue;
 		default:
-			/* EOF, stray terminators, garbage: libconfig decides. */
+			/* EOF, a stray terminator, garbage: for libconfig. */
 			return SWU_OK;
 		}
 	}
@@ -866,13 +952,15 @@ swu_cfg_precheck(const char *text, size_t len)
 static enum swu_err
 swu_load_config(const char *text, size_t len, json_t **rootp)
 {
+	enum swu_err err;
 	config_t cfg;
 	char *copy;
 	int ok;
 
-	if (swu_has_include(text, len) ||
-	    swu_cfg_precheck(text, len) != SWU_OK)
+	if (swu_has_include(text, len))
 		return SWU_ERR_SYNTAX;
+	if ((err = swu_cfg_precheck(text, len)) != SWU_OK)
+		return err;
 	copy = xstrndup(text, len);
 	config_init(&cfg);
 	ok = config_read_string(&cfg, copy);
@@ -957,55 +1045,69 @@ swu_text_copy(const char *s, size_t len)
 }
 
 /*
- * glibc's regcomp copies the operand of a bounded repeat once per count,
- * so nested bounds such as ((a{255}){255}){255} cost memory exponential in
- * their depth.  Refuse patterns whose bounds multiply past
- * SWU_RE_REPEAT_MAX; a '{' that does not open a bound is ignored.
+ * What regcomp will cost, roughly: glibc copies the operand of a bounded
+ * repeat once per count, so ((a{255}){255}){255} costs memory exponential
+ * in its depth, and even one (a|b|...){256} of 130 bytes takes ~30 ms.
+ * The estimate is the pattern length times the product of its bounds
+ * ({m}, {m,}, {m,n}, {,n}); 0 if that product passes SWU_RE_REPEAT_MAX.
+ * A '{' that does not open a bound is taken literally, as glibc does.
  */
-static bool
-swu_regex_cheap(const char *re)
+static size_t
+swu_regex_cost(const char *re)
 {
 	unsigned long product = 1, m, n;
-	const char *p = re;
+	const char *p = re, *q;
 	char *end;
 
 	while ((p = strchr(p, '{')) != NULL) {
-		p++;
-		if (*p < '0' || *p > '9')
-			continue;
-		m = n = strtoul(p, &end, 10);
-		if (*end == ',' && end[1] >= '0' && end[1] <= '9')
-			n = strtoul(end + 1, &end, 10);
-		else if (*end == ',')
-			end++;
-		if (*end != '}')
+		q = ++p;
+		m = n = 0;
+		if (*q >= '0' && *q <= '9') {
+			m = n = strtoul(q, &end, 10);
+			q = end;
+		}
+		if (*q == ',' && q[1] >= '0' && q[1] <= '9') {
+			n = strtoul(q + 1, &end, 10);
+			q = end;
+		} else if (*q == ',')
+			q++;
+		/* "{}" and "{,}" bound nothing. */
+		if (*q != '}' || q == p || (q == p + 1 && *p == ','))
 			continue;
 		if (n < m)
 			n = m;
 		if (n > SWU_RE_REPEAT_MAX)
-			return false;
+			return 0;
 		if (n > 1)
 			product *= n;
 		if (product > SWU_RE_REPEAT_MAX)
-			return false;
+			return 0;
 	}
-	return true;
+	return strlen(re) * product;
 }
 
-/* One revision string: plain, or "#RE:" and a regex that compiles. */
+/*
+ * One revision string: plain, or "#RE:" and a regex that compiles.  Each
+ * regex spends its estimated cost from *budget; SWU_ERR_LIMIT when that
+ * runs out, so one image cannot keep regcomp busy for long.
+ */
 static enum swu_err
-swu_check_revision(const char *s, size_t len)
+swu_check_revision(const char *s, size_t len, size_t *budget)
 {
 	const char *re;
 	regex_t preg;
+	size_t cost;
 
 	if (!swu_str_ok(s, len))
 		return SWU_ERR_HW;
 	if (strncmp(s, SWU_RE_PREFIX, strlen(SWU_RE_PREFIX)) != 0)
 		return SWU_OK;
 	re = s + strlen(SWU_RE_PREFIX);
-	if (*re == '\0' || !swu_regex_cheap(re))
+	if (*re == '\0' || (cost = swu_regex_cost(re)) == 0)
 		return SWU_ERR_HW;
+	if (cost > *budget)
+		return SWU_ERR_LIMIT;
+	*budget -= cost;
 	if (regcomp(&preg, re, REG_EXTENDED | REG_NOSUB) != 0)
 		return SWU_ERR_HW;
 	regfree(&preg);
@@ -1059,11 +1161,12 @@ struct swu_sel {
 
 struct swu_hwset {
 	struct swu_info *out;
-	json_t *top;		/* the software group */
-	size_t cap;		/* allocated rows */
-	size_t raw;		/* rows offered, duplicates included */
-	size_t checked;		/* revision strings checked */
-	struct swu_sel *sels;	/* top-level selections */
+	json_t *top;          /* the software group */
+	size_t cap;           /* allocated rows */
+	size_t raw;           /* rows offered, duplicates included */
+	size_t checked;       /* revision strings checked */
+	size_t re_budget;     /* regcomp work left; see swu_regex_cost */
+	struct swu_sel *sels; /* top-level selections */
 	size_t nsels;
 };
 
@@ -1096,7 +1199,7 @@ static bool
 swu_is_candidate(const char *key, json_t *g)
 {
 	return json_is_object(g) &&
-	    !swu_in_table(key, swu_keywords, NELEM(swu_keywords));
+	       !swu_in_table(key, swu_keywords, NELEM(swu_keywords));
 }
 
 static json_t *
@@ -1138,7 +1241,7 @@ swu_check_list(struct swu_hwset *set, json_t *g)
 		if (++set->checked > SWU_HW_RAW_MAX)
 			return SWU_ERR_LIMIT;
 		err = swu_check_revision(json_string_value(v),
-		    json_string_length(v));
+		    json_string_length(v), &set->re_budget);
 		if (err != SWU_OK)
 			return err;
 	}
@@ -1181,8 +1284,8 @@ swu_check_lists(struct swu_hwset *set)
 
 /* Add one row unless it is already there. */
 static enum swu_err
-swu_add_row(struct swu_hwset *set, const char *board, const char *rev,
-    size_t revlen)
+swu_add_row(
+    struct swu_hwset *set, const char *board, const char *rev, size_t revlen)
 {
 	struct swu_info *out = set->out;
 	struct swu_hw *row;
@@ -1201,10 +1304,10 @@ swu_add_row(struct swu_hwset *set, const char *board, const char *rev,
 		row = &out->hw[i];
 		if (strcmp(row->board, board) == 0 &&
 		    row->is_regex == is_regex &&
-		    (rev == NULL ? row->revision == NULL :
-				   row->revision != NULL &&
-				strlen(row->revision) == revlen &&
-				memcmp(row->revision, rev, revlen) == 0))
+		    (rev == NULL ? row->revision == NULL
+		                 : row->revision != NULL &&
+		                       strlen(row->revision) == revlen &&
+		                       memcmp(row->revision, rev, revlen) == 0))
 			return SWU_OK;
 	}
 	if (out->nhw == SWU_HW_MAX)
@@ -1225,8 +1328,8 @@ swu_add_row(struct swu_hwset *set, const char *board, const char *rev,
  * (NULL entries are absent groups), or a NULL-revision row if none has one.
  */
 static enum swu_err
-swu_add_context(struct swu_hwset *set, const char *board, json_t **chain,
-    size_t n)
+swu_add_context(
+    struct swu_hwset *set, const char *board, json_t **chain, size_t n)
 {
 	json_t *list = NULL, *v;
 	enum swu_err err;
@@ -1238,8 +1341,8 @@ swu_add_context(struct swu_hwset *set, const char *board, json_t **chain,
 		return swu_add_row(set, board, NULL, 0);
 	json_array_foreach(list, i, v)
 	{
-		err = swu_add_row(set, board, json_string_value(v),
-		    json_string_length(v));
+		err = swu_add_row(
+		    set, board, json_string_value(v), json_string_length(v));
 		if (err != SWU_OK)
 			return err;
 	}
@@ -1277,8 +1380,8 @@ swu_rows_any_board(struct swu_hwset *set)
 				return err;
 			if (set->nsels == cap) {
 				cap = cap == 0 ? 8 : cap * 2;
-				set->sels = xrealloc(set->sels,
-				    cap * sizeof(*set->sels));
+				set->sels = xrealloc(
+				    set->sels, cap * sizeof(*set->sels));
 			}
 			set->sels[set->nsels].set = gk;
 			set->sels[set->nsels].mode = mk;
@@ -1338,8 +1441,7 @@ swu_rows_board_selections(struct swu_hwset *set, const char *bk, json_t *b)
 
 /* Board B's rows for top-level selections S,M it has no B.S.M for. */
 static enum swu_err
-swu_rows_board_top_selections(struct swu_hwset *set, const char *bk,
-    json_t *b)
+swu_rows_board_top_selections(struct swu_hwset *set, const char *bk, json_t *b)
 {
 	const struct swu_sel *sel;
 	json_t *chain[3];
@@ -1348,8 +1450,8 @@ swu_rows_board_top_selections(struct swu_hwset *set, const char *bk,
 
 	for (i = 0; i < set->nsels; i++) {
 		sel = &set->sels[i];
-		if (swu_is_content(json_object_get(json_object_get(b, sel->set),
-			sel->mode)))
+		if (swu_is_content(json_object_get(
+		        json_object_get(b, sel->set), sel->mode)))
 			continue;
 		chain[0] = sel->node;
 		chain[1] = b;
@@ -1381,8 +1483,7 @@ swu_rows_boards(struct swu_hwset *set)
 		    (err = swu_add_context(set, bk, chain, 2)) != SWU_OK)
 			return err;
 		if ((err = swu_rows_board_selections(set, bk, b)) != SWU_OK ||
-		    (err = swu_rows_board_top_selections(set, bk, b)) !=
-			SWU_OK)
+		    (err = swu_rows_board_top_selections(set, bk, b)) != SWU_OK)
 			return err;
 	}
 	return SWU_OK;
@@ -1398,6 +1499,7 @@ swu_hw_collect(json_t *software, struct swu_info *out)
 	memset(&set, 0, sizeof(set));
 	set.out = out;
 	set.top = software;
+	set.re_budget = SWU_RE_COST_MAX;
 	if ((err = swu_check_lists(&set)) != SWU_OK ||
 	    (err = swu_rows_any_board(&set)) != SWU_OK ||
 	    (err = swu_rows_boards(&set)) != SWU_OK)
@@ -1439,8 +1541,8 @@ swu_parse_description(const char *text, size_t len, struct swu_info *out)
 	out->version = xstrdup(json_string_value(v));
 	v = json_object_get(software, "description");
 	if (json_is_string(v))
-		out->description = swu_text_copy(json_string_value(v),
-		    json_string_length(v));
+		out->description =
+		    swu_text_copy(json_string_value(v), json_string_length(v));
 	err = swu_hw_collect(software, out);
 done:
 	if (err != SWU_OK)

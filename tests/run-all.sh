@@ -58,8 +58,15 @@ report()
 	printf '  %-34s %4d passed, %d failed  (%ss)%s\n' "$name" "$p" "$f" \
 	    "$secs" "${note:+  $note}"
 	if [ "$f" -gt 0 ] && [ -z "${VERBOSE:-}" ]; then
-		grep -E '^not ok|^\[  FAILED  \]|^\[  ERROR   \]|Sanitizer|runtime error:' \
-		    "$log" | head -n 40 | sed 's/^/      /'
+		grep -aE '^not ok|^\[  FAILED  \]|^\[  ERROR   \]|Sanitizer|runtime error:' \
+		    "$log" | head -n 40 | cut -c1-300 | sed 's/^/      /'
+		case $note in
+		*"without a result line"* | *"exit status"* | *"timed out"*)
+			echo "      last lines:"
+			tail -n 6 "$log" | tr -cd '\11\12\15\40-\176' |
+			    cut -c1-200 | sed 's/^/        /'
+			;;
+		esac
 		echo "      (full output: $log)"
 	fi
 }
@@ -88,9 +95,9 @@ run_script()
 	name=$(basename "$script" .sh)
 	log=$LOGS/$(basename "$(dirname "$script")")-$name.log
 	run_logged "$log" bash "$script"
-	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
+	line=$(grep -aE '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -n 1)
 	if [ -z "$line" ]; then
-		p=$(grep -c '^ok ' "$log")
+		p=$(grep -ac '^ok ' "$log")
 		f=1
 		note="ended without a result line (exit $RC)"
 	else
@@ -122,7 +129,7 @@ run_unit()
 	if [ "$RC" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 		note="exit status $RC"
-		grep -qE 'Sanitizer|runtime error:' "$log" &&
+		grep -aqE 'Sanitizer|runtime error:' "$log" &&
 		    note="$note, sanitizer report"
 	fi
 	report "$name" "$p" "$f" "$SECS" "$log" "$note"

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Helpers for the end-to-end tests (tests/e2e/tNNNN-*.sh), sourced by each.
 #
 # Builds on tests/http/lib.sh (start_server, stop_server, $BASE, req/api/

@@ -158,25 +158,37 @@ for ((i = 0; i < 20; i++)); do
 done
 [ "$PGID" = "$PID" ] || PGID=   # fall back to the pid alone
 
+# milliseconds since the epoch (EPOCHREALTIME: bash >= 5)
+now_ms() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo $((10#$t / 1000))
+}
+# STOP_ON seen in swupdate's output (our own "# swupdate-client:" lines do
+# not count)
+stop_seen() {
+	grep -E -- "$STOP_ON" "$LOG" 2>/dev/null | grep -qv '^# swupdate-client:'
+}
+
 matched=
-start=$SECONDS
-deadline=$((SECONDS + DURATION))
-while ((SECONDS < deadline)); do
-	if [ -n "$STOP_ON" ] && grep -qE -- "$STOP_ON" "$LOG"; then
+start=$(now_ms)
+deadline=$((start + DURATION * 1000))
+while (($(now_ms) < deadline)); do
+	if [ -n "$STOP_ON" ] && stop_seen; then
 		matched=1
 		break
 	fi
 	kill -0 "$PID" 2>/dev/null || break
 	sleep 0.2
 done
-if [ -z "$matched" ] && [ -n "$STOP_ON" ] && grep -qE -- "$STOP_ON" "$LOG"; then
+if [ -z "$matched" ] && [ -n "$STOP_ON" ] && stop_seen; then
 	matched=1
 fi
 alive=
 kill -0 "$PID" 2>/dev/null && alive=1
 stop_client
 
-elapsed=$((SECONDS - start))
+ms=$(($(now_ms) - start))
+elapsed=$((ms / 1000)).$((ms % 1000 / 100))
 if [ -n "$STOP_ON" ]; then
 	if [ -n "$matched" ]; then
 		echo "# swupdate-client: $CONTROLLER_ID: matched '$STOP_ON' after ${elapsed}s" >&2

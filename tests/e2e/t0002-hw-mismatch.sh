@@ -87,4 +87,20 @@ case $HREF in
 *) note "the forced offer: $HREF (failed action was $FAILED_ID)" ;;
 esac
 
+
+# The operator fixed the device (right revision now): the forced offer
+# installs.
+run_client CONTROLLER_ID=$CID HW=testboard:1.1 \
+	IDENTIFY=hw_boardname=testboard,hw_revision=1.1 DURATION=30 \
+	STOP_ON='Update successful, executing post-update actions|Error processing update chunk' \
+	LOG="$T/run3.log"
+rc=$?
+if [ $rc -eq 0 ] && grep -q 'Update successful' "$T/run3.log"; then
+	pass "the forced offer installs on testboard:1.1"
+else
+	failv "the forced offer installs on testboard:1.1" "client exit $rc"
+	show_log "$T/run3.log"
+fi
+check "payload installed" test -s "$PAYLOAD"
+
 finish

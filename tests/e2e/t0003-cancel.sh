@@ -27,7 +27,7 @@ start_client CONTROLLER_ID=$CID HW=testboard:1.1 \
 
 artifact_get_started() {
 	grep -qE "method=HEAD path=/DEFAULT/controller/v1/$CID/softwaremodules/[0-9]+/artifacts/" "$SERVER_LOG" ||
-		grep -qE 'Downloaded [0-9]+%' "$T/run1.log"
+		grep -qE 'Downloaded [0-9]+%' "$T/run1.log" 2>/dev/null
 }
 if wait_for 30 artifact_get_started; then
 	pass "swupdate started downloading the artifact"
@@ -79,7 +79,16 @@ else
 fi
 api GET "/api/v1/devices/$CID"
 check "installed_version is not 2.0.0" test "$(jbody '.installed_version // empty')" != 2.0.0
+# the artifact belonged to the canceled action only: no longer served to it
+ART_URL=$(grep -oE '"download": \{ "href": "[^"]+"' "$T/run1.log" | head -n1 | sed 's/.*"href": "//; s/"$//; s,\\/,/,g')
+if [ -n "$ART_URL" ]; then
+	req GET "$ART_URL"
+	expect_status 404 "artifact of the canceled action no longer downloadable"
+else
+	fail "artifact URL found in swupdate's log"
+fi
 poll_as "$CID"
-note "root poll after the cancel: $BODY"
+expect_eq "the canceled update is not offered again" \
+	"$(jbody '._links.deploymentBase.href // "none"')" none
 
 finish

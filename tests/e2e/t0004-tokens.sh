@@ -72,8 +72,10 @@ fi
 api GET /api/v1/devices/e2e-gw-001
 expect_status 200 "e2e-gw-001 is registered"
 expect_eq "e2e-gw-001 installed_version" "$(jbody '.installed_version // empty')" 1.1.0
+# (the 401s are this script's own polls; status=0 aborted=1 is a request cut
+# short because the wrapper stopped swupdate)
 bad=$(grep -E 'path=/DEFAULT/controller/v1/e2e-(tok|gw)-001' "$SERVER_LOG" | grep -vE 'status=2[0-9][0-9]' |
-	grep -vE 'path=/DEFAULT/controller/v1/e2e-tok-001 status=401')
+	grep -vE 'path=/DEFAULT/controller/v1/e2e-tok-001 status=401' | grep -vE 'status=0 .*aborted=1')
 if [ -z "$bad" ]; then
 	pass "every request of the token/gateway clients was answered 2xx"
 else

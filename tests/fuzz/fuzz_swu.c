@@ -45,7 +45,7 @@ check(enum swu_err err, const struct swu_info *in)
 			abort();
 		if (hw->is_regex) {
 			if (regcomp(&re, hw->revision,
-				REG_EXTENDED | REG_NOSUB) != 0)
+			        REG_EXTENDED | REG_NOSUB) != 0)
 				abort();
 			regfree(&re);
 		}
@@ -104,8 +104,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err = swu_parse_mem(data, size, &in);
 	check(err, &in);
-	if (err == SWU_OK && (in.nentries == 0 ||
-				 in.nentries > SWU_ENTRIES_MAX))
+	if (err == SWU_OK &&
+	    (in.nentries == 0 || in.nentries > SWU_ENTRIES_MAX))
 		abort();
 	swu_info_clear(&in);
 

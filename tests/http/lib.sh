@@ -87,7 +87,12 @@ expect_status()
 {
 	local want=$1 name=${2:-"$LAST_REQ -> $1"}
 	case "|$want|" in
-	*"|$STATUS|"*) pass "$name" ;;
+	*"|$STATUS|"*)
+		case $want in
+		*"|"*) pass "$name (got $STATUS)" ;;
+		*) pass "$name" ;;
+		esac
+		;;
 	*) fail "$name" "status $STATUS, want $want; body: $(body_excerpt)" ;;
 	esac
 }

@@ -16,6 +16,11 @@ expect_status 200
 n=$(head_body_bytes /healthz)
 check "HEAD /healthz sends no body ($n bytes)" [ "$n" -eq 0 ]
 
+conns=$(curl -s --max-time 10 -o /dev/null -o /dev/null -w '%{num_connects} ' \
+    "$BASE/healthz" "$BASE/healthz")
+check "keep-alive: two requests on one connection (connects: $conns)" \
+    [ "$conns" = "1 0 " ]
+
 req GET /healthz -H 'Authorization: Bearer nonsense'
 expect_status 200 "healthz ignores a bad token"
 

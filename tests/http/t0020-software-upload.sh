@@ -100,6 +100,20 @@ expect_status 201 "same version, other board -> 201"
 B2=$SW_ID
 N=5
 
+# Two uploads of one new version at once: exactly one wins.
+mkimg "$T/p1.swu" 4.0.0 '4.0'
+mkimg "$T/p2.swu" 4.0.0 '4.0'
+for f in p1 p2 p1 p2; do
+	echo "$f"
+done | xargs -P 4 -I{} curl -s -o /dev/null --max-time 10 -w '%{http_code}\n' \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' \
+    --data-binary "@$T/{}.swu" "$BASE/api/v1/software?filename={}.swu" |
+    sort | paste -sd' ' >"$T/codes"
+check "4 parallel uploads of version 4.0.0: one 201, three 409 ($(cat "$T/codes"))" \
+    [ "$(cat "$T/codes")" = "201 409 409 409" ]
+N=$((N + 1))
+expect_clean "$N" "after parallel uploads"
+
 # --- refused images -------------------------------------------------------
 # refuse FILE NAME WHY: octet-stream upload answered 400 invalid_image.
 refuse()

@@ -115,7 +115,8 @@ bad_config "{\"data\":{\"k\":\"$(printf 'v%.0s' $(seq 129))\"}}" "with a 129-cha
 bad_config '{"data":{"a\u0001b":"v"}}' "with a control character in a key"
 bad_config '{"data":{"a":"b","a":"c"}}' "with a duplicate key"
 api GET /api/v1/devices/dev-1
-expect_json '.attributes | keys | join(",")' "hw_boardname,k" "bad bodies changed nothing"
+expect_json '.attributes | keys | map(select(. != "k")) | join(",")' "hw_boardname" \
+    "bad bodies changed nothing"
 
 many=$(seq 101 | jq -Rn '[inputs | {key: "a\(.)", value: "v"}] | from_entries')
 ddi_json PUT dev-1 /configData "{\"data\":$many}"
@@ -190,12 +191,61 @@ expect_status 200 "Accept: application/hal+json -> 200"
 ddi GET dev-1 "" -H 'Accept: application/json;charset=UTF-8'
 expect_status 200 "Accept with a parameter -> 200"
 
-# --- attribute names are settings -----------------------------------------
+# --- absolute links: Host, forwarded headers only from trusted proxies ------
+ddi GET link-1 "" -H 'Host: ota.internal:8080'
+expect_json ._links.configData.href "http://ota.internal:8080/DEFAULT/controller/v1/link-1/configData" \
+    "hrefs follow the Host header"
+ddi GET link-2 "" -H 'X-Forwarded-Proto: https' -H 'X-Forwarded-Host: evil.example'
+expect_json ._links.configData.href "$DDI_BASE/link-2/configData" \
+    "X-Forwarded-* from an untrusted peer are ignored"
+ddi GET link-3 "" -H 'Host: evil"}<x>'
+case $STATUS in
+400) pass "a hostile Host header -> 400" ;;
+200) check "a hostile Host header still gives valid JSON" \
+    sh -c "jq -e ._links.configData.href '$T/body' >/dev/null" ;;
+*) fail "a hostile Host header" "status $STATUS" ;;
+esac
+
+# --- listing and concurrency ----------------------------------------------
+api GET /api/v1/devices
+TOTAL=$(jq -r .total <"$T/body")
+api GET '/api/v1/devices?limit=2&offset=1'
+expect_status 200 "devices limit=2 offset=1 -> 200"
+expect_json '.devices | length' 2
+expect_json .total "$TOTAL" "total ignores paging"
+api GET "/api/v1/devices?limit=2&offset=$TOTAL"
+expect_json '.devices | length' 0 "offset past the end: empty page"
+
+seq 1 30 | xargs -P 10 -I{} curl -s -o /dev/null --max-time 10 -w '%{http_code}\n' \
+    "$DDI_BASE/par-{}" >"$T/codes"
+check "30 parallel first polls all answer 200" \
+    [ "$(grep -c '^200$' "$T/codes")" -eq 30 ]
+seq 1 20 | xargs -P 10 -I{} curl -s -o /dev/null --max-time 10 -w '%{http_code}\n' \
+    "$DDI_BASE/same-dev" >"$T/codes"
+check "20 parallel first polls of one device all answer 200" \
+    [ "$(grep -c '^200$' "$T/codes")" -eq 20 ]
+api GET /api/v1/devices?limit=1000
+expect_json .total $((TOTAL + 31)) "parallel polls registered each device once"
+expect_json '[.devices[].controller_id | select(. == "same-dev")] | length' 1
+
+# --- attribute names are settings; a trusted proxy ------------------------
 stop_server
 start_server 'attributes:
   hw_model: hwModel
   hw_revision: hwRevision
-  sw_version: swVersion'
+  sw_version: swVersion' 'proxy:
+  trusted: [ "127.0.0.1/32" ]'
+ddi GET link-4 "" -H 'X-Forwarded-Proto: https' -H 'X-Forwarded-Host: ota.example.com'
+expect_json ._links.configData.href "https://ota.example.com/DEFAULT/controller/v1/link-4/configData" \
+    "trusted proxy: X-Forwarded-Proto and -Host make the hrefs"
+ddi GET link-5 "" -H 'X-Forwarded-Proto: https' -H 'X-Forwarded-Host: ota.example.com' \
+    -H 'X-Forwarded-Port: 8443'
+expect_json ._links.configData.href "https://ota.example.com:8443/DEFAULT/controller/v1/link-5/configData" \
+    "trusted proxy: X-Forwarded-Port is used"
+ddi GET link-6 "" -H 'X-Forwarded-For: 203.0.113.9'
+check "trusted proxy: last_address from X-Forwarded-For" wait_for 3 sh -c \
+    "curl -s --max-time 5 -H 'Authorization: Bearer $TOKEN' $BASE/api/v1/devices/link-6 |
+     jq -e '.last_address == \"203.0.113.9\"' >/dev/null"
 ddi GET dev-2
 expect_status 200
 config_data dev-2 '{"hwModel":"m1","hwRevision":"r7","swVersion":"3.2.1","hw_boardname":"x"}'
@@ -206,6 +256,13 @@ expect_json .hw_revision r7 "attributes.hw_revision names the attribute"
 expect_json .installed_version 3.2.1 "attributes.sw_version names the attribute"
 ddi GET dev-2
 expect_json .config.polling.sleep 00:05:00 "default poll.interval is 00:05:00"
+
+# public_url wins over Host and forwarded headers.
+stop_server
+start_server 'public_url: "https://ota.example.net"'
+ddi GET link-7 "" -H 'Host: other.example:99'
+expect_json ._links.configData.href "https://ota.example.net/DEFAULT/controller/v1/link-7/configData" \
+    "public_url makes the hrefs"
 alive
 
 finish

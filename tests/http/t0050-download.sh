@@ -110,6 +110,12 @@ expect_status 412 "If-Match with another ETag -> 412"
 req GET "$DL" -H "If-Match: \"$SHA1\""
 expect_status 200 "If-Match with the ETag -> 200"
 
+req GET "$DL" -H 'Range: bytes=0-3' -H "If-Range: \"$SHA1\""
+expect_status 206 "If-Range with the ETag keeps the Range -> 206"
+req GET "$DL" -H 'Range: bytes=0-3' -H 'If-Range: "0000000000000000000000000000000000000000"'
+expect_status 200 "If-Range with another ETag ignores the Range -> 200"
+check "full body then" cmp -s "$T/body" "$F"
+
 # --- MD5SUM and list --------------------------------------------------------
 req GET "$DL.MD5SUM"
 expect_status 200 "GET .MD5SUM -> 200"

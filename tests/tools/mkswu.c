@@ -37,7 +37,7 @@
 
 #define MKSWU_SIZE_MAX 0xffffffffULL /* newc's 8-hex-digit size field */
 #define MKSWU_CHUNK (64 * 1024)
-#define MKSWU_BLOCK 512		     /* archive padded like GNU cpio */
+#define MKSWU_BLOCK 512 /* archive padded like GNU cpio */
 #define MKSWU_DEFAULT_SIZE "64K"
 #define MKSWU_DEFAULT_PATH "/tmp/swupdate-acceptance/payload.bin"
 #define MKSWU_KEY_FILE "signing.key.pem"
@@ -57,11 +57,11 @@ static const char mkswu_script[] =
 struct mkswu_opts {
 	const char *out;
 	const char *version;
-	const char *revs;	/* comma list, "" none */
-	const char *model;	/* board subtree or NULL */
-	const char *path;	/* install path of payload.bin */
+	const char *revs;  /* comma list, "" none */
+	const char *model; /* board subtree or NULL */
+	const char *path;  /* install path of payload.bin */
 	const char *keydir;
-	const char *extra;	/* libconfig text inside software, or NULL */
+	const char *extra; /* libconfig text inside software, or NULL */
 	uint64_t size;
 	bool is_unsigned;
 	bool script;
@@ -151,19 +151,18 @@ mkswu_sha256(const void *buf, size_t len, unsigned char md[32])
 /* Payload generator. */
 
 static void
-mkswu_payload_open(struct mkswu_payload *p, const char *version,
-    uint64_t size)
+mkswu_payload_open(struct mkswu_payload *p, const char *version, uint64_t size)
 {
 	unsigned char seed[32];
 	char *text;
 
-	text = xasprintf("falconet-mkswu\n%s\n%llu", version,
-	    (unsigned long long)size);
+	text = xasprintf(
+	    "falconet-mkswu\n%s\n%llu", version, (unsigned long long)size);
 	mkswu_sha256(text, strlen(text), seed);
 	free(text);
 	if ((p->ctx = EVP_CIPHER_CTX_new()) == NULL ||
-	    EVP_EncryptInit_ex(p->ctx, EVP_aes_128_ctr(), NULL, seed,
-		seed + 16) != 1)
+	    EVP_EncryptInit_ex(
+	        p->ctx, EVP_aes_128_ctr(), NULL, seed, seed + 16) != 1)
 		mkswu_die("AES-128-CTR setup failed");
 	p->left = size;
 }
@@ -212,8 +211,8 @@ mkswu_sum_buf(const void *buf, size_t len, struct mkswu_sum *sum)
 
 /* First pass over the payload: its digest and checksum. */
 static void
-mkswu_sum_payload(const struct mkswu_opts *o, unsigned char *buf,
-    struct mkswu_sum *sum)
+mkswu_sum_payload(
+    const struct mkswu_opts *o, unsigned char *buf, struct mkswu_sum *sum)
 {
 	struct mkswu_payload p;
 	unsigned char md[32];
@@ -261,8 +260,7 @@ mkswu_put_hw(FILE *f, const char *ind, const char *revs)
 
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	     tok = strtok_r(NULL, ",", &save)) {
-		fprintf(f, first ? "%shardware-compatibility = [ " : ", ",
-		    ind);
+		fprintf(f, first ? "%shardware-compatibility = [ " : ", ", ind);
 		mkswu_put_str(f, tok);
 		first = false;
 	}
@@ -282,8 +280,8 @@ mkswu_put_body(FILE *f, const struct mkswu_opts *o, const char *ind,
 	fprintf(f, "%s\t\tpath = ", ind);
 	mkswu_put_str(f, o->path);
 	fprintf(f, ";\n%s\t\tsha256 = \"%s\";\n", ind, payload->sha256);
-	fprintf(f, "%s\t\tproperties = { create-destination = \"true\"; };\n",
-	    ind);
+	fprintf(
+	    f, "%s\t\tproperties = { create-destination = \"true\"; };\n", ind);
 	fprintf(f, "%s\t}\n%s);\n", ind, ind);
 	if (o->script)
 		fprintf(f,
@@ -356,13 +354,13 @@ mkswu_new_cert(EVP_PKEY *key)
 	if ((x = X509_new()) == NULL || X509_set_version(x, 2) != 1 ||
 	    ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), sn) != 1 ||
 	    X509_gmtime_adj(X509_getm_notBefore(x), -60) == NULL ||
-	    X509_gmtime_adj(X509_getm_notAfter(x),
-		(long)MKSWU_CERT_DAYS * 86400) == NULL ||
+	    X509_gmtime_adj(
+	        X509_getm_notAfter(x), (long)MKSWU_CERT_DAYS * 86400) == NULL ||
 	    X509_set_pubkey(x, key) != 1)
 		mkswu_die("certificate setup failed");
 	name = X509_get_subject_name(x);
 	if (X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-		(const unsigned char *)MKSWU_CERT_CN, -1, -1, 0) != 1 ||
+	        (const unsigned char *)MKSWU_CERT_CN, -1, -1, 0) != 1 ||
 	    X509_set_issuer_name(x, name) != 1)
 		mkswu_die("certificate name failed");
 	mkswu_add_ext(x, NID_subject_key_identifier, "hash");
@@ -383,12 +381,12 @@ mkswu_write_pem(const char *dir, const char *file, EVP_PKEY *key, X509 *cert)
 	int fd;
 
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		 key != NULL ? 0600 : 0644)) == -1 ||
+	         key != NULL ? 0600 : 0644)) == -1 ||
 	    (f = fdopen(fd, "w")) == NULL)
 		mkswu_die("%s: %s", tmp, strerror(errno));
-	if ((key != NULL ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL,
-			       NULL) :
-			   PEM_write_X509(f, cert)) != 1 ||
+	if ((key != NULL
+	            ? PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL)
+	            : PEM_write_X509(f, cert)) != 1 ||
 	    fclose(f) != 0)
 		mkswu_die("%s: write failed", tmp);
 	if (rename(tmp, path) == -1)
@@ -471,7 +469,7 @@ mkswu_sign(const struct mkswu_opts *o, const char *text, size_t len,
 	mkswu_load_keys(o->keydir, &key, &cert);
 	if ((in = BIO_new_mem_buf(text, (int)len)) == NULL ||
 	    (cms = CMS_sign(cert, key, NULL, in,
-		 CMS_BINARY | CMS_NOSMIMECAP | CMS_DETACHED)) == NULL)
+	         CMS_BINARY | CMS_NOSMIMECAP | CMS_DETACHED)) == NULL)
 		mkswu_die("CMS signing failed");
 	*sigp = NULL;
 	if ((n = i2d_CMS_ContentInfo(cms, sigp)) <= 0)
@@ -566,12 +564,12 @@ mkswu_name_ok(const char *s)
 	const char *p;
 
 	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-		*s == '*'))
+	        *s == '*'))
 		return false;
 	for (p = s + 1; *p != '\0'; p++)
 		if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
-			(*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
-			*p == '*'))
+		        (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+		        *p == '*'))
 			return false;
 	return true;
 }

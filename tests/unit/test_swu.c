@@ -91,23 +91,23 @@ build_format(struct tbuf *out, int format, const struct tmember *m, size_t n)
 	assert_non_null(a);
 	assert_int_equal(archive_write_set_format(a, format), ARCHIVE_OK);
 	assert_int_equal(archive_write_add_filter_none(a), ARCHIVE_OK);
-	assert_int_equal(archive_write_set_bytes_in_last_block(a, 1),
-	    ARCHIVE_OK);
-	assert_int_equal(archive_write_open(a, out, NULL, tbuf_write, NULL),
-	    ARCHIVE_OK);
+	assert_int_equal(
+	    archive_write_set_bytes_in_last_block(a, 1), ARCHIVE_OK);
+	assert_int_equal(
+	    archive_write_open(a, out, NULL, tbuf_write, NULL), ARCHIVE_OK);
 	for (i = 0; i < n; i++) {
 		e = archive_entry_new();
 		archive_entry_set_pathname(e, m[i].name);
-		archive_entry_set_filetype(e,
-		    m[i].type != 0 ? m[i].type : AE_IFREG);
+		archive_entry_set_filetype(
+		    e, m[i].type != 0 ? m[i].type : AE_IFREG);
 		archive_entry_set_perm(e, 0644);
 		archive_entry_set_size(e, (la_int64_t)m[i].len);
 		if (m[i].type == AE_IFLNK)
 			archive_entry_set_symlink(e, "target");
 		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
 		if (m[i].len > 0 && (m[i].type == 0 || m[i].type == AE_IFREG))
-			assert_int_equal(archive_write_data(a, m[i].data,
-					     m[i].len),
+			assert_int_equal(
+			    archive_write_data(a, m[i].data, m[i].len),
 			    (la_ssize_t)m[i].len);
 		archive_entry_free(e);
 	}
@@ -201,8 +201,8 @@ put_header(struct tbuf *b, const char *name, uint32_t size)
 
 	snprintf(hdr, sizeof(hdr),
 	    "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X", 1,
-	    0100644, 0, 0, 1, 0, size, 0, 0, 0, 0,
-	    (unsigned)strlen(name) + 1, 0);
+	    0100644, 0, 0, 1, 0, size, 0, 0, 0, 0, (unsigned)strlen(name) + 1,
+	    0);
 	tbuf_add(b, hdr, 110);
 	tbuf_add(b, name, strlen(name) + 1);
 	tbuf_pad(b, 4);
@@ -340,6 +340,10 @@ static const struct desc_case desc_cases[] = {
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 	  NULL, "" },
+	{ "floats out of range",
+	  "software = { version = \"1\"; big = 1e999; small = -1e999;"
+	  " deep = { list = ( 1e999, 2.5 ); }; };",
+	  SWU_OK, "1", NULL, "" },
 	{ "comments and whitespace",
 	  "# comment\n// another\n/* block */\n  software :\n{ version = \"1\"\n;};",
 	  SWU_OK, "1", NULL, "" },
@@ -417,6 +421,26 @@ static const struct desc_case desc_cases[] = {
 	{ "libconfig indented include",
 	  "software = { version = \"1\"; };\n \t@include \"/etc/passwd\"\n",
 	  SWU_ERR_SYNTAX, NULL, NULL, NULL },
+	/* libconfig 1.5 leaks a string it meets where none may be. */
+	{ "string as a name", "\"x\" = 1; software = { version = \"1\"; };",
+	  SWU_ERR_SYNTAX, NULL, NULL, NULL },
+	{ "empty string alone", "\"\"", SWU_ERR_SYNTAX, NULL, NULL, NULL },
+	{ "string after a name", "software \"x\"", SWU_ERR_SYNTAX, NULL, NULL,
+	  NULL },
+	{ "string after a value", "software = { version = 1 \"x\"; };",
+	  SWU_ERR_SYNTAX, NULL, NULL, NULL },
+	{ "string after a list element", "a = ( 1 \"x\" );", SWU_ERR_SYNTAX,
+	  NULL, NULL, NULL },
+	{ "string after an array element", "a = [ 1 \"x\" ];",
+	  SWU_ERR_SYNTAX, NULL, NULL, NULL },
+	{ "string after a group", "a = { } \"x\"", SWU_ERR_SYNTAX, NULL,
+	  NULL, NULL },
+	{ "string after a float cut by the scanner",
+	  "software =.re =.2\" z2\" ztfss\"; ont} )", SWU_ERR_SYNTAX, NULL,
+	  NULL, NULL },
+	{ "unterminated string ends the text",
+	  "software = { version = \"1\"; };\n\"never closed",
+	  SWU_OK, "1", NULL, "" },
 	{ "json syntax", "{\"software\": {\"version\": \"1\"}",
 	  SWU_ERR_SYNTAX, NULL, NULL, NULL },
 	{ "json duplicate key",
@@ -434,6 +458,10 @@ static const struct desc_case desc_cases[] = {
 	{ "json hw element a number",
 	  "{\"software\": {\"version\": \"1\", \"hardware-compatibility\":"
 	  " [\"1.0\", 2]}}",
+	  SWU_ERR_HW, NULL, NULL, NULL },
+	{ "hw element an infinite float",
+	  "software = { version = \"1\"; hardware-compatibility ="
+	  " ( \"1.0\", 1e999 ); };",
 	  SWU_ERR_HW, NULL, NULL, NULL },
 	{ "hw a string",
 	  "software = { version = \"1\"; hardware-compatibility = \"1.0\"; };",
@@ -464,6 +492,14 @@ static const struct desc_case desc_cases[] = {
 	  "software = { version = \"1\"; hardware-compatibility ="
 	  " [ \"#RE:((a{20}){20}){20}\" ]; };",
 	  SWU_ERR_HW, NULL, NULL, NULL },
+	{ "hw regex with an open lower bound",
+	  "software = { version = \"1\"; hardware-compatibility ="
+	  " [ \"#RE:(a{,20}){,20}\" ]; };",
+	  SWU_ERR_HW, NULL, NULL, NULL },
+	{ "hw regex with literal braces",
+	  "software = { version = \"1\"; hardware-compatibility ="
+	  " [ \"#RE:^v\\\\{x\\\\}[{]1{2}$\" ]; };",
+	  SWU_OK, "1", NULL, ":~^v\\{x\\}[{]1{2}$" },
 	{ "hw invalid under a board",
 	  "software = { version = \"1\"; boardA = { hardware-compatibility ="
 	  " ( \"1\", 2 ); }; };",
@@ -490,8 +526,8 @@ case_len(const struct desc_case *c)
 }
 
 static void
-check_case(const struct desc_case *c, enum swu_err got,
-    const struct swu_info *in)
+check_case(
+    const struct desc_case *c, enum swu_err got, const struct swu_info *in)
 {
 	if (got != c->err)
 		fail_msg("%s: got %d (%s), want %d", c->name, got,
@@ -505,12 +541,12 @@ check_case(const struct desc_case *c, enum swu_err got,
 		fail_msg("%s: version %s", c->name, in->version);
 	if ((c->description == NULL) != (in->description == NULL) ||
 	    (c->description != NULL &&
-		strcmp(c->description, in->description) != 0))
+	        strcmp(c->description, in->description) != 0))
 		fail_msg("%s: description %s", c->name,
 		    in->description != NULL ? in->description : "(null)");
 	if (strcmp(rows_str(in), c->rows) != 0)
-		fail_msg("%s: rows \"%s\", want \"%s\"", c->name,
-		    rows_str(in), c->rows);
+		fail_msg("%s: rows \"%s\", want \"%s\"", c->name, rows_str(in),
+		    c->rows);
 }
 
 static void
@@ -522,8 +558,8 @@ test_description_table(void **state)
 
 	(void)state;
 	for (i = 0; i < NELEM(desc_cases); i++) {
-		err = swu_parse_description(desc_cases[i].text,
-		    case_len(&desc_cases[i]), &in);
+		err = swu_parse_description(
+		    desc_cases[i].text, case_len(&desc_cases[i]), &in);
 		check_case(&desc_cases[i], err, &in);
 		swu_info_clear(&in);
 	}
@@ -533,8 +569,8 @@ test_description_table(void **state)
 static void
 test_description_table_in_archive(void **state)
 {
-	struct tmember m[2] = { { "sw-description", NULL, 0, 0 },
-		{ "payload.bin", "x", 1, 0 } };
+	struct tmember m[2] = {
+	    {"sw-description", NULL, 0, 0}, {"payload.bin", "x", 1, 0}};
 	struct swu_info in;
 	struct tbuf b;
 	enum swu_err err;
@@ -566,17 +602,17 @@ test_description_hw_limits(void **state)
 	text = malloc(cap);
 	assert_non_null(text);
 	p = text + sprintf(text, "software = { version = \"1\"; "
-				 "hardware-compatibility = [ ");
+	                         "hardware-compatibility = [ ");
 	for (i = 0; i < SWU_HW_MAX; i++)
 		p += sprintf(p, "%s\"%zu\"", i > 0 ? ", " : "", i);
 	strcpy(p, " ]; };");
-	assert_int_equal(swu_parse_description(text, strlen(text), &in),
-	    SWU_OK);
+	assert_int_equal(
+	    swu_parse_description(text, strlen(text), &in), SWU_OK);
 	assert_int_equal(in.nhw, SWU_HW_MAX);
 	swu_info_clear(&in);
 	strcpy(p, ", \"x\" ]; };");
-	assert_int_equal(swu_parse_description(text, strlen(text), &in),
-	    SWU_ERR_LIMIT);
+	assert_int_equal(
+	    swu_parse_description(text, strlen(text), &in), SWU_ERR_LIMIT);
 	assert_null(in.hw);
 	free(text);
 
@@ -585,15 +621,92 @@ test_description_hw_limits(void **state)
 	text = malloc(cap);
 	assert_non_null(text);
 	p = text + sprintf(text, "software = { version = \"1\";");
-	for (i = 0; i < 1200; i++)
-		p += sprintf(p, "%s\"%zu\"",
-		    i % 600 == 0 ? (i == 0 ? " a = { hardware-compatibility = [ " :
-					   " ]; }; b = { hardware-compatibility = [ ") :
-				   ", ",
-		    i);
+	for (i = 0; i < 1200; i++) {
+		if (i % 600 == 0)
+			p += sprintf(p, "%s %c = { hardware-compatibility = [ ",
+			    i > 0 ? " ]; };" : "", i > 0 ? 'b' : 'a');
+		p += sprintf(p, "%s\"%zu\"", i % 600 > 0 ? ", " : "", i);
+	}
 	strcpy(p, " ]; }; };");
-	assert_int_equal(swu_parse_description(text, strlen(text), &in),
-	    SWU_ERR_LIMIT);
+	assert_int_equal(
+	    swu_parse_description(text, strlen(text), &in), SWU_ERR_LIMIT);
+	free(text);
+}
+
+/* Nesting: SWU_CFG_NEST_MAX (64) containers pass, one more does not. */
+static void
+test_description_nesting(void **state)
+{
+	struct swu_info in;
+	char text[1024], *p;
+	int i, depth;
+
+	(void)state;
+	for (depth = 63; depth <= 64; depth++) {
+		p = text + sprintf(text, "software = { version = \"1\"; x = ");
+		for (i = 0; i < depth; i++)
+			*p++ = '(';
+		for (i = 0; i < depth; i++)
+			*p++ = ')';
+		strcpy(p, "; };");
+		assert_int_equal(swu_parse_description(text, strlen(text), &in),
+		    depth == 63 ? SWU_OK : SWU_ERR_SYNTAX);
+		swu_info_clear(&in);
+	}
+}
+
+/*
+ * Regexes within their bounds but costly in bulk: each of these takes
+ * glibc tens of milliseconds, and twenty of them pass the budget.
+ */
+/* A libconfig group of 1024 settings passes; one more does not. */
+static void
+test_description_members(void **state)
+{
+	static char text[32 * 1024];
+	struct swu_info in;
+	char *p;
+	int i, n;
+
+	(void)state;
+	for (n = 1024; n <= 1025; n++) {
+		p = text + sprintf(text, "software = { version = \"1\"; x = {");
+		for (i = 0; i < n; i++)
+			p += sprintf(p, " k%d = %d;", i, i);
+		strcpy(p, " }; };");
+		assert_int_equal(swu_parse_description(text, strlen(text), &in),
+		    n == 1024 ? SWU_OK : SWU_ERR_LIMIT);
+		swu_info_clear(&in);
+	}
+}
+
+static void
+test_description_regex_budget(void **state)
+{
+	static const char heavy[] = "#RE:(a|b|c|d|e|f|g|h|i|j|k|l|m|n|o|p|q|r|s"
+	                            "|t|u|v|w|x|y|z|0|1|2|3|4|5|6|7|8|9){256}";
+	struct swu_info in;
+	struct timespec t0, t1;
+	char *text, *p;
+	size_t i, n = 20;
+	double ms;
+
+	(void)state;
+	text = malloc(64 + n * (sizeof(heavy) + 8));
+	assert_non_null(text);
+	p = text + sprintf(text, "software = { version = \"1\"; "
+	                         "hardware-compatibility = [ ");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s\"%s%zu\"", i > 0 ? ", " : "", heavy, i);
+	strcpy(p, " ]; };");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(
+	    swu_parse_description(text, strlen(text), &in), SWU_ERR_LIMIT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (ms > 1500)
+		fail_msg("regex budget: %.0f ms", ms);
 	free(text);
 }
 
@@ -603,8 +716,8 @@ test_description_null(void **state)
 	struct swu_info in;
 
 	(void)state;
-	assert_int_equal(swu_parse_description(NULL, 0, &in),
-	    SWU_ERR_NOSOFTWARE);
+	assert_int_equal(
+	    swu_parse_description(NULL, 0, &in), SWU_ERR_NOSOFTWARE);
 	swu_info_clear(&in);
 	swu_info_clear(NULL);
 }
@@ -612,15 +725,15 @@ test_description_null(void **state)
 /* Archive cases. */
 
 static const struct tmember m_unsigned[] = {
-	{ "sw-description", DESC_OK, sizeof(DESC_OK) - 1, 0 },
-	{ "payload.bin", "0123456789", 10, 0 },
+    {"sw-description", DESC_OK, sizeof(DESC_OK) - 1, 0},
+    {"payload.bin", "0123456789", 10, 0},
 };
 
 static const struct tmember m_signed[] = {
-	{ "sw-description", DESC_OK, sizeof(DESC_OK) - 1, 0 },
-	{ "sw-description.sig", "SIG", 3, 0 },
-	{ "install.sh", "#!/bin/sh\nexit 0\n", 17, 0 },
-	{ "payload.bin", "0123456789", 10, 0 },
+    {"sw-description", DESC_OK, sizeof(DESC_OK) - 1, 0},
+    {"sw-description.sig", "SIG", 3, 0},
+    {"install.sh", "#!/bin/sh\nexit 0\n", 17, 0},
+    {"payload.bin", "0123456789", 10, 0},
 };
 
 /*
@@ -721,8 +834,8 @@ test_archive_not_cpio(void **state)
 	(void)state;
 	assert_int_equal(swu_parse_mem(NULL, 0, &in), SWU_ERR_FORMAT);
 	assert_int_equal(swu_parse_mem("", 0, &in), SWU_ERR_FORMAT);
-	assert_int_equal(swu_parse_mem(text, sizeof(text) - 1, &in),
-	    SWU_ERR_FORMAT);
+	assert_int_equal(
+	    swu_parse_mem(text, sizeof(text) - 1, &in), SWU_ERR_FORMAT);
 	assert_int_equal(swu_parse_mem("070701", 6, &in), SWU_ERR_FORMAT);
 	build_format(&b, ARCHIVE_FORMAT_TAR_USTAR, m_unsigned, 2);
 	assert_int_equal(swu_parse_mem(b.p, b.len, &in), SWU_ERR_FORMAT);
@@ -850,9 +963,9 @@ test_archive_lies(void **state)
 		h = find_header(&b, c->member);
 		assert_true(h >= 0);
 		f = b.p + h + c->field;
-		setfield(f, c->value >= 0 ? (unsigned long)c->value :
-					    (unsigned long)((long)hexfield(f) +
-						c->delta));
+		setfield(f, c->value >= 0 ? (unsigned long)c->value
+		                          : (unsigned long)((long)hexfield(f) +
+		                                            c->delta));
 		if ((err = swu_parse_mem(b.p, b.len, &in)) != c->err)
 			fail_msg("%s: mem got %s", c->name, swu_strerror(err));
 		if ((err = parse_via_fd(b.p, b.len, &in)) != c->err)
@@ -865,7 +978,7 @@ test_archive_lies(void **state)
 static void
 test_archive_corrupt(void **state)
 {
-	static const char *const bad[] = { "070703", "070700", "0707x1" };
+	static const char *const bad[] = {"070703", "070700", "0707x1"};
 	struct swu_info in;
 	struct tbuf b, g;
 	size_t i;
@@ -876,10 +989,9 @@ test_archive_corrupt(void **state)
 		build(&b, m_signed, NELEM(m_signed));
 		h = find_header(&b, "payload.bin");
 		memcpy(b.p + h, bad[i], 6);
-		assert_int_equal(swu_parse_mem(b.p, b.len, &in),
-		    SWU_ERR_FORMAT);
-		assert_int_equal(parse_via_fd(b.p, b.len, &in),
-		    SWU_ERR_FORMAT);
+		assert_int_equal(
+		    swu_parse_mem(b.p, b.len, &in), SWU_ERR_FORMAT);
+		assert_int_equal(parse_via_fd(b.p, b.len, &in), SWU_ERR_FORMAT);
 		tbuf_free(&b);
 	}
 	/* A non-hex digit in a field. */
@@ -920,7 +1032,7 @@ test_archive_limits(void **state)
 	struct tmember *m;
 	struct swu_info in;
 	struct tbuf b;
-	char (*names)[16], longname[SWU_NAME_MAX + 2], *desc;
+	char(*names)[16], longname[SWU_NAME_MAX + 2], *desc;
 	size_t i, n = SWU_ENTRIES_MAX + 1;
 
 	(void)state;
@@ -1068,8 +1180,8 @@ test_fd_sparse_member(void **state)
 	fd = temp_fd(b.p, b.len);
 	tbuf_free(&b);
 	put_header(&b, "TRAILER!!!", 0);
-	assert_int_equal(pwrite(fd, b.p, b.len, data + (off_t)(3 * GIB)),
-	    (ssize_t)b.len);
+	assert_int_equal(
+	    pwrite(fd, b.p, b.len, data + (off_t)(3 * GIB)), (ssize_t)b.len);
 	tbuf_free(&b);
 
 	r0 = bytes_read();
@@ -1080,7 +1192,7 @@ test_fd_sparse_member(void **state)
 	assert_int_equal(in.nentries, 2);
 	swu_info_clear(&in);
 	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	     (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (ms > 500)
 		fail_msg("3 GiB member took %.0f ms", ms);
 	if (r1 - r0 > 1024 * 1024)
@@ -1107,26 +1219,29 @@ test_strerror(void **state)
 			    swu_strerror((enum swu_err)j));
 	}
 	assert_string_equal(swu_strerror((enum swu_err)99), "unknown error");
-	assert_string_equal(swu_strerror((enum swu_err)-1), "unknown error");
+	assert_string_equal(swu_strerror((enum swu_err) - 1), "unknown error");
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_description_table),
-		cmocka_unit_test(test_description_table_in_archive),
-		cmocka_unit_test(test_description_hw_limits),
-		cmocka_unit_test(test_description_null),
-		cmocka_unit_test(test_archive_table),
-		cmocka_unit_test(test_archive_not_cpio),
-		cmocka_unit_test(test_archive_truncated),
-		cmocka_unit_test(test_archive_lies),
-		cmocka_unit_test(test_archive_corrupt),
-		cmocka_unit_test(test_archive_limits),
-		cmocka_unit_test(test_fd_basic),
-		cmocka_unit_test(test_fd_sparse_member),
-		cmocka_unit_test(test_strerror),
+	    cmocka_unit_test(test_description_table),
+	    cmocka_unit_test(test_description_table_in_archive),
+	    cmocka_unit_test(test_description_hw_limits),
+	    cmocka_unit_test(test_description_nesting),
+	    cmocka_unit_test(test_description_members),
+	    cmocka_unit_test(test_description_regex_budget),
+	    cmocka_unit_test(test_description_null),
+	    cmocka_unit_test(test_archive_table),
+	    cmocka_unit_test(test_archive_not_cpio),
+	    cmocka_unit_test(test_archive_truncated),
+	    cmocka_unit_test(test_archive_lies),
+	    cmocka_unit_test(test_archive_corrupt),
+	    cmocka_unit_test(test_archive_limits),
+	    cmocka_unit_test(test_fd_basic),
+	    cmocka_unit_test(test_fd_sparse_member),
+	    cmocka_unit_test(test_strerror),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
