@@ -10,7 +10,7 @@ DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libjansson-dev \
 	    libsqlite3-dev libarchive-dev libargon2-dev libyaml-dev libssl-dev \
 	    libconfig-dev
 DEB_TEST  = $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq \
-	    sqlite3 swupdate openssl procps
+	    sqlite3 swupdate openssl procps python3
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -41,7 +41,7 @@ TEST_FLAGS = WERROR=1 SANITIZE=address,undefined BUILD=build/test
 Q = $(if $(V),,@)
 
 .PHONY: all run deps deps-test test unit http e2e fuzz fuzz-replay tools \
-	clean format format-check check bench
+	clean format format-check check bench soak demo
 
 all: $(BUILD)/falconet
 
@@ -159,6 +159,20 @@ fuzz: $(FUZZ_BINS)
 # Replay the committed corpus once through every target (run by make test).
 fuzz-replay: $(FUZZ_BINS)
 	$(Q)tests/fuzz/replay.sh
+
+# Benchmarks and long runs: they print figures, they do not fail on a slow
+# machine.  Each installs what it needs (wrk, nginx, ...) with apt-get.
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/bench/run.sh $(BUILD)
+
+soak: deps-test
+	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
+	$(Q)SOAK=long tests/sim/soak.sh build/test
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/sim/demo.sh $(BUILD)
 
 format:
 	clang-format -i server/*.c server/*.h tests/unit/*.c tests/tools/*.c \

@@ -37,8 +37,9 @@
 #define SWU_TREE_DEPTH 7                 /* containers kept from libconfig */
 #define SWU_STR_MAX 255                  /* board name and revision bytes */
 #define SWU_HW_RAW_MAX (SWU_HW_MAX * 16) /* rows before de-duplication */
-#define SWU_RE_REPEAT_MAX 256            /* product of a regex's {m,n} bounds */
-#define SWU_RE_COST_MAX (128 * 1024)     /* regcomp work per sw-description */
+#define SWU_RE_SIZE_MAX 1024             /* nodes of one regex */
+#define SWU_RE_NEST_MAX 2                /* repeats inside repeats */
+#define SWU_RE_COST_MAX (32 * 1024)      /* regex nodes per sw-description */
 
 #define SWU_DESC_NAME "sw-description"
 #define SWU_SIG_NAME "sw-description.sig"
@@ -1044,52 +1045,167 @@ swu_text_copy(const char *s, size_t len)
 	return copy;
 }
 
-/*
- * What regcomp will cost, roughly: glibc copies the operand of a bounded
- * repeat once per count, so ((a{255}){255}){255} costs memory exponential
- * in its depth, and even one (a|b|...){256} of 130 bytes takes ~30 ms.
- * The estimate is the pattern length times the product of its bounds
- * ({m}, {m,}, {m,n}, {,n}); 0 if that product passes SWU_RE_REPEAT_MAX.
- * A '{' that does not open a bound is taken literally, as glibc does.
- */
 static size_t
-swu_regex_cost(const char *re)
+swu_sat_add(size_t a, size_t b)
 {
-	unsigned long product = 1, m, n;
-	const char *p = re, *q;
-	char *end;
+	return a + b > SWU_RE_SIZE_MAX ? SWU_RE_SIZE_MAX + 1 : a + b;
+}
 
-	while ((p = strchr(p, '{')) != NULL) {
-		q = ++p;
-		m = n = 0;
-		if (*q >= '0' && *q <= '9') {
-			m = n = strtoul(q, &end, 10);
-			q = end;
-		}
-		if (*q == ',' && q[1] >= '0' && q[1] <= '9') {
-			n = strtoul(q + 1, &end, 10);
-			q = end;
-		} else if (*q == ',')
-			q++;
-		/* "{}" and "{,}" bound nothing. */
-		if (*q != '}' || q == p || (q == p + 1 && *p == ','))
-			continue;
-		if (n < m)
-			n = m;
-		if (n > SWU_RE_REPEAT_MAX)
-			return 0;
-		if (n > 1)
-			product *= n;
-		if (product > SWU_RE_REPEAT_MAX)
-			return 0;
-	}
-	return strlen(re) * product;
+static size_t
+swu_sat_mul(size_t a, size_t b)
+{
+	if (a == 0 || b == 0)
+		return 0;
+	return a > (SWU_RE_SIZE_MAX + 1) / b ? SWU_RE_SIZE_MAX + 1 : a * b;
 }
 
 /*
- * One revision string: plain, or "#RE:" and a regex that compiles.  Each
- * regex spends its estimated cost from *budget; SWU_ERR_LIMIT when that
- * runs out, so one image cannot keep regcomp busy for long.
+ * Copies of its operand glibc makes for the bound at p (just after '{'):
+ * n for {m,n} and {,n}, m for {m}, m + 1 for {m,}.  *endp is set after
+ * the '}'.  0 if p does not hold a bound.
+ */
+static size_t
+swu_regex_bound(const char *p, const char **endp)
+{
+	unsigned long m = 0, n;
+	const char *q = p;
+	char *end;
+
+	if (*q >= '0' && *q <= '9') {
+		m = strtoul(q, &end, 10);
+		q = end;
+	}
+	n = m;
+	if (*q == ',') {
+		q++;
+		if (*q >= '0' && *q <= '9') {
+			n = strtoul(q, &end, 10);
+			q = end;
+		} else
+			n = m + 1;
+	}
+	if (*q != '}' || q == p || (q == p + 1 && *p == ','))
+		return 0;
+	*endp = q + 1;
+	if (n < m)
+		n = m;
+	return n > SWU_RE_SIZE_MAX ? SWU_RE_SIZE_MAX + 1
+	                           : (size_t)(n > 0 ? n : 1);
+}
+
+/* One group level of a regex being measured. */
+struct swu_re_level {
+	size_t size; /* nodes so far */
+	size_t last; /* nodes of the last atom, 0 if there is none to repeat */
+	int nest;    /* deepest nesting of repeats so far */
+	int last_nest; /* nesting of repeats in the last atom */
+	bool repeated; /* the last token was a repeat */
+};
+
+static void
+swu_re_atom(struct swu_re_level *l, size_t size, int nest)
+{
+	l->size = swu_sat_add(l->size, size);
+	l->last = size;
+	l->last_nest = nest;
+	if (nest > l->nest)
+		l->nest = nest;
+	l->repeated = false;
+}
+
+/* Repeat the last atom into `copies` copies.  False if that is refused. */
+static bool
+swu_re_repeat(struct swu_re_level *l, size_t copies)
+{
+	if (l->repeated || l->last == 0)
+		return false;
+	l->size = swu_sat_add(l->size, swu_sat_mul(l->last, copies - 1));
+	l->last = swu_sat_mul(l->last, copies);
+	if (++l->last_nest > l->nest)
+		l->nest = l->last_nest;
+	l->repeated = true;
+	return l->nest <= SWU_RE_NEST_MAX;
+}
+
+/* Skip the bracket expression opening at p ("[a-z]", "[]x]", "[[:digit:]]"). */
+static const char *
+swu_re_bracket(const char *p)
+{
+	const char *end;
+
+	p++;
+	if (*p == '^')
+		p++;
+	if (*p == ']')
+		p++;
+	while (*p != '\0' && *p != ']') {
+		if (*p == '[' && p[1] != '\0' && strchr(":.=", p[1]) != NULL &&
+		    (end = strchr(p + 2, p[1])) != NULL && end[1] == ']')
+			p = end + 2;
+		else
+			p++;
+	}
+	return *p == ']' ? p + 1 : p;
+}
+
+/*
+ * Roughly the number of nodes glibc's regcomp builds for an ERE, or
+ * SWU_RE_SIZE_MAX + 1 for a pattern refused outright.  An atom is one
+ * node, a group its contents; a repeat multiplies what it repeats by the
+ * copies glibc makes (x+ becomes x x*, x{2,5} five copies; x* and x? copy
+ * nothing), so "1++++" or ((a{9}){9}){9} grow exponentially.  Repeats of
+ * repeats are what make regcomp slow (its epsilon closures grow with
+ * them: ^6++++*+++++ takes 10 s), so a repeat right after another one
+ * (undefined in POSIX anyway) or with nothing to repeat is refused, and
+ * so is nesting repeats more than SWU_RE_NEST_MAX deep, as in ((a*)*)*.
+ * Within these rules, SWU_RE_SIZE_MAX nodes compile in a few ms.
+ */
+static size_t
+swu_regex_size(const char *re)
+{
+	struct swu_re_level lv[SWU_STR_MAX + 1], *l = lv;
+	const char *p = re, *end;
+	size_t k;
+	bool ok = true;
+
+	memset(l, 0, sizeof(*l));
+	while (*p != '\0' && ok) {
+		if (*p == '(') {
+			memset(++l, 0, sizeof(*l));
+			p++;
+		} else if (*p == ')' && l > lv) {
+			l--;
+			swu_re_atom(l, l[1].size, l[1].nest);
+			p++;
+		} else if (*p == '|') {
+			l->last = 0;
+			l->repeated = false;
+			p++;
+		} else if (*p == '*' || *p == '?' || *p == '+') {
+			ok = swu_re_repeat(l, *p == '+' ? 2 : 1);
+			p++;
+		} else if (*p == '{' &&
+		           (k = swu_regex_bound(p + 1, &end)) > 0) {
+			ok = swu_re_repeat(l, k);
+			p = end;
+		} else if (*p == '[') {
+			swu_re_atom(l, 1, 0);
+			p = swu_re_bracket(p);
+		} else {
+			swu_re_atom(l, 1, 0);
+			p += *p == '\\' && p[1] != '\0' ? 2 : 1;
+		}
+	}
+	for (; l > lv; l--)
+		lv[0].size = swu_sat_add(lv[0].size, l->size);
+	return ok ? lv[0].size : SWU_RE_SIZE_MAX + 1;
+}
+
+/*
+ * One revision string: plain, or "#RE:" and a regex that compiles.  A
+ * regex larger than SWU_RE_SIZE_MAX is refused, and each spends its size
+ * from *budget (SWU_ERR_LIMIT when that runs out), so one image cannot
+ * keep regcomp busy for long.
  */
 static enum swu_err
 swu_check_revision(const char *s, size_t len, size_t *budget)
@@ -1103,7 +1219,7 @@ swu_check_revision(const char *s, size_t len, size_t *budget)
 	if (strncmp(s, SWU_RE_PREFIX, strlen(SWU_RE_PREFIX)) != 0)
 		return SWU_OK;
 	re = s + strlen(SWU_RE_PREFIX);
-	if (*re == '\0' || (cost = swu_regex_cost(re)) == 0)
+	if (*re == '\0' || (cost = swu_regex_size(re)) > SWU_RE_SIZE_MAX)
 		return SWU_ERR_HW;
 	if (cost > *budget)
 		return SWU_ERR_LIMIT;
@@ -1165,7 +1281,7 @@ struct swu_hwset {
 	size_t cap;           /* allocated rows */
 	size_t raw;           /* rows offered, duplicates included */
 	size_t checked;       /* revision strings checked */
-	size_t re_budget;     /* regcomp work left; see swu_regex_cost */
+	size_t re_budget;     /* regex nodes left; see swu_regex_size */
 	struct swu_sel *sels; /* top-level selections */
 	size_t nsels;
 };
