@@ -27,7 +27,8 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 BUILD    ?= build
 SRCS      = $(wildcard server/*.c)
 MIGRATIONS = $(sort $(wildcard migrations/*.sql))
-OBJS      = $(SRCS:server/%.c=$(BUILD)/%.o) $(BUILD)/migrations_data.o
+OBJS      = $(SRCS:server/%.c=$(BUILD)/%.o) $(BUILD)/migrations_data.o \
+	    $(BUILD)/openapi_data.o
 LIB_OBJS  = $(filter-out $(BUILD)/main.o,$(OBJS))
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -60,6 +61,16 @@ $(BUILD)/migrations_data.c: $(MIGRATIONS) server/embed-migrations.sh
 	$(Q)server/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/migrations_data.o: $(BUILD)/migrations_data.c
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# The OpenAPI document, served at /api/v1/openapi.json.
+$(BUILD)/openapi_data.c: server/openapi.json server/embed-text.sh
+	@mkdir -p $(@D)
+	$(Q)server/embed-text.sh openapi_json server/openapi.json > $@.tmp && \
+	    mv $@.tmp $@
+
+$(BUILD)/openapi_data.o: $(BUILD)/openapi_data.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -139,6 +150,10 @@ FUZZ_CFLAGS = -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iserver \
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
 build/fuzz/obj/migrations_data.o: build/migrations_data.c
+	@mkdir -p $(@D)
+	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/fuzz/obj/openapi_data.o: build/openapi_data.c
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
 

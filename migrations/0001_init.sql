@@ -128,8 +128,9 @@ CREATE INDEX action_log_action ON action_log (action_id, id);
 -- Management API tokens: only the SHA-256 of each token is stored.
 CREATE TABLE api_token (
 	id INTEGER PRIMARY KEY,
-	name TEXT NOT NULL UNIQUE,
+	name TEXT NOT NULL,
 	token_hash TEXT NOT NULL UNIQUE,
 	created_at INTEGER NOT NULL,
 	last_used_at INTEGER
 );
+CREATE UNIQUE INDEX api_token_name ON api_token (name);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "device.h"
@@ -665,23 +666,63 @@ action_list_json(struct db *db, int64_t device_id)
 	return list;
 }
 
-const char *
-action_state_name(json_t *action, const struct device *d)
+json_t *
+action_daily_json(struct db *db, int days)
 {
-	const char *s;
+	static const char sql[] =
+	    "SELECT date(closed_at, 'unixepoch') AS day, "
+	    "sum(status = 'succeeded'), sum(status = 'failed') FROM action "
+	    "WHERE closed_at >= ?1 AND status IN ('succeeded', 'failed') "
+	    "GROUP BY day ORDER BY day";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	json_t *list = json_array(), *found = json_object();
+	int64_t start = (now_s() / 86400 - days + 1) * 86400;
+	char day[16];
 
-	if (action == NULL)
-		return d->request_attributes && d->hw_model == NULL
-		    ? "registered"
-		    : "idle";
-	s = json_string_value(json_object_get(action, "status"));
-	if (s == NULL)
-		return "idle";
-	if (strcmp(s, "scheduled") == 0)
-		return "pending";
-	if (strcmp(s, "running") == 0)
-		return "updating";
-	if (strcmp(s, "succeeded") == 0)
-		return "in_sync";
-	return s;	/* canceling, failed, canceled */
+	if (st != NULL) {
+		db_bind_int64(st, 1, start);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_object_set_new(found,
+			    (const char *)sqlite3_column_text(st, 0),
+			    json_pack("{s:I, s:I}", "succeeded",
+				(json_int_t)sqlite3_column_int64(st, 1),
+				"failed",
+				(json_int_t)sqlite3_column_int64(st, 2)));
+		db_done(st);
+	}
+	/* Every day of the range, zero where nothing finished. */
+	for (int i = 0; i < days; i++) {
+		time_t t = (time_t)(start + (int64_t)i * 86400);
+		struct tm tm;
+		json_t *d;
+
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		d = json_object_get(found, day);
+		json_array_append_new(list, json_pack("{s:s, s:I, s:I}", "day",
+		    day, "succeeded",
+		    json_integer_value(json_object_get(d, "succeeded")),
+		    "failed", json_integer_value(json_object_get(d, "failed"))));
+	}
+	json_decref(found);
+	return list;
+}
+
+json_t *
+action_status_counts_json(struct db *db)
+{
+	static const char sql[] =
+	    "SELECT status, count(*) FROM action GROUP BY status";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	json_t *o = json_object();
+
+	for (size_t i = 0; i < NELEM(action_names); i++)
+		json_object_set_new(o, action_names[i], json_integer(0));
+	if (st == NULL)
+		return o;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		json_object_set_new(o, (const char *)sqlite3_column_text(st, 0),
+		    json_integer(sqlite3_column_int64(st, 1)));
+	db_done(st);
+	return o;
 }

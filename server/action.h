@@ -14,7 +14,6 @@
 #include "util.h"
 
 struct db;
-struct device;
 
 #define ACTION_DETAILS_MAX 256		/* details lines in one feedback */
 #define ACTION_LINE_MAX 2048		/* bytes kept of one log line */
@@ -91,7 +90,10 @@ int64_t action_count_running(struct db *, int64_t rollout_id);
 json_t *action_to_json(struct db *, int64_t id, bool with_history);
 json_t *action_latest_json(struct db *, int64_t device_id);
 json_t *action_list_json(struct db *, int64_t device_id);
-/* The device's state for lists, from its latest action JSON (or NULL). */
-const char *action_state_name(json_t *action, const struct device *);
+/* Finished updates per day for the last `days` days:
+ * [{"day": "YYYY-MM-DD", "succeeded": n, "failed": n}], oldest first. */
+json_t *action_daily_json(struct db *, int days);
+/* Actions by status: {"scheduled": n, ...}. */
+json_t *action_status_counts_json(struct db *);
 
 #endif

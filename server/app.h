@@ -9,6 +9,9 @@
 #include "settings.h"
 
 struct seen;
+struct ratelimit;
+struct sse_hub;
+struct metrics;
 
 struct app {
 	const struct settings *settings;
@@ -17,6 +20,10 @@ struct app {
 	char tmp_dir[1100];		/* data_dir/tmp: uploads in progress */
 	struct seen *seen;		/* last-seen coalescer */
 	int cores;
+	char setup_token[33];		/* first-run set-up, "" once a user exists */
+	struct ratelimit *login_limits;	/* failed logins per user and address */
+	struct sse_hub *sse;		/* live device events */
+	struct metrics *metrics;	/* counters for /metrics */
 };
 
 #endif

@@ -15,7 +15,9 @@
 #include "device.h"
 #include "http.h"
 #include "log.h"
+#include "perm.h"
 #include "settings.h"
+#include "user.h"
 
 void
 auth_hash_token(const char *token, char out[65])
@@ -120,45 +122,109 @@ auth_device(struct request *req, struct db *db, const char *cid)
 	return 0;
 }
 
-int
-auth_admin(struct request *req, struct db *db)
+/* A management API token: machine tokens have full access; personal ones
+ * carry their grants, limited by their user's. */
+static int
+auth_admin_token(struct request *req, struct db *db, const char *token)
 {
 	static const char sql[] =
-	    "SELECT id, name, last_used_at FROM api_token "
-	    "WHERE token_hash = ?1";
+	    "SELECT t.id, t.name, t.last_used_at, t.user_id, t.permissions, "
+	    "u.username, u.permissions, u.enabled FROM api_token t "
+	    "LEFT JOIN app_user u ON u.id = t.user_id WHERE t.token_hash = ?1";
 	static const char touch[] =
 	    "UPDATE api_token SET last_used_at = ?1 WHERE id = ?2";
-	const char *token = auth_scheme(http_header(req, "Authorization"),
-	    "Bearer");
 	sqlite3_stmt *st;
 	char hash[65];
-	int64_t id = 0, last = 0;
+	int64_t last = 0;
 	int rc = 401;
 
-	if (token == NULL || strlen(token) > 256)
+	if (strlen(token) > 256)
 		return 401;
 	auth_hash_token(token, hash);
 	if ((st = db_prepare(db, sql)) == NULL)
 		return 503;
 	db_bind_text(st, 1, hash);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		id = sqlite3_column_int64(st, 0);
-		free(req->principal);
-		req->principal = db_column_strdup(st, 1);
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+		const char *grants = (const char *)sqlite3_column_text(st, 4);
+
+		req->token_id = sqlite3_column_int64(st, 0);
 		last = sqlite3_column_int64(st, 2);
-		rc = 0;
+		req->user_id = sqlite3_column_int64(st, 3);
+		req->grants = json_loads(grants ? grants : "[]", 0, NULL);
+		free(req->principal);
+		if (req->user_id) {
+			const char *ug = (const char *)sqlite3_column_text(st, 6);
+
+			req->principal = xasprintf("%s",
+			    (const char *)sqlite3_column_text(st, 5));
+			req->user_grants = json_loads(ug ? ug : "[]", 0, NULL);
+			rc = sqlite3_column_int(st, 7) ? 0 : 401;
+		} else {
+			req->principal = xasprintf("token:%s", name);
+			rc = 0;
+		}
 	}
 	db_done(st);
 	/* Note use at most once a minute: reads stay reads. */
 	if (rc == 0 && now_s() - last >= 60 &&
 	    (st = db_prepare(db, touch)) != NULL) {
 		db_bind_int64(st, 1, now_s());
-		db_bind_int64(st, 2, id);
+		db_bind_int64(st, 2, req->token_id);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			db_log_error(db, __func__);
 		db_done(st);
 	}
 	return rc;
+}
+
+int
+auth_admin(struct request *req, struct db *db)
+{
+	const char *authz = http_header(req, "Authorization");
+	const char *token = auth_scheme(authz, "Bearer");
+	const char *cookie;
+	struct session sess;
+	enum result r;
+
+	if (authz != NULL)
+		return token ? auth_admin_token(req, db, token) : 401;
+	if ((cookie = http_cookie(req, AUTH_COOKIE)) == NULL)
+		return 401;
+	r = session_find(db, req->app->settings, cookie, &sess);
+	if (r == RESULT_ERROR)
+		return 503;
+	if (r != RESULT_OK)
+		return 401;
+	req->via_session = true;
+	req->user_id = sess.user.id;
+	req->grants = json_incref(sess.user.permissions);
+	free(req->principal);
+	req->principal = xstrdup(sess.user.username);
+	snprintf(req->csrf, sizeof(req->csrf), "%s", sess.csrf);
+	user_clear(&sess.user);
+	return 0;
+}
+
+bool
+auth_allows(struct request *req, const char *perm)
+{
+	return perm_allows(req->grants, perm) &&
+	    (req->user_grants == NULL || perm_allows(req->user_grants, perm));
+}
+
+int
+auth_check_csrf(struct request *req)
+{
+	const char *got = http_header(req, "X-CSRF-Token");
+
+	if (!req->via_session || strcmp(req->method, "GET") == 0 ||
+	    strcmp(req->method, "HEAD") == 0)
+		return 0;
+	if (got == NULL || req->csrf[0] == '\0' ||
+	    !ct_equal(got, strlen(got), req->csrf, strlen(req->csrf)))
+		return 403;
+	return 0;
 }
 
 static bool
@@ -172,14 +238,16 @@ auth_name_valid(const char *name)
 }
 
 enum result
-auth_token_create(struct db *db, const char *name, char *out)
+auth_token_create_for(struct db *db, const char *name, int64_t user_id,
+    const json_t *grants, char *out, int64_t *id)
 {
 	static const char sql[] =
-	    "INSERT INTO api_token (name, token_hash, created_at) "
-	    "VALUES (?1, ?2, ?3)";
+	    "INSERT INTO api_token (name, token_hash, created_at, user_id, "
+	    "permissions) VALUES (?1, ?2, ?3, ?4, ?5)";
 	sqlite3_stmt *st;
-	char hash[65];
+	char hash[65], *perms;
 	enum result r = RESULT_ERROR;
+	int rc;
 
 	if (!auth_name_valid(name))
 		return RESULT_INVALID;
@@ -188,32 +256,94 @@ auth_token_create(struct db *db, const char *name, char *out)
 	auth_hash_token(out, hash);
 	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;
+	perms = json_dumps(grants, JSON_COMPACT);
 	db_bind_text(st, 1, name);
 	db_bind_text(st, 2, hash);
 	db_bind_int64(st, 3, now_s());
-	switch (sqlite3_step(st)) {
-	case SQLITE_DONE:
+	if (user_id)
+		db_bind_int64(st, 4, user_id);
+	db_bind_text(st, 5, perms ? perms : "[]");
+	free(perms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		*id = sqlite3_last_insert_rowid(db_handle(db));
 		r = RESULT_OK;
-		break;
-	case SQLITE_CONSTRAINT:
+	} else if ((rc & 0xff) == SQLITE_CONSTRAINT)
 		r = RESULT_CONFLICT;
-		break;
-	default:
-		if (sqlite3_extended_errcode(db_handle(db)) ==
-		    SQLITE_CONSTRAINT_UNIQUE)
-			r = RESULT_CONFLICT;
-		else
-			db_log_error(db, __func__);
-	}
+	else
+		db_log_error(db, __func__);
 	db_done(st);
 	explicit_bzero(hash, sizeof(hash));
 	return r;
 }
 
 enum result
+auth_token_create(struct db *db, const char *name, char *out)
+{
+	json_t *all = json_pack("[s]", "*");
+	int64_t id;
+	enum result r = auth_token_create_for(db, name, 0, all, out, &id);
+
+	json_decref(all);
+	return r;
+}
+
+json_t *
+auth_token_list_json(struct db *db, int64_t user_id)
+{
+	static const char sql[] =
+	    "SELECT id, name, permissions, created_at, last_used_at "
+	    "FROM api_token WHERE COALESCE(user_id, 0) = ?1 ORDER BY name";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	json_t *list = json_array();
+
+	if (st == NULL)
+		return NULL;
+	db_bind_int64(st, 1, user_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 2);
+		json_t *grants = json_loads(p ? p : "[]", 0, NULL);
+
+		json_array_append_new(list,
+		    json_pack("{s:I, s:s, s:o, s:I, s:o}", "id",
+			(json_int_t)sqlite3_column_int64(st, 0), "name",
+			(const char *)sqlite3_column_text(st, 1), "permissions",
+			grants ? grants : json_array(), "created_at",
+			(json_int_t)sqlite3_column_int64(st, 3), "last_used_at",
+			sqlite3_column_type(st, 4) == SQLITE_NULL
+			    ? json_null()
+			    : json_integer(sqlite3_column_int64(st, 4))));
+	}
+	db_done(st);
+	return json_pack("{s:o}", "tokens", list);
+}
+
+enum result
+auth_token_delete_id(struct db *db, int64_t id, int64_t user_id)
+{
+	static const char sql[] =
+	    "DELETE FROM api_token WHERE id = ?1 AND COALESCE(user_id, 0) = ?2";
+	sqlite3_stmt *st;
+	enum result r = RESULT_ERROR;
+
+	if ((st = db_prepare(db, sql)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, user_id);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		r = sqlite3_changes(db_handle(db)) ? RESULT_OK
+						   : RESULT_NOTFOUND;
+	else
+		db_log_error(db, __func__);
+	db_done(st);
+	return r;
+}
+
+enum result
 auth_token_delete(struct db *db, const char *name)
 {
-	static const char sql[] = "DELETE FROM api_token WHERE name = ?1";
+	static const char sql[] =
+	    "DELETE FROM api_token WHERE name = ?1 AND user_id IS NULL";
 	sqlite3_stmt *st;
 	enum result r = RESULT_ERROR;
 

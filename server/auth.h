@@ -6,7 +6,10 @@
 #ifndef AUTH_H
 #define AUTH_H
 
+#include <stdbool.h>
+#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util.h"
 
@@ -23,8 +26,19 @@ struct request;
  */
 int auth_device(struct request *req, struct db *db, const char *cid);
 
-/* Check the Bearer token of a management request.  0 ok, else 401. */
+#define AUTH_COOKIE "falconet_session"
+
+/*
+ * Authenticate a management request: a Bearer token (machine or personal)
+ * or the session cookie.  Sets req->grants, user_id, principal and, for a
+ * session, via_session and csrf.  0 ok, else 401 (or 503).
+ */
 int auth_admin(struct request *req, struct db *db);
+/* May the authenticated principal do perm (NULL: anything signed in)? */
+bool auth_allows(struct request *req, const char *perm);
+/* A state-changing request made with the session cookie must echo the
+ * session's CSRF token in X-CSRF-Token.  0 ok, else 403. */
+int auth_check_csrf(struct request *req);
 
 /*
  * Create a management token named `name` (1..64 chars [A-Za-z0-9_.-]).
@@ -32,8 +46,15 @@ int auth_admin(struct request *req, struct db *db);
  * stored.  RESULT_CONFLICT if the name exists, RESULT_INVALID for a bad name.
  */
 enum result auth_token_create(struct db *db, const char *name, char *out);
-/* Delete a token by name.  RESULT_NOTFOUND if there is none. */
+/* Delete a command-line token by name.  RESULT_NOTFOUND if none. */
 enum result auth_token_delete(struct db *db, const char *name);
+/* A token of user_id (0: a full-access machine token) with these grants. */
+enum result auth_token_create_for(struct db *db, const char *name,
+    int64_t user_id, const json_t *grants, char *out, int64_t *id);
+/* {"tokens": [...]} of user_id (0: the machine tokens); never the tokens. */
+json_t *auth_token_list_json(struct db *db, int64_t user_id);
+/* Delete token id if it belongs to user_id. */
+enum result auth_token_delete_id(struct db *db, int64_t id, int64_t user_id);
 
 /* Hash a device or API token for storage: hex SHA-256 into out[65]. */
 void auth_hash_token(const char *token, char out[65]);

@@ -13,11 +13,31 @@
 #include "log.h"
 #include "settings.h"
 
+/*
+ * The device's state for operators, from its newest action: pending,
+ * updating, canceling, in_sync, failed, canceled; without actions
+ * registered (no attributes yet) or idle.
+ */
+#define DEVICE_STATE_SQL                                                    \
+	"CASE (SELECT a.status FROM action a WHERE a.device_id = device.id "\
+	"ORDER BY a.id DESC LIMIT 1) WHEN 'scheduled' THEN 'pending' "      \
+	"WHEN 'running' THEN 'updating' WHEN 'canceling' THEN 'canceling' " \
+	"WHEN 'succeeded' THEN 'in_sync' WHEN 'failed' THEN 'failed' "      \
+	"WHEN 'canceled' THEN 'canceled' ELSE CASE WHEN hw_model IS NULL "  \
+	"AND request_attributes = 1 THEN 'registered' ELSE 'idle' END END"
+
+/* The version an open action is installing. */
+#define DEVICE_TARGET_SQL                                                   \
+	"(SELECT s.version FROM action a JOIN software s ON s.id = "        \
+	"a.software_id WHERE a.device_id = device.id AND a.status IN "      \
+	"('scheduled', 'running', 'canceling') ORDER BY a.id DESC LIMIT 1)"
+
 #define DEVICE_COLUMNS                                                     \
-	"id, controller_id, name, token_hash IS NOT NULL, mode, feed, "    \
-	"assigned_software_id, force_update, allow_downgrade, hw_model, "  \
-	"hw_revision, installed_version, request_attributes, created_at, " \
-	"last_seen, last_address"
+	"id, controller_id, name, token_hash IS NOT NULL AS has_token, "   \
+	"mode, feed, assigned_software_id, force_update, allow_downgrade, "\
+	"hw_model, hw_revision, installed_version, request_attributes, "   \
+	"created_at, last_seen, last_address, " DEVICE_STATE_SQL           \
+	" AS state, " DEVICE_TARGET_SQL " AS target_version"
 
 bool
 device_cid_valid(const char *cid)
@@ -139,6 +159,8 @@ device_from_row(sqlite3_stmt *st, struct device *d)
 	d->created_at = sqlite3_column_int64(st, 13);
 	d->last_seen = sqlite3_column_int64(st, 14);
 	d->last_address = db_column_strdup(st, 15);
+	d->state = db_column_strdup(st, 16);
+	d->target_version = db_column_strdup(st, 17);
 }
 
 static enum result
@@ -199,6 +221,8 @@ device_clear(struct device *d)
 	free(d->hw_revision);
 	free(d->installed_version);
 	free(d->last_address);
+	free(d->state);
+	free(d->target_version);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -338,6 +362,37 @@ fail:
 	return r;
 }
 
+/* The WHERE clause of the device list: ?3 text search, ?4 state, ?5 feed,
+ * ?6 mode, ?7 rollout (devices on its feed in rollout mode). */
+#define DEVICE_WHERE                                                         \
+	"WHERE (?3 IS NULL OR instr(controller_id, ?3) > 0 OR "              \
+	"instr(COALESCE(name, ''), ?3) > 0 OR "                              \
+	"instr(COALESCE(hw_model, ''), ?3) > 0 OR "                          \
+	"instr(COALESCE(installed_version, ''), ?3) > 0 OR "                 \
+	"instr(COALESCE(last_address, ''), ?3) > 0) "                        \
+	"AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR feed = ?5) "      \
+	"AND (?6 IS NULL OR mode = ?6) AND (?7 IS NULL OR (mode = 'rollout' "\
+	"AND feed = (SELECT feed FROM rollout WHERE id = ?7)))"
+
+/* The sort column ?8, from a fixed list (anything else: controller id). */
+#define DEVICE_ORDER                                                         \
+	"CASE ?8 WHEN 'name' THEN name WHEN 'hw_model' THEN hw_model "       \
+	"WHEN 'feed' THEN feed WHEN 'mode' THEN mode "                       \
+	"WHEN 'installed_version' THEN installed_version "                   \
+	"WHEN 'state' THEN state WHEN 'last_seen' THEN last_seen "           \
+	"ELSE controller_id END"
+
+static void
+device_bind_query(sqlite3_stmt *st, const struct device_query *q)
+{
+	db_bind_text(st, 3, q->text);
+	db_bind_text(st, 4, q->state);
+	db_bind_text(st, 5, q->feed);
+	db_bind_text(st, 6, q->mode);
+	if (q->rollout_id)
+		db_bind_int64(st, 7, q->rollout_id);
+}
+
 static json_t *
 device_attributes_json(struct db *db, int64_t id)
 {
@@ -367,38 +422,49 @@ json_int_or_null(int64_t v)
 }
 
 json_t *
-device_to_json(struct db *db, const struct device *d)
+device_to_json(struct db *db, const struct settings *s,
+    const struct device *d)
 {
 	json_t *action = action_latest_json(db, d->id);
-	const char *state = action_state_name(action, d);
+	int interval = d->target_version ? s->poll_interval_running
+					 : s->poll_interval;
+	/* gooseBit's rule: on time while seen within its interval + 10 s. */
+	bool online = d->last_seen && now_s() - d->last_seen < interval + 10;
 
 	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:b, s:b, s:b, s:s?, "
-			 "s:s?, s:s?, s:o, s:I, s:o, s:s?, s:s, s:o, s:b}",
+			 "s:s?, s:s?, s:s?, s:o, s:I, s:o, s:s?, s:b, s:i, "
+			 "s:s, s:o, s:b}",
 	    "controller_id", d->controller_id, "name", d->name, "mode",
 	    policy_mode_str(d->mode), "feed", d->feed, "assigned_software_id",
 	    json_int_or_null(d->assigned_software_id), "force", d->force,
 	    "allow_downgrade", d->allow_downgrade, "has_token", d->has_token,
 	    "hw_model", d->hw_model, "hw_revision", d->hw_revision,
-	    "installed_version", d->installed_version, "attributes",
-	    device_attributes_json(db, d->id), "created_at",
-	    (json_int_t)d->created_at, "last_seen",
+	    "installed_version", d->installed_version, "target_version",
+	    d->target_version, "attributes", device_attributes_json(db, d->id),
+	    "created_at", (json_int_t)d->created_at, "last_seen",
 	    json_int_or_null(d->last_seen), "last_address", d->last_address,
-	    "state", state, "action", action ? action : json_null(),
-	    "request_attributes", d->request_attributes);
+	    "online", online, "poll_interval", interval, "state",
+	    d->state ? d->state : "idle", "action",
+	    action ? action : json_null(), "request_attributes",
+	    d->request_attributes);
 }
 
+/* Filters of the device list; NULL members do not filter. */
 json_t *
-device_list_json(struct db *db, int64_t limit, int64_t offset,
-    const char *query)
+device_list_json(struct db *db, const struct settings *s,
+    const struct device_query *q)
 {
-	static const char sql[] =
-	    "SELECT " DEVICE_COLUMNS " FROM device "
-	    "WHERE ?3 IS NULL OR instr(controller_id, ?3) > 0 "
-	    "OR instr(COALESCE(name, ''), ?3) > 0 "
-	    "ORDER BY controller_id LIMIT ?1 OFFSET ?2";
+	static const char asc[] =
+	    "SELECT * FROM (SELECT " DEVICE_COLUMNS " FROM device) AS d "
+	    DEVICE_WHERE " ORDER BY " DEVICE_ORDER " ASC, controller_id ASC "
+	    "LIMIT ?1 OFFSET ?2";
+	static const char desc[] =
+	    "SELECT * FROM (SELECT " DEVICE_COLUMNS " FROM device) AS d "
+	    DEVICE_WHERE " ORDER BY " DEVICE_ORDER " DESC, controller_id DESC "
+	    "LIMIT ?1 OFFSET ?2";
 	static const char count[] =
-	    "SELECT count(*) FROM device WHERE ?1 IS NULL "
-	    "OR instr(controller_id, ?1) > 0 OR instr(COALESCE(name, ''), ?1) > 0";
+	    "SELECT count(*) FROM (SELECT " DEVICE_COLUMNS " FROM device) AS d "
+	    DEVICE_WHERE " AND ?1 IS NULL AND ?2 IS NULL AND ?8 IS NULL";
 	sqlite3_stmt *st;
 	json_t *list = json_array();
 	int64_t total = 0;
@@ -406,29 +472,71 @@ device_list_json(struct db *db, int64_t limit, int64_t offset,
 	size_t n = 0;
 
 	if ((st = db_prepare(db, count)) != NULL) {
-		db_bind_text(st, 1, query);
+		device_bind_query(st, q);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			total = sqlite3_column_int64(st, 0);
 		db_done(st);
 	}
-	if ((st = db_prepare(db, sql)) != NULL) {
-		db_bind_int64(st, 1, limit);
-		db_bind_int64(st, 2, offset);
-		db_bind_text(st, 3, query);
-		rows = xcalloc((size_t)limit, sizeof(*rows));
-		while (n < (size_t)limit && sqlite3_step(st) == SQLITE_ROW)
+	if ((st = db_prepare(db, q->descending ? desc : asc)) != NULL) {
+		device_bind_query(st, q);
+		db_bind_int64(st, 1, q->limit);
+		db_bind_int64(st, 2, q->offset);
+		db_bind_text(st, 8, q->sort);
+		rows = xcalloc((size_t)q->limit, sizeof(*rows));
+		while (n < (size_t)q->limit && sqlite3_step(st) == SQLITE_ROW)
 			device_from_row(st, &rows[n++]);
 		db_done(st);
 	}
 	/* Build JSON after the cursor is closed: device_to_json queries. */
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(list, device_to_json(db, &rows[i]));
+		json_array_append_new(list, device_to_json(db, s, &rows[i]));
 		device_clear(&rows[i]);
 	}
 	free(rows);
 	return json_pack("{s:o, s:I, s:I, s:I}", "devices", list, "total",
-	    (json_int_t)total, "limit", (json_int_t)limit, "offset",
-	    (json_int_t)offset);
+	    (json_int_t)total, "limit", (json_int_t)q->limit, "offset",
+	    (json_int_t)q->offset);
+}
+
+json_t *
+device_stats_json(struct db *db, const struct settings *s)
+{
+	static const char sql[] =
+	    "SELECT count(*), "
+	    "  COALESCE(sum(last_seen >= ?1), 0), "
+	    "  COALESCE(sum(state IN ('pending', 'updating', 'canceling')), 0), "
+	    "  COALESCE(sum(state = 'failed'), 0) "
+	    "FROM (SELECT last_seen, " DEVICE_STATE_SQL " AS state FROM device)";
+	static const char states[] =
+	    "SELECT state, count(*) FROM (SELECT " DEVICE_STATE_SQL
+	    " AS state FROM device) GROUP BY state ORDER BY state";
+	sqlite3_stmt *st;
+	json_t *o = NULL, *by = json_object();
+
+	if ((st = db_prepare(db, sql)) == NULL) {
+		json_decref(by);
+		return NULL;
+	}
+	db_bind_int64(st, 1, now_s() - s->poll_interval - 10);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		o = json_pack("{s:I, s:I, s:I, s:I}", "total",
+		    (json_int_t)sqlite3_column_int64(st, 0), "online",
+		    (json_int_t)sqlite3_column_int64(st, 1), "updating",
+		    (json_int_t)sqlite3_column_int64(st, 2), "failed",
+		    (json_int_t)sqlite3_column_int64(st, 3));
+	db_done(st);
+	if (o && (st = db_prepare(db, states)) != NULL) {
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_object_set_new(by,
+			    (const char *)sqlite3_column_text(st, 0),
+			    json_integer(sqlite3_column_int64(st, 1)));
+		db_done(st);
+	}
+	if (o)
+		json_object_set_new(o, "by_state", by);
+	else
+		json_decref(by);
+	return o;
 }
 
 static bool
@@ -656,4 +764,57 @@ device_set_installed(struct db *db, int64_t id, const char *version)
 	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, version);
 	return device_step_done(db, st, __func__);
+}
+
+enum result
+device_bulk(struct db *db, json_t *ids, json_t *patch, int64_t *n,
+    const char **why)
+{
+	static const char del[] = "DELETE FROM device WHERE controller_id = ?1";
+	struct device d;
+	size_t i;
+	json_t *v;
+	enum result r = RESULT_OK;
+	const char *key;
+	json_t *pv;
+
+	*n = 0;
+	*why = NULL;
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	json_array_foreach(ids, i, v) {
+		const char *cid = json_string_value(v);
+		sqlite3_stmt *st;
+
+		if (patch == NULL) {
+			if ((st = db_prepare(db, del)) == NULL) {
+				r = RESULT_ERROR;
+				break;
+			}
+			db_bind_text(st, 1, cid);
+			if ((r = device_step_done(db, st, __func__)) != RESULT_OK)
+				break;
+			*n += sqlite3_changes(db_handle(db));
+			continue;
+		}
+		if ((r = device_load_cid(db, cid, &d)) != RESULT_OK) {
+			if (r == RESULT_NOTFOUND)
+				*why = "one of the ids is not a device";
+			break;
+		}
+		json_object_foreach(patch, key, pv) {
+			if ((r = device_patch_field(db, d.id, key, pv, why)) !=
+			    RESULT_OK)
+				break;
+		}
+		device_clear(&d);
+		if (r != RESULT_OK)
+			break;
+		(*n)++;
+	}
+	if (r != RESULT_OK) {
+		db_rollback(db);
+		return r;
+	}
+	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
 }

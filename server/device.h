@@ -37,6 +37,18 @@ struct device {
 	bool request_attributes;
 	int64_t created_at, last_seen;
 	char *last_address;
+	char *state;		/* pending, updating, in_sync, ... */
+	char *target_version;	/* version of the open action, or NULL */
+};
+
+/* Filters and order of the device list; NULL or 0 members do not filter. */
+struct device_query {
+	int64_t limit, offset;
+	const char *text;	/* in id, name, model, version or address */
+	const char *state, *feed, *mode;
+	int64_t rollout_id;
+	const char *sort;	/* column name; NULL = controller_id */
+	bool descending;
 };
 
 /* Id and stored token hash ("" if none) of controller id cid. */
@@ -65,10 +77,13 @@ enum result device_put_attributes(struct db *, const struct settings *,
     int64_t id, const char *mode, json_t *data, const char **why);
 
 /* The device as management API JSON (new reference). */
-json_t *device_to_json(struct db *, const struct device *);
-/* One page of devices: {"devices": [...], "total": N}. */
-json_t *device_list_json(struct db *, int64_t limit, int64_t offset,
-    const char *query);
+json_t *device_to_json(struct db *, const struct settings *,
+    const struct device *);
+/* One page of devices: {"devices": [...], "total": N, ...}. */
+json_t *device_list_json(struct db *, const struct settings *,
+    const struct device_query *);
+/* {"total", "online", "updating", "failed", "by_state": {...}}. */
+json_t *device_stats_json(struct db *, const struct settings *);
 
 /*
  * Operator changes from a PATCH body (already type-checked by mgmt.c);
@@ -81,6 +96,12 @@ enum result device_patch(struct db *, int64_t id, json_t *patch,
 enum result device_create(struct db *, const char *cid, json_t *fields,
     int64_t *id, const char **why);
 enum result device_delete(struct db *, int64_t id);
+/*
+ * Apply one PATCH to, or (patch NULL) delete, every device of the JSON
+ * array of controller ids, all or nothing.  *n counts the devices changed.
+ */
+enum result device_bulk(struct db *, json_t *ids, json_t *patch, int64_t *n,
+    const char **why);
 /* Clear the force flag once it was used. */
 enum result device_clear_force(struct db *, int64_t id);
 /* Ask the device for its attributes again (after an update finished) and

@@ -23,11 +23,14 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "audit.h"
 #include "auth.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "route.h"
 #include "settings.h"
+#include "sse.h"
 #include "upload.h"
 
 #define HTTP_CONN_MEMORY (16 * 1024)	/* per-connection buffer */
@@ -97,6 +100,22 @@ const char *
 http_header(struct request *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *
+http_cookie(struct request *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+bool
+http_is_https(struct request *req)
+{
+	const char *p = http_header(req, "X-Forwarded-Proto");
+
+	if (strncmp(req->app->settings->public_url, "https://", 8) == 0)
+		return true;
+	return req->peer_trusted && p && strcasecmp(p, "https") == 0;
 }
 
 const char *
@@ -324,14 +343,91 @@ http_reply_fd(struct request *req, int status, int fd, uint64_t offset,
 	http_queue(req, status, resp, req->is_head ? 0 : len);
 }
 
+/* A Server-Sent Events stream: the reader parks the connection when the
+ * hub has nothing for it, and the hub's wake resumes it. */
+struct http_events {
+	struct MHD_Connection *conn;
+	struct sse_client *client;
+};
+
+static void
+http_events_park(void *arg)
+{
+	MHD_suspend_connection(((struct http_events *)arg)->conn);
+}
+
+static void
+http_events_wake(void *arg)
+{
+	MHD_resume_connection(((struct http_events *)arg)->conn);
+}
+
+static ssize_t
+http_events_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct http_events *ev = cls;
+	bool closed;
+	size_t n;
+
+	(void)pos;
+	n = sse_take(ev->client, buf, max, &closed, http_events_park, ev);
+	if (closed)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return (ssize_t)n;
+}
+
+static void
+http_events_free(void *cls)
+{
+	struct http_events *ev = cls;
+
+	sse_unsubscribe(ev->client);
+	free(ev);
+}
+
+void
+http_reply_events(struct request *req, int64_t device_id)
+{
+	struct http_events *ev = xcalloc(1, sizeof(*ev));
+	struct MHD_Response *resp;
+
+	ev->conn = req->conn;
+	ev->client = sse_subscribe(req->app->sse, device_id, http_events_wake,
+	    ev);
+	if (ev->client == NULL) {
+		free(ev);
+		http_reply_error(req, 503, "busy",
+		    "too many live streams are open");
+		return;
+	}
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
+	    http_events_read, ev, http_events_free);
+	if (resp == NULL)
+		http_events_free(ev);
+	else {
+		MHD_add_response_header(resp, "Content-Type",
+		    "text/event-stream");
+		MHD_add_response_header(resp, "Cache-Control", "no-cache");
+	}
+	http_queue(req, 200, resp, 0);
+}
+
 /* Record an error to answer when the request is dispatched. */
 static void
-http_defer_error(struct request *req, int status, const char *detail)
+http_defer_error_code(struct request *req, int status, const char *code,
+    const char *detail)
 {
 	if (req->error_status)
 		return;
 	req->error_status = status;
+	req->error_code = code ? xstrdup(code) : NULL;
 	req->error_detail = xstrdup(detail);
+}
+
+static void
+http_defer_error(struct request *req, int status, const char *detail)
+{
+	http_defer_error_code(req, status, NULL, detail);
 }
 
 static void
@@ -346,7 +442,7 @@ http_reply_deferred(struct request *req)
 				  : "hawkbit.server.error.rest.body.notReadable",
 		    "%s", detail);
 	else
-		http_reply_error(req, status, NULL, "%s", detail);
+		http_reply_error(req, status, req->error_code, "%s", detail);
 }
 
 /* The client address: the socket peer, or X-Forwarded-For's last hop
@@ -452,6 +548,8 @@ http_begin(struct request_priv *rp)
 	const char *cl = http_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
 	uint64_t clen = 0;
+	enum route_auth auth;
+	const char *code = NULL, *detail = "missing or invalid credentials";
 	struct db *db;
 	int status;
 
@@ -472,22 +570,32 @@ http_begin(struct request_priv *rp)
 		http_defer_error(req, 400, "malformed path");
 		return true;
 	}
-	if (req->route->auth != AUTH_NONE) {
+	auth = req->route->auth;
+	if (auth == AUTH_METRICS)
+		auth = s->metrics_public ? AUTH_NONE : AUTH_ADMIN;
+	if (auth != AUTH_NONE) {
 		if ((db = db_thread()) == NULL) {
 			http_defer_error(req, 503, "database unavailable");
 			return true;
 		}
-		if (req->route->auth == AUTH_DEVICE)
+		if (auth == AUTH_DEVICE)
 			status = auth_device(req, db, req->params[1]);
-		else
-			status = auth_admin(req, db);
+		else if ((status = auth_admin(req, db)) == 0 &&
+		    !auth_allows(req, req->route->perm)) {
+			status = 403;
+			code = "forbidden";
+			detail = "you lack the permission for this";
+		} else if (status == 0 && (status = auth_check_csrf(req))) {
+			code = "csrf";
+			detail = "missing or wrong X-CSRF-Token header";
+		}
 		if (status != 0) {
 			if (req->route->body == BODY_UPLOAD) {
-				http_reply_error(req, status, NULL,
-				    "missing or invalid API token");
+				http_reply_error(req, status, code, "%s",
+				    detail);
 				return false;
 			}
-			http_defer_error(req, status, "not authorized");
+			http_defer_error_code(req, status, code, detail);
 			return true;
 		}
 	}
@@ -591,6 +699,21 @@ http_body(struct request_priv *rp, const char *data, size_t size)
 	return false;
 }
 
+/* Record a state-changing management request in the audit log. */
+static void
+http_audit(struct request *req)
+{
+	struct db *db;
+
+	if (req->route == NULL || req->route->audit == NULL ||
+	    (db = db_thread()) == NULL)
+		return;
+	audit_write(db, req->principal, req->peer, req->route->audit,
+	    req->audit_target ? req->audit_target
+			      : req->nparams ? req->params[0] : NULL,
+	    req->status);
+}
+
 static void
 http_dispatch(struct request_priv *rp)
 {
@@ -598,6 +721,8 @@ http_dispatch(struct request_priv *rp)
 
 	if (req->error_status) {
 		http_reply_deferred(req);
+		if (req->error_status == 401 || req->error_status == 403)
+			http_audit(req);
 		return;
 	}
 	if (req->route->body == BODY_JSON && req->body == NULL)
@@ -611,6 +736,7 @@ http_dispatch(struct request_priv *rp)
 		    req->method, req->url);
 		http_reply_error(req, 500, NULL, "no answer");
 	}
+	http_audit(req);
 }
 
 static enum MHD_Result
@@ -659,6 +785,9 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (rp == NULL)
 		return;
 	req = &rp->req;
+	metrics_observe(srv->app->metrics,
+	    req->route ? (size_t)(req->route - routes) : nroutes,
+	    (double)(now_ms() - req->start_ms) / 1000.0, req->bytes);
 	if (srv->app->settings->log_access)
 		log_info("method=%s path=%s status=%d bytes=%llu ms=%lld "
 			 "peer=%s who=%s%s",
@@ -680,9 +809,15 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(rp->query_values[i]);
 	}
 	free(rp->base_url);
+	if (req->body)	/* it may hold a password */
+		explicit_bzero(req->body, req->body_len);
 	free(req->body);
 	free(req->principal);
 	free(req->new_token_hash);
+	free(req->audit_target);
+	free(req->error_code);
+	json_decref(req->grants);
+	json_decref(req->user_grants);
 	free(req->error_detail);
 	free(rp);
 	*con_cls = NULL;
@@ -715,7 +850,8 @@ http_start(struct app *app)
 	const struct settings *s = app->settings;
 	struct http_server *srv = xcalloc(1, sizeof(*srv));
 	struct sockaddr_storage ss;
-	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG;
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *di;
 	socklen_t sslen;
 	int threads = s->http_threads ? s->http_threads : app->cores;

@@ -45,6 +45,14 @@ struct request {
 	int64_t device_id;		/* DDI: 0 if not registered yet */
 	bool device_may_register;
 	char *new_token_hash;		/* tofu: token to store for the device */
+	/* Set by auth for management requests. */
+	json_t *grants;			/* the principal's permissions */
+	json_t *user_grants;		/* a personal token's user's, or NULL */
+	int64_t user_id;		/* 0: a token made on the command line */
+	int64_t token_id;		/* the API token used, 0 for a session */
+	bool via_session;		/* authenticated by the session cookie */
+	char csrf[40];			/* the session's CSRF token */
+	char *audit_target;		/* set by a handler to name the object */
 	char *principal;		/* controller id or token name */
 	char peer[64];			/* client address (through trusted proxies) */
 	bool peer_trusted;		/* the socket peer is a trusted proxy */
@@ -77,6 +85,11 @@ const char *http_query(struct request *, const char *name);
  * Host (and X-Forwarded-* from trusted proxies).  Owned by the request. */
 const char *http_base_url(struct request *);
 
+/* A cookie sent by the client, or NULL. */
+const char *http_cookie(struct request *, const char *name);
+/* Did the client reach us over https (directly or via a trusted proxy)? */
+bool http_is_https(struct request *);
+
 /* Add a response header; name must be a literal, value is copied. */
 void http_set_header(struct request *, const char *name, const char *value);
 
@@ -103,6 +116,10 @@ void http_reply_text(struct request *, int status, const char *ctype,
  */
 void http_reply_fd(struct request *, int status, int fd, uint64_t offset,
     uint64_t len, const char *ctype);
+
+/* A Server-Sent Events stream of device_id's log and action changes,
+ * open until the client leaves or the server stops. */
+void http_reply_events(struct request *, int64_t device_id);
 
 /* Status and the result enum both ways. */
 int http_status_of(enum result);

@@ -3,6 +3,7 @@
  *
  *   falconet [-c settings.yaml] [-n] [-v]      serve (-n: check settings)
  *   falconet [-c FILE] token create|delete NAME
+ *   falconet [-c FILE] user add NAME [ROLE] < password
  *   falconet [-c FILE] migrate
  */
 #include <dirent.h>
@@ -20,9 +21,15 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "migrate.h"
+#include "perm.h"
+#include "ratelimit.h"
+#include "route.h"
 #include "seen.h"
 #include "settings.h"
+#include "sse.h"
+#include "user.h"
 
 static void
 usage(void)
@@ -30,6 +37,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: falconet [-c settings.yaml] [-n] [-v]\n"
 	    "       falconet [-c settings.yaml] token create|delete NAME\n"
+	    "       falconet [-c settings.yaml] user add NAME [admin|operator|"
+	    "readonly] < password\n"
 	    "       falconet [-c settings.yaml] migrate\n");
 	exit(2);
 }
@@ -121,15 +130,92 @@ cmd_token(struct app *app, int argc, char **argv)
 	return 1;
 }
 
+/* Read one line (a password) from standard input, without its newline. */
+static int
+read_password(char *buf, size_t len)
+{
+	size_t n;
+
+	if (fgets(buf, (int)len, stdin) == NULL)
+		return -1;
+	n = strcspn(buf, "\r\n");
+	if (buf[n] == '\0' && n == len - 1)
+		return -1;	/* longer than the buffer */
+	buf[n] = '\0';
+	return 0;
+}
+
+/* falconet user add NAME [ROLE]: the password comes from standard input. */
+static int
+cmd_user(struct app *app, int argc, char **argv)
+{
+	char pw[USER_PASSWORD_MAX + 2];
+	const char *role = argc == 4 ? argv[3] : "admin";
+	const char *why;
+	json_t *grants;
+	struct db *db;
+	enum result r;
+	int64_t id;
+
+	if ((argc != 3 && argc != 4) || strcmp(argv[1], "add") != 0)
+		usage();
+	if ((grants = perm_role(role)) == NULL) {
+		fprintf(stderr, "falconet: roles are admin, operator and "
+				"readonly\n");
+		return 1;
+	}
+	if (isatty(STDIN_FILENO))
+		fprintf(stderr, "password for %s: ", argv[2]);
+	if (read_password(pw, sizeof(pw)) == -1) {
+		fprintf(stderr, "falconet: no password on standard input\n");
+		json_decref(grants);
+		return 1;
+	}
+	if ((why = user_password_problem(pw)) != NULL ||
+	    !user_name_valid(argv[2])) {
+		fprintf(stderr, "falconet: %s\n",
+		    why ? why : "user names are 1 to 64 of [A-Za-z0-9_.@-]");
+		explicit_bzero(pw, sizeof(pw));
+		json_decref(grants);
+		return 1;
+	}
+	db = open_data(app);
+	r = user_create(db, app->settings, argv[2], pw, grants, false, &id);
+	explicit_bzero(pw, sizeof(pw));
+	json_decref(grants);
+	if (r == RESULT_OK) {
+		fprintf(stderr, "falconet: user %s created (%s)\n", argv[2],
+		    role);
+		return 0;
+	}
+	fprintf(stderr, "falconet: %s\n", r == RESULT_CONFLICT
+		? "a user with that name exists" : "cannot create the user");
+	return 1;
+}
+
 static int
 serve(struct app *app)
 {
 	struct http_server *srv;
+	struct db *db;
+	int64_t users;
 	sigset_t set;
 	int sig;
 
-	open_data(app);
+	db = open_data(app);
 	clean_tmp(app->tmp_dir);
+	if ((users = user_count(db)) < 0)
+		fatalx("cannot read the users table");
+	if (users == 0) {
+		/* First run: a one-time token lets the first admin sign up. */
+		if (random_token(app->setup_token, 32) == -1)
+			fatal("random");
+	}
+	session_expire(db, app->settings);
+	app->login_limits = ratelimit_new();
+	app->metrics = metrics_new(nroutes);
+	if ((app->sse = sse_start(app->db_path)) == NULL)
+		fatalx("cannot start the event hub");
 	/* Block the signals in every thread; the main thread waits for them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -148,6 +234,13 @@ serve(struct app *app)
 	    app->settings->public_url[0] ? app->settings->public_url
 					 : "http://<host>",
 	    app->settings->tenant);
+	if (app->setup_token[0])
+		log_info("no user exists yet: create the first administrator "
+			 "at %s/ui/#/setup?token=%s (or run: falconet user add "
+			 "NAME)",
+		    app->settings->public_url[0] ? app->settings->public_url
+						 : "http://<host>:<port>",
+		    app->setup_token);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;
@@ -158,8 +251,12 @@ serve(struct app *app)
 		break;
 	}
 	log_info("shutting down");
+	sse_close_all(app->sse);
 	http_stop(srv);
+	sse_stop(app->sse);
 	seen_stop(app->seen);
+	ratelimit_free(app->login_limits);
+	metrics_free(app->metrics);
 	db_thread_close();
 	return 0;
 }
@@ -212,6 +309,8 @@ main(int argc, char **argv)
 		return serve(&app);
 	if (strcmp(argv[0], "token") == 0)
 		return cmd_token(&app, argc, argv);
+	if (strcmp(argv[0], "user") == 0)
+		return cmd_user(&app, argc, argv);
 	if (strcmp(argv[0], "migrate") == 0 && argc == 1) {
 		open_data(&app);
 		printf("schema version %d\n", migrate_latest());

@@ -16,108 +16,16 @@
 #include "device.h"
 #include "http.h"
 #include "log.h"
+#include "mgmt_util.h"
 #include "rollout.h"
 #include "upload.h"
+#include "audit.h"
+#include "auth.h"
+#include "metrics.h"
+#include "openapi.h"
+#include "settings.h"
 
 #define MGMT_PAGE_MAX 1000
-
-/* A body field: its name and the JSON types it may take. */
-struct field {
-	const char *name;
-	unsigned types;
-};
-
-#define T_STR (1u << JSON_STRING)
-#define T_INT (1u << JSON_INTEGER)
-#define T_BOOL ((1u << JSON_TRUE) | (1u << JSON_FALSE))
-#define T_NULL (1u << JSON_NULL)
-
-static const char *
-mgmt_type_words(unsigned t)
-{
-	if (t & T_STR)
-		return t & T_NULL ? "a string or null" : "a string";
-	if (t & T_INT)
-		return t & T_NULL ? "an integer or null" : "an integer";
-	return "true or false";
-}
-
-/*
- * Parse the request body as a JSON object whose keys are all in fields
- * with the listed types.  Replies 400 and returns NULL otherwise.
- */
-static json_t *
-mgmt_body(struct request *req, const struct field *fields, size_t nfields)
-{
-	json_error_t err;
-	json_t *root, *v;
-	const char *key;
-
-	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-	    &err);
-	if (root == NULL) {
-		http_reply_error(req, 400, "invalid_json", "line %d: %s",
-		    err.line, err.text);
-		return NULL;
-	}
-	if (!json_is_object(root)) {
-		json_decref(root);
-		http_reply_error(req, 400, "invalid_json",
-		    "the body must be a JSON object");
-		return NULL;
-	}
-	json_object_foreach(root, key, v) {
-		size_t i;
-
-		for (i = 0; i < nfields; i++)
-			if (strcmp(key, fields[i].name) == 0)
-				break;
-		if (i == nfields) {
-			http_reply_error(req, 400, "unknown_field",
-			    "unknown field \"%.64s\"", key);
-			json_decref(root);
-			return NULL;
-		}
-		if (!((1u << json_typeof(v)) & fields[i].types)) {
-			http_reply_error(req, 400, "invalid_field",
-			    "%s must be %s", key,
-			    mgmt_type_words(fields[i].types));
-			json_decref(root);
-			return NULL;
-		}
-	}
-	return root;
-}
-
-static struct db *
-mgmt_db(struct request *req)
-{
-	struct db *db = db_thread();
-
-	if (db == NULL)
-		http_reply_error(req, 503, NULL, "database unavailable");
-	return db;
-}
-
-/* A numeric id from params[0], or a 404 reply. */
-static bool
-mgmt_id(struct request *req, int64_t *id)
-{
-	if (parse_int64(req->params[0], 1, INT64_MAX, id) == -1) {
-		http_reply_error(req, 404, NULL, "no such id");
-		return false;
-	}
-	return true;
-}
-
-static void
-mgmt_reply_object(struct request *req, int status, json_t *o)
-{
-	if (o == NULL)
-		http_reply_error(req, 500, NULL, "cannot build the answer");
-	else
-		http_reply_json(req, status, o);
-}
 
 void
 mgmt_get_health(struct request *req)
@@ -249,34 +157,56 @@ static const struct field device_fields[] = {
 };
 /* clang-format on */
 
+/* Is v NULL or one of the NULL-terminated names? */
 static bool
-mgmt_query_int(struct request *req, const char *name, int64_t min,
-    int64_t max, int64_t dflt, int64_t *out)
+mgmt_one_of(const char *v, const char *const *names)
 {
-	const char *v = http_query(req, name);
-
-	*out = dflt;
-	if (v && parse_int64(v, min, max, out) == -1) {
-		http_reply_error(req, 400, "invalid_query",
-		    "%s must be an integer from %lld to %lld", name,
-		    (long long)min, (long long)max);
-		return false;
-	}
-	return true;
+	if (v == NULL)
+		return true;
+	for (; *names; names++)
+		if (strcmp(v, *names) == 0)
+			return true;
+	return false;
 }
 
 void
 mgmt_get_devices(struct request *req)
 {
+	static const char *const sorts[] = { "controller_id", "name",
+		"hw_model", "feed", "mode", "installed_version", "state",
+		"last_seen", NULL };
+	static const char *const states[] = { "registered", "idle", "pending",
+		"updating", "canceling", "in_sync", "failed", "canceled", NULL };
+	static const char *const modes[] = { "rollout", "latest", "assigned",
+		"pinned", NULL };
+	static const char *const orders[] = { "asc", "desc", NULL };
 	struct db *db = mgmt_db(req);
-	int64_t limit, offset;
+	struct device_query q;
+	const char *order;
 
+	memset(&q, 0, sizeof(q));
 	if (db == NULL ||
-	    !mgmt_query_int(req, "limit", 1, MGMT_PAGE_MAX, 100, &limit) ||
-	    !mgmt_query_int(req, "offset", 0, INT32_MAX, 0, &offset))
+	    !mgmt_query_int(req, "limit", 1, MGMT_PAGE_MAX, 100, &q.limit) ||
+	    !mgmt_query_int(req, "offset", 0, INT32_MAX, 0, &q.offset) ||
+	    !mgmt_query_int(req, "rollout", 1, INT64_MAX, 0, &q.rollout_id))
 		return;
-	mgmt_reply_object(req, 200,
-	    device_list_json(db, limit, offset, http_query(req, "q")));
+	q.text = http_query(req, "q");
+	q.state = http_query(req, "state");
+	q.feed = http_query(req, "feed");
+	q.mode = http_query(req, "mode");
+	q.sort = http_query(req, "sort");
+	order = http_query(req, "order");
+	if (q.text && *q.text == '\0')
+		q.text = NULL;
+	if (!mgmt_one_of(q.sort, sorts) || !mgmt_one_of(q.state, states) ||
+	    !mgmt_one_of(q.mode, modes) || !mgmt_one_of(order, orders)) {
+		http_reply_error(req, 400, "invalid_query",
+		    "sort, order, state or mode has an unknown value");
+		return;
+	}
+	q.descending = order && strcmp(order, "desc") == 0;
+	mgmt_reply_object(req, 200, device_list_json(db, req->app->settings,
+	    &q));
 }
 
 static void
@@ -291,7 +221,8 @@ mgmt_reply_device(struct request *req, struct db *db, const char *cid,
 		    r == RESULT_NOTFOUND ? "no such device" : NULL);
 		return;
 	}
-	mgmt_reply_object(req, status, device_to_json(db, &d));
+	mgmt_reply_object(req, status,
+	    device_to_json(db, req->app->settings, &d));
 	device_clear(&d);
 }
 
@@ -549,4 +480,206 @@ mgmt_delete_rollout(struct request *req)
 	else
 		http_reply_result(req, r,
 		    r == RESULT_NOTFOUND ? "no such rollout" : NULL);
+}
+
+/* Operator views: audit, settings, stats, metrics, the API description */
+
+void
+mgmt_get_audit(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	int64_t limit, offset;
+
+	if (db == NULL ||
+	    !mgmt_query_int(req, "limit", 1, MGMT_PAGE_MAX, 100, &limit) ||
+	    !mgmt_query_int(req, "offset", 0, INT32_MAX, 0, &offset))
+		return;
+	mgmt_reply_object(req, 200, audit_list_json(db, limit, offset));
+}
+
+void
+mgmt_get_settings(struct request *req)
+{
+	mgmt_reply_object(req, 200,
+	    json_pack("{s:o}", "settings",
+		settings_to_json(req->app->settings)));
+}
+
+void
+mgmt_get_stats(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	json_t *devices;
+
+	if (db == NULL)
+		return;
+	if ((devices = device_stats_json(db, req->app->settings)) == NULL) {
+		http_reply_error(req, 500, NULL, "cannot count devices");
+		return;
+	}
+	http_reply_json(req, 200,
+	    json_pack("{s:o, s:o, s:o}", "devices", devices, "updates",
+		action_daily_json(db, 14), "actions",
+		action_status_counts_json(db)));
+}
+
+/* One Prometheus gauge family from a JSON object of name: count. */
+static void
+mgmt_metrics_family(char **buf, size_t *len, const char *name,
+    const char *help, const char *label, json_t *counts)
+{
+	const char *k;
+	json_t *v;
+	char *line;
+
+	line = xasprintf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	*buf = xrealloc(*buf, *len + strlen(line) + 1);
+	memcpy(*buf + *len, line, strlen(line) + 1);
+	*len += strlen(line);
+	free(line);
+	json_object_foreach(counts, k, v) {
+		line = xasprintf("%s{%s=\"%s\"} %lld\n", name, label, k,
+		    (long long)json_integer_value(v));
+		*buf = xrealloc(*buf, *len + strlen(line) + 1);
+		memcpy(*buf + *len, line, strlen(line) + 1);
+		*len += strlen(line);
+		free(line);
+	}
+}
+
+void
+mgmt_get_metrics(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	json_t *dev, *act;
+	char *buf = xstrdup("");
+	size_t len = 0;
+
+	if (db == NULL) {
+		free(buf);
+		return;
+	}
+	dev = device_stats_json(db, req->app->settings);
+	act = action_status_counts_json(db);
+	mgmt_metrics_family(&buf, &len, "falconet_devices",
+	    "Devices by state.", "state", json_object_get(dev, "by_state"));
+	mgmt_metrics_family(&buf, &len, "falconet_actions",
+	    "Deployment actions by status.", "status", act);
+	metrics_render(req->app->metrics, &buf, &len);
+	json_decref(dev);
+	json_decref(act);
+	http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8",
+	    buf);
+	free(buf);
+}
+
+void
+mgmt_get_openapi(struct request *req)
+{
+	http_set_header(req, "Cache-Control", "no-cache");
+	http_reply_text(req, 200, "application/json", openapi_json);
+}
+
+void
+mgmt_get_software_file(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	struct software s;
+	char disp[256];
+	int64_t id;
+	int fd;
+
+	if (db == NULL || !mgmt_id(req, &id))
+		return;
+	if (artifact_load(db, id, false, &s) != RESULT_OK) {
+		http_reply_error(req, 404, NULL, "no such software");
+		return;
+	}
+	if (s.deleted || (fd = artifact_open(req->app->artifact_dir, &s)) == -1)
+		http_reply_error(req, 410, NULL, "the file was deleted");
+	else {
+		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"",
+		    s.filename);
+		http_set_header(req, "Content-Disposition", disp);
+		http_reply_fd(req, 200, fd, 0, (uint64_t)s.size,
+		    "application/octet-stream");
+	}
+	artifact_clear(&s);
+}
+
+void
+mgmt_post_devices_bulk(struct request *req)
+{
+	/* clang-format off */
+	static const struct field fields[] = {
+		{ "ids",    T_ARRAY },
+		{ "patch",  T_OBJECT },
+		{ "delete", T_BOOL },
+	};
+	/* clang-format on */
+	struct db *db = mgmt_db(req);
+	json_t *body, *ids, *patch;
+	const char *why = NULL, *key;
+	bool del;
+	size_t i;
+	json_t *v;
+	int64_t n = 0;
+	enum result r;
+
+	if (db == NULL || (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
+		return;
+	ids = json_object_get(body, "ids");
+	patch = json_object_get(body, "patch");
+	del = json_is_true(json_object_get(body, "delete"));
+	if (json_array_size(ids) == 0 || json_array_size(ids) > MGMT_PAGE_MAX ||
+	    (patch == NULL) == !del) {
+		http_reply_error(req, 400, "invalid_field",
+		    "give 1 to 1000 ids and either a patch or delete: true");
+		goto done;
+	}
+	json_array_foreach(ids, i, v) {
+		if (!json_is_string(v)) {
+			http_reply_error(req, 400, "invalid_field",
+			    "ids are controller ids (strings)");
+			goto done;
+		}
+	}
+	json_object_foreach(patch, key, v) {
+		size_t k;
+
+		for (k = 0; k < NELEM(device_fields); k++)
+			if (strcmp(key, device_fields[k].name) == 0)
+				break;
+		if (k == NELEM(device_fields) ||
+		    strcmp(key, "controller_id") == 0 ||
+		    !((1u << json_typeof(v)) & device_fields[k].types)) {
+			http_reply_error(req, 400, "invalid_field",
+			    "patch: unknown field or wrong type: %.64s", key);
+			goto done;
+		}
+	}
+	if (del && !auth_allows(req, "device.delete")) {
+		http_reply_error(req, 403, "forbidden",
+		    "you lack the permission for this");
+		goto done;
+	}
+	req->audit_target = xasprintf("%zu devices", json_array_size(ids));
+	r = device_bulk(db, ids, patch, &n, &why);
+	if (r == RESULT_OK)
+		http_reply_json(req, 200, json_pack("{s:I}", del ? "deleted"
+			: "updated", (json_int_t)n));
+	else
+		http_reply_result(req, r, why);
+done:
+	json_decref(body);
+}
+
+void
+mgmt_get_device_events(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	int64_t id;
+
+	if (db && mgmt_device_id(req, db, &id))
+		http_reply_events(req, id);
 }

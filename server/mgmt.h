@@ -8,6 +8,27 @@
 struct request;
 
 void mgmt_get_health(struct request *);
+void mgmt_get_metrics(struct request *);
+void mgmt_get_openapi(struct request *);
+void mgmt_get_setup(struct request *);
+void mgmt_post_setup(struct request *);
+void mgmt_post_login(struct request *);
+void mgmt_post_logout(struct request *);
+void mgmt_get_me(struct request *);
+void mgmt_post_password(struct request *);
+void mgmt_get_users(struct request *);
+void mgmt_post_user(struct request *);
+void mgmt_patch_user(struct request *);
+void mgmt_delete_user(struct request *);
+void mgmt_get_tokens(struct request *);
+void mgmt_post_token(struct request *);
+void mgmt_delete_token(struct request *);
+void mgmt_get_audit(struct request *);
+void mgmt_get_settings(struct request *);
+void mgmt_get_stats(struct request *);
+void mgmt_get_software_file(struct request *);
+void mgmt_post_devices_bulk(struct request *);
+void mgmt_get_device_events(struct request *);
 void mgmt_get_software_list(struct request *);
 void mgmt_post_software(struct request *);
 void mgmt_get_software(struct request *);

@@ -11,48 +11,77 @@
 
 #include "ddi.h"
 #include "mgmt.h"
+#include "ui.h"
 #include "util.h"
 
 #define DDI "/{tenant}/controller/v1/{cid}"
+#define A AUTH_ADMIN
+#define D AUTH_DEVICE
+#define N AUTH_NONE
 
 /*
- * Columns: method, pattern, handler, auth, body.  DDI routes take the tenant
- * and controller id as the first two captures.
+ * Columns: method, pattern, handler, auth, body, permission, audit name.
+ * DDI routes take the tenant and controller id as the first two captures.
+ * Every state-changing management route has an audit name.
  */
 /* clang-format off */
 const struct route routes[] = {
-	{ "GET",  DDI,                              ddi_get_poll,            AUTH_DEVICE, BODY_NONE },
-	{ "GET",  DDI "/deploymentBase/{action}",   ddi_get_deployment,      AUTH_DEVICE, BODY_NONE },
-	{ "POST", DDI "/deploymentBase/{action}/feedback",
-	    ddi_post_feedback, AUTH_DEVICE, BODY_JSON },
-	{ "GET",  DDI "/cancelAction/{action}",     ddi_get_cancel,          AUTH_DEVICE, BODY_NONE },
-	{ "POST", DDI "/cancelAction/{action}/feedback",
-	    ddi_post_cancel_feedback, AUTH_DEVICE, BODY_JSON },
-	{ "PUT",  DDI "/configData",                ddi_put_config_data,     AUTH_DEVICE, BODY_JSON },
-	{ "GET",  DDI "/installedBase/{action}",    ddi_get_installed,       AUTH_DEVICE, BODY_NONE },
-	{ "GET",  DDI "/softwaremodules/{sm}/artifacts",
-	    ddi_get_artifacts, AUTH_DEVICE, BODY_NONE },
-	{ "GET",  DDI "/softwaremodules/{sm}/artifacts/{file}",
-	    ddi_get_artifact, AUTH_DEVICE, BODY_NONE },
+	{ "GET",  DDI,                                   ddi_get_poll,             D, BODY_NONE, NULL, NULL },
+	{ "GET",  DDI "/deploymentBase/{action}",        ddi_get_deployment,       D, BODY_NONE, NULL, NULL },
+	{ "POST", DDI "/deploymentBase/{action}/feedback", ddi_post_feedback,      D, BODY_JSON, NULL, NULL },
+	{ "GET",  DDI "/cancelAction/{action}",          ddi_get_cancel,           D, BODY_NONE, NULL, NULL },
+	{ "POST", DDI "/cancelAction/{action}/feedback", ddi_post_cancel_feedback, D, BODY_JSON, NULL, NULL },
+	{ "PUT",  DDI "/configData",                     ddi_put_config_data,      D, BODY_JSON, NULL, NULL },
+	{ "GET",  DDI "/installedBase/{action}",         ddi_get_installed,        D, BODY_NONE, NULL, NULL },
+	{ "GET",  DDI "/softwaremodules/{sm}/artifacts", ddi_get_artifacts,        D, BODY_NONE, NULL, NULL },
+	{ "GET",  DDI "/softwaremodules/{sm}/artifacts/{file}", ddi_get_artifact,  D, BODY_NONE, NULL, NULL },
 
-	{ "GET",    "/healthz",                     mgmt_get_health,         AUTH_NONE,  BODY_NONE },
-	{ "GET",    "/api/v1/software",             mgmt_get_software_list,  AUTH_ADMIN, BODY_NONE },
-	{ "POST",   "/api/v1/software",             mgmt_post_software,      AUTH_ADMIN, BODY_UPLOAD },
-	{ "GET",    "/api/v1/software/{id}",        mgmt_get_software,       AUTH_ADMIN, BODY_NONE },
-	{ "DELETE", "/api/v1/software/{id}",        mgmt_delete_software,    AUTH_ADMIN, BODY_NONE },
-	{ "GET",    "/api/v1/devices",              mgmt_get_devices,        AUTH_ADMIN, BODY_NONE },
-	{ "POST",   "/api/v1/devices",              mgmt_post_device,        AUTH_ADMIN, BODY_JSON },
-	{ "GET",    "/api/v1/devices/{id}",         mgmt_get_device,         AUTH_ADMIN, BODY_NONE },
-	{ "PATCH",  "/api/v1/devices/{id}",         mgmt_patch_device,       AUTH_ADMIN, BODY_JSON },
-	{ "DELETE", "/api/v1/devices/{id}",         mgmt_delete_device,      AUTH_ADMIN, BODY_NONE },
-	{ "GET",    "/api/v1/devices/{id}/actions", mgmt_get_device_actions, AUTH_ADMIN, BODY_NONE },
-	{ "GET",    "/api/v1/actions/{id}",         mgmt_get_action,         AUTH_ADMIN, BODY_NONE },
-	{ "POST",   "/api/v1/actions/{id}/cancel",  mgmt_post_action_cancel, AUTH_ADMIN, BODY_NONE },
-	{ "GET",    "/api/v1/rollouts",             mgmt_get_rollouts,       AUTH_ADMIN, BODY_NONE },
-	{ "POST",   "/api/v1/rollouts",             mgmt_post_rollout,       AUTH_ADMIN, BODY_JSON },
-	{ "GET",    "/api/v1/rollouts/{id}",        mgmt_get_rollout,        AUTH_ADMIN, BODY_NONE },
-	{ "PATCH",  "/api/v1/rollouts/{id}",        mgmt_patch_rollout,      AUTH_ADMIN, BODY_JSON },
-	{ "DELETE", "/api/v1/rollouts/{id}",        mgmt_delete_rollout,     AUTH_ADMIN, BODY_NONE },
+	{ "GET",    "/",                                 ui_get_root,             N, BODY_NONE, NULL, NULL },
+	{ "GET",    "/ui",                               ui_get_file,             N, BODY_NONE, NULL, NULL },
+	{ "GET",    "/ui/{a}",                           ui_get_file,             N, BODY_NONE, NULL, NULL },
+	{ "GET",    "/ui/{a}/{b}",                       ui_get_file,             N, BODY_NONE, NULL, NULL },
+	{ "GET",    "/ui/{a}/{b}/{c}",                   ui_get_file,             N, BODY_NONE, NULL, NULL },
+	{ "GET",    "/healthz",                          mgmt_get_health,         N, BODY_NONE, NULL, NULL },
+	{ "GET",    "/metrics",                          mgmt_get_metrics,        AUTH_METRICS, BODY_NONE, "metrics.read", NULL },
+	{ "GET",    "/api/v1/openapi.json",              mgmt_get_openapi,        N, BODY_NONE, NULL, NULL },
+
+	{ "GET",    "/api/v1/setup",                     mgmt_get_setup,          N, BODY_NONE, NULL, NULL },
+	{ "POST",   "/api/v1/setup",                     mgmt_post_setup,         N, BODY_JSON, NULL, "setup" },
+	{ "POST",   "/api/v1/login",                     mgmt_post_login,         N, BODY_JSON, NULL, "login" },
+	{ "POST",   "/api/v1/logout",                    mgmt_post_logout,        A, BODY_NONE, NULL, "logout" },
+	{ "GET",    "/api/v1/me",                        mgmt_get_me,             A, BODY_NONE, NULL, NULL },
+	{ "POST",   "/api/v1/me/password",               mgmt_post_password,      A, BODY_JSON, NULL, "password.change" },
+	{ "GET",    "/api/v1/users",                     mgmt_get_users,          A, BODY_NONE, "users.read", NULL },
+	{ "POST",   "/api/v1/users",                     mgmt_post_user,          A, BODY_JSON, "users.write", "user.create" },
+	{ "PATCH",  "/api/v1/users/{name}",              mgmt_patch_user,         A, BODY_JSON, "users.write", "user.update" },
+	{ "DELETE", "/api/v1/users/{name}",              mgmt_delete_user,        A, BODY_NONE, "users.write", "user.delete" },
+	{ "GET",    "/api/v1/tokens",                    mgmt_get_tokens,         A, BODY_NONE, NULL, NULL },
+	{ "POST",   "/api/v1/tokens",                    mgmt_post_token,         A, BODY_JSON, NULL, "token.create" },
+	{ "DELETE", "/api/v1/tokens/{id}",               mgmt_delete_token,       A, BODY_NONE, NULL, "token.delete" },
+	{ "GET",    "/api/v1/audit",                     mgmt_get_audit,          A, BODY_NONE, "audit.read", NULL },
+	{ "GET",    "/api/v1/settings",                  mgmt_get_settings,       A, BODY_NONE, "settings.read", NULL },
+	{ "GET",    "/api/v1/stats",                     mgmt_get_stats,          A, BODY_NONE, "device.read", NULL },
+
+	{ "GET",    "/api/v1/software",                  mgmt_get_software_list,  A, BODY_NONE, "software.read", NULL },
+	{ "POST",   "/api/v1/software",                  mgmt_post_software,      A, BODY_UPLOAD, "software.write", "software.upload" },
+	{ "GET",    "/api/v1/software/{id}",             mgmt_get_software,       A, BODY_NONE, "software.read", NULL },
+	{ "GET",    "/api/v1/software/{id}/file",        mgmt_get_software_file,  A, BODY_NONE, "software.read", NULL },
+	{ "DELETE", "/api/v1/software/{id}",             mgmt_delete_software,    A, BODY_NONE, "software.delete", "software.delete" },
+	{ "GET",    "/api/v1/devices",                   mgmt_get_devices,        A, BODY_NONE, "device.read", NULL },
+	{ "POST",   "/api/v1/devices",                   mgmt_post_device,        A, BODY_JSON, "device.write", "device.create" },
+	{ "POST",   "/api/v1/devices/bulk",              mgmt_post_devices_bulk,  A, BODY_JSON, "device.write", "device.bulk" },
+	{ "GET",    "/api/v1/devices/{id}",              mgmt_get_device,         A, BODY_NONE, "device.read", NULL },
+	{ "PATCH",  "/api/v1/devices/{id}",              mgmt_patch_device,       A, BODY_JSON, "device.write", "device.update" },
+	{ "DELETE", "/api/v1/devices/{id}",              mgmt_delete_device,      A, BODY_NONE, "device.delete", "device.delete" },
+	{ "GET",    "/api/v1/devices/{id}/actions",      mgmt_get_device_actions, A, BODY_NONE, "device.read", NULL },
+	{ "GET",    "/api/v1/devices/{id}/events",       mgmt_get_device_events,  A, BODY_NONE, "device.read", NULL },
+	{ "GET",    "/api/v1/actions/{id}",              mgmt_get_action,         A, BODY_NONE, "device.read", NULL },
+	{ "POST",   "/api/v1/actions/{id}/cancel",       mgmt_post_action_cancel, A, BODY_NONE, "device.write", "action.cancel" },
+	{ "GET",    "/api/v1/rollouts",                  mgmt_get_rollouts,       A, BODY_NONE, "rollout.read", NULL },
+	{ "POST",   "/api/v1/rollouts",                  mgmt_post_rollout,       A, BODY_JSON, "rollout.write", "rollout.create" },
+	{ "GET",    "/api/v1/rollouts/{id}",             mgmt_get_rollout,        A, BODY_NONE, "rollout.read", NULL },
+	{ "PATCH",  "/api/v1/rollouts/{id}",             mgmt_patch_rollout,      A, BODY_JSON, "rollout.write", "rollout.update" },
+	{ "DELETE", "/api/v1/rollouts/{id}",             mgmt_delete_rollout,     A, BODY_NONE, "rollout.delete", "rollout.delete" },
 };
 /* clang-format on */
 const size_t nroutes = NELEM(routes);

@@ -16,7 +16,8 @@
 enum route_auth {
 	AUTH_NONE,	/* anyone */
 	AUTH_DEVICE,	/* DDI: device credentials per settings */
-	AUTH_ADMIN,	/* management API: Bearer token */
+	AUTH_ADMIN,	/* management API: Bearer token or session cookie */
+	AUTH_METRICS,	/* AUTH_ADMIN unless metrics.public is set */
 };
 
 enum route_body {
@@ -31,6 +32,8 @@ struct route {
 	void (*handler)(struct request *);
 	enum route_auth auth;
 	enum route_body body;
+	const char *perm;	/* AUTH_ADMIN: permission needed, NULL = any */
+	const char *audit;	/* name in the audit log, NULL = not audited */
 };
 
 extern const struct route routes[];

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -172,6 +173,21 @@ static const struct setting table[] = {
 	SECTION("log"),
 	ENUM("log.level",		log_level, level_names),
 	BOOL("log.access",		log_access),
+
+	SECTION("ui"),
+	STRING("ui.web_dir",		web_dir, 1, NULL),
+
+	SECTION("auth"),
+	HMS("auth.session_idle",	session_idle, 60, 86399),
+	INT("auth.session_max_hours",	session_max_hours, 1, 720),
+	INT("auth.argon2_memory_kib",	argon2_memory_kib, 1024, 4194304),
+	INT("auth.argon2_iterations",	argon2_iterations, 1, 16),
+	INT("auth.argon2_parallelism",	argon2_parallelism, 1, 16),
+	INT("auth.login_max_failures",	login_max_failures, 1, 1000),
+	HMS("auth.login_window",	login_window, 1, 86399),
+
+	SECTION("metrics"),
+	BOOL("metrics.public",		metrics_public),
 };
 /* clang-format on */
 
@@ -225,6 +241,15 @@ settings_defaults(struct settings *s)
 	s->http_timeout = 60;
 	s->log_level = LOG_LVL_INFO;
 	s->log_access = true;
+	snprintf(s->web_dir, sizeof(s->web_dir), "%s", "./web");
+	s->session_idle = 3600;
+	s->session_max_hours = 24;
+	s->argon2_memory_kib = 19456;
+	s->argon2_iterations = 2;
+	s->argon2_parallelism = 1;
+	s->login_max_failures = 5;
+	s->login_window = 900;
+	s->metrics_public = false;
 }
 
 const char *
@@ -1085,4 +1110,86 @@ check_header(const char *v)
 	              "0123456789!#$%&'*+-.^_`|~") != strlen(v))
 		return "is not an HTTP header name";
 	return NULL;
+}
+
+/* A network of proxy.trusted back in "ADDR/PREFIX" form. */
+static json_t *
+settings_net_json(const struct proxy_net *n)
+{
+	char addr[INET6_ADDRSTRLEN], *s;
+	json_t *v;
+
+	inet_ntop(n->family, n->addr, addr, sizeof(addr));
+	s = xasprintf("%s/%d", addr, n->prefix);
+	v = json_string(s);
+	free(s);
+	return v;
+}
+
+/* Secrets never leave the process: shown masked when set. */
+static bool
+settings_is_secret(const char *key)
+{
+	return strcmp(key, "device_auth.gateway_token") == 0;
+}
+
+json_t *
+settings_to_json(const struct settings *s)
+{
+	const char *base = (const char *)s;
+	json_t *o = json_object(), *list;
+
+	for (size_t i = 0; i < NELEM(table); i++) {
+		const struct setting *e = &table[i];
+		const char *p = base + e->off;
+		json_t *v = NULL;
+		size_t n;
+
+		switch (e->type) {
+		case SET_SECTION:
+			continue;
+		case SET_STRING:
+			v = json_string(settings_is_secret(e->key) && *p
+				? "********" : p);
+			break;
+		case SET_INT:
+			v = json_integer(*(const int *)(const void *)p);
+			break;
+		case SET_HMS: {
+			char hms[9];
+
+			format_hms(*(const int *)(const void *)p, hms);
+			v = json_string(hms);
+			break;
+		}
+		case SET_SIZE:
+			v = json_integer(
+			    (json_int_t)*(const uint64_t *)(const void *)p);
+			break;
+		case SET_BOOL:
+			v = json_boolean(*(const bool *)(const void *)p);
+			break;
+		case SET_ENUM:
+			v = json_string(e->names[*(const int *)(const void *)p]);
+			break;
+		case SET_STRLIST:
+			list = json_array();
+			n = *(const size_t *)(const void *)(base + e->noff);
+			for (size_t k = 0; k < n; k++)
+				json_array_append_new(list,
+				    json_string(p + k * e->size));
+			v = list;
+			break;
+		case SET_NETLIST:
+			list = json_array();
+			n = *(const size_t *)(const void *)(base + e->noff);
+			for (size_t k = 0; k < n; k++)
+				json_array_append_new(list,
+				    settings_net_json(&s->proxies[k]));
+			v = list;
+			break;
+		}
+		json_object_set_new(o, e->key, v ? v : json_null());
+	}
+	return o;
 }

@@ -7,6 +7,7 @@
 #ifndef SETTINGS_H
 #define SETTINGS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +53,15 @@ struct settings {
 	int http_timeout;		/* http.timeout seconds, default 60 */
 	int log_level;			/* log.level error|warn|info|debug -> 0..3 */
 	bool log_access;		/* log.access, default true */
+	char web_dir[1024];		/* ui.web_dir, default "./web" */
+	int session_idle;		/* auth.session_idle "HH:MM:SS" -> s, 01:00:00 */
+	int session_max_hours;		/* auth.session_max_hours, 1..720, 24 */
+	int argon2_memory_kib;		/* auth.argon2_memory_kib, 19456 (OWASP) */
+	int argon2_iterations;		/* auth.argon2_iterations, 2 */
+	int argon2_parallelism;		/* auth.argon2_parallelism, 1 */
+	int login_max_failures;		/* auth.login_max_failures, 5 per window */
+	int login_window;		/* auth.login_window "HH:MM:SS" -> s, 00:15:00 */
+	bool metrics_public;		/* metrics.public: /metrics without a token */
 };
 
 /* Fill *s with the compiled-in defaults. */
@@ -69,6 +79,9 @@ int settings_load_mem(struct settings *s, const char *name, const char *buf,
     size_t len, char *err, size_t errlen);
 
 const char *settings_auth_mode_str(enum device_auth_mode);
+
+/* The effective settings as {"dotted.key": value}; secrets masked. */
+json_t *settings_to_json(const struct settings *s);
 
 /* True if the peer address (struct sockaddr *) is inside a trusted proxy net. */
 bool settings_is_trusted_proxy(const struct settings *s, const void *sockaddr);

@@ -29,7 +29,8 @@ expect_status 404
 expect_is_error
 
 req GET /
-expect_status 404 "GET / -> 404 (no UI configured here)"
+expect_status 302 "GET / -> 302 to the dashboard"
+check "GET / redirects to /ui/" grep -qi '^Location: /ui/' "$T/headers"
 
 check "data_dir created with tmp/ and artifacts/" \
     test -d "$T/data/tmp" -a -d "$T/data/artifacts"

@@ -122,7 +122,9 @@ mkswu_usage(FILE *f)
 	    "  -v VERSION  software.version\n"
 	    "  -r REVS     hardware-compatibility, comma separated; ''"
 	    " for none;\n"
-	    "              '#RE:regex' entries allowed (default: none)\n"
+	    "              '#RE:regex' entries allowed, commas inside {} or "
+	    "[]\n"
+	    "              do not split (default: none)\n"
 	    "  -m MODEL    put compatibility, files and scripts under"
 	    " software.MODEL\n"
 	    "  -s SIZE     payload bytes, K/M/G suffixes (default %s)\n"
@@ -238,10 +240,12 @@ mkswu_sum_payload(
 
 /* A libconfig string literal: quotes, backslashes and controls escaped. */
 static void
-mkswu_put_str(FILE *f, const char *s)
+mkswu_put_str(FILE *f, const char *s, size_t len)
 {
+	const char *end = s + len;
+
 	fputc('"', f);
-	for (; *s != '\0'; s++) {
+	for (; s < end; s++) {
 		if (*s == '"' || *s == '\\')
 			fprintf(f, "\\%c", *s);
 		else if ((unsigned char)*s < ' ')
@@ -252,21 +256,38 @@ mkswu_put_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
+/*
+ * hardware-compatibility from the -r list.  Entries are split at commas
+ * outside braces and brackets, so "#RE:^1\\.[0-9]{1,3}$" stays whole;
+ * empty entries are dropped, and no entries write no list.
+ */
 static void
 mkswu_put_hw(FILE *f, const char *ind, const char *revs)
 {
-	char *copy = xstrdup(revs), *tok, *save = NULL;
+	const char *p, *start = revs;
 	bool first = true;
+	int depth = 0;
 
-	for (tok = strtok_r(copy, ",", &save); tok != NULL;
-	     tok = strtok_r(NULL, ",", &save)) {
-		fprintf(f, first ? "%shardware-compatibility = [ " : ", ", ind);
-		mkswu_put_str(f, tok);
-		first = false;
+	for (p = revs;; p++) {
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && depth > 0)
+			depth--;
+		if (*p != '\0' && (*p != ',' || depth > 0))
+			continue;
+		if (p > start) {
+			fprintf(f,
+			    first ? "%shardware-compatibility = [ " : ", ",
+			    ind);
+			mkswu_put_str(f, start, (size_t)(p - start));
+			first = false;
+		}
+		if (*p == '\0')
+			break;
+		start = p + 1;
 	}
 	if (!first)
 		fputs(" ];\n", f);
-	free(copy);
 }
 
 /* The board-specific part: compatibility, files and scripts. */
@@ -278,7 +299,7 @@ mkswu_put_body(FILE *f, const struct mkswu_opts *o, const char *ind,
 	fprintf(f, "%sfiles: (\n%s\t{\n", ind, ind);
 	fprintf(f, "%s\t\tfilename = \"payload.bin\";\n", ind);
 	fprintf(f, "%s\t\tpath = ", ind);
-	mkswu_put_str(f, o->path);
+	mkswu_put_str(f, o->path, strlen(o->path));
 	fprintf(f, ";\n%s\t\tsha256 = \"%s\";\n", ind, payload->sha256);
 	fprintf(
 	    f, "%s\t\tproperties = { create-destination = \"true\"; };\n", ind);
@@ -301,7 +322,7 @@ mkswu_description(const struct mkswu_opts *o, const struct mkswu_sum *payload,
 	if ((f = open_memstream(&text, lenp)) == NULL)
 		mkswu_die("open_memstream: %s", strerror(errno));
 	fputs("software =\n{\n\tversion = ", f);
-	mkswu_put_str(f, o->version);
+	mkswu_put_str(f, o->version, strlen(o->version));
 	fputs(";\n\tdescription = \"falconet test image\";\n", f);
 	if (o->model != NULL) {
 		fprintf(f, "\t%s = {\n", o->model);

@@ -54,6 +54,15 @@ static const char *const all_keys[] = {
 	"http.timeout",
 	"log.level",
 	"log.access",
+	"ui.web_dir",
+	"auth.session_idle",
+	"auth.session_max_hours",
+	"auth.argon2_memory_kib",
+	"auth.argon2_iterations",
+	"auth.argon2_parallelism",
+	"auth.login_max_failures",
+	"auth.login_window",
+	"metrics.public",
 };
 /* clang-format on */
 
@@ -102,6 +111,15 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 	assert_int_equal(a->http_timeout, b->http_timeout);
 	assert_int_equal(a->log_level, b->log_level);
 	assert_int_equal(a->log_access, b->log_access);
+	assert_string_equal(a->web_dir, b->web_dir);
+	assert_int_equal(a->session_idle, b->session_idle);
+	assert_int_equal(a->session_max_hours, b->session_max_hours);
+	assert_int_equal(a->argon2_memory_kib, b->argon2_memory_kib);
+	assert_int_equal(a->argon2_iterations, b->argon2_iterations);
+	assert_int_equal(a->argon2_parallelism, b->argon2_parallelism);
+	assert_int_equal(a->login_max_failures, b->login_max_failures);
+	assert_int_equal(a->login_window, b->login_window);
+	assert_int_equal(a->metrics_public, b->metrics_public);
 }
 
 static void

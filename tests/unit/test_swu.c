@@ -1239,6 +1239,74 @@ test_fd_sparse_member(void **state)
 	close(fd);
 }
 
+/*
+ * Images from tests/tools/mkswu (run-all.sh exports MKSWU) read back as
+ * mkswu meant them; skipped when MKSWU is not set.  Columns: mkswu
+ * arguments after -o and -k, version, rows, signed, members.
+ */
+struct mkswu_case {
+	const char *args;
+	const char *version;
+	const char *rows;
+	bool is_signed;
+	size_t nentries;
+};
+
+/* clang-format off */
+static const struct mkswu_case mkswu_cases[] = {
+	{ "-v 1.1.0 -r 1.0,1.1 -s 4K -S", "1.1.0", ":1.0 :1.1", true, 4 },
+	{ "-v 2.0.0 -m boardA -r '#RE:^1\\.[0-9]+$' -s 1K -U -F crc", "2.0.0",
+	  "boardA:~^1\\.[0-9]+$", false, 2 },
+	{ "-v 3.0 -r '' -s 0 -U -D 'bootloader_transaction_marker = false;'",
+	  "3.0", "", false, 2 },
+	{ "-v 4 -m boardB -U -s 1K -F newc", "4", "boardB:*", false, 2 },
+};
+/* clang-format on */
+
+static void
+test_mkswu_images(void **state)
+{
+	const struct mkswu_case *c;
+	const char *mkswu = getenv("MKSWU");
+	char dir[] = "/tmp/test_swu.XXXXXX", cmd[1024], line[512], img[64];
+	unsigned long long size;
+	struct swu_info in;
+	struct stat st;
+	FILE *f;
+	size_t i;
+	int fd;
+
+	(void)state;
+	if (mkswu == NULL || access(mkswu, X_OK) == -1)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	for (i = 0; i < NELEM(mkswu_cases); i++) {
+		c = &mkswu_cases[i];
+		snprintf(img, sizeof(img), "%s/%zu.swu", dir, i);
+		snprintf(cmd, sizeof(cmd), "'%s' -o %s -k %s/keys %s", mkswu,
+		    img, dir, c->args);
+		assert_non_null(f = popen(cmd, "r"));
+		assert_non_null(fgets(line, sizeof(line), f));
+		assert_int_equal(pclose(f), 0);
+		assert_int_equal(sscanf(line, "%*s %llu", &size), 1);
+		assert_true((fd = open(img, O_RDONLY)) != -1);
+		assert_int_equal(fstat(fd, &st), 0);
+		assert_int_equal((unsigned long long)st.st_size, size);
+		if (swu_parse_fd(fd, &in) != SWU_OK)
+			fail_msg("mkswu %s: not readable", c->args);
+		close(fd);
+		assert_string_equal(in.version, c->version);
+		assert_string_equal(in.description, "falconet test image");
+		assert_string_equal(rows_str(&in), c->rows);
+		assert_int_equal(in.is_signed, c->is_signed);
+		assert_int_equal(in.nentries, c->nentries);
+		swu_info_clear(&in);
+		unlink(img);
+	}
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_strerror(void **state)
 {
@@ -1275,6 +1343,7 @@ main(void)
 	    cmocka_unit_test(test_archive_limits),
 	    cmocka_unit_test(test_fd_basic),
 	    cmocka_unit_test(test_fd_sparse_member),
+	    cmocka_unit_test(test_mkswu_images),
 	    cmocka_unit_test(test_strerror),
 	};
 

@@ -1,0 +1,650 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh BUILD: the benchmark behind `make bench`.
+#
+# A benchmark, not a test: it prints figures and a table of goals met or
+# missed, and exits 0 whatever the figures are (non-zero only when the
+# tooling itself broke).  It measures falconet (BUILD/falconet, built
+# optimised without sanitizers) against nginx serving static files, in the
+# same run, alternating the two, BENCH_ROUNDS rounds, medians:
+#
+#   poll       wrk + poll.lua: root polls spread at random over N devices
+#              seeded with seed.sh (N = 1,000 and 1,000,000), against nginx
+#              serving a static file holding falconet's poll answer (same
+#              size, same Content-Type); req/s, p50, p99 at 64 and 1,000
+#              connections.  Every poll records last-seen as in production.
+#   download   wrk + download.lua: a 1 GiB artifact (a valid .swu from
+#              mkswu), whole GETs and 1 MiB Range GETs at random offsets,
+#              against nginx's sendfile of the same bytes; MB/s.
+#   upload     the same .swu through POST /api/v1/software with curl,
+#              against cp of the file to the same disk; MB/s, and the
+#              daemon's peak RSS above its idle RSS (VmHWM after the upload,
+#              reset before it through /proc/PID/clear_refs).
+#   footprint  idle RSS, RSS with 1,000 open device connections (helper.py
+#              hold), RSS with 1,000,000 devices, binary size, start-up time
+#              from exec to the first answered poll (helper.py start).
+#
+# The table goes to stdout and to BUILD/bench-results.md, with the raw
+# per-round figures.  Knobs (environment):
+#   BENCH_DURATION=10       seconds per wrk run
+#   BENCH_ROUNDS=3          rounds (medians are taken over them)
+#   BENCH_CONNS="64 1000"   poll connection counts
+#   BENCH_DEVICES_SMALL=1000  BENCH_DEVICES_LARGE=1000000
+#   BENCH_ARTIFACT=1G       artifact payload size (mkswu -s)
+#   BENCH_DL_CONNS=4        connections for the download runs
+#   BENCH_HOLD=1000         connections held for the RSS figure
+#   BENCH_PERF=1            after the measured poll rounds, one extra
+#                           falconet run per connection count under
+#                           `perf record -g`; reports in BUILD/bench-perf-*
+#   KEEP=1                  keep the temp directory
+#
+# Everything runs on 127.0.0.1 in a temp directory: falconet with its own
+# settings.yaml (port 0, read back from its log), nginx with its own config
+# from nginx.conf.in on a free port.  Both are stopped by PID on exit.
+
+set -u
+set -o pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BENCH=$ROOT/tests/bench
+BUILD=${1:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+FALCONET=$BUILD/falconet
+MKSWU=$BUILD/tools/mkswu
+PY=/usr/bin/python3
+HELPER=$BENCH/helper.py
+
+DUR=${BENCH_DURATION:-10}
+ROUNDS=${BENCH_ROUNDS:-3}
+CONNS=${BENCH_CONNS:-"64 1000"}
+SMALL=${BENCH_DEVICES_SMALL:-1000}
+LARGE=${BENCH_DEVICES_LARGE:-1000000}
+ARTIFACT=${BENCH_ARTIFACT:-1G}
+DL_CONNS=${BENCH_DL_CONNS:-4}
+HOLD=${BENCH_HOLD:-1000}
+PERF=${BENCH_PERF:-0}
+RESULTS=$BUILD/bench-results.md
+THREADS=2			# wrk threads
+RANGE=1048576			# bytes per Range GET
+CMDLINE="make bench"
+[ "$#" -gt 0 ] && [ "${MAKELEVEL:-}" = "" ] && CMDLINE="tests/bench/run.sh $*"
+
+T=
+NGINX_PID=
+FPID=
+FPY=
+RAW=
+
+say() { printf '%s\n' "$*"; }
+note() { printf '  %s\n' "$*"; printf '%s\n' "$*" >>"$RAW"; }
+die() {
+	printf 'bench: %s\n' "$*" >&2
+	exit 1
+}
+
+cleanup()
+{
+	local rc=$?
+
+	trap - EXIT INT TERM
+	[ -n "$FPID" ] && stop_falconet
+	if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
+		kill -QUIT "$NGINX_PID" 2>/dev/null
+		for _ in $(seq 50); do
+			kill -0 "$NGINX_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$NGINX_PID" 2>/dev/null
+		wait "$NGINX_PID" 2>/dev/null
+	fi
+	if [ -n "$T" ] && [ -d "$T" ]; then
+		if [ "${KEEP:-}" = 1 ]; then
+			say "bench: kept $T"
+		else
+			rm -rf "$T"
+		fi
+	fi
+	exit "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# Tools
+
+install_tools()
+{
+	local need=""
+
+	command -v wrk >/dev/null || need="$need wrk"
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
+	    need="$need nginx"
+	command -v sqlite3 >/dev/null || need="$need sqlite3"
+	command -v curl >/dev/null || need="$need curl"
+	command -v jq >/dev/null || need="$need jq"
+	[ -x "$PY" ] || need="$need python3"
+	if [ "$PERF" = 1 ] && ! command -v perf >/dev/null; then
+		need="$need linux-perf"
+	fi
+	[ -z "$need" ] && return 0
+	if [ "$(id -u)" != 0 ]; then
+		die "missing tools; run: apt-get install$need"
+	fi
+	say "bench: installing$need"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+	    --no-install-recommends $need >/dev/null ||
+	    { apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+	    apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+	    --no-install-recommends $need >/dev/null; } ||
+	    die "apt-get install$need failed"
+}
+
+NGINX_BIN=
+find_nginx()
+{
+	NGINX_BIN=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
+	[ -x "$NGINX_BIN" ] || die "nginx not found"
+}
+
+# ---------------------------------------------------------------------------
+# Small utilities
+
+now() { printf '%s' "$EPOCHREALTIME"; }
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
+
+# field FILE KEY: the value of KEY=... in the BENCH line of FILE.
+field()
+{
+	sed -n "s/^BENCH .*\\b$2=\\([^ ]*\\).*/\\1/p" "$1" | tail -1
+}
+
+median()
+{
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+	    END { if (NR == 0) print "nan";
+		  else if (NR % 2) print v[(NR + 1) / 2];
+		  else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+maxof() { printf '%s\n' "$@" | sort -g | tail -1; }
+
+# status_kib PID KEY: VmRSS, VmHWM, Threads... from /proc/PID/status.
+status_kib()
+{
+	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
+}
+
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+# ge A B: 0 if A >= B (floats).
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 >= b + 0) }'; }
+yesno() { if "$@"; then echo yes; else echo "**no**"; fi; }
+ms() { awk -v u="$1" 'BEGIN { printf "%.2f", u / 1000 }'; }
+int() { awk -v v="$1" 'BEGIN { printf "%.0f", v }'; }
+# commas 1000000 -> 1,000,000
+commas() { printf '%s' "$1" | sed ':a; s/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }
+
+# nginx RSS: master and workers, KiB.
+nginx_rss()
+{
+	local sum=0 p
+
+	for p in $NGINX_PID $(cat "/proc/$NGINX_PID/task/$NGINX_PID/children" 2>/dev/null); do
+		sum=$((sum + $(status_kib "$p" VmRSS)))
+	done
+	echo "$sum"
+}
+
+# ---------------------------------------------------------------------------
+# falconet and nginx
+
+# write_settings DIR: a settings.yaml for an instance with data in DIR.
+write_settings()
+{
+	cat >"$1/settings.yaml" <<EOF
+# generated by tests/bench/run.sh
+listen:
+  address: 127.0.0.1
+  port: 0
+data_dir: $1/data
+http:
+  connection_limit: 4096
+log:
+  level: info
+  access: false
+EOF
+}
+
+# start_falconet DIR DEVICE: start, wait for DEVICE's first 200 poll;
+# sets FPID, FPORT, FSTART_MS.
+start_falconet()
+{
+	local dir=$1 dev=$2 line
+
+	: >"$dir/start.out"
+	[ -f "$dir/falconet.log" ] && mv "$dir/falconet.log" "$dir/falconet.log.old"
+	"$PY" "$HELPER" start "$dir/falconet.log" \
+	    "/DEFAULT/controller/v1/$dev" -- \
+	    "$FALCONET" -c "$dir/settings.yaml" >"$dir/start.out" &
+	FPY=$!
+	for _ in $(seq 1200); do
+		line=$(head -1 "$dir/start.out")
+		[ -n "$line" ] && break
+		sleep 0.05
+	done
+	case $line in
+	started\ *) ;;
+	*)
+		cat "$dir/falconet.log" >&2
+		die "falconet did not start: ${line:-no answer}"
+		;;
+	esac
+	set -- $line
+	FPID=$2 FPORT=$3 FSTART_MS=$4
+}
+
+stop_falconet()
+{
+	[ -n "$FPID" ] || return 0
+	kill -TERM "$FPID" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$FPID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$FPID" 2>/dev/null
+	[ -n "$FPY" ] && wait "$FPY" 2>/dev/null
+	FPID= FPY=
+}
+
+start_nginx()
+{
+	NPORT=$("$PY" "$HELPER" freeport) || die "no free port"
+	mkdir -p "$T/nginx"
+	sed -e "s|@DIR@|$T|g" -e "s|@PORT@|$NPORT|g" "$BENCH/nginx.conf.in" \
+	    >"$T/nginx/nginx.conf"
+	"$NGINX_BIN" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
+	    -e "$T/nginx/error.log" &
+	NGINX_PID=$!
+	for _ in $(seq 100); do
+		curl -fso /dev/null "http://127.0.0.1:$NPORT/poll.json" && return 0
+		kill -0 "$NGINX_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	cat "$T/nginx/error.log" >&2
+	die "nginx did not start"
+}
+
+# ---------------------------------------------------------------------------
+# Runs
+
+# wrk_run OUT SCRIPT CONNS URL [ENV...]: one measured wrk run.
+wrk_run()
+{
+	local out=$1 script=$2 c=$3 url=$4
+
+	shift 4
+	env "$@" wrk -t"$THREADS" -c"$c" -d"${DUR}s" --timeout 10s \
+	    -s "$script" "$url" >"$out" 2>&1 ||
+	    die "wrk failed: $(tail -3 "$out")"
+	grep -q '^BENCH ' "$out" || die "wrk printed no figures: $(tail -3 "$out")"
+	local errs
+	errs=$(sed -n 's/^BENCH .*\(err_connect=.*\)/\1/p' "$out")
+	case $errs in
+	*=[1-9]*) note "    ($(basename "$out"): errors: $errs)" ;;
+	esac
+}
+
+# poll_rounds PHASE DEVICES: ROUNDS x (falconet, nginx) x CONNS.
+poll_rounds()
+{
+	local phase=$1 n=$2 r c who port f
+
+	for c in $CONNS; do
+		# Unmeasured warm-up of both at this connection count.
+		for who in falconet nginx; do
+			[ $who = falconet ] && port=$FPORT || port=$NPORT
+			env BENCH_DEVICES="$n" wrk -t"$THREADS" -c"$c" -d2s \
+			    --timeout 10s -s "$BENCH/poll.lua" \
+			    "http://127.0.0.1:$port/" >/dev/null 2>&1
+		done
+	done
+	for r in $(seq "$ROUNDS"); do
+		for c in $CONNS; do
+			for who in falconet nginx; do
+				[ $who = falconet ] && port=$FPORT || port=$NPORT
+				f=$T/res/poll-$phase-$who-c$c-r$r
+				wrk_run "$f" "$BENCH/poll.lua" "$c" \
+				    "http://127.0.0.1:$port/" BENCH_DEVICES="$n"
+				note "$(printf 'poll %-5s %-8s c=%-5s round %s: %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms' \
+				    "$phase" "$who" "$c" "$r" "$(field "$f" rps)" \
+				    "$(ms "$(field "$f" p50_us)")" "$(ms "$(field "$f" p99_us)")")"
+			done
+		done
+	done
+}
+
+# poll_median PHASE WHO CONNS KEY
+poll_median()
+{
+	local vals=() r
+
+	for r in $(seq "$ROUNDS"); do
+		vals+=("$(field "$T/res/poll-$1-$2-c$3-r$r" "$4")")
+	done
+	median "${vals[@]}"
+}
+
+perf_run()
+{
+	local phase=$1 n=$2 c out
+
+	[ "$PERF" = 1 ] || return 0
+	for c in $CONNS; do
+		out=$BUILD/bench-perf-$phase-c$c
+		perf record -F 999 -g -o "$out.data" -p "$FPID" -- \
+		    sleep "$DUR" >/dev/null 2>"$out.log" &
+		local pp=$!
+		sleep 0.2
+		wrk_run "$T/res/perf-$phase-c$c" "$BENCH/poll.lua" "$c" \
+		    "http://127.0.0.1:$FPORT/" BENCH_DEVICES="$n"
+		wait "$pp"
+		perf report -i "$out.data" --stdio --no-children \
+		    --sort dso,sym -g none 2>/dev/null | grep -v '^$' |
+		    head -60 >"$out.txt"
+		note "perf profile of falconet, $phase, c=$c: $out.txt"
+	done
+}
+
+# ---------------------------------------------------------------------------
+# Main
+
+[ -x "$FALCONET" ] || die "$FALCONET is missing (run make bench)"
+install_tools
+find_nginx
+if [ ! -x "$MKSWU" ]; then
+	make -C "$ROOT" --no-print-directory BUILD="${BUILD#"$ROOT"/}" \
+	    "${BUILD#"$ROOT"/}/tools/mkswu" >/dev/null ||
+	    die "cannot build $MKSWU"
+fi
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null
+[ "$(ulimit -n)" -ge $((HOLD + 1200)) ] 2>/dev/null ||
+    say "bench: warning: only $(ulimit -n) file descriptors"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/falconet-bench.XXXXXX") || die "mktemp"
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+chmod 755 "$T"		# nginx workers run as nobody
+mkdir -p "$T/www" "$T/res" "$T/a" "$T/c"
+RAW=$T/raw.txt
+: >"$RAW"
+
+START=$(now)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+BUSY_START=$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 >= 20 { printf "%s%s (%s%% CPU)", s, $2, $1; s = ", " }')
+say "bench: falconet $FALCONET, $DUR s per run, $ROUNDS rounds, temp dir $T"
+say "bench: load average $LOAD_START${BUSY_START:+; busy: $BUSY_START}"
+
+# --- Phase A: 1,000 devices -------------------------------------------------
+say "== poll with $SMALL devices"
+write_settings "$T/a"
+"$FALCONET" -c "$T/a/settings.yaml" migrate >/dev/null 2>"$T/a/migrate.log" ||
+    die "migrate failed: $(cat "$T/a/migrate.log")"
+"$BENCH/seed.sh" "$T/a/data/falconet.db" 1 "$SMALL" >/dev/null ||
+    die "seeding failed"
+start_falconet "$T/a" dev-0000001
+START_SMALL_MS=$FSTART_MS
+note "falconet started in $FSTART_MS ms (exec to first 200 poll, $SMALL devices)"
+sleep 1
+IDLE_RSS=$(status_kib "$FPID" VmRSS)
+IDLE_THREADS=$(status_kib "$FPID" Threads)
+note "falconet idle: VmRSS $IDLE_RSS KiB, $IDLE_THREADS threads"
+
+# The static twin of the poll answer: the very bytes falconet sends.
+curl -fsS -o "$T/www/poll.json" \
+    "http://127.0.0.1:$FPORT/DEFAULT/controller/v1/dev-0000002" ||
+    die "poll failed"
+POLL_BYTES=$(stat -c %s "$T/www/poll.json")
+chmod 644 "$T/www/poll.json"
+note "poll answer: $POLL_BYTES bytes: $(cat "$T/www/poll.json")"
+start_nginx
+NGINX_POLL_BYTES=$(curl -fsS "http://127.0.0.1:$NPORT/DEFAULT/controller/v1/dev-0000002" | wc -c)
+NGINX_CT=$(curl -fsSI "http://127.0.0.1:$NPORT/DEFAULT/controller/v1/dev-0000002" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Tt]ype: //p')
+[ "$NGINX_POLL_BYTES" = "$POLL_BYTES" ] || die "nginx answers $NGINX_POLL_BYTES bytes, falconet $POLL_BYTES"
+note "nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') on port $NPORT serves the same $POLL_BYTES bytes as $NGINX_CT"
+NGINX_IDLE_RSS=$(nginx_rss)
+
+# Open device connections, held.
+line=$("$PY" "$HELPER" hold "$FPORT" "$FPID" "$HOLD" /DEFAULT/controller/v1/dev-) ||
+    die "holding $HOLD connections failed: $line"
+HOLD_RSS=$(echo "$line" | sed -n 's/.*rss_kib=\([0-9]*\).*/\1/p')
+HOLD_THREADS=$(echo "$line" | sed -n 's/.*threads=\([0-9]*\).*/\1/p')
+note "falconet with $HOLD open device connections: VmRSS $HOLD_RSS KiB, $HOLD_THREADS threads"
+
+poll_rounds small "$SMALL"
+SMALL_RSS_AFTER=$(status_kib "$FPID" VmRSS)
+SMALL_HWM_AFTER=$(status_kib "$FPID" VmHWM)
+note "falconet after the $SMALL-device poll runs: VmRSS $SMALL_RSS_AFTER KiB, VmHWM $SMALL_HWM_AFTER KiB"
+perf_run small "$SMALL"
+sleep 1.5	# one last-seen flush
+SEEN_SMALL=$(sqlite3 "$T/a/data/falconet.db" "SELECT count(*) FROM device WHERE last_seen IS NOT NULL")
+note "devices with last_seen recorded: $SEEN_SMALL of $SMALL"
+stop_falconet
+
+# --- Phase B: 1,000,000 devices ---------------------------------------------
+say "== poll with $LARGE devices"
+t0=$(now)
+"$BENCH/seed.sh" "$T/a/data/falconet.db" $((SMALL + 1)) "$LARGE" >/dev/null ||
+    die "seeding failed"
+note "seeded $((LARGE - SMALL)) more devices in $(fsub "$(now)" "$t0") s; database $(du -m "$T/a/data/falconet.db" | cut -f1) MiB"
+start_falconet "$T/a" "dev-$(printf %07d "$LARGE")"
+START_LARGE_MS=$FSTART_MS
+note "falconet started in $FSTART_MS ms ($LARGE devices)"
+sleep 1
+LARGE_IDLE_RSS=$(status_kib "$FPID" VmRSS)
+note "falconet idle with $LARGE devices: VmRSS $LARGE_IDLE_RSS KiB"
+poll_rounds large "$LARGE"
+LARGE_RSS_AFTER=$(status_kib "$FPID" VmRSS)
+LARGE_HWM_AFTER=$(status_kib "$FPID" VmHWM)
+LARGE_THREADS=$(status_kib "$FPID" Threads)
+note "falconet after the $LARGE-device poll runs: VmRSS $LARGE_RSS_AFTER KiB, VmHWM $LARGE_HWM_AFTER KiB, $LARGE_THREADS threads"
+perf_run large "$LARGE"
+sleep 1.5
+SEEN_LARGE=$(sqlite3 "$T/a/data/falconet.db" "SELECT count(*) FROM device WHERE last_seen IS NOT NULL")
+note "devices with last_seen recorded: $SEEN_LARGE of $LARGE"
+stop_falconet
+rm -rf "$T/a/data"
+
+# --- Phase C: upload and download --------------------------------------------
+say "== upload and download of a $ARTIFACT artifact"
+write_settings "$T/c"
+"$FALCONET" -c "$T/c/settings.yaml" migrate >/dev/null 2>&1 || die "migrate failed"
+"$BENCH/seed.sh" "$T/c/data/falconet.db" 1 1 >/dev/null || die "seeding failed"
+TOKEN=$("$FALCONET" -c "$T/c/settings.yaml" token create bench 2>/dev/null) ||
+    die "token create failed"
+AUTH="Authorization: Bearer $TOKEN"
+SWU=$T/www/big.swu
+"$MKSWU" -o "$SWU" -v 1.0.0 -s "$ARTIFACT" -U >"$T/mkswu.out" 2>&1 ||
+    die "mkswu failed: $(cat "$T/mkswu.out")"
+chmod 644 "$SWU"
+SWU_SIZE=$(stat -c %s "$SWU")
+note "artifact: $SWU_SIZE bytes (mkswu -s $ARTIFACT -U)"
+start_falconet "$T/c" dev-0000001
+API=http://127.0.0.1:$FPORT/api/v1
+
+UP_MBPS=() CP_MBPS=() CPS_MBPS=() UP_EXTRA=()
+for r in $(seq "$ROUNDS"); do
+	# falconet: streamed to a temp file, hashed, parsed, fdatasync'ed.
+	sync
+	idle=$(status_kib "$FPID" VmRSS)
+	echo 5 >"/proc/$FPID/clear_refs"	# VmHWM := VmRSS
+	t0=$(now)
+	code=$(curl -sS -o "$T/up.json" -w '%{http_code}' -X POST -T "$SWU" \
+	    -H "$AUTH" -H 'Content-Type: application/octet-stream' \
+	    -H 'Expect:' "$API/software?filename=big.swu") ||
+	    die "upload failed"
+	t1=$(now)
+	hwm=$(status_kib "$FPID" VmHWM)
+	[ "$code" = 201 ] || die "upload answered $code: $(cat "$T/up.json")"
+	SW_ID=$(sed -n 's/^{"id":\([0-9]*\).*/\1/p' "$T/up.json")
+	[ -n "$SW_ID" ] || SW_ID=$(jq -r .id "$T/up.json" 2>/dev/null)
+	UP_MBPS+=("$(awk -v b="$SWU_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
+	UP_EXTRA+=("$((hwm - idle))")
+	note "upload round $r: falconet ${UP_MBPS[-1]} MB/s, VmRSS before $idle KiB, VmHWM during $hwm KiB (+$((hwm - idle)) KiB)"
+
+	# cp to the same file system, then cp followed by an fsync of the copy
+	# (what falconet's fdatasync costs on top).
+	sync
+	t0=$(now)
+	cp "$SWU" "$T/c/data/cp-copy" || die "cp failed"
+	t1=$(now)
+	CP_MBPS+=("$(awk -v b="$SWU_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
+	rm -f "$T/c/data/cp-copy"
+	sync
+	t0=$(now)
+	cp "$SWU" "$T/c/data/cp-copy" && sync "$T/c/data/cp-copy" || die "cp failed"
+	t1=$(now)
+	CPS_MBPS+=("$(awk -v b="$SWU_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
+	rm -f "$T/c/data/cp-copy"
+	note "upload round $r: cp ${CP_MBPS[-1]} MB/s, cp + fsync ${CPS_MBPS[-1]} MB/s"
+	if [ "$r" -lt "$ROUNDS" ]; then
+		code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "$AUTH" \
+		    "$API/software/$SW_ID")
+		[ "$code" = 204 ] || die "DELETE software answered $code"
+	fi
+done
+
+# An open action for dev-0000001 on that software, and its artifact URL.
+code=$(curl -sS -o "$T/rollout.json" -w '%{http_code}' -H "$AUTH" \
+    -H 'Content-Type: application/json' -d "{\"software_id\": $SW_ID}" \
+    "$API/rollouts")
+[ "$code" = 201 ] || die "rollout answered $code: $(cat "$T/rollout.json")"
+DDI=http://127.0.0.1:$FPORT/DEFAULT/controller/v1/dev-0000001
+DB_HREF=$(curl -fsS "$DDI" | jq -r '._links.deploymentBase.href // empty')
+[ -n "$DB_HREF" ] || die "the poll offers no deploymentBase"
+DL_URL=$(curl -fsS "$DB_HREF" | jq -r '.deployment.chunks[0].artifacts[0]._links."download-http".href // empty')
+[ -n "$DL_URL" ] || die "deploymentBase has no download-http link"
+dl_size=$(curl -fsS -o /dev/null -w '%{size_download}' "$DL_URL") || die "download failed"
+[ "$dl_size" = "$SWU_SIZE" ] || die "downloaded $dl_size bytes, want $SWU_SIZE"
+cmp -s <(curl -fsS -r 1000-2000 "$DL_URL") <(curl -fsS -r 1000-2000 "http://127.0.0.1:$NPORT/big.swu") ||
+    die "falconet and nginx serve different bytes"
+note "download: $DL_URL vs http://127.0.0.1:$NPORT/big.swu"
+
+for kind in full range; do
+	for who in falconet nginx; do	# warm-up
+		[ $who = falconet ] && url=$DL_URL || url=http://127.0.0.1:$NPORT/big.swu
+		env BENCH_RANGE=$([ $kind = range ] && echo $RANGE || echo 0) \
+		    BENCH_SIZE="$SWU_SIZE" wrk -t"$THREADS" -c"$DL_CONNS" -d2s \
+		    --timeout 30s -s "$BENCH/download.lua" "$url" >/dev/null 2>&1
+	done
+	for r in $(seq "$ROUNDS"); do
+		for who in falconet nginx; do
+			[ $who = falconet ] && url=$DL_URL || url=http://127.0.0.1:$NPORT/big.swu
+			f=$T/res/dl-$kind-$who-r$r
+			wrk_run "$f" "$BENCH/download.lua" "$DL_CONNS" "$url" \
+			    BENCH_RANGE="$([ $kind = range ] && echo $RANGE || echo 0)" \
+			    BENCH_SIZE="$SWU_SIZE"
+			note "$(printf 'download %-5s %-8s round %s: %7.0f MB/s  %7.1f req/s  p99 %7.2f ms' \
+			    $kind $who "$r" "$(field "$f" mbps)" "$(field "$f" rps)" \
+			    "$(ms "$(field "$f" p99_us)")")"
+		done
+	done
+done
+stop_falconet
+
+# ---------------------------------------------------------------------------
+# The table
+
+dl_median()
+{
+	local vals=() r
+
+	for r in $(seq "$ROUNDS"); do
+		vals+=("$(field "$T/res/dl-$1-$2-r$r" "$3")")
+	done
+	median "${vals[@]}"
+}
+
+BIN_SIZE=$(stat -c %s "$FALCONET")
+strip -o "$T/falconet.stripped" "$FALCONET" 2>/dev/null &&
+    BIN_STRIPPED=$(stat -c %s "$T/falconet.stripped") || BIN_STRIPPED=
+END=$(now)
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+TABLE=$T/table.md
+{
+	say "| metric | falconet | reference | ratio | goal | met? |"
+	say "|---|---:|---:|---:|---|---|"
+	declare -A RPS
+	for phase in small large; do
+		[ $phase = small ] && n=$SMALL || n=$LARGE
+		for c in $CONNS; do
+			fr=$(poll_median $phase falconet "$c" rps)
+			nr=$(poll_median $phase nginx "$c" rps)
+			f50=$(poll_median $phase falconet "$c" p50_us)
+			n50=$(poll_median $phase nginx "$c" p50_us)
+			f99=$(poll_median $phase falconet "$c" p99_us)
+			n99=$(poll_median $phase nginx "$c" p99_us)
+			RPS[$phase-$c]=$fr
+			nn=$(commas "$n")
+			if [ $phase = small ]; then
+				g1="≥ 1.0× nginx"; m1=$(yesno ge "$(ratio "$fr" "$nr")" 1.0)
+				g2="≤ nginx"; m2=$(yesno ge "$n99" "$f99")
+			else
+				g1="(info)"; m1="" g2="(info)"; m2=""
+			fi
+			say "| poll req/s, $nn devices, $c conns (vs nginx) | $(int "$fr") | $(int "$nr") | $(ratio "$fr" "$nr")× | $g1 | $m1 |"
+			say "| poll p50 ms, $nn devices, $c conns | $(ms "$f50") | $(ms "$n50") | $(ratio "$f50" "$n50")× | (info) | |"
+			say "| poll p99 ms, $nn devices, $c conns | $(ms "$f99") | $(ms "$n99") | $(ratio "$f99" "$n99")× | $g2 | $m2 |"
+		done
+	done
+	for c in $CONNS; do
+		rr=$(ratio "${RPS[large-$c]}" "${RPS[small-$c]}")
+		say "| poll req/s, $(commas "$LARGE") vs $(commas "$SMALL") devices, $c conns | $(int "${RPS[large-$c]}") | $(int "${RPS[small-$c]}") | ${rr}× | ≥ 0.8× | $(yesno ge "$rr" 0.8) |"
+	done
+	fd=$(dl_median full falconet mbps); nd=$(dl_median full nginx mbps)
+	rr=$(ratio "$fd" "$nd")
+	say "| download MB/s, whole $ARTIFACT GETs, $DL_CONNS conns (vs nginx) | $(int "$fd") | $(int "$nd") | ${rr}× | ≥ 1.0× | $(yesno ge "$rr" 1.0) |"
+	fd=$(dl_median range falconet mbps); nd=$(dl_median range nginx mbps)
+	rr=$(ratio "$fd" "$nd")
+	say "| download MB/s, 1 MiB Range GETs, $DL_CONNS conns (vs nginx) | $(int "$fd") | $(int "$nd") | ${rr}× | ≥ 0.95× | $(yesno ge "$rr" 0.95) |"
+	fu=$(median "${UP_MBPS[@]}"); cu=$(median "${CP_MBPS[@]}"); csu=$(median "${CPS_MBPS[@]}")
+	rr=$(ratio "$fu" "$cu")
+	say "| upload MB/s, $ARTIFACT .swu (vs cp) | $(int "$fu") | $(int "$cu") | ${rr}× | ≥ 0.5× | $(yesno ge "$rr" 0.5) |"
+	say "| upload MB/s, $ARTIFACT .swu (vs cp + fsync) | $(int "$fu") | $(int "$csu") | $(ratio "$fu" "$csu")× | (info) | |"
+	ex=$(maxof "${UP_EXTRA[@]}")
+	say "| upload peak RSS above idle, MiB (worst round) | $(mib "$ex") | | | < 16 MiB | $(yesno ge 16383 "$ex") |"
+	say "| idle RSS, MiB ($(commas "$SMALL") devices; reference: nginx master + workers) | $(mib "$IDLE_RSS") | $(mib "$NGINX_IDLE_RSS") | | ≤ 10 MiB | $(yesno ge 10240 "$IDLE_RSS") |"
+	say "| RSS with $(commas "$HOLD") open device connections, MiB | $(mib "$HOLD_RSS") | | | ≤ 24 MiB | $(yesno ge 24576 "$HOLD_RSS") |"
+	say "| RSS after the poll runs, $(commas "$SMALL") devices, MiB (VmRSS / VmHWM) | $(mib "$SMALL_RSS_AFTER") / $(mib "$SMALL_HWM_AFTER") | | | (info) | |"
+	say "| idle RSS with $(commas "$LARGE") devices, MiB | $(mib "$LARGE_IDLE_RSS") | | | (info) | |"
+	say "| RSS after the poll runs, $(commas "$LARGE") devices, MiB (VmRSS / VmHWM) | $(mib "$LARGE_RSS_AFTER") / $(mib "$LARGE_HWM_AFTER") | | | (info) | |"
+	say "| binary size, KiB (as built / stripped) | $((BIN_SIZE / 1024)) / ${BIN_STRIPPED:+$((BIN_STRIPPED / 1024))} | | | (info) | |"
+	say "| start-up to first answered poll, ms ($(commas "$SMALL") / $(commas "$LARGE") devices) | $START_SMALL_MS / $START_LARGE_MS | | | (info) | |"
+	say "| threads (idle / $(commas "$HOLD") connections) | $IDLE_THREADS / $HOLD_THREADS | | | (info) | |"
+} >"$TABLE"
+
+{
+	say "# falconet benchmark"
+	say
+	say "Command: \`$CMDLINE\` (tests/bench/run.sh; BENCH_DURATION=$DUR, BENCH_ROUNDS=$ROUNDS)."
+	say "Machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(uname -sr);"
+	say "$(date -u '+%Y-%m-%d %H:%M UTC'), $(printf '%.0f' "$(fsub "$END" "$START")") s;"
+	say "load average at start $LOAD_START, at end $LOAD_END${BUSY_START:+; busy at start: $BUSY_START}."
+	say "wrk -t$THREADS, ${DUR} s per run, medians of $ROUNDS rounds alternating falconet and nginx;"
+	say "poll answer $POLL_BYTES bytes (nginx serves the same bytes as a static file);"
+	say "MB/s = 10^6 bytes/s; devices with last_seen recorded: $SEEN_SMALL of $SMALL, $SEEN_LARGE of $LARGE."
+	say
+	cat "$TABLE"
+	say
+	say "Raw figures:"
+	say
+	say '```'
+	cat "$RAW"
+	say '```'
+} >"$RESULTS"
+
+say
+say "== results (also in ${RESULTS#"$ROOT"/})"
+say
+cat "$TABLE"
+say
+say "Command: $CMDLINE; $(printf '%.0f' "$(fsub "$END" "$START")") s; load average at start $LOAD_START, at end $LOAD_END"
+exit 0

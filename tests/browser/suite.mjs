@@ -1,0 +1,555 @@
+// Browser tests of the Falconet dashboard: Playwright (playwright-core)
+// drives Debian's chromium, headless, against a running daemon.
+//
+//   BASE=http://127.0.0.1:PORT SERVER_LOG=/path/server.log MKSWU=... node suite.mjs
+//
+// Prints "ok - ..." / "not ok - ..." per check and ends with
+// "N passed, N failed".  Screenshots go to SCREENSHOTS (default
+// build/test/screenshots).
+import {chromium} from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import {execFileSync} from 'node:child_process';
+import os from 'node:os';
+
+const BASE = process.env.BASE;
+const SERVER_LOG = process.env.SERVER_LOG;
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const SHOTS = process.env.SCREENSHOTS || path.join(ROOT, 'build/test/screenshots');
+const MKSWU = process.env.MKSWU || path.join(ROOT, 'build/test/tools/mkswu');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'falconet-browser-'));
+const XSS = '<img src=x onerror=alert(1)>';
+const ADMIN_PW = 'correct-horse-battery';
+const VIEWER_PW = 'viewer-password-42';
+const TENANT = process.env.TENANT || 'DEFAULT';
+
+let passed = 0;
+let failed = 0;
+const t0 = Date.now();
+
+function ok(name) {
+	passed++;
+	console.log(`ok - ${name}`);
+}
+function notOk(name, why) {
+	failed++;
+	console.log(`not ok - ${name}${why ? ' (' + String(why).split('\n')[0].slice(0, 300) + ')' : ''}`);
+}
+// check(name, async fn): fn throws (or returns false) to fail.
+async function check(name, fn) {
+	try {
+		const r = await fn();
+		if (r === false) notOk(name, 'returned false');
+		else ok(name);
+		return true;
+	} catch (e) {
+		notOk(name, e && e.message ? e.message : e);
+		return false;
+	}
+}
+function assert(cond, msg) {
+	if (!cond) throw new Error(msg || 'assertion failed');
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(fn, ms = 10000, what = 'condition') {
+	const end = Date.now() + ms;
+	let last;
+	while (Date.now() < end) {
+		try {
+			last = await fn();
+			if (last) return last;
+		} catch (e) {
+			last = e;
+		}
+		await sleep(100);
+	}
+	throw new Error(`timed out after ${ms} ms waiting for ${what}${last instanceof Error ? ': ' + last.message : ''}`);
+}
+
+// ---- the simulated device, over DDI with fetch ----------------------------
+
+const ddiUrl = (cid, sub = '') => `${BASE}/${TENANT}/controller/v1/${encodeURIComponent(cid)}${sub}`;
+async function ddi(method, cid, sub, body) {
+	const init = {method, headers: {Accept: 'application/hal+json'}};
+	if (body !== undefined) {
+		init.headers['Content-Type'] = 'application/json';
+		init.body = JSON.stringify(body);
+	}
+	const r = await fetch(sub && sub.startsWith('http') ? sub : ddiUrl(cid, sub || ''), init);
+	const text = await r.text();
+	let json = null;
+	try {
+		json = text ? JSON.parse(text) : null;
+	} catch {
+		json = null;
+	}
+	return {status: r.status, json, text};
+}
+async function poll(cid) {
+	return ddi('GET', cid);
+}
+async function configData(cid, data) {
+	return ddi('PUT', cid, '/configData', {mode: 'merge', data});
+}
+async function feedback(cid, actionId, execution, finished, details) {
+	return ddi('POST', cid, `/deploymentBase/${actionId}/feedback`, {
+		id: String(actionId), status: {execution, result: {finished}, details},
+	});
+}
+
+// ---- the browser ------------------------------------------------------------
+
+fs.mkdirSync(SHOTS, {recursive: true});
+let shotN = 0;
+async function shot(page, name, opts = {}) {
+	const file = path.join(SHOTS, `${String(++shotN).padStart(2, '0')}-${name}.png`);
+	try {
+		await page.screenshot({path: file, fullPage: !!opts.fullPage});
+	} catch (e) {
+		console.log(`# screenshot ${name} failed: ${e.message}`);
+	}
+	return file;
+}
+
+function setupToken() {
+	const log = fs.readFileSync(SERVER_LOG, 'utf8');
+	const m = log.match(/\/ui\/#\/setup\?token=([A-Za-z0-9_\-.%]+)/);
+	return m ? m[1] : null;
+}
+
+async function main() {
+	if (!BASE) throw new Error('set BASE');
+	const browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		args: ['--no-sandbox', '--disable-gpu', '--headless=new', '--disable-background-networking',
+			'--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+	});
+	const context = await browser.newContext({viewport: {width: 1366, height: 900}, colorScheme: 'light'});
+	const page = await context.newPage();
+	page.setDefaultTimeout(10000);
+	const dialogs = [];
+	const pageErrors = [];
+	const cspErrors = [];
+	page.on('dialog', async (d) => {
+		dialogs.push(d.message());
+		await d.dismiss().catch(() => {});
+	});
+	page.on('pageerror', (e) => pageErrors.push(e.message));
+	page.on('console', (m) => {
+		if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) cspErrors.push(m.text());
+		if (process.env.VERBOSE) console.log(`# console.${m.type()}: ${m.text()}`);
+	});
+
+	const go = async (hash) => {
+		await page.goto(`${BASE}/ui/${hash}`);
+	};
+	const apiFromPage = (method, p, body) => page.evaluate(async ([method, p, body]) => {
+		const me = await (await fetch('/api/v1/me')).json().catch(() => ({}));
+		const init = {method, headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || ''}};
+		if (body !== undefined) init.body = JSON.stringify(body);
+		const r = await fetch(p, init);
+		let j = null;
+		try {
+			j = await r.json();
+		} catch {
+			j = null;
+		}
+		return {status: r.status, body: j};
+	}, [method, p, body]);
+
+	// ---- 1. first-run setup ------------------------------------------------
+	let token = null;
+	await check('the server prints a one-time setup URL', async () => {
+		token = await until(() => setupToken(), 10000, 'setup URL in the server log');
+	});
+	await check('GET / redirects to the dashboard, served by falconet with a CSP', async () => {
+		const r = await fetch(BASE + '/', {redirect: 'manual'});
+		assert([301, 302, 303, 307, 308].includes(r.status), `status ${r.status}`);
+		assert(/\/ui\/?$/.test(r.headers.get('location') || ''), `location ${r.headers.get('location')}`);
+		const ui = await fetch(BASE + '/ui/');
+		assert(ui.status === 200, `GET /ui/ ${ui.status}`);
+		const csp = ui.headers.get('content-security-policy') || '';
+		assert(/script-src 'self'/.test(csp), `CSP: ${csp || 'none'}`);
+		const js = await fetch(BASE + '/ui/js/pages/devices.js');
+		assert(js.status === 200 && /javascript/.test(js.headers.get('content-type') || ''), `devices.js: ${js.status} ${js.headers.get('content-type')}`);
+	});
+	await check('without a user, the dashboard sends you to the setup page', async () => {
+		await go('#/devices');
+		await page.waitForSelector('#setup-form');
+		assert(/#\/setup/.test(page.url()), page.url());
+	});
+	await check('first-run setup from the setup URL creates the admin and logs in', async () => {
+		await go(`#/setup?token=${token}`);
+		await page.waitForSelector('#setup-form');
+		await page.fill('#setup-username', 'admin');
+		await page.fill('#setup-password', 'short');
+		await page.fill('#setup-password2', 'short');
+		await page.click('#setup-submit');
+		await page.waitForSelector('#setup-form .form-error:not([hidden])');
+		await page.fill('#setup-password', ADMIN_PW);
+		await page.fill('#setup-password2', ADMIN_PW);
+		await shot(page, 'setup');
+		await page.click('#setup-submit');
+		await page.waitForSelector('#devices-table', {timeout: 15000});
+		const r = await (await fetch(BASE + '/api/v1/setup')).json();
+		assert(r.needed === false, 'setup still needed');
+		assert((await page.textContent('.whoami')).includes('admin'), 'user name not shown');
+	});
+	await check('setup cannot be repeated once a user exists', async () => {
+		const r = await fetch(BASE + '/api/v1/setup', {method: 'POST', headers: {'Content-Type': 'application/json'},
+			body: JSON.stringify({token, username: 'evil', password: 'evil-password-123'})});
+		assert(r.status === 403, `status ${r.status}`);
+	});
+
+	// ---- 2. logout / login -------------------------------------------------
+	await check('logout ends the session and shows the login page', async () => {
+		await page.click('#logout');
+		await page.waitForSelector('#login-form');
+		const r = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
+		assert(r === 401, `/me after logout: ${r}`);
+		await go('#/software');
+		await page.waitForSelector('#login-form');
+		await shot(page, 'login');
+	});
+	await check('a wrong password is refused with a message', async () => {
+		await page.fill('#login-username', 'admin');
+		await page.fill('#login-password', 'not-the-password');
+		await page.click('#login-submit');
+		await page.waitForSelector('#login-form .form-error:not([hidden])');
+	});
+	await check('login brings you back to the page you asked for', async () => {
+		await page.fill('#login-password', ADMIN_PW);
+		await page.click('#login-submit');
+		await page.waitForSelector('#dropzone');
+		assert(/#\/software/.test(page.url()), page.url());
+	});
+	await check('a state-changing request without the CSRF header is refused', async () => {
+		const st = await page.evaluate(async () => (await fetch('/api/v1/rollouts', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"software_id":1}'})).status);
+		assert(st === 403, `status ${st}`);
+	});
+
+	// ---- 3. upload with progress ---------------------------------------------
+	const img = path.join(TMP, 'image-1.0.0.swu');
+	execFileSync(MKSWU, ['-o', img, '-v', '1.0.0', '-r', '1.0', '-s', '20M', '-U'], {stdio: ['ignore', 'ignore', 'inherit']});
+	let swId = null;
+	await check('upload of a 20 MB .swu shows a progress bar that reaches 100 % and the image is listed', async () => {
+		// Slow the upload down (20 MB/s) so that the bar has time to move.
+		const cdp = await context.newCDPSession(page);
+		await cdp.send('Network.enable');
+		await cdp.send('Network.emulateNetworkConditions', {offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 20 * 1024 * 1024});
+		await page.evaluate(() => {
+			window.__progress = [];
+			new MutationObserver(() => {
+				const pb = document.querySelector('#uploads [role=progressbar]');
+				if (pb) window.__progress.push(Number(pb.getAttribute('aria-valuenow')));
+			}).observe(document.getElementById('uploads'), {subtree: true, attributes: true, childList: true});
+		});
+		await page.setInputFiles('#upload-input', img);
+		await page.waitForSelector('#uploads .upload');
+		await until(async () => (await page.evaluate(() => window.__progress.some((v) => v > 0 && v < 100))), 8000, 'the bar between 0 and 100 %').catch(() => {});
+		await shot(page, 'software-uploading');
+		await page.waitForSelector('#uploads .upload.upload-done', {timeout: 60000});
+		await cdp.send('Network.emulateNetworkConditions', {offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1});
+		const seen = await page.evaluate(() => window.__progress);
+		assert(seen.some((v) => v > 0 && v < 100), `no intermediate progress: ${JSON.stringify(seen.slice(0, 20))}`);
+		assert(seen.includes(100), 'never at 100 %');
+		const row = await page.waitForSelector('#software-table tbody tr:has-text("1.0.0")');
+		swId = Number(await row.getAttribute('data-id'));
+		assert(swId > 0, 'no id');
+		await shot(page, 'software');
+	});
+	await check('uploading the same version again shows the server\'s error', async () => {
+		await page.setInputFiles('#upload-input', img);
+		await page.waitForSelector('#uploads .upload.upload-failed', {timeout: 30000});
+		const txt = await page.textContent('#uploads .upload.upload-failed');
+		assert(/Failed/.test(txt), txt);
+	});
+
+	// ---- 4. a simulated device and a rollout ------------------------------------
+	const CID = 'sim-001';
+	await check('a simulated device registers over DDI and is listed', async () => {
+		const r = await poll(CID);
+		assert(r.status === 200, `poll ${r.status}`);
+		const c = await configData(CID, {hw_boardname: 'simboard', hw_revision: '1.0'});
+		assert(c.status >= 200 && c.status < 300, `configData ${c.status}`);
+		for (let i = 2; i <= 4; i++) {
+			await poll(`sim-00${i}`);
+			await configData(`sim-00${i}`, {hw_boardname: 'simboard', hw_revision: i === 4 ? '2.0' : '1.0'});
+		}
+		await go('#/devices');
+		await page.waitForSelector(`#devices-table tr[data-id="${CID}"]`);
+	});
+	await check('devices table: sort by a header and filter by search', async () => {
+		await page.click('#devices-table th[data-sort="controller_id"] button');
+		await until(async () => (await page.getAttribute('#devices-table th[data-sort="controller_id"]', 'aria-sort')) === 'descending', 5000, 'descending');
+		await until(async () => (await page.$$eval('#devices-table tbody tr', (rs) => rs.map((r) => r.dataset.id)))[0] === 'sim-004', 5000, 'sim-004 first');
+		await page.fill('#device-search', 'sim-002');
+		await until(async () => {
+			const ids = await page.$$eval('#devices-table tbody tr', (rs) => rs.map((r) => r.dataset.id));
+			return ids.length === 1 && ids[0] === 'sim-002';
+		}, 5000, 'only sim-002');
+		await page.fill('#device-search', '');
+		await until(async () => (await page.$$('#devices-table tbody tr[data-id]')).length >= 4, 5000, 'all rows back');
+	});
+	await check('selection survives the live refresh and the bulk bar counts it', async () => {
+		await page.check(`#devices-table tr[data-id="sim-004"] .row-check`);
+		await page.check(`#devices-table tr[data-id="sim-003"] .row-check`);
+		await page.waitForSelector('#bulkbar:not([hidden])');
+		await sleep(3500); // at least one refresh
+		assert(await page.isChecked('#devices-table tr[data-id="sim-004"] .row-check'), 'selection lost');
+		assert((await page.textContent('#bulkbar .bulk-count')).includes('2'), 'count');
+		await shot(page, 'devices-selection');
+	});
+	await check('bulk action: move the selected devices to another feed', async () => {
+		await page.click('#bulkbar [data-bulk="feed"]');
+		await page.fill('#bulk-feed', 'lab');
+		await page.click('dialog .btn-primary');
+		await until(async () => (await page.textContent('#devices-table tr[data-id="sim-004"]')).includes('lab'), 8000, 'feed lab');
+		await page.click('#bulkbar .btn-ghost'); // clear the selection
+	});
+
+	let rolloutId = null;
+	await check('create a rollout from feed and software in the dashboard', async () => {
+		await go('#/rollouts');
+		await page.click('#new-rollout');
+		await page.selectOption('#rollout-software', String(swId));
+		await page.fill('#rollout-feed', 'default');
+		await page.fill('#rollout-name', 'Browser test rollout');
+		await page.fill('#rollout-max-running', '5');
+		await page.fill('#rollout-fail-percent', '50');
+		await page.click('dialog [data-role="create"]');
+		const card = await page.waitForSelector('article.rollout:has-text("Browser test rollout")');
+		rolloutId = await card.getAttribute('data-id');
+	});
+	await check('pause the rollout: it shows paused and offers nothing', async () => {
+		await page.click(`#rollout-${rolloutId} [data-action="pause"]`);
+		await page.waitForSelector(`#rollout-${rolloutId}[data-paused="true"]`);
+		await page.waitForSelector(`#rollout-${rolloutId} [data-action="resume"]`);
+		await shot(page, 'rollouts-paused');
+		const r = await poll(CID);
+		assert(r.status === 200 && !(r.json && r.json._links && r.json._links.deploymentBase), 'a paused rollout offered an update');
+	});
+	await check('resume the rollout', async () => {
+		await page.click(`#rollout-${rolloutId} [data-action="resume"]`);
+		await page.waitForSelector(`#rollout-${rolloutId}[data-paused="false"]`);
+	});
+
+	// ---- 5. the device goes from pending to succeeded, live ------------------
+	let actionId = null;
+	let deployHref = null;
+	await check('the device is offered the update and its page shows it pending', async () => {
+		await go('#/devices/' + encodeURIComponent(CID));
+		await page.waitForSelector('#device-id');
+		await until(async () => (await page.textContent('#live-indicator')).includes('live'), 8000, 'SSE connected');
+		const r = await until(async () => {
+			const p = await poll(CID);
+			return p.json && p.json._links && p.json._links.deploymentBase ? p : null;
+		}, 10000, 'deploymentBase link');
+		deployHref = r.json._links.deploymentBase.href;
+		actionId = Number(deployHref.match(/deploymentBase\/(\d+)/)[1]);
+		await until(async () => (await page.textContent('.page-head')).match(/pending/i), 8000, 'state pending');
+		await page.waitForSelector(`#action-${actionId}`);
+		await shot(page, 'device-pending');
+	});
+	await check('progress feedback: the log line appears live (SSE) and the state turns to updating', async () => {
+		const d = await ddi('GET', CID, deployHref);
+		assert(d.status === 200, `deploymentBase ${d.status}`);
+		const f = await feedback(CID, actionId, 'proceeding', 'none', ['Downloaded 50%']);
+		assert(f.status === 200, `feedback ${f.status} ${f.text}`);
+		const t = Date.now();
+		// Faster than the page's 5 s safety poll: this is the event stream.
+		await page.waitForSelector(`#action-${actionId} .log-line:has-text("Downloaded 50%")`, {timeout: 4000});
+		console.log(`# log line shown ${Date.now() - t} ms after the feedback`);
+		await until(async () => (await page.textContent('.page-head')).match(/updating/i), 8000, 'state updating');
+		await shot(page, 'device-updating');
+	});
+	await check('success feedback: the device shows succeeded and in sync with 1.0.0', async () => {
+		const f = await feedback(CID, actionId, 'closed', 'success', ['Update Installed.']);
+		assert(f.status === 200, `feedback ${f.status} ${f.text}`);
+		await page.waitForSelector(`#action-${actionId} .log-line:has-text("Update Installed.")`, {timeout: 4000});
+		await until(async () => (await page.getAttribute(`#action-${actionId}`, 'data-status')) === 'succeeded', 8000, 'action succeeded');
+		await until(async () => (await page.textContent('.page-head')).match(/in sync/i), 8000, 'state in sync');
+		await configData(CID, {hw_boardname: 'simboard', hw_revision: '1.0', sw_version: '1.0.0'});
+		await until(async () => (await page.textContent('#installed-version').catch(() => '')) === '1.0.0', 8000, 'installed 1.0.0');
+		await shot(page, 'device', {fullPage: true});
+	});
+	await check('the rollout counts the success and links to the filtered device list', async () => {
+		await go('#/rollouts');
+		await until(async () => (await page.textContent(`#rollout-${rolloutId} [data-count="succeeded"] .count-n`)) === '1', 8000, 'succeeded 1');
+		await shot(page, 'rollouts');
+		await page.click(`#rollout-${rolloutId} [data-count="succeeded"]`);
+		await page.waitForSelector(`#devices-table tr[data-id="${CID}"]`);
+		assert(/rollout=/.test(page.url()) && /state=in_sync/.test(page.url()), page.url());
+		assert(await page.$eval('#filter-state', (s) => s.value) === 'in_sync', 'state filter not applied');
+	});
+
+	// ---- 6. XSS: device-supplied strings are inert ------------------------------
+	const XCID = 'xss-dev';
+	await check('a device named <img src=x onerror=alert(1)> renders as text', async () => {
+		await poll(XCID);
+		await configData(XCID, {hw_boardname: XSS, hw_revision: '1.0', note: XSS});
+		await go('#/devices/' + XCID);
+		await page.waitForSelector('#edit-name');
+		await page.fill('#edit-name', XSS);
+		await page.click('#save-device');
+		await page.waitForSelector('#device-name');
+		assert((await page.textContent('#device-name')) === XSS, 'name not shown literally');
+		assert((await page.textContent('#attributes')).includes(XSS), 'attribute not shown literally');
+		await go('#/devices?q=xss');
+		await page.waitForSelector(`#devices-table tr[data-id="${XCID}"] .device-name`);
+		assert((await page.textContent(`#devices-table tr[data-id="${XCID}"] .device-name`)) === XSS, 'name in list');
+		await sleep(500);
+		const imgs = await page.$$eval('img', (els) => els.length);
+		assert(imgs === 0, `${imgs} <img> elements created`);
+		assert(dialogs.length === 0, `dialog fired: ${dialogs.join(', ')}`);
+		await shot(page, 'xss-inert');
+	});
+	await check('a device whose controller id is <img src=x onerror=alert(1)> renders as text', async () => {
+		const r = await poll(XSS);
+		if (r.status !== 200) {
+			console.log(`# the server refused that controller id (${r.status}); only names and attributes were tried`);
+			return;
+		}
+		await go('#/devices?q=' + encodeURIComponent('onerror'));
+		await page.waitForSelector('#devices-table .device-link');
+		const ids = await page.$$eval('#devices-table .device-link', (as) => as.map((a) => a.textContent));
+		assert(ids.includes(XSS), `ids ${JSON.stringify(ids)}`);
+		await page.click(`#devices-table .device-link >> text=${XSS}`);
+		await page.waitForSelector('#device-id');
+		assert((await page.textContent('#device-id')) === XSS, 'id on the device page');
+		assert(await page.$$eval('img', (els) => els.length) === 0, '<img> created');
+		assert(dialogs.length === 0, 'dialog fired');
+	});
+
+	// ---- 7. other pages -------------------------------------------------------
+	await check('users & tokens: create a personal API token (shown once)', async () => {
+		await go('#/users');
+		await page.click('#new-token');
+		await page.fill('#token-name', 'ci');
+		await page.click('dialog .btn-primary');
+		await page.waitForSelector('#new-secret code');
+		const tok = await page.textContent('#new-secret code');
+		assert(tok.length >= 16, 'token too short');
+		const r = await fetch(BASE + '/api/v1/devices?limit=1', {headers: {Authorization: 'Bearer ' + tok}});
+		assert(r.status === 200, `token use ${r.status}`);
+		await page.click('dialog .btn-primary');
+		await page.waitForSelector('#tokens-table tr:has-text("ci")');
+	});
+	await check('users & tokens: add a read-only user', async () => {
+		await page.click('#new-user');
+		await page.fill('#user-name', 'viewer');
+		await page.fill('#user-password', VIEWER_PW);
+		await page.selectOption('#perm-role', 'readonly');
+		await page.click('dialog .btn-primary');
+		await page.waitForSelector('#users-table tr[data-user="viewer"]');
+		await shot(page, 'users');
+	});
+	await check('audit log lists the changes', async () => {
+		await go('#/audit');
+		await page.waitForSelector('#audit-table tbody tr');
+		const n = await page.$$eval('#audit-table tbody tr', (r) => r.length);
+		assert(n >= 3, `${n} entries`);
+		await shot(page, 'audit');
+	});
+	await check('settings page shows the effective settings with secrets masked', async () => {
+		await go('#/settings');
+		await page.waitForSelector('#settings-table');
+		const txt = await page.textContent('#settings-table');
+		assert(/listen\.port|data_dir/.test(txt), 'no keys');
+		const bad = await page.$$eval('#settings-table td.setting-key', (tds) => tds.filter((td) => /token|secret|password/i.test(td.textContent)).map((td) => td.nextElementSibling.textContent).filter((v) => v && v !== '********' && v !== '""' && v !== 'null' && v !== '[]'));
+		assert(bad.length === 0, `unmasked: ${bad.join(', ')}`);
+		assert(await page.$$eval('#settings-table input, #settings-table button', (e) => e.length) === 0, 'editable');
+		await shot(page, 'settings');
+	});
+	await check('the devices page in the dark theme and on a phone', async () => {
+		await go('#/devices');
+		await page.waitForSelector('#devices-table tbody tr[data-id]');
+		await page.click('#theme-toggle');
+		assert(await page.evaluate(() => document.documentElement.dataset.theme) === 'dark', 'theme not dark');
+		assert(await page.evaluate(() => localStorage.getItem('falconet.theme')) === 'dark', 'not stored');
+		await sleep(300);
+		await shot(page, 'devices-dark');
+		await go('#/devices/' + CID);
+		await page.waitForSelector(`#action-${actionId}`);
+		await shot(page, 'device-dark', {fullPage: true});
+		await page.setViewportSize({width: 390, height: 844});
+		await go('#/devices');
+		await page.waitForSelector('#devices-table tbody tr[data-id]');
+		assert(await page.isVisible('.burger'), 'no menu button on a phone');
+		assert(!(await page.isVisible('.nav')), 'nav not collapsed');
+		const scroll = await page.$eval('.table-scroll', (e) => e.scrollWidth > e.clientWidth);
+		assert(scroll, 'the table does not scroll horizontally');
+		await shot(page, 'phone-devices');
+		await page.click('.burger');
+		await page.waitForSelector('.nav a[data-route="software"]', {state: 'visible'});
+		await shot(page, 'phone-menu');
+		await page.click('#theme-toggle');
+		await page.setViewportSize({width: 1366, height: 900});
+	});
+
+	// ---- 8. the read-only user ------------------------------------------------------
+	await check('the read-only user logs in and sees no enabled change controls', async () => {
+		await go('#/devices');
+		await page.click('#logout');
+		await page.waitForSelector('#login-form');
+		await page.fill('#login-username', 'viewer');
+		await page.fill('#login-password', VIEWER_PW);
+		await page.click('#login-submit');
+		await page.waitForSelector('#devices-table tbody tr[data-id]');
+		const probs = [];
+		if (await page.$('#add-device')) probs.push('add device');
+		if (await page.$('#devices-table .row-check')) probs.push('selection checkboxes');
+		if (await page.$('#bulkbar')) probs.push('bulk bar');
+		await shot(page, 'readonly-devices');
+		await go('#/devices/' + CID);
+		await page.waitForSelector('#device-form');
+		const enabled = await page.$$eval('#device-form input, #device-form select, #device-form button', (els) => els.filter((e) => !e.disabled).map((e) => e.id || e.tagName));
+		if (enabled.length) probs.push('device form: ' + enabled.join(','));
+		for (const sel of ['#delete-device', '#set-token', '#clear-token', '#cancel-action']) if (await page.$(sel)) probs.push(sel);
+		await go('#/software');
+		await page.waitForSelector('#software-table');
+		if (await page.$('#dropzone')) probs.push('upload zone');
+		if (await page.$('#software-table [data-action="delete"]')) probs.push('software delete');
+		await go('#/rollouts');
+		await page.waitForSelector('article.rollout');
+		if (await page.$('#new-rollout')) probs.push('new rollout');
+		if (await page.$('article.rollout [data-action]')) probs.push('rollout buttons');
+		await shot(page, 'readonly-rollouts');
+		await go('#/users');
+		await page.waitForSelector('#tokens');
+		if (await page.$('#new-user')) probs.push('add user');
+		if (await page.$('#users-table')) probs.push('users table');
+		assert(!probs.length, 'change controls shown: ' + probs.join('; '));
+	});
+	await check('a direct API change from the read-only user\'s page gets 403', async () => {
+		const a = await apiFromPage('PATCH', '/api/v1/devices/' + CID, {name: 'hacked'});
+		assert(a.status === 403, `PATCH device ${a.status}`);
+		const b = await apiFromPage('POST', '/api/v1/rollouts', {software_id: swId, feed: 'default'});
+		assert(b.status === 403, `POST rollout ${b.status}`);
+		const c = await apiFromPage('DELETE', '/api/v1/software/' + swId);
+		assert(c.status === 403, `DELETE software ${c.status}`);
+		const d = await page.evaluate(async () => (await (await fetch('/api/v1/devices/sim-001')).json()).name);
+		assert(d !== 'hacked', 'the change happened');
+	});
+
+	// ---- 9. the page itself ------------------------------------------------------------
+	await check('no script errors and no CSP violations in any page', async () => {
+		assert(!pageErrors.length, pageErrors.join(' | '));
+		assert(!cspErrors.length, cspErrors.join(' | '));
+		assert(!dialogs.length, 'dialogs: ' + dialogs.join(' | '));
+	});
+
+	await browser.close();
+}
+
+try {
+	await main();
+} catch (e) {
+	notOk('the browser suite ran to its end', e && e.stack ? e.stack : e);
+} finally {
+	fs.rmSync(TMP, {recursive: true, force: true});
+}
+console.log(`# browser suite took ${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${SHOTS}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,467 @@
+// #/devices/<id>: one device, its settings, attributes and token, and its
+// update history as a timeline, with the log of the running update
+// arriving live over Server-Sent Events.
+import {h, replace, clear, icon, age, badge, progressBar, fmtTime, empty, copyButton} from '../dom.js';
+import {get, patch, post, del} from '../api.js';
+import {session} from '../session.js';
+import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
+import {MODES, seenBadge, hardware, loadSoftwareOptions, compatText} from './devices.js';
+
+const OPEN = new Set(['scheduled', 'pending', 'retrieved', 'running', 'proceeding', 'download', 'downloaded', 'updating', 'canceling', 'offered']);
+
+function isOpen(a) {
+	return a && !a.closed_at && OPEN.has(String(a.status));
+}
+
+function randomToken() {
+	const b = new Uint8Array(18);
+	crypto.getRandomValues(b);
+	return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function dl(pairs) {
+	return h('dl', {class: 'kv'}, pairs.filter(Boolean).map(([k, v]) => [h('dt', null, k), h('dd', null, v === null || v === undefined || v === '' ? h('span', {class: 'muted'}, '—') : v)]));
+}
+
+export default async function render(ctx) {
+	const id = ctx.params[0];
+	const base = '/api/v1/devices/' + encodeURIComponent(id);
+	const canWrite = session.can('device.write');
+	const canDelete = session.can('device.delete');
+
+	const head = h('div', {class: 'page-head'});
+	const grid = h('div', {class: 'grid grid-device'});
+	const liveDot = h('span', {class: 'live', id: 'live-indicator', title: 'Live updates from the server'}, h('i'), h('span', null, 'connecting…'));
+	const timeline = h('div', {class: 'timeline', id: 'timeline'});
+	ctx.el.append(
+		h('a', {class: 'back', href: '#/devices'}, '‹ Devices'),
+		head, grid,
+		h('section', {class: 'section'},
+			h('div', {class: 'section-head'}, h('h2', null, 'Updates'), liveDot),
+			timeline));
+
+	let dev = null;
+	let swList = null;
+
+	async function loadDevice() {
+		try {
+			dev = await get(base);
+		} catch (e) {
+			if (e.status === 404) {
+				replace(ctx.el, h('a', {class: 'back', href: '#/devices'}, '‹ Devices'),
+					h('div', {class: 'card'}, h('h1', null, 'Device not found'), h('p', null, 'There is no device "', h('span', {class: 'mono'}, id), '". It may have been deleted.')));
+				dev = null;
+				return false;
+			}
+			throw e;
+		}
+		renderDevice();
+		return true;
+	}
+
+	// ---- header and cards ----------------------------------------------
+
+	const form = {};
+	let formDirty = false;
+
+	function renderDevice() {
+		const d = dev;
+		replace(head,
+			h('div', {class: 'page-title'},
+				h('h1', {class: 'mono', id: 'device-id'}, d.controller_id),
+				badge(d.state || 'unknown'), seenBadge(d)),
+			h('div', {class: 'head-actions'},
+				canDelete ? h('button', {type: 'button', class: 'btn btn-danger', id: 'delete-device', onclick: deleteDevice}, icon('trash'), 'Delete') : null));
+		if (d.name) head.firstChild.appendChild(h('span', {class: 'subtitle', id: 'device-name'}, d.name));
+
+		// The settings form is built once, and refreshed only while the
+		// operator is not editing it.
+		if (!form.card) buildForm();
+		if (!formDirty) fillForm();
+
+		const act = d.action;
+		const softwareCard = h('div', {class: 'card'},
+			h('h2', null, 'Software'),
+			dl([
+				['Installed', d.installed_version ? h('span', {class: 'mono', id: 'installed-version'}, d.installed_version) : null],
+				['Target', d.target_version ? h('span', {class: 'mono', id: 'target-version'}, d.target_version) : null],
+				['Current update', act ? h('span', null, `#${act.id} `, badge(act.status)) : null],
+			]),
+			act && isOpen(act) ? progressBar(act.progress || 0) : null,
+			act && isOpen(act) && canWrite && act.status !== 'canceling' ? h('div', {class: 'card-actions'},
+				h('button', {type: 'button', class: 'btn btn-sm', id: 'cancel-action', onclick: () => cancelAction(act.id)}, icon('x'), 'Cancel update')) : null);
+
+		const tokenActions = canWrite ? h('div', {class: 'card-actions'},
+			h('button', {type: 'button', class: 'btn btn-sm', id: 'set-token', onclick: setToken}, icon('key'), d.has_token ? 'Reset token' : 'Set token'),
+			d.has_token ? h('button', {type: 'button', class: 'btn btn-sm btn-ghost', id: 'clear-token', onclick: clearToken}, 'Clear token') : null) : null;
+		const connCard = h('div', {class: 'card'},
+			h('h2', null, 'Connection'),
+			dl([
+				['Last seen', d.last_seen ? h('span', null, age(d.last_seen), ' · ', fmtTime(d.last_seen)) : 'never'],
+				['Status', seenBadge(d)],
+				['Address', d.last_address ? h('span', {class: 'mono'}, d.last_address) : null],
+				['Poll interval', d.poll_interval ? `${d.poll_interval} s` : null],
+				['Hardware', h('span', null, hardware(d))],
+				['Registered', fmtTime(d.created_at)],
+				['TargetToken', d.has_token ? badge('set', 'ok') : badge('none', 'muted')],
+			]),
+			tokenActions);
+
+		const attrs = Object.entries(d.attributes || {}).sort((a, b) => a[0].localeCompare(b[0]));
+		const attrCard = h('div', {class: 'card'},
+			h('h2', null, 'Attributes'),
+			attrs.length ? h('div', {class: 'table-scroll'}, h('table', {class: 'table table-compact', id: 'attributes'},
+				h('thead', null, h('tr', null, h('th', null, 'Name'), h('th', null, 'Value'))),
+				h('tbody', null, attrs.map(([k, v]) => h('tr', null,
+					h('td', {class: 'mono'}, k),
+					h('td', {class: 'mono attr-value'}, typeof v === 'string' ? v : JSON.stringify(v)))))))
+				: empty('The device has sent no attributes (configData) yet.'));
+
+		replace(grid, form.card, softwareCard, connCard, attrCard);
+	}
+
+	function buildForm() {
+		form.name = h('input', {class: 'input', id: 'edit-name', disabled: !canWrite, autocomplete: 'off'});
+		form.mode = h('select', {class: 'input', id: 'edit-mode', disabled: !canWrite}, MODES.map((m) => h('option', {value: m}, m)));
+		form.feed = h('input', {class: 'input', id: 'edit-feed', disabled: !canWrite, autocomplete: 'off'});
+		form.software = h('select', {class: 'input', id: 'edit-software', disabled: !canWrite});
+		form.force = h('input', {type: 'checkbox', id: 'edit-force', disabled: !canWrite});
+		form.downgrade = h('input', {type: 'checkbox', id: 'edit-downgrade', disabled: !canWrite});
+		form.swField = field('Assigned software', form.software);
+		form.save = h('button', {type: 'submit', class: 'btn btn-primary btn-sm', id: 'save-device', disabled: true}, 'Save');
+		form.reset = h('button', {type: 'button', class: 'btn btn-ghost btn-sm', hidden: true, onclick: () => {
+			formDirty = false;
+			fillForm();
+		}}, 'Discard changes');
+		form.card = h('form', {class: 'card', id: 'device-form', novalidate: true},
+			h('h2', null, 'Settings'),
+			field('Name', form.name),
+			field('Update mode', form.mode),
+			field('Feed', form.feed),
+			form.swField,
+			h('label', {class: 'check'}, form.force, h('span', null, 'Force the update (also after a failure)')),
+			h('label', {class: 'check'}, form.downgrade, h('span', null, 'Allow downgrades')),
+			canWrite ? h('div', {class: 'card-actions'}, form.save, form.reset) : h('p', {class: 'muted small'}, 'Read-only: your account may not change devices.'));
+		const dirty = () => {
+			formDirty = true;
+			form.save.disabled = false;
+			form.reset.hidden = false;
+			form.swField.hidden = form.mode.value !== 'assigned';
+		};
+		for (const el of [form.name, form.feed]) el.addEventListener('input', dirty);
+		for (const el of [form.mode, form.software, form.force, form.downgrade]) el.addEventListener('change', dirty);
+		form.card.addEventListener('submit', (ev) => {
+			ev.preventDefault();
+			saveForm();
+		});
+	}
+
+	function fillSoftware() {
+		const cur = dev.assigned_software_id;
+		clear(form.software);
+		form.software.appendChild(h('option', {value: ''}, '(none)'));
+		for (const x of swList || []) form.software.appendChild(h('option', {value: String(x.id), selected: x.id === cur}, `${x.version} — ${x.filename} (${compatText(x)})`));
+		if (cur && !(swList || []).some((x) => x.id === cur)) form.software.appendChild(h('option', {value: String(cur), selected: true}, `#${cur}`));
+	}
+
+	function fillForm() {
+		form.name.value = dev.name || '';
+		form.mode.value = dev.mode || 'rollout';
+		form.feed.value = dev.feed || '';
+		form.force.checked = !!dev.force;
+		form.downgrade.checked = !!dev.allow_downgrade;
+		fillSoftware();
+		form.swField.hidden = form.mode.value !== 'assigned';
+		form.save.disabled = true;
+		form.reset.hidden = true;
+	}
+
+	async function saveForm() {
+		const p = {};
+		if ((dev.name || '') !== form.name.value.trim()) p.name = form.name.value.trim();
+		if (dev.mode !== form.mode.value) p.mode = form.mode.value;
+		if ((dev.feed || '') !== form.feed.value.trim()) p.feed = form.feed.value.trim();
+		if (form.mode.value === 'assigned') {
+			const v = form.software.value ? Number(form.software.value) : null;
+			if (!v) {
+				toast('Choose the software to assign.', 'error');
+				return;
+			}
+			if (v !== dev.assigned_software_id) p.assigned_software_id = v;
+		}
+		if (!!dev.force !== form.force.checked) p.force = form.force.checked;
+		if (!!dev.allow_downgrade !== form.downgrade.checked) p.allow_downgrade = form.downgrade.checked;
+		if (!Object.keys(p).length) {
+			formDirty = false;
+			fillForm();
+			return;
+		}
+		form.save.disabled = true;
+		try {
+			dev = await patch(base, p);
+			formDirty = false;
+			toast('Device saved.', 'ok');
+			renderDevice();
+			loadActions();
+		} catch (e) {
+			form.save.disabled = false;
+			toastError(e, 'Could not save the device');
+		}
+	}
+
+	async function deleteDevice() {
+		if (!(await confirmDialog({title: 'Delete this device?', message: `Delete ${id} and its update history?`,
+			detail: 'If it polls again it registers anew, without its name, token or settings.', confirm: 'Delete', danger: true}))) return;
+		try {
+			await del(base);
+			toast(`Device ${id} deleted.`, 'ok');
+			ctx.navigate('#/devices');
+		} catch (e) {
+			toastError(e, 'Could not delete the device');
+		}
+	}
+
+	async function cancelAction(actionId) {
+		if (!(await confirmDialog({title: 'Cancel this update?', message: `Cancel update #${actionId} on ${id}?`,
+			detail: 'A device that already fetched the update is asked to stop; the update stays "canceling" until it confirms.', confirm: 'Cancel update', danger: true}))) return;
+		try {
+			await post(`/api/v1/actions/${encodeURIComponent(actionId)}/cancel`);
+			toast(`Update #${actionId} is being canceled.`, 'ok');
+			await refreshAll();
+		} catch (e) {
+			toastError(e, 'Could not cancel the update');
+		}
+	}
+
+	function setToken() {
+		const tokIn = h('input', {class: 'input mono', id: 'token-input', autocomplete: 'off', spellcheck: 'false', minlength: '8', value: randomToken()});
+		modal({
+			title: dev.has_token ? 'Reset the TargetToken' : 'Set a TargetToken',
+			body: [
+				h('p', {class: 'muted'}, 'The device must send "Authorization: TargetToken <token>". Only a hash is stored: copy the token now.'),
+				field('Token', h('div', {class: 'input-row'}, tokIn,
+					h('button', {type: 'button', class: 'btn btn-sm', onclick: () => { tokIn.value = randomToken(); }}, 'Generate'))),
+			],
+			buttons: [
+				{label: 'Cancel', kind: 'ghost'},
+				{label: 'Save token', kind: 'primary', submit: true, onClick: async () => {
+					if (tokIn.value.length < 8) throw new Error('The token needs at least 8 characters.');
+					const tok = tokIn.value;
+					dev = await patch(base, {token: tok});
+					renderDevice();
+					modal({title: 'Token saved', body: [h('p', null, 'Configure the device with this token:'), h('div', {class: 'secret'}, h('code', {class: 'mono'}, tok), copyButton(tok))],
+						buttons: [{label: 'Done', kind: 'primary', submit: true}]});
+				}},
+			],
+		});
+	}
+
+	async function clearToken() {
+		if (!(await confirmDialog({title: 'Clear the token?', message: `Remove the TargetToken of ${id}?`,
+			detail: 'Depending on device_auth.mode the device may then poll without a token, or be refused.', confirm: 'Clear token', danger: true}))) return;
+		try {
+			dev = await patch(base, {token: null});
+			toast('Token cleared.', 'ok');
+			renderDevice();
+		} catch (e) {
+			toastError(e, 'Could not clear the token');
+		}
+	}
+
+	// ---- the timeline ----------------------------------------------------
+
+	const items = new Map(); // action id -> component
+
+	function actionItem(a) {
+		const statusEl = h('span', {class: 'action-status'});
+		const progEl = h('div', {class: 'action-progress'});
+		const meta = h('div', {class: 'action-meta'});
+		const hist = h('ol', {class: 'history'});
+		const logPre = h('pre', {class: 'log', dataset: {action: String(a.id)}});
+		const logWrap = h('div', {class: 'log-wrap'}, h('div', {class: 'log-head'}, 'Log'), logPre);
+		const cancelBtn = h('button', {type: 'button', class: 'btn btn-sm', hidden: true, onclick: () => cancelAction(a.id)}, icon('x'), 'Cancel');
+		const details = h('details', {class: 'action', id: 'action-' + a.id, dataset: {action: String(a.id)}},
+			h('summary', null,
+				h('span', {class: 'tl-dot'}),
+				h('span', {class: 'action-title'}, h('strong', null, `#${a.id}`), ' ', h('span', {class: 'mono'}, a.version || ''), ' ', h('span', {class: 'muted'}, a.filename || '')),
+				statusEl),
+			h('div', {class: 'action-body'}, meta, progEl, h('div', {class: 'action-cols'}, h('div', null, h('div', {class: 'log-head'}, 'History'), hist), logWrap), canWrite ? h('div', {class: 'card-actions'}, cancelBtn) : null));
+		const c = {root: details, logCount: 0, histCount: 0, action: a};
+		c.appendLog = (entry) => {
+			const atBottom = logPre.scrollTop + logPre.clientHeight >= logPre.scrollHeight - 8;
+			logPre.appendChild(h('span', {class: 'log-line'},
+				h('span', {class: 'log-at'}, entry.at ? fmtTime(entry.at).slice(11) : ''), ' ', String(entry.line)));
+			c.logCount++;
+			if (atBottom) logPre.scrollTop = logPre.scrollHeight;
+		};
+		c.update = (x) => {
+			c.action = Object.assign(c.action, x);
+			const ac = c.action;
+			details.dataset.status = ac.status;
+			replace(statusEl, badge(ac.status), ac.result_code !== null && ac.result_code !== undefined ? h('span', {class: 'muted small'}, ` code ${ac.result_code}`) : null);
+			const open = isOpen(ac);
+			replace(progEl, open || ac.progress ? progressBar(ac.progress || 0, {kind: ac.status === 'failed' ? 'bad' : null}) : null);
+			replace(meta, dl([
+				['Created', fmtTime(ac.created_at)],
+				['Updated', ac.updated_at ? h('span', null, age(ac.updated_at)) : null],
+				ac.closed_at ? ['Closed', fmtTime(ac.closed_at)] : null,
+				['Rollout', ac.rollout_id ? h('a', {href: '#/rollouts'}, `#${ac.rollout_id}`) : 'direct'],
+				ac.forced ? ['Forced', 'yes'] : null,
+				['Result code', ac.result_code !== null && ac.result_code !== undefined ? String(ac.result_code) : null],
+			]));
+			cancelBtn.hidden = !open || ac.status === 'canceling';
+			if (Array.isArray(ac.history)) {
+				for (const ev of ac.history.slice(c.histCount)) {
+					hist.appendChild(h('li', {class: 'hist-item', dataset: {status: ev.status}},
+						h('span', {class: 'hist-at', title: fmtTime(ev.at)}, fmtTime(ev.at).slice(5)),
+						badge(ev.status), ev.message ? h('span', {class: 'hist-msg'}, String(ev.message)) : null));
+				}
+				c.histCount = Math.max(c.histCount, ac.history.length);
+			}
+			if (Array.isArray(ac.log)) {
+				for (const entry of ac.log.slice(c.logCount)) c.appendLog(entry);
+			}
+			logWrap.classList.toggle('log-empty', c.logCount === 0);
+			if (c.logCount === 0 && !logPre.firstChild) logPre.appendChild(h('span', {class: 'muted log-placeholder'}, 'No log lines yet.'));
+			else if (c.logCount > 0) {
+				const ph = logPre.querySelector('.log-placeholder');
+				if (ph) ph.remove();
+			}
+		};
+		c.update(a);
+		return c;
+	}
+
+	let loadedOnce = false;
+	async function loadActions() {
+		let r;
+		try {
+			r = await get(base + '/actions');
+		} catch (e) {
+			if (e.status === 404) return;
+			throw e;
+		}
+		const list = r.actions || [];
+		if (!list.length) {
+			items.clear();
+			replace(timeline, empty('No update has been offered to this device yet.'));
+			loadedOnce = true;
+			return;
+		}
+		const ph = timeline.querySelector('.empty');
+		if (ph) ph.remove();
+		// Newest first; insert new items at their place, update the others.
+		let prevEl = null;
+		list.forEach((a, i) => {
+			let c = items.get(a.id);
+			if (!c) {
+				c = actionItem(a);
+				items.set(a.id, c);
+				// The newest action opens by itself, and so does any open one.
+				if (i === 0 || isOpen(a)) c.root.open = true;
+				if (prevEl) prevEl.after(c.root);
+				else timeline.prepend(c.root);
+			} else {
+				c.update(a);
+			}
+			prevEl = c.root;
+		});
+		loadedOnce = true;
+	}
+
+	async function refreshAll() {
+		if (await loadDevice()) await loadActions();
+	}
+
+	// ---- Server-Sent Events ------------------------------------------------
+
+	let es = null;
+	let reloadTimer = null;
+	const scheduleReload = () => {
+		clearTimeout(reloadTimer);
+		reloadTimer = setTimeout(() => refreshAll().catch(() => {}), 300);
+	};
+	function setLive(state, text) {
+		liveDot.className = 'live live-' + state;
+		liveDot.lastChild.textContent = text;
+	}
+	function openEvents() {
+		if (es || typeof EventSource === 'undefined') return;
+		es = new EventSource(base + '/events', {withCredentials: true});
+		es.addEventListener('open', () => setLive('on', 'live'));
+		es.addEventListener('error', () => {
+			if (!es) return;
+			setLive(es.readyState === EventSource.CLOSED ? 'off' : 'wait', es.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting…');
+			if (es.readyState === EventSource.CLOSED) {
+				// The server refused the stream (e.g. the session ended):
+				// fall back to polling, retry later.
+				es = null;
+				setTimeout(() => { if (!document.hidden && !ctx.scope.dead) openEvents(); }, 10000);
+			}
+		});
+		es.addEventListener('log', (ev) => {
+			let m;
+			try {
+				m = JSON.parse(ev.data);
+			} catch {
+				return;
+			}
+			const c = items.get(m.action_id);
+			if (c) {
+				c.appendLog(m);
+				const ph = c.root.querySelector('.log-placeholder');
+				if (ph) ph.remove();
+				c.root.querySelector('.log-wrap').classList.remove('log-empty');
+			} else {
+				scheduleReload();
+			}
+		});
+		es.addEventListener('action', (ev) => {
+			let m;
+			try {
+				m = JSON.parse(ev.data);
+			} catch {
+				return;
+			}
+			const c = items.get(m.id);
+			if (c) {
+				const {log, history, ...summary} = m;
+				c.update(summary);
+			}
+			scheduleReload();
+		});
+	}
+	function closeEvents() {
+		if (es) es.close();
+		es = null;
+		setLive('off', 'paused');
+	}
+	const onVis = () => {
+		if (document.hidden) closeEvents();
+		else {
+			openEvents();
+			refreshAll().catch(() => {});
+		}
+	};
+	document.addEventListener('visibilitychange', onVis);
+	ctx.onCleanup(() => {
+		document.removeEventListener('visibilitychange', onVis);
+		clearTimeout(reloadTimer);
+		closeEvents();
+	});
+
+	if (!(await loadDevice())) return;
+	if (canWrite && session.can('software.read')) {
+		loadSoftwareOptions().then((l) => {
+			swList = l;
+			if (!formDirty && dev) fillSoftware();
+		}).catch(() => {});
+	}
+	await loadActions();
+	openEvents();
+	// A slow safety net for last_seen and for a missed event.
+	ctx.every(5000, async () => {
+		if (dev) await refreshAll();
+	});
+	void loadedOnce;
+}
