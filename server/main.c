@@ -130,6 +130,21 @@ cmd_token(struct app *app, int argc, char **argv)
 	return 1;
 }
 
+/* Where people reach this server, for the start-up messages. */
+static char *
+server_base_url(const struct settings *s, int port)
+{
+	const char *host = s->listen_address;
+
+	if (s->public_url[0])
+		return xstrdup(s->public_url);
+	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
+		host = "localhost";
+	if (strchr(host, ':'))
+		return xasprintf("http://[%s]:%d", host, port);
+	return xasprintf("http://%s:%d", host, port);
+}
+
 /* Read one line (a password) from standard input, without its newline. */
 static int
 read_password(char *buf, size_t len)
@@ -198,6 +213,7 @@ serve(struct app *app)
 {
 	struct http_server *srv;
 	struct db *db;
+	char *base;
 	int64_t users;
 	sigset_t set;
 	int sig;
@@ -230,17 +246,16 @@ serve(struct app *app)
 		fatalx("cannot start the HTTP server");
 	log_info("listening on %s:%d", app->settings->listen_address,
 	    http_port(srv));
-	log_info("devices poll %s/%s/controller/v1/<controller id>",
-	    app->settings->public_url[0] ? app->settings->public_url
-					 : "http://<host>",
-	    app->settings->tenant);
+	base = server_base_url(app->settings, http_port(srv));
+	log_info("dashboard: %s/ui/; devices poll %s/%s/controller/v1/"
+		 "<controller id>",
+	    base, base, app->settings->tenant);
 	if (app->setup_token[0])
 		log_info("no user exists yet: create the first administrator "
 			 "at %s/ui/#/setup?token=%s (or run: falconet user add "
 			 "NAME)",
-		    app->settings->public_url[0] ? app->settings->public_url
-						 : "http://<host>:<port>",
-		    app->setup_token);
+		    base, app->setup_token);
+	free(base);
 	for (;;) {
 		if (sigwait(&set, &sig) != 0)
 			continue;

@@ -105,6 +105,8 @@ let shotN = 0;
 async function shot(page, name, opts = {}) {
 	const file = path.join(SHOTS, `${String(++shotN).padStart(2, '0')}-${name}.png`);
 	try {
+		// Toasts of earlier steps would cover the page.
+		await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove())).catch(() => {});
 		await page.screenshot({path: file, fullPage: !!opts.fullPage});
 	} catch (e) {
 		console.log(`# screenshot ${name} failed: ${e.message}`);

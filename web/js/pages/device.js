@@ -300,7 +300,7 @@ export default async function render(ctx) {
 			details.dataset.status = ac.status;
 			replace(statusEl, badge(ac.status), ac.result_code !== null && ac.result_code !== undefined ? h('span', {class: 'muted small'}, ` code ${ac.result_code}`) : null);
 			const open = isOpen(ac);
-			replace(progEl, open || ac.progress ? progressBar(ac.progress || 0, {kind: ac.status === 'failed' ? 'bad' : null}) : null);
+			replace(progEl, open || ac.progress ? progressBar(ac.status === 'succeeded' ? 100 : ac.progress || 0, {kind: ac.status === 'failed' ? 'bad' : ac.status === 'succeeded' ? 'ok' : null}) : null);
 			replace(meta, dl([
 				['Created', fmtTime(ac.created_at)],
 				['Updated', ac.updated_at ? h('span', null, age(ac.updated_at)) : null],

@@ -139,7 +139,7 @@ export default async function render(ctx) {
 			h('div', {class: 'page-title'}, title, countEl),
 			canWrite ? h('button', {type: 'button', class: 'btn btn-primary', id: 'add-device', onclick: addDevice}, icon('plus'), 'Add device') : null),
 		h('div', {class: 'toolbar filters'}, search, stateSel, feedIn, feedList, modeSel, rolloutChip, clearBtn),
-		bulkBar,
+		canSelect ? bulkBar : null,
 		errBox,
 		h('div', {class: 'card card-flush'}, scroller,
 			h('div', {class: 'pager'}, info, h('span', {class: 'spacer'}), sizeSel, prev, next)));
