@@ -115,7 +115,14 @@ async function shot(page, name, opts = {}) {
 }
 
 function setupToken() {
-	const log = fs.readFileSync(SERVER_LOG, 'utf8');
+	let log = '';
+	for (const f of String(SERVER_LOG).split(':')) {
+		try {
+			log += fs.readFileSync(f, 'utf8');
+		} catch {
+			// not there (yet)
+		}
+	}
 	const m = log.match(/\/ui\/#\/setup\?token=([A-Za-z0-9_\-.%]+)/);
 	return m ? m[1] : null;
 }
@@ -365,6 +372,14 @@ async function main() {
 		console.log(`# log line shown ${Date.now() - t} ms after the feedback`);
 		await until(async () => (await page.textContent('.page-head')).match(/updating/i), 8000, 'state updating');
 		await shot(page, 'device-updating');
+		// The list meanwhile, in a second tab: the device updating at 50 %.
+		const p2 = await context.newPage();
+		await p2.goto(`${BASE}/ui/#/devices`);
+		await p2.waitForSelector(`#devices-table tr[data-id="${CID}"] [role=progressbar]`);
+		await p2.check(`#devices-table tr[data-id="sim-002"] .row-check`);
+		await p2.check(`#devices-table tr[data-id="sim-003"] .row-check`);
+		await shot(p2, 'devices');
+		await p2.close();
 	});
 	await check('success feedback: the device shows succeeded and in sync with 1.0.0', async () => {
 		const f = await feedback(CID, actionId, 'closed', 'success', ['Update Installed.']);
