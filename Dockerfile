@@ -2,7 +2,8 @@
 # as a non-root user with its data in the /data volume.
 #   docker build -t falconet .
 #   docker run -p 8080:8080 -v falconet-data:/data falconet
-#   docker exec <container> falconet -c /etc/falconet/settings.yaml token create admin
+#   docker logs <container>      (the first start prints the set-up link for the first admin)
+#   docker exec <container> falconet -c /etc/falconet/settings.yaml token create ci
 
 FROM debian:12-slim AS build
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
@@ -23,8 +24,10 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
 	&& useradd --system --home /data --shell /usr/sbin/nologin falconet \
 	&& mkdir -p /data /etc/falconet && chown falconet /data
 COPY --from=build /src/build/falconet /usr/local/bin/falconet
+COPY web /usr/share/falconet/web
 COPY settings.yaml /etc/falconet/settings.yaml
-RUN sed -i 's|^data_dir:.*|data_dir: /data|' /etc/falconet/settings.yaml \
+RUN sed -i -e 's|^data_dir:.*|data_dir: /data|' \
+	-e 's|^  web_dir:.*|  web_dir: /usr/share/falconet/web|' /etc/falconet/settings.yaml \
 	&& falconet -c /etc/falconet/settings.yaml -n
 USER falconet
 VOLUME /data
