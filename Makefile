@@ -10,7 +10,8 @@ DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libjansson-dev \
 	    libsqlite3-dev libarchive-dev libargon2-dev libyaml-dev libssl-dev \
 	    libconfig-dev
 DEB_TEST  = $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq \
-	    sqlite3 swupdate openssl procps python3
+	    sqlite3 swupdate openssl procps python3 python3-aiohttp chromium \
+	    nodejs
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -41,7 +42,7 @@ TEST_FLAGS = WERROR=1 SANITIZE=address,undefined BUILD=build/test
 
 Q = $(if $(V),,@)
 
-.PHONY: all run deps deps-test test unit http e2e fuzz fuzz-replay tools \
+.PHONY: all run deps deps-test test unit http e2e browser fuzz fuzz-replay tools \
 	clean format format-check check bench soak demo
 
 all: $(BUILD)/falconet
@@ -141,6 +142,10 @@ http: deps-test
 e2e: deps-test
 	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
 	$(Q)SUITES=e2e tests/run-all.sh build/test
+
+browser: deps-test
+	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
+	$(Q)SUITES=browser tests/run-all.sh build/test
 
 # libFuzzer targets: clang, one binary per parser, linked with the objects
 # built for fuzzing in build/fuzz.

@@ -7,6 +7,7 @@
 #   unit  every executable BUILD_DIR/tests/test_* (cmocka)
 #   http  every tests/http/t[0-9]*.sh, in order
 #   e2e   every tests/e2e/t[0-9]*.sh, in order
+#   browser tests/browser/run.sh (Playwright driving Debian's chromium)
 #   fuzz  tests/fuzz/replay.sh, if present
 # Each script prints "ok - ..." / "not ok - ..." lines and finally
 # "N passed, N failed"; a script that ends without that line counts as one
@@ -25,7 +26,7 @@ fi
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || BUILD_DIR=$ROOT/$1
-SUITES=${SUITES:-unit http e2e fuzz}
+SUITES=${SUITES:-unit http e2e browser fuzz}
 ONLY=${ONLY:-*}
 LOGS=$BUILD_DIR/test-logs
 SCRIPT_TIMEOUT=${SCRIPT_TIMEOUT:-600}
@@ -175,6 +176,7 @@ for suite in $SUITES; do
 	unit) suite_unit ;;
 	http) suite_scripts tests/http ;;
 	e2e) suite_scripts tests/e2e ;;
+	browser) run_script tests/browser/run.sh ;;
 	fuzz) suite_fuzz ;;
 	*)
 		echo "  unknown suite '$suite'"

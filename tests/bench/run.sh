@@ -172,6 +172,28 @@ status_kib()
 	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
 }
 
+# cpu_busy: percent of all cores busy over one second (run while our own
+# servers are idle, it is the load of other processes on the machine).
+cpu_busy()
+{
+	local a b
+	a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	sleep 1
+	b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	echo "$a $b" | awk '{ busy = $3 - $1; all = busy + $4 - $2;
+	    printf "%.0f", (all > 0 ? 100 * busy / all : 0) }'
+}
+
+# phase_load NAME: note the machine's load before a phase.
+BUSY_LIST=
+phase_load()
+{
+	local b
+	b=$(cpu_busy)
+	BUSY_LIST="$BUSY_LIST${BUSY_LIST:+, }$1 $b%"
+	note "other load before $1: ${b}% of the CPUs busy, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
 # ge A B: 0 if A >= B (floats).
@@ -372,18 +394,24 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/falconet-bench.XXXXXX") || die "mktemp"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 chmod 755 "$T"		# nginx workers run as nobody
-mkdir -p "$T/www" "$T/res" "$T/a" "$T/c"
+mkdir -p "$T/www" "$T/res" "$T/a" "$T/c" "$T/bin"
 RAW=$T/raw.txt
 : >"$RAW"
+# Snapshot the binaries: every phase runs the same build even if the tree
+# is rebuilt while the benchmark runs.
+cp "$FALCONET" "$T/bin/falconet" && cp "$MKSWU" "$T/bin/mkswu" ||
+    die "cannot copy the binaries"
+FALCONET_SRC=$FALCONET
+FALCONET=$T/bin/falconet
+MKSWU=$T/bin/mkswu
 
 START=$(now)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-BUSY_START=$(ps -eo pcpu=,comm= --sort=-pcpu | awk '$1 >= 20 { printf "%s%s (%s%% CPU)", s, $2, $1; s = ", " }')
-say "bench: falconet $FALCONET, $DUR s per run, $ROUNDS rounds, temp dir $T"
-say "bench: load average $LOAD_START${BUSY_START:+; busy: $BUSY_START}"
+say "bench: falconet $FALCONET_SRC, $DUR s per run, $ROUNDS rounds, temp dir $T"
 
 # --- Phase A: 1,000 devices -------------------------------------------------
 say "== poll with $SMALL devices"
+phase_load "poll ($SMALL devices)"
 write_settings "$T/a"
 "$FALCONET" -c "$T/a/settings.yaml" migrate >/dev/null 2>"$T/a/migrate.log" ||
     die "migrate failed: $(cat "$T/a/migrate.log")"
@@ -430,6 +458,7 @@ stop_falconet
 
 # --- Phase B: 1,000,000 devices ---------------------------------------------
 say "== poll with $LARGE devices"
+phase_load "poll ($LARGE devices)"
 t0=$(now)
 "$BENCH/seed.sh" "$T/a/data/falconet.db" $((SMALL + 1)) "$LARGE" >/dev/null ||
     die "seeding failed"
@@ -454,6 +483,7 @@ rm -rf "$T/a/data"
 
 # --- Phase C: upload and download --------------------------------------------
 say "== upload and download of a $ARTIFACT artifact"
+phase_load "upload/download"
 write_settings "$T/c"
 "$FALCONET" -c "$T/c/settings.yaml" migrate >/dev/null 2>&1 || die "migrate failed"
 "$BENCH/seed.sh" "$T/c/data/falconet.db" 1 1 >/dev/null || die "seeding failed"
@@ -627,7 +657,8 @@ TABLE=$T/table.md
 	say "Command: \`$CMDLINE\` (tests/bench/run.sh; BENCH_DURATION=$DUR, BENCH_ROUNDS=$ROUNDS)."
 	say "Machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(uname -sr);"
 	say "$(date -u '+%Y-%m-%d %H:%M UTC'), $(printf '%.0f' "$(fsub "$END" "$START")") s;"
-	say "load average at start $LOAD_START, at end $LOAD_END${BUSY_START:+; busy at start: $BUSY_START}."
+	say "load average at start $LOAD_START, at end $LOAD_END; CPU busy with other processes before each phase: $BUSY_LIST"
+	say "(figures taken while other processes use the CPUs are noisy: falconet, nginx and wrk share $(nproc) cores)."
 	say "wrk -t$THREADS, ${DUR} s per run, medians of $ROUNDS rounds alternating falconet and nginx;"
 	say "poll answer $POLL_BYTES bytes (nginx serves the same bytes as a static file);"
 	say "MB/s = 10^6 bytes/s; devices with last_seen recorded: $SEEN_SMALL of $SMALL, $SEEN_LARGE of $LARGE."
@@ -647,4 +678,5 @@ say
 cat "$TABLE"
 say
 say "Command: $CMDLINE; $(printf '%.0f' "$(fsub "$END" "$START")") s; load average at start $LOAD_START, at end $LOAD_END"
+say "Other processes' CPU use before each phase: $BUSY_LIST"
 exit 0

@@ -378,7 +378,7 @@ const server = http.createServer(async (req, res) => {
 			else Object.assign(devices.get(id), body.patch);
 		}
 		ok('device.bulk', (body.ids || []).join(','));
-		return send(res, 200, {updated: n});
+		return send(res, 200, body.delete ? {deleted: n} : {updated: n});
 	}
 	let dv = p.match(/^\/api\/v1\/devices\/([^/]+)(\/actions|\/events)?$/);
 	if (dv) {
@@ -439,7 +439,7 @@ const server = http.createServer(async (req, res) => {
 			const vm = head.match(/version\s*=\s*"([^"]+)"/);
 			const s = {id: nextId.sw++, filename: url.searchParams.get('filename') || 'image.swu', version: vm ? vm[1] : '0.0.' + nextId.sw,
 				description: '', size, hashes: {md5: md5.digest('hex'), sha1: sha1.digest('hex'), sha256: hash.digest('hex')}, signed: /sw-description\.sig/.test(head),
-				compatibility: [{board: '', revision: '1.0', regex: null}], created_at: now(), deleted: false};
+				compatibility: [{board: '', revision: '1.0', regex: false}], created_at: now(), deleted: false};
 			software.push(s);
 			ok('software.upload', s.filename);
 			send(res, 201, s);

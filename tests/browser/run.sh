@@ -63,6 +63,10 @@ apt_install()
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	apt_install nodejs npm || early_fail "nodejs and npm are required"
 fi
+# playwright-core 1.65 needs Node.js 20 or newer (the machines have it;
+# Debian 12's own nodejs package is 18).
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+[ "$node_major" -ge 20 ] || early_fail "Node.js >= 20 is required for playwright-core (found $(node --version 2>/dev/null))"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$CHROMIUM" ]; then
 	apt_install chromium || early_fail "chromium is required ($CHROMIUM)"

@@ -102,8 +102,20 @@ async function feedback(cid, actionId, execution, finished, details) {
 
 fs.mkdirSync(SHOTS, {recursive: true});
 let shotN = 0;
+const textSlips = [];
 async function shot(page, name, opts = {}) {
 	const file = path.join(SHOTS, `${String(++shotN).padStart(2, '0')}-${name}.png`);
+	// Text that betrays a rendering slip ("null", "undefined", "NaN").
+	const slips = await page.evaluate(() => {
+		const out = [];
+		const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+		for (let n = w.nextNode(); n; n = w.nextNode()) {
+			const s = n.textContent.trim();
+			if (/^(null|undefined|NaN|\[object Object\])$/.test(s) || /\b(undefined|NaN)\b|\[object Object\]/.test(s)) out.push(s.slice(0, 60));
+		}
+		return out;
+	}).catch(() => []);
+	for (const s of slips) textSlips.push(`${name}: ${s}`);
 	try {
 		// Toasts of earlier steps would cover the page.
 		await page.evaluate(() => document.querySelectorAll('.toast').forEach((t) => t.remove())).catch(() => {});
@@ -268,6 +280,18 @@ async function main() {
 		assert(swId > 0, 'no id');
 		await shot(page, 'software');
 	});
+	await check('the software list offers the image for download', async () => {
+		const href = await page.getAttribute(`#software-table tr[data-id="${swId}"] a[download]`, 'href');
+		const [status, len] = await page.evaluate(async (u) => {
+			const c = new AbortController();
+			const r = await fetch(u, {signal: c.signal});
+			const l = r.headers.get('content-length');
+			c.abort();
+			return [r.status, Number(l)];
+		}, href);
+		assert(status === 200, `download ${status}`);
+		assert(len === fs.statSync(img).size, `content-length ${len}, file ${fs.statSync(img).size}`);
+	});
 	await check('uploading the same version again shows the server\'s error', async () => {
 		await page.setInputFiles('#upload-input', img);
 		await page.waitForSelector('#uploads .upload.upload-failed', {timeout: 30000});
@@ -286,8 +310,14 @@ async function main() {
 			await poll(`sim-00${i}`);
 			await configData(`sim-00${i}`, {hw_boardname: 'simboard', hw_revision: i === 4 ? '2.0' : '1.0'});
 		}
+		const names = {'sim-001': 'Line 1 controller', 'sim-002': 'Line 2 controller', 'sim-003': 'Lab bench A', 'sim-004': 'Lab bench B'};
+		for (const [id, name] of Object.entries(names)) {
+			const p = await apiFromPage('PATCH', '/api/v1/devices/' + id, {name});
+			assert(p.status === 200, `PATCH name ${p.status}`);
+		}
 		await go('#/devices');
 		await page.waitForSelector(`#devices-table tr[data-id="${CID}"]`);
+		assert((await page.textContent(`#devices-table tr[data-id="${CID}"] .device-name`)) === names[CID], 'name not listed');
 	});
 	await check('devices table: sort by a header and filter by search', async () => {
 		await page.click('#devices-table th[data-sort="controller_id"] button');
@@ -368,8 +398,9 @@ async function main() {
 		assert(f.status === 200, `feedback ${f.status} ${f.text}`);
 		const t = Date.now();
 		// Faster than the page's 5 s safety poll: this is the event stream.
-		await page.waitForSelector(`#action-${actionId} .log-line:has-text("Downloaded 50%")`, {timeout: 4000});
+		const line = await page.waitForSelector(`#action-${actionId} .log-line:has-text("Downloaded 50%")`, {timeout: 4000});
 		console.log(`# log line shown ${Date.now() - t} ms after the feedback`);
+		assert(await line.getAttribute('data-via') === 'sse', `the line came by ${await line.getAttribute('data-via')}, not by the event stream`);
 		await until(async () => (await page.textContent('.page-head')).match(/updating/i), 8000, 'state updating');
 		await shot(page, 'device-updating');
 		// The list meanwhile, in a second tab: the device updating at 50 %.
@@ -399,6 +430,33 @@ async function main() {
 		await page.waitForSelector(`#devices-table tr[data-id="${CID}"]`);
 		assert(/rollout=/.test(page.url()) && /state=in_sync/.test(page.url()), page.url());
 		assert(await page.$eval('#filter-state', (s) => s.value) === 'in_sync', 'state filter not applied');
+	});
+
+	await check('device page: set a TargetToken (shown once), then clear it', async () => {
+		await go('#/devices/sim-002');
+		await page.click('#set-token');
+		await page.fill('#token-input', 'sim-002-secret-token');
+		await page.click('dialog .btn-primary');
+		await page.waitForSelector('dialog .secret');
+		await page.click('dialog:has(.secret) .btn-primary');
+		await page.waitForSelector('#clear-token');
+		const r = await page.evaluate(async () => (await (await fetch('/api/v1/devices/sim-002')).json()).has_token);
+		assert(r === true, 'has_token not set');
+		const d = await poll('sim-002');
+		assert(d.status === 401, `poll without the token: ${d.status}`);
+		await page.click('#clear-token');
+		await page.click('dialog [data-role="confirm"]');
+		await page.waitForSelector('#set-token:has-text("Set token")');
+	});
+	await check('deleting software used by a rollout shows the server\'s reason', async () => {
+		await go('#/software');
+		await page.click(`#software-table tr[data-id="${swId}"] [data-action="delete"]`);
+		await page.click('dialog [data-role="confirm"]');
+		const t = await page.waitForSelector('.toast-error');
+		const txt = await t.textContent();
+		assert(txt.length > 20, txt);
+		console.log(`# delete refused: ${txt.replace(/\s+/g, ' ').slice(0, 160)}`);
+		await page.waitForSelector(`#software-table tr[data-id="${swId}"]`);
 	});
 
 	// ---- 6. XSS: device-supplied strings are inert ------------------------------
@@ -450,7 +508,7 @@ async function main() {
 		assert(tok.length >= 16, 'token too short');
 		const r = await fetch(BASE + '/api/v1/devices?limit=1', {headers: {Authorization: 'Bearer ' + tok}});
 		assert(r.status === 200, `token use ${r.status}`);
-		await page.click('dialog .btn-primary');
+		await page.click('dialog:has(#new-secret) .btn-primary');
 		await page.waitForSelector('#tokens-table tr:has-text("ci")');
 	});
 	await check('users & tokens: add a read-only user', async () => {
@@ -514,6 +572,7 @@ async function main() {
 		await page.fill('#login-password', VIEWER_PW);
 		await page.click('#login-submit');
 		await page.waitForSelector('#devices-table tbody tr[data-id]');
+		await page.waitForSelector('#readonly-badge');
 		const probs = [];
 		if (await page.$('#add-device')) probs.push('add device');
 		if (await page.$('#devices-table .row-check')) probs.push('selection checkboxes');
@@ -555,6 +614,9 @@ async function main() {
 		assert(!pageErrors.length, pageErrors.join(' | '));
 		assert(!cspErrors.length, cspErrors.join(' | '));
 		assert(!dialogs.length, 'dialogs: ' + dialogs.join(' | '));
+	});
+	await check('no page shows "null", "undefined" or "NaN" where a value belongs', async () => {
+		assert(!textSlips.length, textSlips.join(' | '));
 	});
 
 	await browser.close();

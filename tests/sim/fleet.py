@@ -123,6 +123,7 @@ class Fleet:
         self.cancels_sent = 0
         self.finished = 0
         self.devices = []
+        self.done_at = None
 
     # ----------------------------------------------------------------- stats
 
@@ -201,6 +202,7 @@ class Fleet:
     def done(self, dev):
         self.finished += 1
         if self.finished == len(self.devices):
+            self.done_at = time.monotonic() - self.t0
             self.all_done.set()
 
     async def sleep(self, s):
@@ -262,6 +264,10 @@ class Fleet:
             waits.append(asyncio.ensure_future(self.all_done.wait()))
         done, pending = await asyncio.wait(waits, timeout=a.duration,
                                            return_when=asyncio.FIRST_COMPLETED)
+        if a.until_done and self.all_done.is_set() and a.linger > 0:
+            # Keep polling a while: the steady state after the rollout.
+            left = a.duration - self.done_at
+            await self.sleep(min(a.linger, max(left, 0)))
         if a.until_done and self.all_done.is_set():
             self.stopped_by = "done"
         elif self.signaled:
@@ -314,6 +320,7 @@ class Fleet:
         out = {
             "devices": len(self.devices),
             "elapsed_s": round(self.elapsed, 1),
+            "all_done_s": round(self.done_at, 1) if self.done_at else None,
             "stopped_by": self.stopped_by,
             "final": self.final_counts(),
             "expected": expected,
@@ -711,6 +718,9 @@ def main():
                    help="stop after this many seconds (also with --until-done)")
     p.add_argument("--until-done", action="store_true",
                    help="stop once every device has its final result")
+    p.add_argument("--linger", type=float, default=0,
+                   help="with --until-done: poll on this many seconds after "
+                   "the last result (within --duration)")
     p.add_argument("--concurrency", type=int, default=64,
                    help="most HTTP requests in flight")
     p.add_argument("--hw-model", default="sim-board")
@@ -759,7 +769,7 @@ def main():
             fh.write(text + "\n")
         os.replace(tmp, a.report)
     if not a.quiet:
-        short = {k: rep[k] for k in ("elapsed_s", "stopped_by", "final",
+        short = {k: rep[k] for k in ("elapsed_s", "all_done_s", "stopped_by", "final",
                                      "expected", "status_5xx", "transport_errors",
                                      "requests_per_s", "latency_ms")}
         short["requests"] = rep["requests"]["total"]

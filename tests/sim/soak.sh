@@ -2,8 +2,8 @@
 # Soak: a fleet of simulated devices through a full rollout, then polling
 # on, against the real daemon.
 #
-#   tests/sim/soak.sh [BUILD_DIR]       short: 1,000 devices, ~45 s (make test)
-#   SOAK=long tests/sim/soak.sh BUILD   long: 10,000 devices (make soak)
+#   tests/sim/soak.sh [BUILD_DIR]       short: 1,000 devices, ~40 s (make test)
+#   SOAK=long tests/sim/soak.sh BUILD   long: 10,000 devices, ~6 min (make soak)
 #
 # Checks: every device ends succeeded, failed or canceled exactly as the
 # simulator planned it, and the server agrees (rollout counts, device
@@ -12,7 +12,8 @@
 # cleanly on SIGTERM without sanitizer reports; PRAGMA integrity_check is
 # "ok" afterwards.
 #
-# Overrides: SOAK_DEVICES, SOAK_DURATION (seconds the fleet runs),
+# Overrides: SOAK_DEVICES, SOAK_DURATION (most seconds the fleet runs),
+# SOAK_LINGER (seconds it polls on after the last result),
 # SOAK_FAIL_RATE, SOAK_CANCEL_RATE, SOAK_CONCURRENCY, SOAK_RSS_CAP_MB.
 # BUILD_DIR gives FALCONET=BUILD_DIR/falconet and MKSWU; without it the
 # environment's FALCONET (as tests/run-all.sh exports it) is used.
@@ -28,13 +29,17 @@ fi
 need_aiohttp
 have sqlite3 || { fail "sqlite3 is required"; finish; }
 
+# The fleet runs until every device has its result, then polls on for
+# LINGER seconds (the steady state after the rollout), DURATION at most.
 if [ "${SOAK:-short}" = long ]; then
 	DEVICES=${SOAK_DEVICES:-10000}
-	DURATION=${SOAK_DURATION:-420}
+	DURATION=${SOAK_DURATION:-900}
+	LINGER=${SOAK_LINGER:-120}
 	IDLE=00:00:10
 else
 	DEVICES=${SOAK_DEVICES:-1000}
-	DURATION=${SOAK_DURATION:-45}
+	DURATION=${SOAK_DURATION:-60}
+	LINGER=${SOAK_LINGER:-20}
 	IDLE=00:00:01
 fi
 FAIL_RATE=${SOAK_FAIL_RATE:-0.05}
@@ -57,7 +62,7 @@ else
 	RSS_CAP_MB=${SOAK_RSS_CAP_MB:-128}
 fi
 
-echo "# soak ${SOAK:-short}: $DEVICES devices, fleet $DURATION s, fail rate $FAIL_RATE, cancel rate $CANCEL_RATE, $(is_asan_build && echo ASan || echo optimised) daemon"
+echo "# soak ${SOAK:-short}: $DEVICES devices, fleet until done + $LINGER s (at most $DURATION s), fail rate $FAIL_RATE, cancel rate $CANCEL_RATE, $(is_asan_build && echo ASan || echo optimised) daemon"
 
 # Polls every second while an update runs, so a 1,000-device rollout takes
 # seconds; the idle interval (1 s short, 10 s long) sets the steady load.
@@ -80,10 +85,11 @@ R=$(jq -r .id <"$T/body")
 rss_start "$SERVER_PID" "$T/rss"
 START=$(date +%s)
 fleet --url "$BASE" --devices "$DEVICES" --duration "$DURATION" \
+    --until-done --linger "$LINGER" \
     --token "$TOKEN" --fail-rate "$FAIL_RATE" --cancel-rate "$CANCEL_RATE" \
     --cancel-reject-rate 0.3 --cut-rate 0.1 --concurrency "$CONCURRENCY" \
     --hw-revision 1.0 --report "$T/report.json" --per-device \
-    --progress-every 10 2>&1 | sed 's/^/# /'
+    --progress-every 10 2>&1 | sed -u 's/^/# /'
 ELAPSED=$(($(date +%s) - START))
 rss_stop
 REP=$T/report.json

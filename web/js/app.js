@@ -217,8 +217,10 @@ async function route() {
 		mount = replace(document.getElementById('app'), h('main', {class: 'bare'}));
 		mount = mount.firstChild;
 	} else {
+		const fresh = !shell;
 		ensureShell();
 		updateNav(r.navAs || r.name);
+		if (!fresh) refreshSummary();
 		mount = clear(shell.main);
 		window.scrollTo(0, 0);
 	}
@@ -279,7 +281,10 @@ function ensureShell() {
 	themeButton = h('button', {type: 'button', class: 'btn btn-ghost btn-icon', id: 'theme-toggle', onclick: toggleTheme});
 	updateThemeButton();
 	const logout = h('button', {type: 'button', class: 'btn btn-ghost btn-sm', id: 'logout', title: 'Log out', onclick: doLogout}, icon('logout'), h('span', {class: 'hide-sm'}, 'Log out'));
-	const who = h('a', {class: 'whoami', href: '#/users', title: 'Your account'}, icon('user'), h('span', {class: 'username'}, session.user ? session.user.username : ''));
+	const readOnly = !['device.write', 'device.delete', 'software.write', 'software.delete', 'rollout.write', 'rollout.delete', 'users.write'].some((p) => session.can(p));
+	const who = h('a', {class: 'whoami', href: '#/users', title: readOnly ? 'Your account (read-only)' : 'Your account'}, icon('user'),
+		readOnly ? h('span', {class: 'badge badge-muted', id: 'readonly-badge'}, 'read-only') : null,
+		h('span', {class: 'username'}, session.user ? session.user.username : ''));
 	const header = h('header', {class: 'topbar'},
 		h('a', {class: 'brand', href: '#/devices'}, logo(), h('span', null, 'Falconet')),
 		burger,
@@ -379,20 +384,17 @@ async function refreshSummary() {
 }
 
 function renderChart(el, days) {
-	// Always 14 slots, oldest first, so gaps show as empty days.
-	const byDay = new Map(days.map((d) => [d.day, d]));
-	const slots = [];
-	const today = new Date();
-	for (let i = 13; i >= 0; i--) {
-		const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() - i);
-		const key = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-		slots.push(byDay.get(key) || {day: key, succeeded: 0, failed: 0});
+	// The server sends the last 14 days (UTC), oldest first, zeros
+	// included; without data, 14 empty local days.
+	let slots = days.slice(-14);
+	if (!slots.length) {
+		const today = new Date();
+		for (let i = 13; i >= 0; i--) {
+			const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() - i);
+			slots.push({day: d.toISOString().slice(0, 10), succeeded: 0, failed: 0});
+		}
 	}
-	// Days the server has that the local calendar does not (time zones).
-	if (days.length && !slots.some((x) => byDay.has(x.day))) {
-		slots.splice(0, slots.length, ...days.slice(-14));
-	}
-	const W = 14 * 12;
+	const W = slots.length * 12;
 	const H = 44;
 	const max = Math.max(1, ...slots.map((d) => (d.succeeded || 0) + (d.failed || 0)));
 	const svg = s('svg', {viewBox: `0 0 ${W} ${H}`, class: 'chart-svg', preserveAspectRatio: 'none', role: 'img'});

@@ -66,6 +66,13 @@ export function s(tag, attrs, ...children) {
 	return el;
 }
 
+// Append children to an existing element, with h()'s rules (null, false
+// and undefined are skipped; unlike Element.append, which writes "null").
+export function add(el, ...children) {
+	append(el, children);
+	return el;
+}
+
 export function clear(el) {
 	while (el.firstChild) el.removeChild(el.firstChild);
 	return el;
@@ -183,7 +190,8 @@ export function progressBar(pct, opts = {}) {
 	fill.style.width = v + '%';
 	return h('div', {class: 'progress' + (opts.small ? ' progress-sm' : ''), role: 'progressbar',
 		'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(v)), title: opts.title || null},
-	fill, opts.label === false ? null : h('span', {class: 'progress-label'}, opts.label || `${Math.round(v)} %`));
+	h('div', {class: 'progress-track'}, fill),
+	opts.label === false ? null : h('span', {class: 'progress-label'}, opts.label || `${Math.round(v)} %`));
 }
 
 export function empty(msg) {

@@ -1,5 +1,5 @@
 // #/audit: who did what, newest first, paged.
-import {h, replace, badge, age, fmtTime, empty} from '../dom.js';
+import {h, add, replace, badge, age, fmtTime, empty} from '../dom.js';
 import {get, qs} from '../api.js';
 
 const LIMIT = 50;
@@ -17,7 +17,7 @@ export default async function render(ctx) {
 	const info = h('span', {class: 'page-info'});
 	const prev = h('button', {type: 'button', class: 'btn btn-sm', onclick: () => go(-1)}, '‹ Newer');
 	const next = h('button', {type: 'button', class: 'btn btn-sm', onclick: () => go(1)}, 'Older ›');
-	ctx.el.append(
+	add(ctx.el,
 		h('div', {class: 'page-head'}, h('div', {class: 'page-title'}, h('h1', null, 'Audit log'), h('span', {class: 'muted title-count', id: 'audit-count'}))),
 		h('p', {class: 'muted small'}, 'Every change made through the API or this dashboard, by user and address.'),
 		h('div', {class: 'card card-flush'}, body, h('div', {class: 'pager'}, info, h('span', {class: 'spacer'}), prev, next)));

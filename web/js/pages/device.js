@@ -1,7 +1,7 @@
 // #/devices/<id>: one device, its settings, attributes and token, and its
 // update history as a timeline, with the log of the running update
 // arriving live over Server-Sent Events.
-import {h, replace, clear, icon, age, badge, progressBar, fmtTime, empty, copyButton} from '../dom.js';
+import {h, add, replace, clear, icon, age, badge, progressBar, fmtTime, empty, copyButton} from '../dom.js';
 import {get, patch, post, del} from '../api.js';
 import {session} from '../session.js';
 import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
@@ -33,7 +33,7 @@ export default async function render(ctx) {
 	const grid = h('div', {class: 'grid grid-device'});
 	const liveDot = h('span', {class: 'live', id: 'live-indicator', title: 'Live updates from the server'}, h('i'), h('span', null, 'connecting…'));
 	const timeline = h('div', {class: 'timeline', id: 'timeline'});
-	ctx.el.append(
+	add(ctx.el,
 		h('a', {class: 'back', href: '#/devices'}, '‹ Devices'),
 		head, grid,
 		h('section', {class: 'section'},
@@ -286,13 +286,30 @@ export default async function render(ctx) {
 				h('span', {class: 'action-title'}, h('strong', null, `#${a.id}`), ' ', h('span', {class: 'mono'}, a.version || ''), ' ', h('span', {class: 'muted'}, a.filename || '')),
 				statusEl),
 			h('div', {class: 'action-body'}, meta, progEl, h('div', {class: 'action-cols'}, h('div', null, h('div', {class: 'log-head'}, 'History'), hist), logWrap), canWrite ? h('div', {class: 'card-actions'}, cancelBtn) : null));
-		const c = {root: details, logCount: 0, histCount: 0, action: a};
-		c.appendLog = (entry) => {
+		// Lines come from the event stream as they happen, and from the
+		// periodic reload (the lines before the page opened, or any the
+		// stream missed).  pending: keys the reload added whose event has
+		// not arrived yet, so that the event does not add them twice.
+		const c = {root: details, logCount: 0, histCount: 0, action: a, pending: [], loaded: false};
+		const key = (e) => `${e.at}|${e.line}`;
+		c.appendLog = (entry, via) => {
 			const atBottom = logPre.scrollTop + logPre.clientHeight >= logPre.scrollHeight - 8;
-			logPre.appendChild(h('span', {class: 'log-line'},
+			logPre.appendChild(h('span', {class: 'log-line', dataset: {via}},
 				h('span', {class: 'log-at'}, entry.at ? fmtTime(entry.at).slice(11) : ''), ' ', String(entry.line)));
 			c.logCount++;
 			if (atBottom) logPre.scrollTop = logPre.scrollHeight;
+			const ph = logPre.querySelector('.log-placeholder');
+			if (ph) ph.remove();
+			logWrap.classList.remove('log-empty');
+		};
+		c.liveLog = (entry) => {
+			const i = c.pending.indexOf(key(entry));
+			if (i >= 0) {
+				c.pending.splice(i, 1);
+				return;
+			}
+			c.appendLog(entry, 'sse');
+			c.sse = (c.sse || 0) + 1;
 		};
 		c.update = (x) => {
 			c.action = Object.assign(c.action, x);
@@ -319,7 +336,12 @@ export default async function render(ctx) {
 				c.histCount = Math.max(c.histCount, ac.history.length);
 			}
 			if (Array.isArray(ac.log)) {
-				for (const entry of ac.log.slice(c.logCount)) c.appendLog(entry);
+				for (const entry of ac.log.slice(c.logCount)) {
+					c.appendLog(entry, c.loaded ? 'reload' : 'load');
+					if (c.loaded) c.pending.push(key(entry));
+				}
+				if (c.pending.length > 200) c.pending.splice(0, c.pending.length - 200);
+				c.loaded = true;
 			}
 			logWrap.classList.toggle('log-empty', c.logCount === 0);
 			if (c.logCount === 0 && !logPre.firstChild) logPre.appendChild(h('span', {class: 'muted log-placeholder'}, 'No log lines yet.'));
@@ -332,7 +354,6 @@ export default async function render(ctx) {
 		return c;
 	}
 
-	let loadedOnce = false;
 	async function loadActions() {
 		let r;
 		try {
@@ -345,7 +366,6 @@ export default async function render(ctx) {
 		if (!list.length) {
 			items.clear();
 			replace(timeline, empty('No update has been offered to this device yet.'));
-			loadedOnce = true;
 			return;
 		}
 		const ph = timeline.querySelector('.empty');
@@ -366,7 +386,6 @@ export default async function render(ctx) {
 			}
 			prevEl = c.root;
 		});
-		loadedOnce = true;
 	}
 
 	async function refreshAll() {
@@ -408,10 +427,7 @@ export default async function render(ctx) {
 			}
 			const c = items.get(m.action_id);
 			if (c) {
-				c.appendLog(m);
-				const ph = c.root.querySelector('.log-placeholder');
-				if (ph) ph.remove();
-				c.root.querySelector('.log-wrap').classList.remove('log-empty');
+				c.liveLog(m);
 			} else {
 				scheduleReload();
 			}
@@ -463,5 +479,4 @@ export default async function render(ctx) {
 	ctx.every(5000, async () => {
 		if (dev) await refreshAll();
 	});
-	void loadedOnce;
 }

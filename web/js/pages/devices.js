@@ -1,7 +1,7 @@
 // #/devices: the server-side paged, sorted and filtered device table with
 // a selection column and bulk actions; refreshed every 3 s, keeping the
 // selection, the scroll position and any open dialog.
-import {h, replace, clear, icon, age, badge, progressBar, debounce, empty} from '../dom.js';
+import {h, add, clear, icon, age, badge, progressBar, debounce, empty} from '../dom.js';
 import {get, post, qs} from '../api.js';
 import {session} from '../session.js';
 import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
@@ -54,10 +54,18 @@ export async function loadSoftwareOptions() {
 	return (r.software || []).filter((x) => !x.deleted).sort((a, b) => versionCmp(b.version, a.version));
 }
 
+// A compatibility entry's revision: "regex" is true when the revision is a
+// regular expression (SWUpdate's "#RE:"); a string regex is shown as is.
+export function revText(x) {
+	if (typeof x.regex === 'string' && x.regex) return '~ ' + x.regex;
+	if (x.regex === true) return '~ ' + (x.revision || '');
+	return x.revision || '';
+}
+
 export function compatText(sw) {
 	const c = sw.compatibility || [];
 	if (!c.length) return 'any hardware';
-	return c.map((x) => (x.regex ? `${x.board || '*'} ~ ${x.regex}` : `${x.board || '*'} ${x.revision || ''}`.trim())).join(', ');
+	return c.map((x) => `${x.board || 'any board'} ${revText(x)}`.trim()).join(', ');
 }
 
 export default async function render(ctx) {
@@ -79,7 +87,8 @@ export default async function render(ctx) {
 	};
 	const canWrite = session.can('device.write');
 	const canDelete = session.can('device.delete');
-	const canSelect = canWrite || canDelete;
+	// The bulk endpoint needs device.write (and device.delete to delete).
+	const canSelect = canWrite;
 
 	// ---- filters
 	const search = h('input', {type: 'search', id: 'device-search', class: 'input', placeholder: 'Search id, name, hardware, version…', value: st.q, 'aria-label': 'Search devices'});
@@ -105,7 +114,7 @@ export default async function render(ctx) {
 			h('button', {type: 'button', class: 'btn btn-sm', dataset: {bulk: 'force'}, onclick: () => bulkForce()}, icon('bolt'), 'Force'),
 			h('button', {type: 'button', class: 'btn btn-sm', dataset: {bulk: 'pin'}, onclick: () => bulkPin()}, icon('pin'), 'Pin'),
 		] : null,
-		canDelete ? h('button', {type: 'button', class: 'btn btn-sm btn-danger', dataset: {bulk: 'delete'}, onclick: () => bulkDelete()}, icon('trash'), 'Delete') : null);
+		canWrite && canDelete ? h('button', {type: 'button', class: 'btn btn-sm btn-danger', dataset: {bulk: 'delete'}, onclick: () => bulkDelete()}, icon('trash'), 'Delete') : null);
 
 	// ---- table
 	const headCheck = h('input', {type: 'checkbox', 'aria-label': 'Select all on this page', id: 'select-page'});
@@ -134,7 +143,7 @@ export default async function render(ctx) {
 	const title = h('h1', null, 'Devices');
 	const countEl = h('span', {class: 'muted title-count'});
 
-	ctx.el.append(
+	add(ctx.el,
 		h('div', {class: 'page-head'},
 			h('div', {class: 'page-title'}, title, countEl),
 			canWrite ? h('button', {type: 'button', class: 'btn btn-primary', id: 'add-device', onclick: addDevice}, icon('plus'), 'Add device') : null),
@@ -246,9 +255,9 @@ export default async function render(ctx) {
 		const target = d.target_version;
 		const tr = h('tr', {class: st.selected.has(id) ? 'selected' : null, dataset: {id}},
 			canSelect ? h('td', {class: 'col-check'}, cb) : null,
-			h('td', {class: 'mono nowrap'}, h('a', {href: deviceHref(id), class: 'device-link'}, id)),
+			h('td', {class: 'mono col-id'}, h('a', {href: deviceHref(id), class: 'device-link'}, id)),
 			h('td', {class: 'device-name'}, d.name ? d.name : h('span', {class: 'muted'}, '—')),
-			h('td', {class: 'nowrap'}, hardware(d)),
+			h('td', {class: 'col-hw'}, hardware(d)),
 			h('td', null, d.feed || h('span', {class: 'muted'}, '—')),
 			h('td', {class: 'nowrap'}, modeCell(d)),
 			h('td', {class: 'mono'}, d.installed_version || h('span', {class: 'muted'}, '—')),
@@ -336,7 +345,7 @@ export default async function render(ctx) {
 		const ids = [...st.selected];
 		try {
 			const r = await post('/api/v1/devices/bulk', {ids, ...body});
-			const n = r && r.updated !== undefined ? r.updated : ids.length;
+			const n = r && r.updated !== undefined ? r.updated : r && r.deleted !== undefined ? r.deleted : ids.length;
 			toast(`${what}: ${n} device${n === 1 ? '' : 's'}.`, 'ok');
 			if (body.delete) st.selected.clear();
 			await load();

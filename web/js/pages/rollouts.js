@@ -1,6 +1,6 @@
 // #/rollouts: create from a feed and a software, pause/resume, thresholds,
 // and per-rollout progress with counts linking to the filtered device list.
-import {h, replace, icon, badge, age, fmtTime, empty} from '../dom.js';
+import {h, add, replace, icon, badge, age, fmtTime, empty} from '../dom.js';
 import {get, post, patch, del} from '../api.js';
 import {session} from '../session.js';
 import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
@@ -59,7 +59,7 @@ export default async function render(ctx) {
 	const canDelete = session.can('rollout.delete');
 	const list = h('div', {class: 'rollouts', id: 'rollouts'});
 	const highlight = ctx.query.get('id');
-	ctx.el.append(
+	add(ctx.el,
 		h('div', {class: 'page-head'},
 			h('div', {class: 'page-title'}, h('h1', null, 'Rollouts'), h('span', {class: 'muted title-count', id: 'rollout-count'})),
 			canWrite ? h('button', {type: 'button', class: 'btn btn-primary', id: 'new-rollout', onclick: create}, icon('plus'), 'New rollout') : null),
@@ -94,7 +94,7 @@ export default async function render(ctx) {
 			body: [
 				h('p', {class: 'muted'}, 'Every device of the feed in rollout mode whose hardware fits the software is updated, at most "max running" at a time.'),
 				field('Software', swSel),
-				field('Feed', h('span', null, feed, feedList)),
+				field('Feed', feed), feedList,
 				field('Name (optional)', name),
 				h('div', {class: 'form-row'},
 					field('Max running', maxRun, 'Simultaneous updates'),

@@ -1,10 +1,10 @@
 // #/settings: the effective settings, read-only, secrets masked by the
 // server.
-import {h, replace, empty, debounce} from '../dom.js';
+import {h, add, replace, empty, debounce} from '../dom.js';
 import {get} from '../api.js';
 
 function fmt(v) {
-	if (v === null || v === undefined) return h('span', {class: 'muted'}, 'null');
+	if (v === null || v === undefined) return h('span', {class: 'muted'}, '(none)');
 	if (typeof v === 'boolean') return h('span', {class: 'val-bool'}, String(v));
 	if (typeof v === 'number') return h('span', {class: 'val-num'}, String(v));
 	if (typeof v === 'string') return v === '' ? h('span', {class: 'muted'}, '""') : v === '********' ? h('span', {class: 'val-secret', title: 'secret, not shown'}, v) : v;
@@ -25,7 +25,7 @@ function flatten(obj, prefix, out) {
 export default async function render(ctx) {
 	const filter = h('input', {type: 'search', class: 'input', id: 'settings-filter', placeholder: 'Filter keys…', 'aria-label': 'Filter settings'});
 	const body = h('div', {id: 'settings'});
-	ctx.el.append(
+	add(ctx.el,
 		h('div', {class: 'page-head'}, h('div', {class: 'page-title'}, h('h1', null, 'Settings'))),
 		h('p', {class: 'muted small'}, 'The effective settings of this server (settings file and defaults), read-only. Change them in the settings file and restart falconet. Secrets are masked.'),
 		h('div', {class: 'toolbar'}, filter),
@@ -33,7 +33,9 @@ export default async function render(ctx) {
 	let rows = [];
 	try {
 		const r = await get('/api/v1/settings');
-		rows = flatten(r.settings || {}, '', []).sort((a, b) => a[0].localeCompare(b[0]));
+		// Top-level keys first (as "general"), then each section.
+		const grp = (k) => (k.includes('.') ? k.split('.')[0] : '');
+		rows = flatten(r.settings || {}, '', []).sort((a, b) => grp(a[0]).localeCompare(grp(b[0])) || a[0].localeCompare(b[0]));
 	} catch (e) {
 		replace(body, h('div', {class: 'inline-error'}, 'Could not load the settings: ' + e.detail));
 		return;
@@ -53,7 +55,7 @@ export default async function render(ctx) {
 		}
 		const tbody = h('tbody');
 		for (const [g, items] of groups) {
-			if (g) tbody.appendChild(h('tr', {class: 'group-row'}, h('th', {colspan: '2'}, g)));
+			tbody.appendChild(h('tr', {class: 'group-row'}, h('th', {colspan: '2'}, g || 'general')));
 			for (const [k, v] of items) tbody.appendChild(h('tr', null, h('td', {class: 'mono setting-key'}, k), h('td', {class: 'mono setting-value'}, fmt(v))));
 		}
 		replace(body, h('div', {class: 'table-scroll'}, h('table', {class: 'table table-compact', id: 'settings-table'},

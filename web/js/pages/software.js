@@ -1,16 +1,17 @@
 // #/software: upload (drag-and-drop or file picker, with a real progress
 // bar), the list with versions, compatibility, hashes and rollouts,
 // download and delete.
-import {h, replace, clear, icon, badge, progressBar, fmtBytes, fmtTime, age, empty, copyButton} from '../dom.js';
+import {h, add, replace, clear, icon, badge, progressBar, fmtBytes, fmtTime, age, empty, copyButton} from '../dom.js';
 import {get, del, uploadFile} from '../api.js';
 import {session} from '../session.js';
 import {toast, toastError, confirmDialog, modal} from '../ui.js';
+import {revText} from './devices.js';
 
 function compatChips(sw) {
 	const c = sw.compatibility || [];
 	if (!c.length) return h('span', {class: 'muted'}, 'any hardware');
-	return h('span', {class: 'chips'}, c.map((x) => h('span', {class: 'chip chip-plain mono', title: x.regex ? 'regular expression' : null},
-		x.board ? x.board + ' ' : '', x.regex ? '~' + x.regex : (x.revision || ''))));
+	return h('span', {class: 'chips'}, c.map((x) => h('span', {class: 'chip chip-plain mono', title: x.regex ? 'the revision is a regular expression' : null},
+		x.board ? x.board + ' ' : '', revText(x))));
 }
 
 function hashLine(name, value) {
@@ -69,7 +70,7 @@ export default async function render(ctx) {
 		window.removeEventListener('drop', stopNav);
 	});
 
-	ctx.el.append(
+	add(ctx.el,
 		h('div', {class: 'page-head'}, h('div', {class: 'page-title'}, h('h1', null, 'Software'), h('span', {class: 'muted title-count', id: 'software-count'}))),
 		dropzone, uploads,
 		h('div', {class: 'card card-flush'}, listBody));

@@ -1,6 +1,6 @@
 // #/users: your account (password, personal API tokens) and, with
 // users.read, the users with their roles.
-import {h, replace, icon, badge, age, fmtTime, empty, copyButton} from '../dom.js';
+import {h, add, replace, icon, badge, age, fmtTime, empty, copyButton} from '../dom.js';
 import {get, post, patch, del} from '../api.js';
 import {session, ROLES, roleOf, ALL_PERMISSIONS} from '../session.js';
 import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
@@ -58,7 +58,7 @@ export default async function render(ctx) {
 	const tokensBox = h('div', {id: 'tokens'});
 	const usersBox = h('div', {id: 'users'});
 
-	ctx.el.append(
+	add(ctx.el,
 		h('div', {class: 'page-head'}, h('div', {class: 'page-title'}, h('h1', null, 'Users & tokens'))),
 		h('section', {class: 'section'},
 			h('div', {class: 'section-head'}, h('h2', null, 'My account'), h('span', {class: 'spacer'})),
