@@ -262,6 +262,34 @@ http_reply_json(struct request *req, int status, json_t *body)
 	http_reply_buffer(req, status, "application/json", text, strlen(text));
 }
 
+/* Is this a device's request (matched or not), which gets DDI errors? */
+static bool
+http_is_ddi(struct request *req)
+{
+	const char *p;
+
+	if (req->route)
+		return req->route->auth == AUTH_DEVICE;
+	/* "/{tenant}/controller/v1/..." */
+	p = req->url[0] == '/' ? strchr(req->url + 1, '/') : NULL;
+	return p && strncmp(p, "/controller/v1/", 15) == 0;
+}
+
+/* hawkBit's errorCode for a status the HTTP layer answers itself. */
+static const char *
+http_ddi_code(int status)
+{
+	switch (status) {
+	case 404: return "hawkbit.server.error.repo.entityNotFound";
+	case 406: return "hawkbit.server.error.rest.notAcceptable";
+	case 413: return "hawkbit.server.error.rest.body.tooLarge";
+	case 415: return "hawkbit.server.error.rest.unsupportedMediaType";
+	case 429: return "hawkbit.server.error.quota.tooManyEntries";
+	}
+	return status >= 500 ? "hawkbit.server.error.internal"
+			     : "hawkbit.server.error.rest.body.notReadable";
+}
+
 static void
 http_vreply_error(struct request *req, int status, const char *code,
     const char *fmt, va_list ap)
@@ -269,6 +297,12 @@ http_vreply_error(struct request *req, int status, const char *code,
 	char detail[512];
 
 	vsnprintf(detail, sizeof(detail), fmt, ap);
+	if (http_is_ddi(req)) {
+		/* Devices get hawkBit's error bodies (none for 401, 405). */
+		http_reply_ddi_error(req, status, http_ddi_code(status), "%s",
+		    detail);
+		return;
+	}
 	http_reply_json(req, status,
 	    json_pack("{s:s, s:s}", "error", code ? code : http_code_name(status),
 		"detail", detail));
@@ -433,16 +467,8 @@ http_defer_error(struct request *req, int status, const char *detail)
 static void
 http_reply_deferred(struct request *req)
 {
-	const char *detail = req->error_detail;
-	int status = req->error_status;
-
-	if (req->route && req->route->auth == AUTH_DEVICE)
-		http_reply_ddi_error(req, status,
-		    status == 404 ? "hawkbit.server.error.repo.entityNotFound"
-				  : "hawkbit.server.error.rest.body.notReadable",
-		    "%s", detail);
-	else
-		http_reply_error(req, status, req->error_code, "%s", detail);
+	http_reply_error(req, req->error_status, req->error_code, "%s",
+	    req->error_detail);
 }
 
 /* The client address: the socket peer, or X-Forwarded-For's last hop
@@ -721,8 +747,7 @@ http_dispatch(struct request_priv *rp)
 
 	if (req->error_status) {
 		http_reply_deferred(req);
-		if (req->error_status == 401 || req->error_status == 403)
-			http_audit(req);
+		http_audit(req);
 		return;
 	}
 	if (req->route->body == BODY_JSON && req->body == NULL)
@@ -757,7 +782,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		rp->req.is_head = strcmp(method, "HEAD") == 0;
 		rp->req.start_ms = now_ms();
 		*con_cls = rp;
-		http_begin(rp);
+		if (!http_begin(rp))
+			http_audit(&rp->req);	/* answered at once */
 		return MHD_YES;
 	}
 	if (rp->req.replied) {
@@ -765,7 +791,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		http_body(rp, upload_data, *upload_data_size);
+		if (!http_body(rp, upload_data, *upload_data_size))
+			http_audit(&rp->req);	/* answered at once */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}

@@ -260,13 +260,15 @@ expect_json .permissions '["*"]' "user add without a role makes an admin"
 stop_server
 start_server "$FAST" "data_dir: $T/data3"
 SETUP3=$(setup_tokens | tail -n 1)
+pids=
 for i in 1 2 3 4 5 6; do
 	curl -s --max-time 10 -o /dev/null -w '%{http_code}\n' \
 	    -H 'Content-Type: application/json' \
 	    --data-binary "{\"token\":\"$SETUP3\",\"username\":\"racer$i\",\"password\":\"correct-horse-battery\"}" \
 	    "$BASE/api/v1/setup" >"$T/race.$i" &
+	pids="$pids $!"
 done
-wait
+wait $pids
 won=$(cat "$T"/race.* | grep -c '^201$')
 lost=$(cat "$T"/race.* | grep -c '^403$')
 check "6 concurrent set-ups: one 201 (got $won) and five 403 (got $lost)" \

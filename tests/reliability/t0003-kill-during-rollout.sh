@@ -25,7 +25,7 @@ api_json POST /api/v1/rollouts "{\"software_id\":$SW_ID,\"max_running\":40}"
 expect_status 201 "rollout with max_running 40"
 R=$(jq -r .id <"$T/body")
 
-fleet --url "$BASE" --devices "$NDEV" --until-done --duration 100 \
+"$PY" "$FLEET" --url "$BASE" --devices "$NDEV" --until-done --duration 100 \
     --fail-rate 0.1 --cut-rate 0.2 --concurrency 48 --hw-revision 1.0 \
     --report "$T/report.json" --per-device --progress-every 5 \
     >"$T/fleet.log" 2>&1 &

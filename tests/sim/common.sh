@@ -3,7 +3,9 @@
 #
 #   need_aiohttp            Debian's python3-aiohttp, installed when missing
 #                           (as root); a "not ok" and finish otherwise
-#   fleet ARGS...           run tests/sim/fleet.py with Debian's python
+#   fleet ARGS...           run tests/sim/fleet.py with Debian's python (in the
+#                           background use "$PY" "$FLEET" ..., so that $! is
+#                           the simulator's own PID)
 #   rss_start PID FILE [S]  sample VmRSS (kB) of PID every S seconds (1) into
 #                           FILE as "SECONDS KB" lines, in the background
 #   rss_stop                stop the sampler

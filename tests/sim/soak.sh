@@ -84,12 +84,19 @@ R=$(jq -r .id <"$T/body")
 
 rss_start "$SERVER_PID" "$T/rss"
 START=$(date +%s)
-fleet --url "$BASE" --devices "$DEVICES" --duration "$DURATION" \
+"$PY" "$FLEET" --url "$BASE" --devices "$DEVICES" --duration "$DURATION" \
     --until-done --linger "$LINGER" \
     --token "$TOKEN" --fail-rate "$FAIL_RATE" --cancel-rate "$CANCEL_RATE" \
     --cancel-reject-rate 0.3 --cut-rate 0.1 --concurrency "$CONCURRENCY" \
     --hw-revision 1.0 --report "$T/report.json" --per-device \
-    --progress-every 10 2>&1 | sed -u 's/^/# /'
+    --progress-every 10 2>"$T/fleet.log" &
+F=$!
+sim_track "$F"
+# Show its progress lines as they come.
+tail -n +1 -f --pid="$F" "$T/fleet.log" 2>/dev/null | sed -u 's/^/# /' &
+sim_track $!
+wait "$F"
+sleep 0.3
 ELAPSED=$(($(date +%s) - START))
 rss_stop
 REP=$T/report.json
