@@ -98,6 +98,21 @@ action_status_parse(const char *s)
 	"forced, retrieved_at IS NOT NULL, stale, COALESCE(progress, -1), " \
 	"superseded"
 
+static void
+action_from_row(sqlite3_stmt *st, struct action *a)
+{
+	a->id = sqlite3_column_int64(st, 0);
+	a->device_id = sqlite3_column_int64(st, 1);
+	a->software_id = sqlite3_column_int64(st, 2);
+	a->rollout_id = sqlite3_column_int64(st, 3);
+	a->status = action_status_parse((const char *)sqlite3_column_text(st, 4));
+	a->forced = sqlite3_column_int(st, 5) != 0;
+	a->retrieved = sqlite3_column_int(st, 6) != 0;
+	a->stale = sqlite3_column_int(st, 7) != 0;
+	a->progress = sqlite3_column_int(st, 8);
+	a->superseded = sqlite3_column_int(st, 9) != 0;
+}
+
 static enum result
 action_read(struct db *db, sqlite3_stmt *st, struct action *a)
 {
@@ -105,17 +120,7 @@ action_read(struct db *db, sqlite3_stmt *st, struct action *a)
 
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
-		a->id = sqlite3_column_int64(st, 0);
-		a->device_id = sqlite3_column_int64(st, 1);
-		a->software_id = sqlite3_column_int64(st, 2);
-		a->rollout_id = sqlite3_column_int64(st, 3);
-		a->status = action_status_parse(
-		    (const char *)sqlite3_column_text(st, 4));
-		a->forced = sqlite3_column_int(st, 5) != 0;
-		a->retrieved = sqlite3_column_int(st, 6) != 0;
-		a->stale = sqlite3_column_int(st, 7) != 0;
-		a->progress = sqlite3_column_int(st, 8);
-		a->superseded = sqlite3_column_int(st, 9) != 0;
+		action_from_row(st, a);
 		r = RESULT_OK;
 		break;
 	case SQLITE_DONE:
@@ -123,6 +128,37 @@ action_read(struct db *db, sqlite3_stmt *st, struct action *a)
 		break;
 	default:
 		db_log_error(db, "action_read");
+	}
+	db_done(st);
+	return r;
+}
+
+enum result
+action_newest_installed(struct db *db, int64_t device_id, struct action *a,
+    int64_t *installed)
+{
+	static const char sql[] =
+	    "SELECT " ACTION_COLUMNS ", (SELECT max(i.id) FROM action i WHERE "
+	    "i.device_id = ?1 AND i.status = 'succeeded') FROM action "
+	    "WHERE device_id = ?1 ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r = RESULT_ERROR;
+
+	*installed = 0;
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, device_id);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		action_from_row(st, a);
+		*installed = sqlite3_column_int64(st, 10);
+		r = RESULT_OK;
+		break;
+	case SQLITE_DONE:
+		r = RESULT_NOTFOUND;	/* no action: nothing installed either */
+		break;
+	default:
+		db_log_error(db, __func__);
 	}
 	db_done(st);
 	return r;
@@ -481,7 +517,11 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 	    (r = rollout_check_failures(db, a.rollout_id)) != RESULT_OK)
 		goto fail;
 	free(version);
-	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+	if (db_commit(db) == -1)
+		return RESULT_ERROR;
+	if (next == ACTION_FAILED && a.rollout_id)
+		rollout_catalog_changed();	/* it may have paused */
+	return RESULT_OK;
 fail:
 	free(version);
 	db_rollback(db);

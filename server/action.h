@@ -60,6 +60,10 @@ const char *action_status_str(enum action_status);
 
 /* The device's newest action.  RESULT_NOTFOUND if it never had one. */
 enum result action_newest(struct db *, int64_t device_id, struct action *);
+/* The same, and in one query the id of its newest succeeded action
+ * (*installed, 0 if none). */
+enum result action_newest_installed(struct db *, int64_t device_id,
+    struct action *, int64_t *installed);
 enum result action_load(struct db *, int64_t id, struct action *);
 /* Create a scheduled action; runs inside the caller's transaction. */
 enum result action_create(struct db *, int64_t device_id, int64_t software_id,

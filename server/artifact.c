@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "rollout.h"
 #include "upload.h"
 #include "version.h"
 
@@ -348,6 +349,7 @@ artifact_store(struct db *db, const char *dir, struct upload *u, int64_t *id,
 		goto fail;
 	}
 	artifact_sync_dir(dir);
+	rollout_catalog_changed();
 	log_info("stored software %lld: %s version %s, %llu bytes", (long long)*id,
 	    filename, info.version, (unsigned long long)upload_size(u));
 	r = RESULT_OK;
@@ -505,6 +507,7 @@ artifact_delete(struct db *db, const char *dir, int64_t id, const char **why)
 		r = RESULT_ERROR;
 		goto out;
 	}
+	rollout_catalog_changed();
 	/* The row is gone or marked: the file can go now. */
 	if (s.path) {
 		snprintf(path, sizeof(path), "%s/%s", dir, s.path);

@@ -69,17 +69,28 @@ auth_device(struct request *req, struct db *db, const char *cid)
 	const char *authz = http_header(req, "Authorization");
 	const char *target = auth_scheme(authz, "TargetToken");
 	const char *gateway = auth_scheme(authz, "GatewayToken");
-	char stored[65] = "", hash[65];
-	int64_t id = 0;
+	struct device *d = xcalloc(1, sizeof(*d));
+	const char *stored = "";
+	char hash[65];
 	enum result r;
 
 	req->principal = xstrndup(cid, 256);
-	if (strlen(cid) > 256)
+	if (strlen(cid) > 256) {
+		free(d);
 		return 0;	/* the handler answers 400 */
-	r = device_find_auth(db, cid, &id, stored);
-	if (r == RESULT_ERROR)
+	}
+	/* The whole row: the poll handler uses it without reading again. */
+	r = device_load_ddi(db, cid, d);
+	if (r == RESULT_ERROR) {
+		free(d);
 		return 503;
-	req->device_id = r == RESULT_OK ? id : 0;
+	}
+	if (r == RESULT_OK) {
+		req->device = d;
+		req->device_id = d->id;
+		stored = d->token_hash;
+	} else
+		free(d);
 	if (auth_proxy_cert(req, cid)) {
 		req->device_may_register = true;
 		return 0;
@@ -211,6 +222,13 @@ auth_allows(struct request *req, const char *perm)
 {
 	return perm_allows(req->grants, perm) &&
 	    (req->user_grants == NULL || perm_allows(req->user_grants, perm));
+}
+
+bool
+auth_may_grant(struct request *req, const json_t *grants)
+{
+	return perm_subset(grants, req->grants) &&
+	    (req->user_grants == NULL || perm_subset(grants, req->user_grants));
 }
 
 int

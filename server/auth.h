@@ -36,6 +36,10 @@ int auth_device(struct request *req, struct db *db, const char *cid);
 int auth_admin(struct request *req, struct db *db);
 /* May the authenticated principal do perm (NULL: anything signed in)? */
 bool auth_allows(struct request *req, const char *perm);
+/* May the principal hand out these grants (to a user or a token)?  Only
+ * what it holds itself: for a personal token, what both the token and
+ * its user hold. */
+bool auth_may_grant(struct request *req, const json_t *grants);
 /* A state-changing request made with the session cookie must echo the
  * session's CSRF token in X-CSRF-Token.  0 ok, else 403. */
 int auth_check_csrf(struct request *req);

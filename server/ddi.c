@@ -156,41 +156,29 @@ ddi_c_value(const struct action *a)
 	return (int)(h & 0x7fffffff) - 0x40000000;
 }
 
-static int64_t
-ddi_installed_action(struct db *db, int64_t device_id)
-{
-	static const char sql[] =
-	    "SELECT id FROM action WHERE device_id = ?1 AND status = "
-	    "'succeeded' ORDER BY id DESC LIMIT 1";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	int64_t id = 0;
-
-	if (st == NULL)
-		return 0;
-	db_bind_int64(st, 1, device_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
-	db_done(st);
-	return id;
-}
-
 void
 ddi_get_poll(struct request *req)
 {
 	const struct settings *s = req->app->settings;
 	struct ddi_ctx c;
-	struct device d;
+	struct device loaded, *d = req->device;
 	struct action a;
 	bool have = false;
 	json_t *links;
 	char sleep[9];
-	int64_t installed;
+	int64_t installed = 0;
+	enum result r = RESULT_OK;
 
+	memset(&loaded, 0, sizeof(loaded));
 	if (!ddi_begin(req, &c, true, true))
 		return;
-	if (device_load(c.db, req->device_id, &d) != RESULT_OK ||
-	    rollout_decide(c.db, s, &d, &a, &have) != RESULT_OK) {
-		device_clear(&d);
+	/* Auth read the row already, unless the poll just registered it. */
+	if (d == NULL && (r = device_load(c.db, req->device_id, &loaded)) ==
+	    RESULT_OK)
+		d = &loaded;
+	if (r != RESULT_OK ||
+	    rollout_decide(c.db, s, d, &a, &have, &installed) != RESULT_OK) {
+		device_clear(&loaded);
 		ddi_ctx_clear(&c);
 		http_reply_ddi_error(req, 500, "hawkbit.server.error.internal",
 		    "Cannot read the target's state.");
@@ -204,16 +192,15 @@ ddi_get_poll(struct request *req)
 		json_object_set_new(links, "deploymentBase",
 		    ddi_link(req, &c, "/deploymentBase/%lld?c=%d",
 			(long long)a.id, ddi_c_value(&a)));
-	installed = ddi_installed_action(c.db, d.id);
 	if (installed && (!have || installed != a.id))
 		json_object_set_new(links, "installedBase",
 		    ddi_link(req, &c, "/installedBase/%lld",
 			(long long)installed));
-	if (d.request_attributes)
+	if (d->request_attributes)
 		json_object_set_new(links, "configData",
 		    ddi_link(req, &c, "/configData"));
 	format_hms(have ? s->poll_interval_running : s->poll_interval, sleep);
-	device_clear(&d);
+	device_clear(&loaded);
 	ddi_ctx_clear(&c);
 	http_reply_json(req, 200,
 	    json_pack("{s:{s:{s:s}}, s:o}", "config", "polling", "sleep", sleep,

@@ -32,12 +32,21 @@
 	"a.software_id WHERE a.device_id = device.id AND a.status IN "      \
 	"('scheduled', 'running', 'canceling') ORDER BY a.id DESC LIMIT 1)"
 
-#define DEVICE_COLUMNS                                                     \
+#define DEVICE_BASE_COLUMNS                                                \
 	"id, controller_id, name, token_hash IS NOT NULL AS has_token, "   \
 	"mode, feed, assigned_software_id, force_update, allow_downgrade, "\
 	"hw_model, hw_revision, installed_version, request_attributes, "   \
-	"created_at, last_seen, last_address, " DEVICE_STATE_SQL           \
-	" AS state, " DEVICE_TARGET_SQL " AS target_version"
+	"created_at, last_seen, last_address"
+
+/* For operators: with the derived state and target version. */
+#define DEVICE_COLUMNS                                                     \
+	DEVICE_BASE_COLUMNS ", " DEVICE_STATE_SQL " AS state, "            \
+	DEVICE_TARGET_SQL " AS target_version"
+
+/* For devices (the poll path): the row and the token hash, nothing
+ * derived, so a poll costs one indexed lookup. */
+#define DEVICE_DDI_COLUMNS                                                 \
+	DEVICE_BASE_COLUMNS ", NULL, NULL, token_hash"
 
 bool
 device_cid_valid(const char *cid)
@@ -161,6 +170,9 @@ device_from_row(sqlite3_stmt *st, struct device *d)
 	d->last_address = db_column_strdup(st, 15);
 	d->state = db_column_strdup(st, 16);
 	d->target_version = db_column_strdup(st, 17);
+	if (sqlite3_column_count(st) > 18 && sqlite3_column_text(st, 18))
+		snprintf(d->token_hash, sizeof(d->token_hash), "%s",
+		    (const char *)sqlite3_column_text(st, 18));
 }
 
 static enum result
@@ -187,12 +199,25 @@ enum result
 device_load(struct db *db, int64_t id, struct device *d)
 {
 	static const char sql[] =
-	    "SELECT " DEVICE_COLUMNS " FROM device WHERE id = ?1";
+	    "SELECT " DEVICE_DDI_COLUMNS " FROM device WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
+	return device_load_stmt(db, st, d);
+}
+
+enum result
+device_load_ddi(struct db *db, const char *cid, struct device *d)
+{
+	static const char sql[] =
+	    "SELECT " DEVICE_DDI_COLUMNS " FROM device WHERE controller_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_text(st, 1, cid);
 	return device_load_stmt(db, st, d);
 }
 
@@ -224,6 +249,13 @@ device_clear(struct device *d)
 	free(d->state);
 	free(d->target_version);
 	memset(d, 0, sizeof(*d));
+}
+
+void
+device_free(struct device *d)
+{
+	device_clear(d);
+	free(d);
 }
 
 /* hawkBit's allowed attribute characters (ddi-api.md §8), plus UTF-8. */

@@ -39,6 +39,7 @@ struct device {
 	char *last_address;
 	char *state;		/* pending, updating, in_sync, ... */
 	char *target_version;	/* version of the open action, or NULL */
+	char token_hash[65];	/* device_load_ddi only: "" if none */
 };
 
 /* Filters and order of the device list; NULL or 0 members do not filter. */
@@ -62,10 +63,18 @@ enum result device_register(struct db *, const char *cid,
 enum result device_store_first_token(struct db *, int64_t id,
     const char *token_hash);
 
-/* Load a device; the caller releases it with device_clear. */
+/*
+ * Load a device; the caller releases it with device_clear.  device_load
+ * and device_load_ddi read the row alone (state and target_version NULL;
+ * device_load_ddi also fills token_hash) for the poll path;
+ * device_load_cid adds the derived state for operators.
+ */
 enum result device_load(struct db *, int64_t id, struct device *);
+enum result device_load_ddi(struct db *, const char *cid, struct device *);
 enum result device_load_cid(struct db *, const char *cid, struct device *);
 void device_clear(struct device *);
+/* device_clear and free a heap device (accepts NULL). */
+void device_free(struct device *);
 
 /*
  * Apply a DDI configData body's "data" object in mode merge, replace or

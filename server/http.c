@@ -26,6 +26,7 @@
 #include "audit.h"
 #include "auth.h"
 #include "db.h"
+#include "device.h"
 #include "log.h"
 #include "metrics.h"
 #include "route.h"
@@ -841,6 +842,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(req->body);
 	free(req->principal);
 	free(req->new_token_hash);
+	device_free(req->device);
 	free(req->audit_target);
 	free(req->error_code);
 	json_decref(req->grants);

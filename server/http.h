@@ -18,6 +18,7 @@
 #define HTTP_PARAMS_MAX 4		/* {name} segments in a route */
 
 struct app;
+struct device;
 struct route;
 struct http_server;
 struct upload;
@@ -43,6 +44,7 @@ struct request {
 
 	/* Set by auth: who made the request, for handlers and the log. */
 	int64_t device_id;		/* DDI: 0 if not registered yet */
+	struct device *device;		/* DDI: its row as auth read it, or NULL */
 	bool device_may_register;
 	char *new_token_hash;		/* tofu: token to store for the device */
 	/* Set by auth for management requests. */

@@ -160,9 +160,9 @@ mgmt_post_login(struct request *req)
 	free(req->principal);
 	req->principal = xstrdup(name);
 	snprintf(addr_key, sizeof(addr_key), "addr:%s", req->peer);
-	if (ratelimit_blocked(req->app->login_limits, name,
+	if (!ratelimit_attempt(req->app->login_limits, name,
 		s->login_max_failures, s->login_window, &wait) ||
-	    ratelimit_blocked(req->app->login_limits, addr_key,
+	    !ratelimit_attempt(req->app->login_limits, addr_key,
 		s->login_max_failures * 4, s->login_window, &wait)) {
 		char retry[16];
 
@@ -178,9 +178,6 @@ mgmt_post_login(struct request *req)
 		goto done;
 	}
 	if (r != RESULT_OK) {
-		ratelimit_fail(req->app->login_limits, name, s->login_window);
-		ratelimit_fail(req->app->login_limits, addr_key,
-		    s->login_window);
 		log_warnx("failed login for %s from %s", name, req->peer);
 		http_reply_error(req, 401, "bad_credentials",
 		    "wrong user name or password");
@@ -279,6 +276,31 @@ mgmt_get_users(struct request *req)
 		mgmt_reply_object(req, 200, user_list_json(db));
 }
 
+/*
+ * Users may manage only users no more privileged than themselves (else a
+ * user manager could reset an admin's password and become admin).
+ * Replies and returns false if the caller may not touch `name`.
+ */
+static bool
+mgmt_may_manage(struct request *req, struct db *db, const char *name)
+{
+	struct user u;
+	enum result r = user_load(db, name, &u);
+	bool ok;
+
+	if (r != RESULT_OK) {
+		http_reply_result(req, r,
+		    r == RESULT_NOTFOUND ? "no such user" : NULL);
+		return false;
+	}
+	ok = auth_may_grant(req, u.permissions);
+	user_clear(&u);
+	if (!ok)
+		http_reply_error(req, 403, "forbidden",
+		    "that user holds permissions you do not have");
+	return ok;
+}
+
 /* The grants of a body: "permissions" or a "role" name.  NULL if neither
  * (and *bad set if one was invalid). */
 static json_t *
@@ -352,7 +374,7 @@ mgmt_post_user(struct request *req)
 		goto done;
 	if (grants == NULL)
 		grants = perm_role("readonly");
-	if (!perm_subset(grants, req->grants)) {
+	if (!auth_may_grant(req, grants)) {
 		http_reply_error(req, 403, "forbidden",
 		    "you cannot grant permissions you do not have");
 		goto done;
@@ -397,11 +419,13 @@ mgmt_patch_user(struct request *req)
 	grants = mgmt_body_grants(req, body, &bad);
 	if (bad)
 		goto done;
-	if (grants && !perm_subset(grants, req->grants)) {
+	if (grants && !auth_may_grant(req, grants)) {
 		http_reply_error(req, 403, "forbidden",
 		    "you cannot grant permissions you do not have");
 		goto done;
 	}
+	if (!mgmt_may_manage(req, db, req->params[0]))
+		goto done;
 	if (strcmp(req->params[0], req->principal) == 0 &&
 	    (json_is_false(en) || grants)) {
 		http_reply_error(req, 409, "conflict",
@@ -435,6 +459,8 @@ mgmt_delete_user(struct request *req)
 		    "you cannot delete yourself");
 		return;
 	}
+	if (!mgmt_may_manage(req, db, req->params[0]))
+		return;
 	if ((r = user_delete(db, req->params[0])) == RESULT_OK)
 		http_reply_empty(req, 204);
 	else
@@ -483,7 +509,7 @@ mgmt_post_token(struct request *req)
 	}
 	if (grants == NULL)
 		grants = req->grants;
-	if (!perm_subset(grants, req->grants)) {
+	if (!auth_may_grant(req, grants)) {
 		http_reply_error(req, 403, "forbidden",
 		    "a token cannot have permissions you do not have");
 		goto done;

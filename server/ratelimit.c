@@ -54,34 +54,12 @@ rl_find(struct ratelimit *rl, const char *key)
 	return NULL;
 }
 
-bool
-ratelimit_blocked(struct ratelimit *rl, const char *key, int max, int window,
-    int *retry_after)
-{
-	struct rl_slot *s;
-	int64_t now = now_s();
-	bool blocked = false;
-
-	pthread_mutex_lock(&rl->lock);
-	if ((s = rl_find(rl, key)) != NULL) {
-		if (now - s->start >= window)
-			s->start = 0;	/* the window is over */
-		else if (s->failures >= max) {
-			blocked = true;
-			*retry_after = (int)(s->start + window - now);
-		}
-	}
-	pthread_mutex_unlock(&rl->lock);
-	return blocked;
-}
-
-void
-ratelimit_fail(struct ratelimit *rl, const char *key, int window)
+/* The slot of key in its current window, made if need be.  Lock held. */
+static struct rl_slot *
+rl_get(struct ratelimit *rl, const char *key, int window, int64_t now)
 {
 	struct rl_slot *s, *oldest = &rl->slots[0];
-	int64_t now = now_s();
 
-	pthread_mutex_lock(&rl->lock);
 	if ((s = rl_find(rl, key)) != NULL && now - s->start >= window)
 		s->start = 0;
 	if (s == NULL || s->start == 0) {
@@ -99,8 +77,28 @@ ratelimit_fail(struct ratelimit *rl, const char *key, int window)
 		s->start = now;
 		s->failures = 0;
 	}
-	s->failures++;
+	return s;
+}
+
+bool
+ratelimit_attempt(struct ratelimit *rl, const char *key, int max, int window,
+    int *retry_after)
+{
+	struct rl_slot *s;
+	int64_t now = now_s();
+	bool allowed = true;
+
+	pthread_mutex_lock(&rl->lock);
+	s = rl_get(rl, key, window, now);
+	if (s->failures >= max) {
+		allowed = false;
+		*retry_after = (int)(s->start + window - now);
+		if (*retry_after < 1)
+			*retry_after = 1;
+	} else
+		s->failures++;
 	pthread_mutex_unlock(&rl->lock);
+	return allowed;
 }
 
 void

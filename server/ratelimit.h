@@ -14,13 +14,14 @@ struct ratelimit;
 struct ratelimit *ratelimit_new(void);
 void ratelimit_free(struct ratelimit *);
 /*
- * Is key over max failures within window seconds?  If so *retry_after is
- * the seconds until the window ends.
+ * Count an attempt for key and say whether it may go ahead: false once
+ * max attempts were counted within window seconds (*retry_after is then
+ * the seconds until the window ends).  Counting before the check is done
+ * means concurrent attempts cannot slip past the limit together; a
+ * success calls ratelimit_reset.
  */
-bool ratelimit_blocked(struct ratelimit *, const char *key, int max,
+bool ratelimit_attempt(struct ratelimit *, const char *key, int max,
     int window, int *retry_after);
-/* Count one failure for key. */
-void ratelimit_fail(struct ratelimit *, const char *key, int window);
 /* Forget key (after a success). */
 void ratelimit_reset(struct ratelimit *, const char *key);
 

@@ -4,6 +4,8 @@
  */
 #include "rollout.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include "settings.h"
 
 #define ROLLOUT_CANDIDATES_MAX 256
+#define ROLLOUT_CACHE_SLOTS 8	/* candidate sets each thread keeps */
 
 struct candidates {
 	struct policy_sw sw[ROLLOUT_CANDIDATES_MAX];
@@ -33,6 +36,57 @@ candidates_clear(struct candidates *c)
 		free(c->version[i]);
 	}
 	c->n = 0;
+}
+
+/*
+ * Candidate sets change only when software or rollouts do, so each worker
+ * thread keeps the sets it used last, tagged with the catalog generation
+ * they were read at.  Writers bump the generation after they commit; a
+ * reader takes the generation before it reads, so a set is never newer
+ * than its tag and a stale one is always reloaded.
+ */
+static atomic_uint_fast64_t rollout_generation = 1;
+
+struct candidates_slot {
+	char key[96];
+	uint64_t generation;
+	struct candidates *c;
+};
+
+struct candidates_cache {
+	struct candidates_slot slot[ROLLOUT_CACHE_SLOTS];
+	unsigned next;
+};
+
+static pthread_key_t candidates_key;
+static pthread_once_t candidates_once = PTHREAD_ONCE_INIT;
+
+static void candidates_clear(struct candidates *);
+
+static void
+candidates_cache_free(void *p)
+{
+	struct candidates_cache *cache = p;
+
+	for (size_t i = 0; i < ROLLOUT_CACHE_SLOTS; i++) {
+		if (cache->slot[i].c)
+			candidates_clear(cache->slot[i].c);
+		free(cache->slot[i].c);
+	}
+	free(cache);
+}
+
+static void
+candidates_key_init(void)
+{
+	if (pthread_key_create(&candidates_key, candidates_cache_free) != 0)
+		fatalx("%s: pthread_key_create", __func__);
+}
+
+void
+rollout_catalog_changed(void)
+{
+	atomic_fetch_add(&rollout_generation, 1);
 }
 
 /* Load the software a device in its mode could get, in precedence order. */
@@ -96,6 +150,49 @@ candidates_load(struct db *db, const struct device *d, struct candidates *c)
 	return RESULT_OK;
 }
 
+/*
+ * The candidates for device d, from this thread's cache or the database.
+ * The set stays owned by the cache: valid until this thread's next call.
+ */
+static enum result
+candidates_get(struct db *db, const struct device *d,
+    const struct candidates **out)
+{
+	uint64_t gen = atomic_load(&rollout_generation);
+	struct candidates_cache *cache;
+	struct candidates_slot *slot;
+	char key[96];
+	enum result r;
+
+	pthread_once(&candidates_once, candidates_key_init);
+	if ((cache = pthread_getspecific(candidates_key)) == NULL) {
+		cache = xcalloc(1, sizeof(*cache));
+		pthread_setspecific(candidates_key, cache);
+	}
+	snprintf(key, sizeof(key), "%d/%lld/%s", (int)d->mode,
+	    (long long)(d->mode == MODE_ASSIGNED ? d->assigned_software_id : 0),
+	    d->mode == MODE_ROLLOUT ? d->feed : "");
+	for (size_t i = 0; i < ROLLOUT_CACHE_SLOTS; i++) {
+		slot = &cache->slot[i];
+		if (slot->c && slot->generation == gen &&
+		    strcmp(slot->key, key) == 0) {
+			*out = slot->c;
+			return RESULT_OK;
+		}
+	}
+	slot = &cache->slot[cache->next++ % ROLLOUT_CACHE_SLOTS];
+	if (slot->c == NULL)
+		slot->c = xcalloc(1, sizeof(*slot->c));
+	candidates_clear(slot->c);
+	slot->key[0] = '\0';
+	if ((r = candidates_load(db, d, slot->c)) != RESULT_OK)
+		return r;
+	snprintf(slot->key, sizeof(slot->key), "%s", key);
+	slot->generation = gen;
+	*out = slot->c;
+	return RESULT_OK;
+}
+
 static int64_t
 rollout_max_running(struct db *db, int64_t id)
 {
@@ -133,7 +230,7 @@ rollout_within_limits(struct db *db, const struct settings *s,
  */
 static enum policy_reason
 rollout_choose(const struct device *d, const struct action *last,
-    bool forced, struct candidates *c, const struct policy_sw **chosen)
+    bool forced, const struct candidates *c, const struct policy_sw **chosen)
 {
 	struct policy_device pd = {
 		.mode = d->mode,
@@ -161,16 +258,18 @@ rollout_choose(const struct device *d, const struct action *last,
 
 enum result
 rollout_decide(struct db *db, const struct settings *s,
-    const struct device *d, struct action *out, bool *have)
+    const struct device *d, struct action *out, bool *have,
+    int64_t *installed)
 {
-	struct candidates *c = xcalloc(1, sizeof(*c));
+	const struct candidates *c = NULL;
 	const struct policy_sw *chosen;
 	struct action last, again;
 	bool has_last;
 	enum result r;
 
 	*have = false;
-	if ((r = action_newest(db, d->id, &last)) == RESULT_ERROR)
+	if ((r = action_newest_installed(db, d->id, &last, installed)) ==
+	    RESULT_ERROR)
 		goto out;
 	has_last = r == RESULT_OK;
 	/* Running or being canceled: the device sees it through. */
@@ -181,7 +280,7 @@ rollout_decide(struct db *db, const struct settings *s,
 		r = RESULT_OK;
 		goto out;
 	}
-	if ((r = candidates_load(db, d, c)) != RESULT_OK)
+	if ((r = candidates_get(db, d, &c)) != RESULT_OK)
 		goto out;
 	rollout_choose(d, has_last ? &last : NULL,
 	    has_last && last.status == ACTION_SCHEDULED && last.forced, c,
@@ -249,8 +348,6 @@ fail:
 	*have = false;
 	db_rollback(db);
 out:
-	candidates_clear(c);
-	free(c);
 	return r;
 }
 
@@ -483,6 +580,10 @@ rollout_check_failures(struct db *db, int64_t id)
 	if (reason[0] == '\0')
 		return RESULT_OK;
 	log_warnx("rollout %lld paused: %s", (long long)id, reason);
+	/* Bumped before the caller's commit: a poll may cache the old set
+	 * under the new generation until the next change.  Bump again once
+	 * committed (action.c does) to close that window. */
+	rollout_catalog_changed();
 	return rollout_pause(db, id, reason);
 }
 
@@ -576,6 +677,7 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	}
 	db_done(st);
 	*id = sqlite3_last_insert_rowid(db_handle(db));
+	rollout_catalog_changed();
 	log_info("rollout %lld created: software %lld to feed %s",
 	    (long long)*id, (long long)sw, feed);
 	return RESULT_OK;
@@ -619,6 +721,7 @@ rollout_patch(struct db *db, int64_t id, json_t *body, const char **why)
 		db_log_error(db, __func__);
 		return RESULT_ERROR;
 	}
+	rollout_catalog_changed();
 	return sqlite3_changes(db_handle(db)) ? RESULT_OK : RESULT_NOTFOUND;
 }
 
@@ -638,5 +741,6 @@ rollout_delete(struct db *db, int64_t id)
 		db_log_error(db, __func__);
 		return RESULT_ERROR;
 	}
+	rollout_catalog_changed();
 	return sqlite3_changes(db_handle(db)) ? RESULT_OK : RESULT_NOTFOUND;
 }

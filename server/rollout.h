@@ -23,10 +23,16 @@ struct settings;
 /*
  * The poll's question: which action should device d see now?  Finds its
  * open action, or asks the policy and, within the update limits, creates
- * one.  *have is false when there is nothing to do.
+ * one.  *have is false when there is nothing to do.  *installed is the id
+ * of the device's newest succeeded action (0 if none).
  */
 enum result rollout_decide(struct db *, const struct settings *,
-    const struct device *d, struct action *out, bool *have);
+    const struct device *d, struct action *out, bool *have,
+    int64_t *installed);
+
+/* Software or rollouts changed (call after the commit): polls reload the
+ * candidate sets they cache. */
+void rollout_catalog_changed(void);
 
 /* After a failed action of rollout id: pause it when a threshold is hit.
  * Runs inside the caller's transaction. */

@@ -163,6 +163,12 @@ seen_flush_locked_out(struct seen *s, struct db *db)
 		t.nslots ? t.nslots / 2 : t.nslots);
 	pthread_mutex_unlock(&s->lock);
 	rc = seen_write(db, &t);
+	/* Polls keep readers active all the time, so the automatic
+	 * checkpoint rarely finds a moment to reset the WAL: try after
+	 * every flush, without waiting for readers. */
+	if (t.used > 0)
+		sqlite3_wal_checkpoint_v2(db_handle(db), NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	free(t.slots);
 	return rc;
 }

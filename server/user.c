@@ -397,8 +397,10 @@ session_find(struct db *db, const struct settings *s, const char *cookie,
 		}
 	}
 	db_done(st);
-	/* Note activity at most once a minute: reads stay reads. */
-	if (r == RESULT_OK && now - seen >= 60 &&
+	/* Note activity now and then, often enough that the idle clock
+	 * restarts (a tenth of the idle time, at most a minute apart). */
+	if (r == RESULT_OK &&
+	    now - seen >= (s->session_idle >= 600 ? 60 : s->session_idle / 10) &&
 	    (st = db_prepare(db, touch)) != NULL) {
 		db_bind_int64(st, 1, out->id);
 		db_bind_int64(st, 2, now);

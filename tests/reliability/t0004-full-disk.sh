@@ -52,11 +52,19 @@ up()
 	api POST "/api/v1/software?filename=${2:-$(basename "$1")}" \
 	    -H 'Content-Type: application/octet-stream' \
 	    --data-binary "@$1" --max-time 8
+	no_answer
 }
 mup()
 {
 	api POST /api/v1/software -F "file=@$1;filename=$(basename "$1")" \
 	    --max-time 8
+	no_answer
+}
+no_answer()
+{
+	case $STATUS in
+	000 | 100) echo "# $LAST_REQ: no answer within 8 s (curl saw status $STATUS)" ;;
+	esac
 }
 
 # settle: after a failed check, wait (at most 15 s) until data/tmp is

@@ -397,8 +397,11 @@ class Device:
                                     want=want, what=self.cid)
 
     def finish(self, state):
-        if self.final is None:
-            self.final = state
+        """The result of an action.  The first one counts the device as
+        finished; a later one (a second rollout) replaces it."""
+        first = self.final is None
+        self.final = state
+        if first:
             self.f.done(self)
 
     # ------------------------------------------------------------- main loop
@@ -701,10 +704,12 @@ class Device:
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--url", required=True, help="server base, e.g. http://127.0.0.1:8080")
-    p.add_argument("--tenant", default="DEFAULT")
-    p.add_argument("--devices", type=int, default=100)
-    p.add_argument("--prefix", default="sim-")
-    p.add_argument("--fail-rate", type=float, default=0.05)
+    p.add_argument("--tenant", default="DEFAULT", help="hawkBit tenant in the device URLs")
+    p.add_argument("--devices", type=int, default=100, help="how many devices")
+    p.add_argument("--prefix", default="sim-",
+                   help="controller ids are PREFIX0000, PREFIX0001, ...")
+    p.add_argument("--fail-rate", type=float, default=0.05,
+                   help="share of devices whose update fails")
     p.add_argument("--cut-rate", type=float, default=0.1,
                    help="share of devices whose download is cut once and resumed")
     p.add_argument("--cancel-rate", type=float, default=0.0,
@@ -723,14 +728,17 @@ def main():
                    "the last result (within --duration)")
     p.add_argument("--concurrency", type=int, default=64,
                    help="most HTTP requests in flight")
-    p.add_argument("--hw-model", default="sim-board")
-    p.add_argument("--hw-revision", default="1.0")
+    p.add_argument("--hw-model", default="sim-board",
+                   help="hardware model sent in configData")
+    p.add_argument("--hw-revision", default="1.0",
+                   help="hardware revision sent in configData")
     p.add_argument("--sw-version", default="1.0.0",
                    help="installed version sent in configData ('' = none)")
-    p.add_argument("--attr-model", default="hw_boardname")
+    p.add_argument("--attr-model", default="hw_boardname",
+                   help="configData attribute names (the server's attributes.*)")
     p.add_argument("--attr-revision", default="hw_revision")
     p.add_argument("--attr-version", default="sw_version")
-    p.add_argument("--gateway-token")
+    p.add_argument("--gateway-token", help="send 'Authorization: GatewayToken T'")
     p.add_argument("--target-token",
                    help="per-device TargetToken, '{cid}' is replaced, e.g. tok-{cid}")
     p.add_argument("--preregister", action="store_true",
@@ -744,8 +752,10 @@ def main():
     p.add_argument("--ramp", type=float, default=None,
                    help="spread the first polls over this many seconds "
                    "(default: devices/500, at most 10)")
-    p.add_argument("--read-timeout", type=float, default=30)
-    p.add_argument("--seed", default="falconet")
+    p.add_argument("--read-timeout", type=float, default=30,
+                   help="seconds without data before a request is a transport error")
+    p.add_argument("--seed", default="falconet",
+                   help="the devices' plans (fail, cut, cancel) derive from it")
     p.add_argument("--report", help="write the JSON summary here")
     p.add_argument("--per-device", action="store_true",
                    help="add every device's final and planned state to the report")
