@@ -42,7 +42,7 @@ TEST_FLAGS = WERROR=1 SANITIZE=address,undefined BUILD=build/test
 
 Q = $(if $(V),,@)
 
-.PHONY: all run deps deps-test test unit http e2e browser fuzz fuzz-replay tools \
+.PHONY: all run deps deps-test test unit http e2e reliability browser fuzz fuzz-replay tools \
 	clean format format-check check bench soak demo
 
 all: $(BUILD)/falconet
@@ -143,6 +143,10 @@ e2e: deps-test
 	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
 	$(Q)SUITES=e2e tests/run-all.sh build/test
 
+reliability: deps-test
+	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
+	$(Q)SUITES=reliability tests/run-all.sh build/test
+
 browser: deps-test
 	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
 	$(Q)SUITES=browser tests/run-all.sh build/test
@@ -191,7 +195,7 @@ soak: deps-test
 	$(Q)SOAK=long tests/sim/soak.sh build/test
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all tools
 	$(Q)tests/sim/demo.sh $(BUILD)
 
 format:

@@ -98,19 +98,20 @@ action_status_parse(const char *s)
 	"forced, retrieved_at IS NOT NULL, stale, COALESCE(progress, -1), " \
 	"superseded"
 
-static void
-action_from_row(sqlite3_stmt *st, struct action *a)
+void
+action_from_row(sqlite3_stmt *st, int col, struct action *a)
 {
-	a->id = sqlite3_column_int64(st, 0);
-	a->device_id = sqlite3_column_int64(st, 1);
-	a->software_id = sqlite3_column_int64(st, 2);
-	a->rollout_id = sqlite3_column_int64(st, 3);
-	a->status = action_status_parse((const char *)sqlite3_column_text(st, 4));
-	a->forced = sqlite3_column_int(st, 5) != 0;
-	a->retrieved = sqlite3_column_int(st, 6) != 0;
-	a->stale = sqlite3_column_int(st, 7) != 0;
-	a->progress = sqlite3_column_int(st, 8);
-	a->superseded = sqlite3_column_int(st, 9) != 0;
+	a->id = sqlite3_column_int64(st, col);
+	a->device_id = sqlite3_column_int64(st, col + 1);
+	a->software_id = sqlite3_column_int64(st, col + 2);
+	a->rollout_id = sqlite3_column_int64(st, col + 3);
+	a->status = action_status_parse(
+	    (const char *)sqlite3_column_text(st, col + 4));
+	a->forced = sqlite3_column_int(st, col + 5) != 0;
+	a->retrieved = sqlite3_column_int(st, col + 6) != 0;
+	a->stale = sqlite3_column_int(st, col + 7) != 0;
+	a->progress = sqlite3_column_int(st, col + 8);
+	a->superseded = sqlite3_column_int(st, col + 9) != 0;
 }
 
 static enum result
@@ -120,7 +121,7 @@ action_read(struct db *db, sqlite3_stmt *st, struct action *a)
 
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
-		action_from_row(st, a);
+		action_from_row(st, 0, a);
 		r = RESULT_OK;
 		break;
 	case SQLITE_DONE:
@@ -150,7 +151,7 @@ action_newest_installed(struct db *db, int64_t device_id, struct action *a,
 	db_bind_int64(st, 1, device_id);
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
-		action_from_row(st, a);
+		action_from_row(st, 0, a);
 		*installed = sqlite3_column_int64(st, 10);
 		r = RESULT_OK;
 		break;

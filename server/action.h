@@ -7,6 +7,7 @@
 #define ACTION_H
 
 #include <jansson.h>
+#include <sqlite3.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +46,18 @@ struct action_feedback {
 	int64_t code;
 	json_t *details;		/* array of strings or NULL */
 };
+
+/*
+ * The action columns action_from_row reads, for a query that names the
+ * action table "a" (a join); action_from_row(st, col, a) reads them from
+ * column col on.
+ */
+#define ACTION_A_COLUMNS                                                    \
+	"a.id, a.device_id, a.software_id, COALESCE(a.rollout_id, 0), "     \
+	"a.status, a.forced, a.retrieved_at IS NOT NULL, a.stale, "          \
+	"COALESCE(a.progress, -1), a.superseded"
+#define ACTION_NCOLUMNS 10
+void action_from_row(sqlite3_stmt *st, int col, struct action *a);
 
 /*
  * Parse a DDI feedback body leniently (unknown fields ignored, legacy id

@@ -47,6 +47,7 @@
  * derived, so a poll costs one indexed lookup. */
 #define DEVICE_DDI_COLUMNS                                                 \
 	DEVICE_BASE_COLUMNS ", NULL, NULL, token_hash"
+#define DEVICE_DDI_NCOLUMNS 19
 
 bool
 device_cid_valid(const char *cid)
@@ -170,7 +171,8 @@ device_from_row(sqlite3_stmt *st, struct device *d)
 	d->last_address = db_column_strdup(st, 15);
 	d->state = db_column_strdup(st, 16);
 	d->target_version = db_column_strdup(st, 17);
-	if (sqlite3_column_count(st) > 18 && sqlite3_column_text(st, 18))
+	if (sqlite3_column_count(st) >= DEVICE_DDI_NCOLUMNS &&
+	    sqlite3_column_text(st, 18))
 		snprintf(d->token_hash, sizeof(d->token_hash), "%s",
 		    (const char *)sqlite3_column_text(st, 18));
 }
@@ -212,13 +214,37 @@ enum result
 device_load_ddi(struct db *db, const char *cid, struct device *d)
 {
 	static const char sql[] =
-	    "SELECT " DEVICE_DDI_COLUMNS " FROM device WHERE controller_id = ?1";
+	    "SELECT dv.*, " ACTION_A_COLUMNS ", (SELECT max(i.id) FROM action i "
+	    "WHERE i.device_id = dv.id AND i.status = 'succeeded') "
+	    "FROM (SELECT " DEVICE_DDI_COLUMNS " FROM device "
+	    "WHERE controller_id = ?1) AS dv LEFT JOIN action a ON a.id = "
+	    "(SELECT max(x.id) FROM action x WHERE x.device_id = dv.id)";
 	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r = RESULT_ERROR;
 
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_text(st, 1, cid);
-	return device_load_stmt(db, st, d);
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		device_from_row(st, d);
+		d->actions_loaded = true;
+		d->has_last = sqlite3_column_type(st, DEVICE_DDI_NCOLUMNS) !=
+		    SQLITE_NULL;
+		if (d->has_last)
+			action_from_row(st, DEVICE_DDI_NCOLUMNS, &d->last);
+		d->installed_action = sqlite3_column_int64(st,
+		    DEVICE_DDI_NCOLUMNS + ACTION_NCOLUMNS);
+		r = RESULT_OK;
+		break;
+	case SQLITE_DONE:
+		r = RESULT_NOTFOUND;
+		break;
+	default:
+		db_log_error(db, __func__);
+	}
+	db_done(st);
+	return r;
 }
 
 enum result

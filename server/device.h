@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "action.h"
 #include "policy.h"
 #include "util.h"
 
@@ -40,6 +41,12 @@ struct device {
 	char *state;		/* pending, updating, in_sync, ... */
 	char *target_version;	/* version of the open action, or NULL */
 	char token_hash[65];	/* device_load_ddi only: "" if none */
+	/* device_load_ddi only: the newest action and the newest succeeded
+	 * one, read in the same query, so a poll costs one SELECT. */
+	bool actions_loaded;
+	bool has_last;
+	struct action last;
+	int64_t installed_action;
 };
 
 /* Filters and order of the device list; NULL or 0 members do not filter. */

@@ -675,8 +675,13 @@ http_begin(struct request_priv *rp)
 	return true;
 }
 
-/* A middle call: body bytes.  Returns false if a response was queued. */
-static bool
+/*
+ * A middle call: body bytes.  libmicrohttpd 0.9.75 will not queue an
+ * answer while a body is still arriving, so a failure here is deferred:
+ * the rest of the body is read and dropped, and the error answered when
+ * it is complete.  A failed upload's temp file is removed at once.
+ */
+static void
 http_body(struct request_priv *rp, const char *data, size_t size)
 {
 	struct request *req = &rp->req;
@@ -684,13 +689,12 @@ http_body(struct request_priv *rp, const char *data, size_t size)
 
 	if (req->error_status || req->route == NULL ||
 	    req->route->body == BODY_NONE)
-		return true;	/* discarded */
+		return;	/* discarded */
 	if (req->route->body == BODY_JSON) {
 		if (size > HTTP_JSON_BODY_MAX - req->body_len) {
-			http_reply_error(req, 413, NULL,
-			    "JSON bodies are limited to %d bytes",
-			    HTTP_JSON_BODY_MAX);
-			return false;
+			http_defer_error(req, 413,
+			    "JSON bodies are limited to 262144 bytes");
+			return;
 		}
 		if (req->body_len + size + 1 > rp->body_cap) {
 			rp->body_cap = (req->body_len + size + 1) * 2;
@@ -701,29 +705,28 @@ http_body(struct request_priv *rp, const char *data, size_t size)
 		memcpy(req->body + req->body_len, data, size);
 		req->body_len += size;
 		req->body[req->body_len] = '\0';
-		return true;
+		return;
 	}
 	if (rp->pp) {
 		if (MHD_post_process(rp->pp, data, size) == MHD_YES)
-			return true;
-		ue = upload_error(req->upload);
-		if (ue == UPLOAD_OK) {
-			http_reply_error(req, 400, NULL,
+			return;
+		if ((ue = upload_error(req->upload)) == UPLOAD_OK) {
+			http_defer_error(req, 400,
 			    "malformed multipart/form-data body");
-			return false;
+			ue = UPLOAD_IO;
 		}
 	} else if ((ue = upload_write(req->upload, data, size)) == UPLOAD_OK)
-		return true;
+		return;
 	if (ue == UPLOAD_TOO_BIG)
-		http_reply_error(req, 413, NULL,
-		    "uploads are limited to %llu bytes",
-		    (unsigned long long)req->app->settings->upload_max_size);
+		http_defer_error(req, 413, "the upload is larger than "
+					   "upload.max_size");
 	else if (ue == UPLOAD_NO_SPACE)
-		http_reply_error(req, 507, NULL,
+		http_defer_error_code(req, 507, "insufficient_storage",
 		    "not enough disk space for the upload");
 	else
-		http_reply_error(req, 500, NULL, "cannot write the upload");
-	return false;
+		http_defer_error(req, 500, "cannot write the upload");
+	upload_free(req->upload);	/* unlinks the temp file now */
+	req->upload = NULL;
 }
 
 /* Record a state-changing management request in the audit log. */
@@ -792,8 +795,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		if (!http_body(rp, upload_data, *upload_data_size))
-			http_audit(&rp->req);	/* answered at once */
+		http_body(rp, upload_data, *upload_data_size);
 		*upload_data_size = 0;
 		return MHD_YES;
 	}

@@ -103,6 +103,9 @@ mgmt_post_software(struct request *req)
 	}
 	r = artifact_store(db, req->app->artifact_dir, req->upload, &id, why,
 	    sizeof(why));
+	req->audit_target = r == RESULT_OK ? xasprintf("%lld", (long long)id)
+	    : upload_filename(req->upload) ? xstrdup(upload_filename(req->upload))
+					   : NULL;
 	if (r == RESULT_OK)
 		mgmt_reply_software(req, db, id, 201);
 	else if (r == RESULT_INVALID)
@@ -246,6 +249,7 @@ mgmt_post_device(struct request *req)
 		json_decref(body);
 		return;
 	}
+	req->audit_target = xstrdup(cid);
 	r = device_create(db, cid, body, &id, &why);
 	if (r == RESULT_OK)
 		mgmt_reply_device(req, db, cid, 201);
@@ -415,6 +419,8 @@ mgmt_post_rollout(struct request *req)
 	}
 	r = rollout_create(db, body, &id, &why);
 	json_decref(body);
+	if (r == RESULT_OK)
+		req->audit_target = xasprintf("%lld", (long long)id);
 	if (r == RESULT_OK)
 		mgmt_reply_object(req, 201, rollout_to_json(db, id));
 	else

@@ -145,6 +145,7 @@ mgmt_post_login(struct request *req)
 	struct user u;
 	json_t *body;
 	int wait = 0;
+	bool blocked;
 	enum result r;
 
 	if (db == NULL || (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
@@ -160,10 +161,17 @@ mgmt_post_login(struct request *req)
 	free(req->principal);
 	req->principal = xstrdup(name);
 	snprintf(addr_key, sizeof(addr_key), "addr:%s", req->peer);
-	if (!ratelimit_attempt(req->app->login_limits, name,
-		s->login_max_failures, s->login_window, &wait) ||
-	    !ratelimit_attempt(req->app->login_limits, addr_key,
-		s->login_max_failures * 4, s->login_window, &wait)) {
+	/* The address first: while it is refused, the user's count stays
+	 * untouched; an attempt the user's limit refuses is taken back
+	 * from the address. */
+	blocked = !ratelimit_attempt(req->app->login_limits, addr_key,
+	    s->login_max_failures * 4, s->login_window, &wait);
+	if (!blocked && !ratelimit_attempt(req->app->login_limits, name,
+			    s->login_max_failures, s->login_window, &wait)) {
+		ratelimit_refund(req->app->login_limits, addr_key);
+		blocked = true;
+	}
+	if (blocked) {
 		char retry[16];
 
 		snprintf(retry, sizeof(retry), "%d", wait);
@@ -183,7 +191,9 @@ mgmt_post_login(struct request *req)
 		    "wrong user name or password");
 		goto done;
 	}
+	/* A success counts against neither limit. */
 	ratelimit_reset(req->app->login_limits, name);
+	ratelimit_refund(req->app->login_limits, addr_key);
 	mgmt_start_session(req, db, &u, 200);
 	user_clear(&u);
 done:

@@ -102,6 +102,17 @@ ratelimit_attempt(struct ratelimit *rl, const char *key, int max, int window,
 }
 
 void
+ratelimit_refund(struct ratelimit *rl, const char *key)
+{
+	struct rl_slot *s;
+
+	pthread_mutex_lock(&rl->lock);
+	if ((s = rl_find(rl, key)) != NULL && s->failures > 0)
+		s->failures--;
+	pthread_mutex_unlock(&rl->lock);
+}
+
+void
 ratelimit_reset(struct ratelimit *rl, const char *key)
 {
 	struct rl_slot *s;

@@ -22,6 +22,9 @@ void ratelimit_free(struct ratelimit *);
  */
 bool ratelimit_attempt(struct ratelimit *, const char *key, int max,
     int window, int *retry_after);
+/* Take back one counted attempt (it succeeded, or another limit
+ * refused it). */
+void ratelimit_refund(struct ratelimit *, const char *key);
 /* Forget key (after a success). */
 void ratelimit_reset(struct ratelimit *, const char *key);
 

@@ -268,10 +268,18 @@ rollout_decide(struct db *db, const struct settings *s,
 	enum result r;
 
 	*have = false;
-	if ((r = action_newest_installed(db, d->id, &last, installed)) ==
-	    RESULT_ERROR)
-		goto out;
-	has_last = r == RESULT_OK;
+	if (d->actions_loaded) {
+		/* The poll's device read brought them along. */
+		has_last = d->has_last;
+		last = d->last;
+		*installed = d->installed_action;
+	} else {
+		if ((r = action_newest_installed(db, d->id, &last,
+			 installed)) == RESULT_ERROR)
+			goto out;
+		has_last = r == RESULT_OK;
+	}
+	r = RESULT_OK;
 	/* Running or being canceled: the device sees it through. */
 	if (has_last && (last.status == ACTION_RUNNING ||
 			    last.status == ACTION_CANCELING)) {
@@ -381,7 +389,7 @@ rollout_targeted(struct db *db, const char *feed, int64_t software_id)
 }
 
 struct rollout_counts {
-	int64_t targeted, pending, running, succeeded, failed, stale;
+	int64_t targeted, pending, running, succeeded, failed, stale, canceled;
 };
 
 static void
@@ -398,7 +406,11 @@ rollout_counts(struct db *db, int64_t id, const char *feed, int64_t sw,
 	    "    a.status = 'failed' AND a.id = (SELECT max(b.id) FROM action b "
 	    "    WHERE b.device_id = a.device_id AND b.rollout_id = ?1)), "
 	    "  (SELECT count(*) FROM action WHERE rollout_id = ?1 AND stale = 1 "
-	    "    AND status IN ('scheduled', 'running', 'canceling'))";
+	    "    AND status IN ('scheduled', 'running', 'canceling')), "
+	    "  (SELECT count(*) FROM action a WHERE a.rollout_id = ?1 AND "
+	    "    a.status = 'canceled' AND a.superseded = 0 AND a.id = (SELECT "
+	    "    max(b.id) FROM action b WHERE b.device_id = a.device_id AND "
+	    "    b.rollout_id = ?1))";
 	sqlite3_stmt *st = db_prepare(db, sql);
 
 	memset(k, 0, sizeof(*k));
@@ -409,13 +421,16 @@ rollout_counts(struct db *db, int64_t id, const char *feed, int64_t sw,
 			k->succeeded = sqlite3_column_int64(st, 1);
 			k->failed = sqlite3_column_int64(st, 2);
 			k->stale = sqlite3_column_int64(st, 3);
+			k->canceled = sqlite3_column_int64(st, 4);
 		}
 		db_done(st);
 	}
 	k->targeted = rollout_targeted(db, feed, sw);
 	if (k->targeted < 0)
 		k->targeted = 0;
-	k->pending = k->targeted - k->running - k->succeeded - k->failed;
+	/* Canceled by the operator: not offered that software again. */
+	k->pending = k->targeted - k->running - k->succeeded - k->failed -
+	    k->canceled;
 	if (k->pending < 0)
 		k->pending = 0;
 }
@@ -488,7 +503,7 @@ rollout_to_json(struct db *db, int64_t id)
 		return NULL;
 	rollout_counts(db, id, r.feed, r.software_id, &k);
 	o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:b, s:s?, s:I, s:I, s:I, "
-		      "s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I}}",
+		      "s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "id", (json_int_t)r.id, "name", r.name, "feed", r.feed,
 	    "software_id", (json_int_t)r.software_id, "version", r.version,
 	    "paused", r.paused, "pause_reason", r.pause_reason, "max_running",
@@ -498,7 +513,8 @@ rollout_to_json(struct db *db, int64_t id)
 	    "counts", "targeted", (json_int_t)k.targeted, "pending",
 	    (json_int_t)k.pending, "running", (json_int_t)k.running,
 	    "succeeded", (json_int_t)k.succeeded, "failed",
-	    (json_int_t)k.failed, "stale", (json_int_t)k.stale);
+	    (json_int_t)k.failed, "stale", (json_int_t)k.stale, "canceled",
+	    (json_int_t)k.canceled);
 	rollout_row_clear(&r);
 	return o;
 }

@@ -3,10 +3,12 @@
 #
 #   tests/run-all.sh BUILD_DIR        (make test: tests/run-all.sh build/test)
 #
-# Suites, chosen with SUITES (default "unit http e2e fuzz"):
+# Suites, chosen with SUITES (default "unit http e2e reliability browser fuzz"):
 #   unit  every executable BUILD_DIR/tests/test_* (cmocka)
 #   http  every tests/http/t[0-9]*.sh, in order
 #   e2e   every tests/e2e/t[0-9]*.sh, in order
+#   reliability every tests/reliability/t[0-9]*.sh: kill -9 during uploads,
+#         feedback and a rollout, a full disk, the short soak (tests/sim)
 #   browser tests/browser/run.sh (Playwright driving Debian's chromium)
 #   fuzz  tests/fuzz/replay.sh, if present
 # Each script prints "ok - ..." / "not ok - ..." lines and finally
@@ -26,7 +28,7 @@ fi
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || BUILD_DIR=$ROOT/$1
-SUITES=${SUITES:-unit http e2e browser fuzz}
+SUITES=${SUITES:-unit http e2e reliability browser fuzz}
 ONLY=${ONLY:-*}
 LOGS=$BUILD_DIR/test-logs
 SCRIPT_TIMEOUT=${SCRIPT_TIMEOUT:-600}
@@ -176,6 +178,7 @@ for suite in $SUITES; do
 	unit) suite_unit ;;
 	http) suite_scripts tests/http ;;
 	e2e) suite_scripts tests/e2e ;;
+	reliability) suite_scripts tests/reliability ;;
 	browser) run_script tests/browser/run.sh ;;
 	fuzz) suite_fuzz ;;
 	*)

@@ -36,10 +36,26 @@ blocked()
 
 start_server "$LIMITS" 'proxy:
   trusted: ["127.0.0.1"]'
-for u in bob carol dave; do
+for u in bob carol dave sam tess; do
 	printf '%s-password-1\n' "$u" | falconet_cli user add "$u" readonly \
 	    >/dev/null 2>&1 || fail "user add $u"
 done
+
+# --- successes are not failures ---------------------------------------------
+# The limits count failed logins: a busy address (a NAT, a proxy) or a user
+# who logs in often is never blocked for logging in successfully.
+n=0
+for i in $(seq 1 16); do
+	login sam sam-password-1 10.0.0.50
+	[ "$STATUS" = 200 ] && n=$((n + 1))
+done
+check "16 successful logins from one address -> 16 x 200 (got $n)" [ "$n" -eq 16 ]
+n=0
+for i in 1 2 3 4 5 6; do
+	login tess tess-password-1 10.0.0.51
+	[ "$STATUS" = 200 ] && n=$((n + 1))
+done
+check "6 successful logins of one user (limit 3) -> 6 x 200 (got $n)" [ "$n" -eq 6 ]
 
 # --- per user name -----------------------------------------------------------
 for i in 1 2 3; do
@@ -90,6 +106,13 @@ login spray13 wrong-password 10.0.0.9
 blocked "a 13th user name from 10.0.0.9"
 login dave dave-password-1 10.0.0.10
 expect_status 200 "dave from another address -> 200"
+# Refusals by the address limit are not the user's failures.
+for i in 1 2 3; do
+	login dave dave-password-1 10.0.0.9
+done
+expect_status 429 "dave from 10.0.0.9, 3 more times -> 429"
+login dave dave-password-1 10.0.0.10
+expect_status 200 "dave from another address after 3 address refusals -> 200"
 
 # --- after the window --------------------------------------------------------
 sleep "$((RETRY + 1))"

@@ -12,6 +12,10 @@
 #   kill_server_hard        kill -9 the daemon, wait for it, forget it
 #   sim_start [YAML...]     start_server, remembering the settings
 #   restart_server          start_server again: same settings, data and port
+#   is_asan_build           the daemon is built with AddressSanitizer
+#   sim_track PID...        kill these background processes at exit
+#   SIM_EXIT_HOOK=FUNC      a test's own clean-up (unmounting), run at exit
+#                           before lib.sh's cleanup
 
 SIM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Debian's interpreter: a python3 earlier on PATH (pyenv, venv) does not

@@ -115,6 +115,13 @@ BASE=http://$HOST:$PORT
 TOKEN=$("$FALCONET" -c "$D/settings.yaml" token create demo) ||
     die "cannot create a token"
 AUTH="Authorization: Bearer $TOKEN"
+# A user for the browser, when this build has users ("falconet user add").
+UI_USER=demo
+UI_PASSWORD=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+if ! echo "$UI_PASSWORD" | "$FALCONET" -c "$D/settings.yaml" user add \
+    "$UI_USER" admin >"$D/user.log" 2>&1; then
+	UI_USER=
+fi
 
 # Two images: 2.0.0 rolled out now, 2.1.0 in a paused rollout to start
 # from the UI or with PATCH /api/v1/rollouts/2 {"paused": false}.
@@ -149,7 +156,7 @@ Falconet demo: $DEVICES simulated devices, rollout "demo 2.0.0" running.
 
   server     $BASE   (pid $SERVER_PID, data in $D)
   token      $TOKEN
-  browser    $BASE/
+  browser    $BASE/   ${UI_USER:+(user $UI_USER, password $UI_PASSWORD)}
   try        curl -s -H 'Authorization: Bearer $TOKEN' $BASE/api/v1/rollouts/1 | jq .counts
              curl -s -H 'Authorization: Bearer $TOKEN' '$BASE/api/v1/devices?limit=5' | jq .
   next       curl -s -X PATCH -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/json' \\
