@@ -56,22 +56,18 @@ $(BUILD)/%.o: server/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
-# The SQL files of migrations/ are compiled into the binary.
-$(BUILD)/migrations_data.c: $(MIGRATIONS) server/embed-migrations.sh
+# Generated sources, in whichever build directory asks for them: the SQL
+# files of migrations/ and the OpenAPI document are compiled into the binary.
+%/migrations_data.c: $(MIGRATIONS) server/embed-migrations.sh
 	@mkdir -p $(@D)
 	$(Q)server/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/migrations_data.o: $(BUILD)/migrations_data.c
-	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
-
-# The OpenAPI document, served at /api/v1/openapi.json.
-$(BUILD)/openapi_data.c: server/openapi.json server/embed-text.sh
+%/openapi_data.c: server/openapi.json server/embed-text.sh
 	@mkdir -p $(@D)
 	$(Q)server/embed-text.sh openapi_json server/openapi.json > $@.tmp && \
 	    mv $@.tmp $@
 
-$(BUILD)/openapi_data.o: $(BUILD)/openapi_data.c
+$(BUILD)/%_data.o: $(BUILD)/%_data.c
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -158,11 +154,7 @@ FUZZ_CFLAGS = -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iserver \
 	      -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
-build/fuzz/obj/migrations_data.o: build/migrations_data.c
-	@mkdir -p $(@D)
-	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
-
-build/fuzz/obj/openapi_data.o: build/openapi_data.c
+build/fuzz/obj/%_data.o: build/fuzz/%_data.c
 	@mkdir -p $(@D)
 	$(Q)clang $(FUZZ_CFLAGS) -c -o $@ $<
 

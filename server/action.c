@@ -192,18 +192,6 @@ action_load(struct db *db, int64_t id, struct action *a)
 }
 
 static enum result
-action_step(struct db *db, sqlite3_stmt *st, const char *where)
-{
-	int rc = sqlite3_step(st);
-
-	db_done(st);
-	if (rc == SQLITE_DONE)
-		return RESULT_OK;
-	db_log_error(db, where);
-	return RESULT_ERROR;
-}
-
-static enum result
 action_history(struct db *db, int64_t id, const char *status,
     const char *message)
 {
@@ -218,7 +206,7 @@ action_history(struct db *db, int64_t id, const char *status,
 	db_bind_int64(st, 2, now_s());
 	db_bind_text(st, 3, status);
 	db_bind_text(st, 4, message);
-	return action_step(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 static enum result
@@ -235,7 +223,7 @@ action_set_status(struct db *db, int64_t id, enum action_status s)
 	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, action_names[s]);
 	db_bind_int64(st, 3, now_s());
-	return action_step(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 enum result
@@ -256,7 +244,7 @@ action_create(struct db *db, int64_t device_id, int64_t software_id,
 		db_bind_int64(st, 3, rollout_id);
 	db_bind_int64(st, 4, forced);
 	db_bind_int64(st, 5, now_s());
-	if ((r = action_step(db, st, __func__)) != RESULT_OK)
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
 	*id = sqlite3_last_insert_rowid(db_handle(db));
 	return action_history(db, *id, "scheduled",
@@ -277,7 +265,7 @@ action_supersede(struct db *db, int64_t id, const char *why)
 	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
-	if ((r = action_step(db, st, __func__)) != RESULT_OK)
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
 	return action_history(db, id, "canceled", why);
 }
@@ -295,7 +283,7 @@ action_mark_retrieved(struct db *db, int64_t id)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, now_s());
-	if ((r = action_step(db, st, __func__)) != RESULT_OK)
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
 	if (sqlite3_changes(db_handle(db)) > 0)
 		return action_history(db, id, "retrieved",
@@ -362,7 +350,7 @@ action_append_log(struct db *db, int64_t id, json_t *details)
 		db_bind_int64(st, 2, now_s());
 		db_bind_text(st, 3, cut);
 		free(cut);
-		if ((r = action_step(db, st, __func__)) != RESULT_OK)
+		if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 			return r;
 	}
 	return RESULT_OK;
@@ -385,7 +373,7 @@ action_set_progress(struct db *db, int64_t id, int pct, bool has_code,
 	db_bind_int64(st, 3, has_code);
 	db_bind_int64(st, 4, code);
 	db_bind_int64(st, 5, now_s());
-	return action_step(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 static enum result

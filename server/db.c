@@ -257,3 +257,17 @@ db_column_strdup(sqlite3_stmt *st, int i)
 
 	return s ? xstrdup((const char *)s) : NULL;
 }
+
+enum result
+db_step_done(struct db *db, sqlite3_stmt *st, const char *where)
+{
+	int rc = sqlite3_step(st);
+
+	db_done(st);
+	if (rc == SQLITE_DONE)
+		return RESULT_OK;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return RESULT_CONFLICT;
+	db_log_error(db, where);
+	return RESULT_ERROR;
+}

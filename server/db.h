@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "util.h"
+
 #define DB_STMT_MAX 192		/* distinct statements per connection */
 #define DB_BUSY_MS 5000
 
@@ -46,6 +48,13 @@ int db_exec(struct db *, const char *sql);
 int db_begin(struct db *);
 int db_commit(struct db *);
 void db_rollback(struct db *);
+
+/*
+ * Step a statement that returns no rows and reset it: RESULT_OK, or
+ * RESULT_CONFLICT for a constraint (a unique key taken), or RESULT_ERROR
+ * (logged with `where`).
+ */
+enum result db_step_done(struct db *, sqlite3_stmt *, const char *where);
 
 /* Log the connection's last error with the caller's name. */
 void db_log_error(struct db *, const char *where);

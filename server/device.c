@@ -62,20 +62,6 @@ device_cid_valid(const char *cid)
 	return true;
 }
 
-static enum result
-device_step_done(struct db *db, sqlite3_stmt *st, const char *where)
-{
-	int rc = sqlite3_step(st);
-
-	db_done(st);
-	if (rc == SQLITE_DONE)
-		return RESULT_OK;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return RESULT_CONFLICT;
-	db_log_error(db, where);
-	return RESULT_ERROR;
-}
-
 enum result
 device_find_auth(struct db *db, const char *cid, int64_t *id,
     char token_hash[65])
@@ -123,7 +109,7 @@ device_register(struct db *db, const char *cid, const char *token_hash,
 	db_bind_text(st, 1, cid);
 	db_bind_text(st, 2, token_hash);
 	db_bind_int64(st, 3, now_s());
-	if ((r = device_step_done(db, st, __func__)) != RESULT_OK)
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
 	r = device_find_auth(db, cid, id, stored);
 	if (r == RESULT_OK)
@@ -143,7 +129,7 @@ device_store_first_token(struct db *db, int64_t id, const char *token_hash)
 		return RESULT_ERROR;
 	db_bind_text(st, 1, token_hash);
 	db_bind_int64(st, 2, id);
-	return device_step_done(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 static void
@@ -311,7 +297,7 @@ device_attr_exec(struct db *db, const char *sql, int64_t id, const char *k,
 		db_bind_text(st, 2, k);
 	if (v)
 		db_bind_text(st, 3, v);
-	return device_step_done(db, st, "device_put_attributes");
+	return db_step_done(db, st, "device_put_attributes");
 }
 
 /* Copy the mapped attributes into the device's columns. */
@@ -335,7 +321,7 @@ device_refresh_mapped(struct db *db, const struct settings *s, int64_t id)
 	db_bind_text(st, 2, s->attr_hw_model);
 	db_bind_text(st, 3, s->attr_hw_revision);
 	db_bind_text(st, 4, s->attr_sw_version);
-	return device_step_done(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 static int64_t
@@ -712,7 +698,7 @@ device_patch_field(struct db *db, int64_t id, const char *key, json_t *v,
 		db_bind_int64(st, 2, json_integer_value(v));
 	else
 		db_bind_text(st, 2, text);
-	return device_step_done(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 enum result
@@ -759,7 +745,7 @@ device_create(struct db *db, const char *cid, json_t *fields, int64_t *id,
 	}
 	db_bind_text(st, 1, cid);
 	db_bind_int64(st, 2, now_s());
-	if ((r = device_step_done(db, st, __func__)) != RESULT_OK) {
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK) {
 		if (r == RESULT_CONFLICT)
 			*why = "a device with this controller id exists";
 		goto fail;
@@ -790,7 +776,7 @@ device_delete(struct db *db, int64_t id)
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
-	r = device_step_done(db, st, __func__);
+	r = db_step_done(db, st, __func__);
 	if (r == RESULT_OK && sqlite3_changes(db_handle(db)) == 0)
 		r = RESULT_NOTFOUND;
 	return r;
@@ -806,7 +792,7 @@ device_clear_force(struct db *db, int64_t id)
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
-	return device_step_done(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 enum result
@@ -821,7 +807,7 @@ device_set_installed(struct db *db, int64_t id, const char *version)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, version);
-	return device_step_done(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 enum result
@@ -850,7 +836,7 @@ device_bulk(struct db *db, json_t *ids, json_t *patch, int64_t *n,
 				break;
 			}
 			db_bind_text(st, 1, cid);
-			if ((r = device_step_done(db, st, __func__)) != RESULT_OK)
+			if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 				break;
 			*n += sqlite3_changes(db_handle(db));
 			continue;

@@ -86,20 +86,6 @@ user_count(struct db *db)
 	return n;
 }
 
-static enum result
-user_step(struct db *db, sqlite3_stmt *st, const char *where)
-{
-	int rc = sqlite3_step(st);
-
-	db_done(st);
-	if (rc == SQLITE_DONE)
-		return RESULT_OK;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return RESULT_CONFLICT;
-	db_log_error(db, where);
-	return RESULT_ERROR;
-}
-
 enum result
 user_create(struct db *db, const struct settings *s, const char *username,
     const char *password, const json_t *perms, bool first_only, int64_t *id)
@@ -133,7 +119,7 @@ user_create(struct db *db, const struct settings *s, const char *username,
 	db_bind_int64(st, 4, now_s());
 	free(grants);
 	explicit_bzero(encoded, sizeof(encoded));
-	if ((r = user_step(db, st, __func__)) != RESULT_OK) {
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK) {
 		db_rollback(db);
 		return r;
 	}
@@ -225,7 +211,7 @@ user_verify(struct db *db, const struct settings *s, const char *username,
 	if ((st = db_prepare(db, touch)) != NULL) {
 		db_bind_int64(st, 1, u->id);
 		db_bind_int64(st, 2, now_s());
-		user_step(db, st, __func__);
+		db_step_done(db, st, __func__);
 	}
 	return RESULT_OK;
 }
@@ -239,7 +225,7 @@ user_revoke_sessions(struct db *db, int64_t user_id)
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, user_id);
-	return user_step(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 enum result
@@ -276,7 +262,7 @@ user_update(struct db *db, const struct settings *s, const char *username,
 		db_bind_int64(st, 3, enabled);
 	db_bind_text(st, 4, password ? encoded : NULL);
 	free(grants);
-	if ((r = user_step(db, st, __func__)) != RESULT_OK)
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		goto fail;
 	if ((password || enabled == 0) &&
 	    (r = user_revoke_sessions(db, u.id)) != RESULT_OK)
@@ -301,7 +287,7 @@ user_delete(struct db *db, const char *username)
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_text(st, 1, username);
-	if ((r = user_step(db, st, __func__)) == RESULT_OK &&
+	if ((r = db_step_done(db, st, __func__)) == RESULT_OK &&
 	    sqlite3_changes(db_handle(db)) == 0)
 		r = RESULT_NOTFOUND;
 	return r;
@@ -357,7 +343,7 @@ session_create(struct db *db, int64_t user_id, const char *address,
 	db_bind_text(st, 3, csrf);
 	db_bind_int64(st, 4, now_s());
 	db_bind_text(st, 5, address);
-	return user_step(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 enum result
@@ -404,7 +390,7 @@ session_find(struct db *db, const struct settings *s, const char *cookie,
 	    (st = db_prepare(db, touch)) != NULL) {
 		db_bind_int64(st, 1, out->id);
 		db_bind_int64(st, 2, now);
-		user_step(db, st, __func__);
+		db_step_done(db, st, __func__);
 	}
 	return r;
 }
@@ -420,7 +406,7 @@ session_delete(struct db *db, const char *cookie)
 		return RESULT_ERROR;
 	sha256_hex(cookie, hash);
 	db_bind_text(st, 1, hash);
-	return user_step(db, st, __func__);
+	return db_step_done(db, st, __func__);
 }
 
 void
@@ -434,5 +420,5 @@ session_expire(struct db *db, const struct settings *s)
 		return;
 	db_bind_int64(st, 1, now_s() - s->session_idle);
 	db_bind_int64(st, 2, now_s() - (int64_t)s->session_max_hours * 3600);
-	user_step(db, st, __func__);
+	db_step_done(db, st, __func__);
 }

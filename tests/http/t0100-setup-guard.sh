@@ -4,13 +4,7 @@
 # closed for good once any user exists (through the API or the command
 # line).  `falconet user add` reads the password from standard input.
 . "$(dirname "$0")/lib.sh"
-
-# login_max_failures is high so that the many logins here never meet the
-# rate limit (t0130 tests it).
-FAST='auth:
-  argon2_memory_kib: 1024
-  argon2_iterations: 1
-  login_max_failures: 100'
+. "$(dirname "$0")/operators.sh"
 
 # setup_tokens: every one-time set-up token logged so far, one a line.
 setup_tokens()
@@ -19,13 +13,6 @@ setup_tokens()
 }
 
 # post_json PATH JSON [curl args...]: an unauthenticated JSON POST.
-post_json()
-{
-	local path=$1 json=$2
-	shift 2
-	req POST "$path" -H 'Content-Type: application/json' \
-	    --data-binary "$json" "$@"
-}
 
 # setup TOKEN USER PASSWORD: POST /api/v1/setup (TOKEN "-" = no token).
 setup()
@@ -41,19 +28,8 @@ setup()
 }
 
 # cookie_value: the falconet_session value set by the last answer.
-cookie_value()
-{
-	header Set-Cookie | sed -n 's/^falconet_session=\([^;]*\);.*/\1/p'
-}
 
 # login USER PASSWORD: sets COOKIE and CSRF ("" on failure).
-login()
-{
-	post_json /api/v1/login \
-	    "$(jq -cn --arg u "$1" --arg p "$2" '{username:$u,password:$p}')"
-	COOKIE=$(cookie_value)
-	CSRF=$(jq -r '.csrf_token // empty' <"$T/body" 2>/dev/null)
-}
 
 # with_cookie METHOD PATH [curl args...]: a request in the session COOKIE.
 with_cookie()

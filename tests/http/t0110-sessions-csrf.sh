@@ -4,6 +4,7 @@
 # change and on disabling a user, idle and absolute expiry (the session
 # table is edited with sqlite3 so nothing has to wait an hour).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/operators.sh"
 
 # login_max_failures is high so that the many logins here never meet the
 # rate limit (t0130 tests it).
@@ -14,19 +15,6 @@ FAST='auth:
   session_idle: "00:01:00"
   session_max_hours: 1'
 DBFILE=$T/data/falconet.db
-
-post_json()
-{
-	local path=$1 json=$2
-	shift 2
-	req POST "$path" -H 'Content-Type: application/json' \
-	    --data-binary "$json" "$@"
-}
-
-cookie_value()
-{
-	header Set-Cookie | sed -n 's/^falconet_session=\([^;]*\);.*/\1/p'
-}
 
 # login USER PASSWORD [curl args...]: sets COOKIE and CSRF.
 login()

@@ -10,35 +10,9 @@
 # tokens: never more than their user, and limited by the user's current
 # grants.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/operators.sh"
 
-# login_max_failures is high so that the many logins here never meet the
-# rate limit (t0130 tests it).
-FAST='auth:
-  argon2_memory_kib: 1024
-  argon2_iterations: 1
-  login_max_failures: 100'
 ROUTE_C=$(cd "$(dirname "$0")/../.." && pwd)/server/route.c
-
-post_json()
-{
-	local path=$1 json=$2
-	shift 2
-	req POST "$path" -H 'Content-Type: application/json' \
-	    --data-binary "$json" "$@"
-}
-
-cookie_value()
-{
-	header Set-Cookie | sed -n 's/^falconet_session=\([^;]*\);.*/\1/p'
-}
-
-login()
-{
-	post_json /api/v1/login \
-	    "$(jq -cn --arg u "$1" --arg p "$2" '{username:$u,password:$p}')"
-	COOKIE=$(cookie_value)
-	CSRF=$(jq -r '.csrf_token // empty' <"$T/body" 2>/dev/null)
-}
 
 # sreq COOKIE CSRF METHOD PATH [JSON]
 sreq()
