@@ -17,12 +17,12 @@
 #include "rollout.h"
 
 static const char *const action_names[] = {
-	[ACTION_SCHEDULED] = "scheduled",
-	[ACTION_RUNNING] = "running",
-	[ACTION_CANCELING] = "canceling",
-	[ACTION_SUCCEEDED] = "succeeded",
-	[ACTION_FAILED] = "failed",
-	[ACTION_CANCELED] = "canceled",
+    [ACTION_SCHEDULED] = "scheduled",
+    [ACTION_RUNNING] = "running",
+    [ACTION_CANCELING] = "canceling",
+    [ACTION_SUCCEEDED] = "succeeded",
+    [ACTION_FAILED] = "failed",
+    [ACTION_CANCELED] = "canceled",
 };
 
 int
@@ -75,7 +75,7 @@ bool
 action_is_open(enum action_status s)
 {
 	return s == ACTION_SCHEDULED || s == ACTION_RUNNING ||
-	    s == ACTION_CANCELING;
+	       s == ACTION_CANCELING;
 }
 
 const char *
@@ -93,9 +93,9 @@ action_status_parse(const char *s)
 	return ACTION_FAILED;
 }
 
-#define ACTION_COLUMNS                                                   \
-	"id, device_id, software_id, COALESCE(rollout_id, 0), status, " \
-	"forced, retrieved_at IS NOT NULL, stale, COALESCE(progress, -1), " \
+#define ACTION_COLUMNS                                                         \
+	"id, device_id, software_id, COALESCE(rollout_id, 0), status, "        \
+	"forced, retrieved_at IS NOT NULL, stale, COALESCE(progress, -1), "    \
 	"superseded"
 
 void
@@ -105,8 +105,8 @@ action_from_row(sqlite3_stmt *st, int col, struct action *a)
 	a->device_id = sqlite3_column_int64(st, col + 1);
 	a->software_id = sqlite3_column_int64(st, col + 2);
 	a->rollout_id = sqlite3_column_int64(st, col + 3);
-	a->status = action_status_parse(
-	    (const char *)sqlite3_column_text(st, col + 4));
+	a->status =
+	    action_status_parse((const char *)sqlite3_column_text(st, col + 4));
 	a->forced = sqlite3_column_int(st, col + 5) != 0;
 	a->retrieved = sqlite3_column_int(st, col + 6) != 0;
 	a->stale = sqlite3_column_int(st, col + 7) != 0;
@@ -135,8 +135,8 @@ action_read(struct db *db, sqlite3_stmt *st, struct action *a)
 }
 
 enum result
-action_newest_installed(struct db *db, int64_t device_id, struct action *a,
-    int64_t *installed)
+action_newest_installed(
+    struct db *db, int64_t device_id, struct action *a, int64_t *installed)
 {
 	static const char sql[] =
 	    "SELECT " ACTION_COLUMNS ", (SELECT max(i.id) FROM action i WHERE "
@@ -156,7 +156,7 @@ action_newest_installed(struct db *db, int64_t device_id, struct action *a,
 		r = RESULT_OK;
 		break;
 	case SQLITE_DONE:
-		r = RESULT_NOTFOUND;	/* no action: nothing installed either */
+		r = RESULT_NOTFOUND; /* no action: nothing installed either */
 		break;
 	default:
 		db_log_error(db, __func__);
@@ -168,8 +168,9 @@ action_newest_installed(struct db *db, int64_t device_id, struct action *a,
 enum result
 action_newest(struct db *db, int64_t device_id, struct action *a)
 {
-	static const char sql[] = "SELECT " ACTION_COLUMNS " FROM action "
-				  "WHERE device_id = ?1 ORDER BY id DESC LIMIT 1";
+	static const char sql[] =
+	    "SELECT " ACTION_COLUMNS " FROM action "
+	    "WHERE device_id = ?1 ORDER BY id DESC LIMIT 1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 
 	if (st == NULL)
@@ -192,8 +193,8 @@ action_load(struct db *db, int64_t id, struct action *a)
 }
 
 static enum result
-action_history(struct db *db, int64_t id, const char *status,
-    const char *message)
+action_history(
+    struct db *db, int64_t id, const char *status, const char *message)
 {
 	static const char sql[] =
 	    "INSERT INTO action_status (action_id, at, status, message) "
@@ -249,7 +250,7 @@ action_create(struct db *db, int64_t device_id, int64_t software_id,
 	*id = sqlite3_last_insert_rowid(db_handle(db));
 	return action_history(db, *id, "scheduled",
 	    forced ? "Update offered (forced by the operator)"
-		   : "Update offered");
+	           : "Update offered");
 }
 
 enum result
@@ -273,9 +274,8 @@ action_supersede(struct db *db, int64_t id, const char *why)
 enum result
 action_mark_retrieved(struct db *db, int64_t id)
 {
-	static const char sql[] =
-	    "UPDATE action SET retrieved_at = ?2 "
-	    "WHERE id = ?1 AND retrieved_at IS NULL";
+	static const char sql[] = "UPDATE action SET retrieved_at = ?2 "
+	                          "WHERE id = ?1 AND retrieved_at IS NULL";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	enum result r;
 
@@ -286,8 +286,8 @@ action_mark_retrieved(struct db *db, int64_t id)
 	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
 	if (sqlite3_changes(db_handle(db)) > 0)
-		return action_history(db, id, "retrieved",
-		    "Device retrieved the deployment");
+		return action_history(
+		    db, id, "retrieved", "Device retrieved the deployment");
 	return RESULT_OK;
 }
 
@@ -299,7 +299,8 @@ action_progress_from_details(json_t *details)
 	json_t *v;
 	int pct = -1;
 
-	json_array_foreach(details, i, v) {
+	json_array_foreach(details, i, v)
+	{
 		const char *s = json_string_value(v), *p;
 
 		while (s && (p = strstr(s, "Downloaded ")) != NULL) {
@@ -335,14 +336,15 @@ action_append_log(struct db *db, int64_t id, json_t *details)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		have = sqlite3_column_int64(st, 0);
 	db_done(st);
-	json_array_foreach(details, i, v) {
+	json_array_foreach(details, i, v)
+	{
 		const char *line = json_string_value(v);
 		char *cut;
 
 		if (line == NULL || *line == '\0')
 			continue;
 		if (have++ >= ACTION_LOG_MAX)
-			break;	/* the log keeps its first lines */
+			break; /* the log keeps its first lines */
 		if ((st = db_prepare(db, sql)) == NULL)
 			return RESULT_ERROR;
 		cut = xstrndup(line, ACTION_LINE_MAX);
@@ -357,8 +359,8 @@ action_append_log(struct db *db, int64_t id, json_t *details)
 }
 
 static enum result
-action_set_progress(struct db *db, int64_t id, int pct, bool has_code,
-    int64_t code)
+action_set_progress(
+    struct db *db, int64_t id, int pct, bool has_code, int64_t code)
 {
 	static const char sql[] =
 	    "UPDATE action SET progress = CASE WHEN ?2 >= 0 THEN ?2 "
@@ -399,8 +401,8 @@ action_software_version(struct db *db, int64_t id, char **version)
 
 /* The status the feedback leads to, given the current one. */
 static enum action_status
-action_next(const struct action *a, const struct action_feedback *fb,
-    bool cancel)
+action_next(
+    const struct action *a, const struct action_feedback *fb, bool cancel)
 {
 	bool closed = strcmp(fb->execution, "closed") == 0;
 	bool failure = strcmp(fb->finished, "failure") == 0;
@@ -436,11 +438,11 @@ enum result
 action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
     const struct action_feedback *fb, bool cancel)
 {
-	static const char *const executions[] = { "closed", "proceeding",
-		"canceled", "scheduled", "rejected", "resumed", "downloaded",
-		"download", NULL };
-	static const char *const finishes[] = { "success", "failure", "none",
-		NULL };
+	static const char *const executions[] = {"closed", "proceeding",
+	    "canceled", "scheduled", "rejected", "resumed", "downloaded",
+	    "download", NULL};
+	static const char *const finishes[] = {
+	    "success", "failure", "none", NULL};
 	struct action a;
 	enum action_status next;
 	enum result r;
@@ -475,15 +477,15 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 		pct = 100;
 	if ((r = action_append_log(db, id, fb->details)) != RESULT_OK ||
 	    (r = action_set_progress(db, id, pct, fb->has_code, fb->code)) !=
-		RESULT_OK)
+	        RESULT_OK)
 		goto fail;
-	snprintf(msg, sizeof(msg), "%s%s/%s%s%s",
-	    cancel ? "cancel " : "", fb->execution, fb->finished,
+	snprintf(msg, sizeof(msg), "%s%s/%s%s%s", cancel ? "cancel " : "",
+	    fb->execution, fb->finished,
 	    json_array_size(fb->details) ? ": " : "",
 	    json_array_size(fb->details)
-		? json_string_value(json_array_get(fb->details,
-		      json_array_size(fb->details) - 1))
-		: "");
+	        ? json_string_value(json_array_get(
+	              fb->details, json_array_size(fb->details) - 1))
+	        : "");
 	if (fb->has_code)
 		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 		    " (code %lld)", (long long)fb->code);
@@ -492,14 +494,14 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 	if (next != a.status) {
 		if ((r = action_set_status(db, id, next)) != RESULT_OK ||
 		    (r = action_history(db, id, action_names[next], NULL)) !=
-			RESULT_OK)
+		        RESULT_OK)
 			goto fail;
 	}
 	if (next == ACTION_SUCCEEDED) {
 		if ((r = action_software_version(db, id, &version)) !=
-			RESULT_OK ||
+		        RESULT_OK ||
 		    (r = device_set_installed(db, device_id, version)) !=
-			RESULT_OK)
+		        RESULT_OK)
 			goto fail;
 	}
 	if (next == ACTION_FAILED && a.rollout_id &&
@@ -509,7 +511,7 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 	if (db_commit(db) == -1)
 		return RESULT_ERROR;
 	if (next == ACTION_FAILED && a.rollout_id)
-		rollout_catalog_changed();	/* it may have paused */
+		rollout_catalog_changed(); /* it may have paused */
 	return RESULT_OK;
 fail:
 	free(version);
@@ -538,10 +540,10 @@ action_cancel(struct db *db, int64_t id)
 	}
 	/* A device that never fetched the deployment has nothing to stop. */
 	next = a.status == ACTION_SCHEDULED && !a.retrieved ? ACTION_CANCELED
-							    : ACTION_CANCELING;
+	                                                    : ACTION_CANCELING;
 	if ((r = action_set_status(db, id, next)) != RESULT_OK ||
 	    (r = action_history(db, id, action_names[next],
-		 "Canceled by the operator")) != RESULT_OK)
+	         "Canceled by the operator")) != RESULT_OK)
 		goto fail;
 	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
 fail:
@@ -586,10 +588,11 @@ action_history_json(struct db *db, int64_t id)
 		return a;
 	db_bind_int64(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_pack("{s:I, s:s, s:s?}", "at",
-		    (json_int_t)sqlite3_column_int64(st, 0), "status",
-		    (const char *)sqlite3_column_text(st, 1), "message",
-		    (const char *)sqlite3_column_text(st, 2)));
+		json_array_append_new(
+		    a, json_pack("{s:I, s:s, s:s?}", "at",
+		           (json_int_t)sqlite3_column_int64(st, 0), "status",
+		           (const char *)sqlite3_column_text(st, 1), "message",
+		           (const char *)sqlite3_column_text(st, 2)));
 	db_done(st);
 	return a;
 }
@@ -606,9 +609,10 @@ action_log_json(struct db *db, int64_t id)
 		return a;
 	db_bind_int64(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a, json_pack("{s:I, s:s}", "at",
-		    (json_int_t)sqlite3_column_int64(st, 0), "line",
-		    (const char *)sqlite3_column_text(st, 1)));
+		json_array_append_new(
+		    a, json_pack("{s:I, s:s}", "at",
+		           (json_int_t)sqlite3_column_int64(st, 0), "line",
+		           (const char *)sqlite3_column_text(st, 1)));
 	db_done(st);
 	return a;
 }
@@ -617,8 +621,8 @@ static json_t *
 json_opt_int(sqlite3_stmt *st, int col)
 {
 	return sqlite3_column_type(st, col) == SQLITE_NULL
-	    ? json_null()
-	    : json_integer(sqlite3_column_int64(st, col));
+	           ? json_null()
+	           : json_integer(sqlite3_column_int64(st, col));
 }
 
 json_t *
@@ -638,7 +642,7 @@ action_to_json(struct db *db, int64_t id, bool with_history)
 	db_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:o, s:b, s:o, s:o, "
-			      "s:b, s:I, s:I, s:o, s:s}",
+		              "s:b, s:I, s:I, s:o, s:s}",
 		    "id", (json_int_t)sqlite3_column_int64(st, 0), "device",
 		    (const char *)sqlite3_column_text(st, 1), "status",
 		    (const char *)sqlite3_column_text(st, 2), "software_id",
@@ -714,9 +718,9 @@ action_daily_json(struct db *db, int days)
 			json_object_set_new(found,
 			    (const char *)sqlite3_column_text(st, 0),
 			    json_pack("{s:I, s:I}", "succeeded",
-				(json_int_t)sqlite3_column_int64(st, 1),
-				"failed",
-				(json_int_t)sqlite3_column_int64(st, 2)));
+			        (json_int_t)sqlite3_column_int64(st, 1),
+			        "failed",
+			        (json_int_t)sqlite3_column_int64(st, 2)));
 		db_done(st);
 	}
 	/* Every day of the range, zero where nothing finished. */
@@ -728,10 +732,11 @@ action_daily_json(struct db *db, int days)
 		gmtime_r(&t, &tm);
 		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
 		d = json_object_get(found, day);
-		json_array_append_new(list, json_pack("{s:s, s:I, s:I}", "day",
-		    day, "succeeded",
-		    json_integer_value(json_object_get(d, "succeeded")),
-		    "failed", json_integer_value(json_object_get(d, "failed"))));
+		json_array_append_new(list,
+		    json_pack("{s:s, s:I, s:I}", "day", day, "succeeded",
+		        json_integer_value(json_object_get(d, "succeeded")),
+		        "failed",
+		        json_integer_value(json_object_get(d, "failed"))));
 	}
 	json_decref(found);
 	return list;

@@ -16,9 +16,9 @@
 
 struct db;
 
-#define ACTION_DETAILS_MAX 256		/* details lines in one feedback */
-#define ACTION_LINE_MAX 2048		/* bytes kept of one log line */
-#define ACTION_LOG_MAX 20000		/* log lines kept per action */
+#define ACTION_DETAILS_MAX 256 /* details lines in one feedback */
+#define ACTION_LINE_MAX 2048   /* bytes kept of one log line */
+#define ACTION_LOG_MAX 20000   /* log lines kept per action */
 
 enum action_status {
 	ACTION_SCHEDULED,
@@ -33,18 +33,18 @@ struct action {
 	int64_t id, device_id, software_id, rollout_id;
 	enum action_status status;
 	bool forced, retrieved, stale, superseded;
-	int progress;			/* -1 unknown */
+	int progress; /* -1 unknown */
 };
 
 /* A device's feedback, parsed by ddi.c; details is borrowed. */
 struct action_feedback {
-	const char *execution;		/* closed, proceeding, ... */
-	const char *finished;		/* success, failure, none */
+	const char *execution; /* closed, proceeding, ... */
+	const char *finished;  /* success, failure, none */
 	bool has_progress;
 	int64_t cnt, of;
 	bool has_code;
 	int64_t code;
-	json_t *details;		/* array of strings or NULL */
+	json_t *details; /* array of strings or NULL */
 };
 
 /*
@@ -52,9 +52,9 @@ struct action_feedback {
  * action table "a" (a join); action_from_row(st, col, a) reads them from
  * column col on.
  */
-#define ACTION_A_COLUMNS                                                    \
-	"a.id, a.device_id, a.software_id, COALESCE(a.rollout_id, 0), "     \
-	"a.status, a.forced, a.retrieved_at IS NOT NULL, a.stale, "          \
+#define ACTION_A_COLUMNS                                                       \
+	"a.id, a.device_id, a.software_id, COALESCE(a.rollout_id, 0), "        \
+	"a.status, a.forced, a.retrieved_at IS NOT NULL, a.stale, "            \
 	"COALESCE(a.progress, -1), a.superseded"
 #define ACTION_NCOLUMNS 10
 void action_from_row(sqlite3_stmt *st, int col, struct action *a);
@@ -75,8 +75,8 @@ const char *action_status_str(enum action_status);
 enum result action_newest(struct db *, int64_t device_id, struct action *);
 /* The same, and in one query the id of its newest succeeded action
  * (*installed, 0 if none). */
-enum result action_newest_installed(struct db *, int64_t device_id,
-    struct action *, int64_t *installed);
+enum result action_newest_installed(
+    struct db *, int64_t device_id, struct action *, int64_t *installed);
 enum result action_load(struct db *, int64_t id, struct action *);
 /* Create a scheduled action; runs inside the caller's transaction. */
 enum result action_create(struct db *, int64_t device_id, int64_t software_id,

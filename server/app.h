@@ -16,14 +16,14 @@ struct metrics;
 struct app {
 	const struct settings *settings;
 	char db_path[1100];
-	char artifact_dir[1100];	/* data_dir/artifacts */
-	char tmp_dir[1100];		/* data_dir/tmp: uploads in progress */
-	struct seen *seen;		/* last-seen coalescer */
+	char artifact_dir[1100]; /* data_dir/artifacts */
+	char tmp_dir[1100];      /* data_dir/tmp: uploads in progress */
+	struct seen *seen;       /* last-seen coalescer */
 	int cores;
-	char setup_token[33];		/* first-run set-up, "" once a user exists */
-	struct ratelimit *login_limits;	/* failed logins per user and address */
-	struct sse_hub *sse;		/* live device events */
-	struct metrics *metrics;	/* counters for /metrics */
+	char setup_token[33]; /* first-run set-up, "" once a user exists */
+	struct ratelimit *login_limits; /* failed logins per user and address */
+	struct sse_hub *sse;            /* live device events */
+	struct metrics *metrics;        /* counters for /metrics */
 };
 
 #endif

@@ -18,8 +18,8 @@
 #include "upload.h"
 #include "version.h"
 
-#define ARTIFACT_COLUMNS                                                  \
-	"id, filename, version, description, md5, sha1, sha256, path, "  \
+#define ARTIFACT_COLUMNS                                                       \
+	"id, filename, version, description, md5, sha1, sha256, path, "        \
 	"size, created_at, is_signed, deleted_at IS NOT NULL"
 
 static void
@@ -152,15 +152,15 @@ artifact_filename_valid(const char *n)
 	size_t len = strlen(n);
 
 	return len > 4 && len <= ARTIFACT_FILENAME_MAX && n[0] != '.' &&
-	    strcmp(n + len - 4, ".swu") == 0 &&
-	    strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		      "0123456789._+-") == len;
+	       strcmp(n + len - 4, ".swu") == 0 &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789._+-") == len;
 }
 
 /* Do two compatibility sets admit a common device? */
 static bool
-artifact_hw_overlap(const struct swu_hw *a, size_t na, const struct swu_hw *b,
-    size_t nb)
+artifact_hw_overlap(
+    const struct swu_hw *a, size_t na, const struct swu_hw *b, size_t nb)
 {
 	if (na == 0 || nb == 0)
 		return true;
@@ -178,8 +178,7 @@ artifact_hw_overlap(const struct swu_hw *a, size_t na, const struct swu_hw *b,
 
 /* Is there software of an equal version whose compatibility overlaps? */
 static enum result
-artifact_conflicts(struct db *db, const struct swu_info *info,
-    int64_t *other)
+artifact_conflicts(struct db *db, const struct swu_info *info, int64_t *other)
 {
 	static const char sql[] =
 	    "SELECT id, version FROM software WHERE deleted_at IS NULL";
@@ -192,7 +191,7 @@ artifact_conflicts(struct db *db, const struct swu_info *info,
 		return RESULT_ERROR;
 	while (sqlite3_step(st) == SQLITE_ROW)
 		if (version_equal((const char *)sqlite3_column_text(st, 1),
-			info->version) &&
+		        info->version) &&
 		    n < NELEM(ids))
 			ids[n++] = sqlite3_column_int64(st, 0);
 	db_done(st);
@@ -337,8 +336,8 @@ artifact_store(struct db *db, const char *dir, struct upload *u, int64_t *id,
 		goto fail;
 	if (rename(upload_path(u), final) == -1) {
 		log_warn("%s: rename to %s", __func__, final);
-		snprintf(why, whylen, "cannot store the file: %s",
-		    strerror(errno));
+		snprintf(
+		    why, whylen, "cannot store the file: %s", strerror(errno));
 		r = RESULT_ERROR;
 		goto fail;
 	}
@@ -350,8 +349,9 @@ artifact_store(struct db *db, const char *dir, struct upload *u, int64_t *id,
 	}
 	artifact_sync_dir(dir);
 	rollout_catalog_changed();
-	log_info("stored software %lld: %s version %s, %llu bytes", (long long)*id,
-	    filename, info.version, (unsigned long long)upload_size(u));
+	log_info("stored software %lld: %s version %s, %llu bytes",
+	    (long long)*id, filename, info.version,
+	    (unsigned long long)upload_size(u));
 	r = RESULT_OK;
 	goto done;
 fail:
@@ -376,8 +376,8 @@ artifact_rollouts_json(struct db *db, int64_t id)
 		return a;
 	db_bind_int64(st, 1, id);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a,
-		    json_integer(sqlite3_column_int64(st, 0)));
+		json_array_append_new(
+		    a, json_integer(sqlite3_column_int64(st, 0)));
 	db_done(st);
 	return a;
 }
@@ -388,11 +388,12 @@ artifact_to_json(struct db *db, const struct software *s)
 	json_t *hw = json_array();
 
 	for (size_t i = 0; i < s->nhw; i++)
-		json_array_append_new(hw, json_pack("{s:s, s:s?, s:b}", "board",
-		    s->hw[i].board, "revision", s->hw[i].revision, "regex",
-		    s->hw[i].is_regex));
+		json_array_append_new(
+		    hw, json_pack("{s:s, s:s?, s:b}", "board", s->hw[i].board,
+		            "revision", s->hw[i].revision, "regex",
+		            s->hw[i].is_regex));
 	return json_pack("{s:I, s:s, s:s, s:s?, s:I, s:{s:s, s:s, s:s}, s:b, "
-			 "s:o, s:I, s:b, s:o}",
+	                 "s:o, s:I, s:b, s:o}",
 	    "id", (json_int_t)s->id, "filename", s->filename, "version",
 	    s->version, "description", s->description, "size",
 	    (json_int_t)s->size, "hashes", "md5", s->md5, "sha1", s->sha1,
@@ -430,8 +431,8 @@ artifact_list_json(struct db *db)
 		artifact_clear(&s);
 	}
 	free(ids);
-	return json_pack("{s:o, s:I}", "software", list, "total",
-	    (json_int_t)n);
+	return json_pack(
+	    "{s:o, s:I}", "software", list, "total", (json_int_t)n);
 }
 
 static int64_t

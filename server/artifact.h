@@ -22,10 +22,10 @@ struct software {
 	int64_t id;
 	char *filename, *version, *description;
 	char *md5, *sha1, *sha256;
-	char *path;		/* file under the artifact dir, NULL if deleted */
+	char *path; /* file under the artifact dir, NULL if deleted */
 	int64_t size, created_at;
 	bool is_signed, deleted;
-	struct swu_hw *hw;	/* with_hw only */
+	struct swu_hw *hw; /* with_hw only */
 	size_t nhw;
 };
 
@@ -40,13 +40,13 @@ enum result artifact_store(struct db *, const char *artifact_dir,
     struct upload *, int64_t *id, char *why, size_t whylen);
 
 /* Load software id (with its compatibility rows if with_hw). */
-enum result artifact_load(struct db *, int64_t id, bool with_hw,
-    struct software *);
+enum result artifact_load(
+    struct db *, int64_t id, bool with_hw, struct software *);
 void artifact_clear(struct software *);
 /* Load just the compatibility rows; the caller frees them with
  * artifact_free_hw. */
-enum result artifact_load_hw(struct db *, int64_t id, struct swu_hw **hw,
-    size_t *nhw);
+enum result artifact_load_hw(
+    struct db *, int64_t id, struct swu_hw **hw, size_t *nhw);
 void artifact_free_hw(struct swu_hw *hw, size_t nhw);
 
 /* Open the artifact file read-only.  -1 if it is gone (logged). */
@@ -60,7 +60,7 @@ json_t *artifact_list_json(struct db *);
  * it is in progress.  Software that devices installed keeps its row (file
  * removed, deleted set) so their history stays readable.
  */
-enum result artifact_delete(struct db *, const char *artifact_dir,
-    int64_t id, const char **why);
+enum result artifact_delete(
+    struct db *, const char *artifact_dir, int64_t id, const char **why);
 
 #endif

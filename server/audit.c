@@ -53,13 +53,13 @@ audit_list_json(struct db *db, int64_t limit, int64_t offset)
 	while (sqlite3_step(st) == SQLITE_ROW)
 		json_array_append_new(list,
 		    json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s?, s:i}", "id",
-			(json_int_t)sqlite3_column_int64(st, 0), "at",
-			(json_int_t)sqlite3_column_int64(st, 1), "user",
-			(const char *)sqlite3_column_text(st, 2), "address",
-			(const char *)sqlite3_column_text(st, 3), "action",
-			(const char *)sqlite3_column_text(st, 4), "target",
-			(const char *)sqlite3_column_text(st, 5), "status",
-			sqlite3_column_int(st, 6)));
+		        (json_int_t)sqlite3_column_int64(st, 0), "at",
+		        (json_int_t)sqlite3_column_int64(st, 1), "user",
+		        (const char *)sqlite3_column_text(st, 2), "address",
+		        (const char *)sqlite3_column_text(st, 3), "action",
+		        (const char *)sqlite3_column_text(st, 4), "target",
+		        (const char *)sqlite3_column_text(st, 5), "status",
+		        sqlite3_column_int(st, 6)));
 	db_done(st);
 	return json_pack("{s:o, s:I, s:I, s:I}", "entries", list, "total",
 	    (json_int_t)total, "limit", (json_int_t)limit, "offset",

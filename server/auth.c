@@ -77,7 +77,7 @@ auth_device(struct request *req, struct db *db, const char *cid)
 	req->principal = xstrndup(cid, 256);
 	if (strlen(cid) > 256) {
 		free(d);
-		return 0;	/* the handler answers 400 */
+		return 0; /* the handler answers 400 */
 	}
 	/* The whole row: the poll handler uses it without reading again. */
 	r = device_load_ddi(db, cid, d);
@@ -96,11 +96,11 @@ auth_device(struct request *req, struct db *db, const char *cid)
 		return 0;
 	}
 	if (authz != NULL && target == NULL && gateway == NULL)
-		return 401;	/* an unknown scheme is not "no token" */
+		return 401; /* an unknown scheme is not "no token" */
 	if (gateway != NULL) {
 		if (s->gateway_token[0] == '\0' ||
 		    !ct_equal(gateway, strlen(gateway), s->gateway_token,
-			strlen(s->gateway_token)))
+		        strlen(s->gateway_token)))
 			return 401;
 		req->device_may_register = true;
 		return 0;
@@ -111,10 +111,10 @@ auth_device(struct request *req, struct db *db, const char *cid)
 		auth_hash_token(target, hash);
 		if (stored[0] != '\0')
 			return ct_equal(hash, 64, stored, strlen(stored)) ? 0
-									  : 401;
+			                                                  : 401;
 		switch (s->device_auth) {
 		case DEVICE_AUTH_TOKEN:
-			return 401;	/* only pre-registered tokens */
+			return 401; /* only pre-registered tokens */
 		case DEVICE_AUTH_TOFU:
 			/* Trust on first use: remember this token. */
 			req->new_token_hash = xstrdup(hash);
@@ -165,10 +165,11 @@ auth_admin_token(struct request *req, struct db *db, const char *token)
 		req->grants = json_loads(grants ? grants : "[]", 0, NULL);
 		free(req->principal);
 		if (req->user_id) {
-			const char *ug = (const char *)sqlite3_column_text(st, 6);
+			const char *ug =
+			    (const char *)sqlite3_column_text(st, 6);
 
-			req->principal = xasprintf("%s",
-			    (const char *)sqlite3_column_text(st, 5));
+			req->principal = xasprintf(
+			    "%s", (const char *)sqlite3_column_text(st, 5));
 			req->user_grants = json_loads(ug ? ug : "[]", 0, NULL);
 			rc = sqlite3_column_int(st, 7) ? 0 : 401;
 		} else {
@@ -221,14 +222,16 @@ bool
 auth_allows(struct request *req, const char *perm)
 {
 	return perm_allows(req->grants, perm) &&
-	    (req->user_grants == NULL || perm_allows(req->user_grants, perm));
+	       (req->user_grants == NULL ||
+	           perm_allows(req->user_grants, perm));
 }
 
 bool
 auth_may_grant(struct request *req, const json_t *grants)
 {
 	return perm_subset(grants, req->grants) &&
-	    (req->user_grants == NULL || perm_subset(grants, req->user_grants));
+	       (req->user_grants == NULL ||
+	           perm_subset(grants, req->user_grants));
 }
 
 int
@@ -251,8 +254,9 @@ auth_name_valid(const char *name)
 	size_t n = strlen(name);
 
 	return n >= 1 && n <= 64 &&
-	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789_.-") == n;
+	       strspn(name,
+	           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	           "0123456789_.-") == n;
 }
 
 enum result
@@ -324,13 +328,13 @@ auth_token_list_json(struct db *db, int64_t user_id)
 
 		json_array_append_new(list,
 		    json_pack("{s:I, s:s, s:o, s:I, s:o}", "id",
-			(json_int_t)sqlite3_column_int64(st, 0), "name",
-			(const char *)sqlite3_column_text(st, 1), "permissions",
-			grants ? grants : json_array(), "created_at",
-			(json_int_t)sqlite3_column_int64(st, 3), "last_used_at",
-			sqlite3_column_type(st, 4) == SQLITE_NULL
-			    ? json_null()
-			    : json_integer(sqlite3_column_int64(st, 4))));
+		        (json_int_t)sqlite3_column_int64(st, 0), "name",
+		        (const char *)sqlite3_column_text(st, 1), "permissions",
+		        grants ? grants : json_array(), "created_at",
+		        (json_int_t)sqlite3_column_int64(st, 3), "last_used_at",
+		        sqlite3_column_type(st, 4) == SQLITE_NULL
+		            ? json_null()
+		            : json_integer(sqlite3_column_int64(st, 4))));
 	}
 	db_done(st);
 	return json_pack("{s:o}", "tokens", list);
@@ -350,7 +354,7 @@ auth_token_delete_id(struct db *db, int64_t id, int64_t user_id)
 	db_bind_int64(st, 2, user_id);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		r = sqlite3_changes(db_handle(db)) ? RESULT_OK
-						   : RESULT_NOTFOUND;
+		                                   : RESULT_NOTFOUND;
 	else
 		db_log_error(db, __func__);
 	db_done(st);
@@ -370,7 +374,7 @@ auth_token_delete(struct db *db, const char *name)
 	db_bind_text(st, 1, name);
 	if (sqlite3_step(st) == SQLITE_DONE)
 		r = sqlite3_changes(db_handle(db)) ? RESULT_OK
-						   : RESULT_NOTFOUND;
+		                                   : RESULT_NOTFOUND;
 	else
 		db_log_error(db, __func__);
 	db_done(st);

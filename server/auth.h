@@ -6,8 +6,8 @@
 #ifndef AUTH_H
 #define AUTH_H
 
-#include <stdbool.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,7 +16,7 @@
 struct db;
 struct request;
 
-#define AUTH_TOKEN_LEN 40	/* alphanumerics in a management token */
+#define AUTH_TOKEN_LEN 40 /* alphanumerics in a management token */
 #define AUTH_DEVICE_TOKEN_MAX 128
 
 /*

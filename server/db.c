@@ -80,9 +80,9 @@ db_open(const char *path)
 	const char *mode;
 
 	if (sqlite3_open_v2(path, &db->handle,
-		SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-		    SQLITE_OPEN_NOMUTEX,
-		NULL) != SQLITE_OK) {
+	        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	            SQLITE_OPEN_NOMUTEX,
+	        NULL) != SQLITE_OK) {
 		log_warnx("%s: %s: %s", __func__, path,
 		    db->handle ? sqlite3_errmsg(db->handle) : "out of memory");
 		goto fail;
@@ -90,7 +90,7 @@ db_open(const char *path)
 	sqlite3_extended_result_codes(db->handle, 1);
 	sqlite3_busy_timeout(db->handle, DB_BUSY_MS);
 	if (sqlite3_prepare_v2(db->handle, "PRAGMA journal_mode=WAL", -1, &st,
-		NULL) != SQLITE_OK ||
+	        NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW ||
 	    (mode = (const char *)sqlite3_column_text(st, 0)) == NULL ||
 	    strcmp(mode, "wal") != 0) {
@@ -101,7 +101,7 @@ db_open(const char *path)
 	sqlite3_finalize(st);
 	st = NULL;
 	if (db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
-			"PRAGMA temp_store=MEMORY;") == -1)
+	                "PRAGMA temp_store=MEMORY;") == -1)
 		goto fail;
 	return db;
 fail:
@@ -143,9 +143,9 @@ db_prepare(struct db *db, const char *sql)
 	if (db->nstmts == DB_STMT_MAX)
 		fatalx("%s: more than %d statements", __func__, DB_STMT_MAX);
 	if (sqlite3_prepare_v3(db->handle, sql, -1, SQLITE_PREPARE_PERSISTENT,
-		&st, NULL) != SQLITE_OK) {
-		log_warnx("%s: %s: %s", __func__, sqlite3_errmsg(db->handle),
-		    sql);
+	        &st, NULL) != SQLITE_OK) {
+		log_warnx(
+		    "%s: %s: %s", __func__, sqlite3_errmsg(db->handle), sql);
 		return NULL;
 	}
 	db->stmts[db->nstmts].sql = sql;

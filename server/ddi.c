@@ -38,7 +38,7 @@
 struct ddi_ctx {
 	struct db *db;
 	const char *tenant, *cid;
-	char *cid_enc;		/* percent-encoded for hrefs */
+	char *cid_enc; /* percent-encoded for hrefs */
 };
 
 static void
@@ -54,7 +54,8 @@ ddi_accepts_json(struct request *req)
 	const char *a = http_header(req, "Accept");
 
 	return a == NULL || strcasestr(a, "json") != NULL ||
-	    strstr(a, "*/*") != NULL || strcasestr(a, "application/*") != NULL;
+	       strstr(a, "*/*") != NULL ||
+	       strcasestr(a, "application/*") != NULL;
 }
 
 /*
@@ -62,8 +63,7 @@ ddi_accepts_json(struct request *req)
  * when auth allows it.  Returns false if a reply was sent.
  */
 static bool
-ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok,
-    bool json)
+ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok, bool json)
 {
 	const struct settings *s = req->app->settings;
 	enum result r;
@@ -90,7 +90,8 @@ ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok,
 		return false;
 	}
 	if ((c->db = db_thread()) == NULL) {
-		http_reply_ddi_error(req, 503, "hawkbit.server.error.unavailable",
+		http_reply_ddi_error(req, 503,
+		    "hawkbit.server.error.unavailable",
 		    "The database is unavailable.");
 		return false;
 	}
@@ -100,8 +101,8 @@ ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok,
 			    "Target with the given identifier does not exist.");
 			return false;
 		}
-		r = device_register(c->db, c->cid, req->new_token_hash,
-		    &req->device_id);
+		r = device_register(
+		    c->db, c->cid, req->new_token_hash, &req->device_id);
 		if (r != RESULT_OK) {
 			http_reply_ddi_error(req, 500,
 			    "hawkbit.server.error.internal",
@@ -109,8 +110,8 @@ ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok,
 			return false;
 		}
 	} else if (req->new_token_hash != NULL &&
-	    device_store_first_token(c->db, req->device_id,
-		req->new_token_hash) != RESULT_OK) {
+	           device_store_first_token(c->db, req->device_id,
+	               req->new_token_hash) != RESULT_OK) {
 		http_reply_ddi_error(req, 500, "hawkbit.server.error.internal",
 		    "Cannot store the target token.");
 		return false;
@@ -121,9 +122,8 @@ ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok,
 }
 
 /* An absolute href under this device's DDI base. */
-static json_t *
-ddi_link(struct request *req, struct ddi_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static json_t *ddi_link(struct request *req, struct ddi_ctx *c, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static json_t *
 ddi_link(struct request *req, struct ddi_ctx *c, const char *fmt, ...)
@@ -147,7 +147,7 @@ static int
 ddi_c_value(const struct action *a)
 {
 	uint32_t h = 2166136261u;
-	int64_t parts[3] = { a->id, a->software_id, a->forced };
+	int64_t parts[3] = {a->id, a->software_id, a->forced};
 
 	for (size_t i = 0; i < NELEM(parts); i++) {
 		h ^= (uint32_t)parts[i];
@@ -173,8 +173,8 @@ ddi_get_poll(struct request *req)
 	if (!ddi_begin(req, &c, true, true))
 		return;
 	/* Auth read the row already, unless the poll just registered it. */
-	if (d == NULL && (r = device_load(c.db, req->device_id, &loaded)) ==
-	    RESULT_OK)
+	if (d == NULL &&
+	    (r = device_load(c.db, req->device_id, &loaded)) == RESULT_OK)
 		d = &loaded;
 	if (r != RESULT_OK ||
 	    rollout_decide(c.db, s, d, &a, &have, &installed) != RESULT_OK) {
@@ -191,20 +191,20 @@ ddi_get_poll(struct request *req)
 	else if (have)
 		json_object_set_new(links, "deploymentBase",
 		    ddi_link(req, &c, "/deploymentBase/%lld?c=%d",
-			(long long)a.id, ddi_c_value(&a)));
+		        (long long)a.id, ddi_c_value(&a)));
 	if (installed && (!have || installed != a.id))
 		json_object_set_new(links, "installedBase",
-		    ddi_link(req, &c, "/installedBase/%lld",
-			(long long)installed));
+		    ddi_link(
+		        req, &c, "/installedBase/%lld", (long long)installed));
 	if (d->request_attributes)
-		json_object_set_new(links, "configData",
-		    ddi_link(req, &c, "/configData"));
+		json_object_set_new(
+		    links, "configData", ddi_link(req, &c, "/configData"));
 	format_hms(have ? s->poll_interval_running : s->poll_interval, sleep);
 	device_clear(&loaded);
 	ddi_ctx_clear(&c);
 	http_reply_json(req, 200,
 	    json_pack("{s:{s:{s:s}}, s:o}", "config", "polling", "sleep", sleep,
-		"_links", links));
+	        "_links", links));
 }
 
 /* The action id in params[2]: 404 unless it is a number in range. */
@@ -222,8 +222,8 @@ ddi_action_param(struct request *req, int64_t *id)
 static const char *
 ddi_history_status(enum action_status s)
 {
-	static const char *const names[] = { "SCHEDULED", "RUNNING",
-		"CANCELING", "FINISHED", "ERROR", "CANCELED" };
+	static const char *const names[] = {"SCHEDULED", "RUNNING", "CANCELING",
+	    "FINISHED", "ERROR", "CANCELED"};
 
 	return names[s];
 }
@@ -242,10 +242,13 @@ ddi_action_history(struct db *db, const struct action *a, int64_t n)
 		db_bind_int64(st, 1, a->id);
 		db_bind_int64(st, 2, n);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *m = (const char *)sqlite3_column_text(st, 1);
+			const char *m =
+			    (const char *)sqlite3_column_text(st, 1);
 
-			json_array_append_new(msgs, json_string(m ? m
-				: (const char *)sqlite3_column_text(st, 0)));
+			json_array_append_new(msgs,
+			    json_string(
+			        m ? m
+			          : (const char *)sqlite3_column_text(st, 0)));
 		}
 		db_done(st);
 	}
@@ -255,8 +258,8 @@ ddi_action_history(struct db *db, const struct action *a, int64_t n)
 
 /* One artifact as in deploymentBase and the artifact list. */
 static json_t *
-ddi_artifact_json(struct request *req, struct ddi_ctx *c,
-    const struct software *s)
+ddi_artifact_json(
+    struct request *req, struct ddi_ctx *c, const struct software *s)
 {
 	char *fn = url_encode_segment(s->filename);
 	json_t *o;
@@ -266,24 +269,24 @@ ddi_artifact_json(struct request *req, struct ddi_ctx *c,
 	    "sha256", s->sha256, "size", (json_int_t)s->size, "_links",
 	    "download",
 	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s",
-		(long long)s->id, fn),
+	        (long long)s->id, fn),
 	    "download-http",
 	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s",
-		(long long)s->id, fn),
+	        (long long)s->id, fn),
 	    "md5sum",
 	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s.MD5SUM",
-		(long long)s->id, fn),
+	        (long long)s->id, fn),
 	    "md5sum-http",
 	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s.MD5SUM",
-		(long long)s->id, fn));
+	        (long long)s->id, fn));
 	free(fn);
 	return o;
 }
 
 /* deploymentBase and installedBase share this shape. */
 static void
-ddi_reply_deployment(struct request *req, struct ddi_ctx *c,
-    const struct action *a)
+ddi_reply_deployment(
+    struct request *req, struct ddi_ctx *c, const struct action *a)
 {
 	const char *hist = http_query(req, "actionHistory");
 	struct software s;
@@ -291,20 +294,20 @@ ddi_reply_deployment(struct request *req, struct ddi_ctx *c,
 	json_t *body;
 
 	if (artifact_load(c->db, a->software_id, false, &s) != RESULT_OK) {
-		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
-		    "Software module does not exist.");
+		http_reply_ddi_error(
+		    req, 404, DDI_NOT_FOUND, "Software module does not exist.");
 		return;
 	}
 	body = json_pack("{s:s, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:[o]}]}}",
-	    "id", req->params[2], "deployment", "download", "forced",
-	    "update", "forced", "chunks", "part", "os", "version", s.version,
-	    "name", s.filename, "artifacts", ddi_artifact_json(req, c, &s));
+	    "id", req->params[2], "deployment", "download", "forced", "update",
+	    "forced", "chunks", "part", "os", "version", s.version, "name",
+	    s.filename, "artifacts", ddi_artifact_json(req, c, &s));
 	if (hist && parse_int64(hist, INT32_MIN, INT32_MAX, &n) == 0 &&
 	    n != 0) {
 		if (n < 0 || n > DDI_HISTORY_MAX)
 			n = DDI_HISTORY_MAX;
-		json_object_set_new(body, "actionHistory",
-		    ddi_action_history(c->db, a, n));
+		json_object_set_new(
+		    body, "actionHistory", ddi_action_history(c->db, a, n));
 	}
 	artifact_clear(&s);
 	http_reply_json(req, 200, body);
@@ -312,8 +315,8 @@ ddi_reply_deployment(struct request *req, struct ddi_ctx *c,
 
 /* Load action id of this device; replies 404 and returns false if not. */
 static bool
-ddi_load_action(struct request *req, struct ddi_ctx *c, int64_t id,
-    struct action *a)
+ddi_load_action(
+    struct request *req, struct ddi_ctx *c, int64_t id, struct action *a)
 {
 	enum result r = action_load(c->db, id, a);
 
@@ -387,21 +390,21 @@ ddi_get_cancel(struct request *req)
 		else
 			http_reply_json(req, 200,
 			    json_pack("{s:s, s:{s:s}}", "id", req->params[2],
-				"cancelAction", "stopId", req->params[2]));
+			        "cancelAction", "stopId", req->params[2]));
 	}
 	ddi_ctx_clear(&c);
 }
 
 /* Parse the feedback body; replies and returns false if it is bad. */
 static bool
-ddi_parse_feedback(struct request *req, json_t **root,
-    struct action_feedback *fb)
+ddi_parse_feedback(
+    struct request *req, json_t **root, struct action_feedback *fb)
 {
 	const char *why = NULL;
 	int status;
 
-	status = action_feedback_parse(req->body, req->body_len, root, fb,
-	    &why);
+	status =
+	    action_feedback_parse(req->body, req->body_len, root, fb, &why);
 	if (status == 429)
 		http_reply_ddi_error(req, 429, DDI_QUOTA, "%s", why);
 	else if (status != 0)
@@ -473,8 +476,8 @@ ddi_put_config_data(struct request *req)
 
 	if (!ddi_begin(req, &c, false, false))
 		return;
-	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-	    &err);
+	root =
+	    json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
 	data = json_object_get(root, "data");
 	mode = json_string_value(json_object_get(root, "mode"));
 	if (!json_is_object(root) || !json_is_object(data) ||
@@ -483,9 +486,11 @@ ddi_put_config_data(struct request *req)
 		    "The body needs a non-empty \"data\" object.");
 		goto done;
 	}
-	if (json_object_get(root, "mode") && !json_is_null(json_object_get(
-	    root, "mode")) && (mode == NULL || (strcmp(mode, "merge") != 0 &&
-	    strcmp(mode, "replace") != 0 && strcmp(mode, "remove") != 0))) {
+	if (json_object_get(root, "mode") &&
+	    !json_is_null(json_object_get(root, "mode")) &&
+	    (mode == NULL ||
+	        (strcmp(mode, "merge") != 0 && strcmp(mode, "replace") != 0 &&
+	            strcmp(mode, "remove") != 0))) {
 		http_reply_ddi_error(req, 400, DDI_NOT_READABLE,
 		    "mode must be merge, replace or remove.");
 		goto done;
@@ -556,8 +561,8 @@ ddi_get_artifacts(struct request *req)
 	if (!ddi_begin(req, &c, false, true))
 		return;
 	if (ddi_load_module(req, &c, true, &s)) {
-		http_reply_json(req, 200,
-		    json_pack("[o]", ddi_artifact_json(req, &c, &s)));
+		http_reply_json(
+		    req, 200, json_pack("[o]", ddi_artifact_json(req, &c, &s)));
 		artifact_clear(&s);
 	}
 	ddi_ctx_clear(&c);
@@ -584,7 +589,7 @@ ddi_etag_listed(const char *list, const char *etag)
 		return true;
 	while ((p = strstr(p, etag)) != NULL) {
 		if ((p == list || p[-1] == ' ' || p[-1] == ',' ||
-			p[-1] == '/') &&
+		        p[-1] == '/') &&
 		    (p[n] == '\0' || p[n] == ',' || p[n] == ' '))
 			return true;
 		p += n;
@@ -621,8 +626,8 @@ ddi_send_file(struct request *req, const struct software *s)
 	if (h == NULL || strcmp(h, etag) == 0 || strcmp(h, date) == 0)
 		rr = parse_range(http_header(req, "Range"), len, &start, &len);
 	if (rr < 0) {
-		snprintf(range, sizeof(range), "bytes */%lld",
-		    (long long)s->size);
+		snprintf(
+		    range, sizeof(range), "bytes */%lld", (long long)s->size);
 		http_set_header(req, "Content-Range", range);
 		http_reply_ddi_error(req, 416,
 		    "hawkbit.server.error.rest.rangeNotSatisfiable",
@@ -662,8 +667,8 @@ ddi_get_artifact(struct request *req)
 	if (strcmp(name, s.filename) == 0)
 		ddi_send_file(req, &s);
 	else if (n > 7 && strcmp(name + n - 7, ".MD5SUM") == 0 &&
-	    strncmp(name, s.filename, n - 7) == 0 &&
-	    s.filename[n - 7] == '\0') {
+	         strncmp(name, s.filename, n - 7) == 0 &&
+	         s.filename[n - 7] == '\0') {
 		/* md5sum -c format: "<md5>  <name>", no newline. */
 		body = xasprintf("%s  %s", s.md5, s.filename);
 		snprintf(disp, sizeof(disp), "attachment;filename=%s.MD5SUM",
@@ -672,8 +677,8 @@ ddi_get_artifact(struct request *req)
 		http_reply_text(req, 200, "text/plain", body);
 		free(body);
 	} else
-		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
-		    "Artifact does not exist.");
+		http_reply_ddi_error(
+		    req, 404, DDI_NOT_FOUND, "Artifact does not exist.");
 	artifact_clear(&s);
 done:
 	ddi_ctx_clear(&c);

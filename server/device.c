@@ -18,35 +18,35 @@
  * updating, canceling, in_sync, failed, canceled; without actions
  * registered (no attributes yet) or idle.
  */
-#define DEVICE_STATE_SQL                                                    \
-	"CASE (SELECT a.status FROM action a WHERE a.device_id = device.id "\
-	"ORDER BY a.id DESC LIMIT 1) WHEN 'scheduled' THEN 'pending' "      \
-	"WHEN 'running' THEN 'updating' WHEN 'canceling' THEN 'canceling' " \
-	"WHEN 'succeeded' THEN 'in_sync' WHEN 'failed' THEN 'failed' "      \
-	"WHEN 'canceled' THEN 'canceled' ELSE CASE WHEN hw_model IS NULL "  \
+#define DEVICE_STATE_SQL                                                       \
+	"CASE (SELECT a.status FROM action a WHERE a.device_id = device.id "   \
+	"ORDER BY a.id DESC LIMIT 1) WHEN 'scheduled' THEN 'pending' "         \
+	"WHEN 'running' THEN 'updating' WHEN 'canceling' THEN 'canceling' "    \
+	"WHEN 'succeeded' THEN 'in_sync' WHEN 'failed' THEN 'failed' "         \
+	"WHEN 'canceled' THEN 'canceled' ELSE CASE WHEN hw_model IS NULL "     \
 	"AND request_attributes = 1 THEN 'registered' ELSE 'idle' END END"
 
 /* The version an open action is installing. */
-#define DEVICE_TARGET_SQL                                                   \
-	"(SELECT s.version FROM action a JOIN software s ON s.id = "        \
-	"a.software_id WHERE a.device_id = device.id AND a.status IN "      \
+#define DEVICE_TARGET_SQL                                                      \
+	"(SELECT s.version FROM action a JOIN software s ON s.id = "           \
+	"a.software_id WHERE a.device_id = device.id AND a.status IN "         \
 	"('scheduled', 'running', 'canceling') ORDER BY a.id DESC LIMIT 1)"
 
-#define DEVICE_BASE_COLUMNS                                                \
-	"id, controller_id, name, token_hash IS NOT NULL AS has_token, "   \
-	"mode, feed, assigned_software_id, force_update, allow_downgrade, "\
-	"hw_model, hw_revision, installed_version, request_attributes, "   \
+#define DEVICE_BASE_COLUMNS                                                    \
+	"id, controller_id, name, token_hash IS NOT NULL AS has_token, "       \
+	"mode, feed, assigned_software_id, force_update, allow_downgrade, "    \
+	"hw_model, hw_revision, installed_version, request_attributes, "       \
 	"created_at, last_seen, last_address"
 
 /* For operators: with the derived state and target version. */
-#define DEVICE_COLUMNS                                                     \
-	DEVICE_BASE_COLUMNS ", " DEVICE_STATE_SQL " AS state, "            \
-	DEVICE_TARGET_SQL " AS target_version"
+#define DEVICE_COLUMNS                                                         \
+	DEVICE_BASE_COLUMNS ", " DEVICE_STATE_SQL                              \
+	                    " AS state, " DEVICE_TARGET_SQL                    \
+	                    " AS target_version"
 
 /* For devices (the poll path): the row and the token hash, nothing
  * derived, so a poll costs one indexed lookup. */
-#define DEVICE_DDI_COLUMNS                                                 \
-	DEVICE_BASE_COLUMNS ", NULL, NULL, token_hash"
+#define DEVICE_DDI_COLUMNS DEVICE_BASE_COLUMNS ", NULL, NULL, token_hash"
 #define DEVICE_DDI_NCOLUMNS 19
 
 bool
@@ -63,8 +63,8 @@ device_cid_valid(const char *cid)
 }
 
 enum result
-device_find_auth(struct db *db, const char *cid, int64_t *id,
-    char token_hash[65])
+device_find_auth(
+    struct db *db, const char *cid, int64_t *id, char token_hash[65])
 {
 	static const char sql[] =
 	    "SELECT id, token_hash FROM device WHERE controller_id = ?1";
@@ -94,8 +94,8 @@ device_find_auth(struct db *db, const char *cid, int64_t *id,
 }
 
 enum result
-device_register(struct db *db, const char *cid, const char *token_hash,
-    int64_t *id)
+device_register(
+    struct db *db, const char *cid, const char *token_hash, int64_t *id)
 {
 	static const char sql[] =
 	    "INSERT INTO device (controller_id, token_hash, created_at) "
@@ -120,9 +120,8 @@ device_register(struct db *db, const char *cid, const char *token_hash,
 enum result
 device_store_first_token(struct db *db, int64_t id, const char *token_hash)
 {
-	static const char sql[] =
-	    "UPDATE device SET token_hash = ?1 "
-	    "WHERE id = ?2 AND token_hash IS NULL";
+	static const char sql[] = "UPDATE device SET token_hash = ?1 "
+	                          "WHERE id = ?2 AND token_hash IS NULL";
 	sqlite3_stmt *st = db_prepare(db, sql);
 
 	if (st == NULL)
@@ -200,7 +199,8 @@ enum result
 device_load_ddi(struct db *db, const char *cid, struct device *d)
 {
 	static const char sql[] =
-	    "SELECT dv.*, " ACTION_A_COLUMNS ", (SELECT max(i.id) FROM action i "
+	    "SELECT dv.*, " ACTION_A_COLUMNS
+	    ", (SELECT max(i.id) FROM action i "
 	    "WHERE i.device_id = dv.id AND i.status = 'succeeded') "
 	    "FROM (SELECT " DEVICE_DDI_COLUMNS " FROM device "
 	    "WHERE controller_id = ?1) AS dv LEFT JOIN action a ON a.id = "
@@ -215,12 +215,12 @@ device_load_ddi(struct db *db, const char *cid, struct device *d)
 	case SQLITE_ROW:
 		device_from_row(st, d);
 		d->actions_loaded = true;
-		d->has_last = sqlite3_column_type(st, DEVICE_DDI_NCOLUMNS) !=
-		    SQLITE_NULL;
+		d->has_last =
+		    sqlite3_column_type(st, DEVICE_DDI_NCOLUMNS) != SQLITE_NULL;
 		if (d->has_last)
 			action_from_row(st, DEVICE_DDI_NCOLUMNS, &d->last);
-		d->installed_action = sqlite3_column_int64(st,
-		    DEVICE_DDI_NCOLUMNS + ACTION_NCOLUMNS);
+		d->installed_action = sqlite3_column_int64(
+		    st, DEVICE_DDI_NCOLUMNS + ACTION_NCOLUMNS);
 		r = RESULT_OK;
 		break;
 	case SQLITE_DONE:
@@ -285,8 +285,8 @@ device_attr_text_valid(const char *s)
 }
 
 static enum result
-device_attr_exec(struct db *db, const char *sql, int64_t id, const char *k,
-    const char *v)
+device_attr_exec(
+    struct db *db, const char *sql, int64_t id, const char *k, const char *v)
 {
 	sqlite3_stmt *st = db_prepare(db, sql);
 
@@ -363,7 +363,8 @@ device_put_attributes(struct db *db, const struct settings *s, int64_t id,
 		*why = "more than 100 attributes";
 		return RESULT_CONFLICT;
 	}
-	json_object_foreach(data, key, v) {
+	json_object_foreach(data, key, v)
+	{
 		if (*key == '\0' || !device_attr_text_valid(key)) {
 			*why = "attribute keys are 1 to 128 printable "
 			       "characters";
@@ -371,7 +372,7 @@ device_put_attributes(struct db *db, const struct settings *s, int64_t id,
 		}
 		if (!remove && !json_is_null(v) &&
 		    (!json_is_string(v) ||
-			!device_attr_text_valid(json_string_value(v)))) {
+		        !device_attr_text_valid(json_string_value(v)))) {
 			*why = "attribute values are strings of at most 128 "
 			       "printable characters";
 			return RESULT_INVALID;
@@ -382,12 +383,13 @@ device_put_attributes(struct db *db, const struct settings *s, int64_t id,
 	if (strcmp(mode, "replace") == 0 &&
 	    (r = device_attr_exec(db, del_all, id, NULL, NULL)) != RESULT_OK)
 		goto fail;
-	json_object_foreach(data, key, v) {
+	json_object_foreach(data, key, v)
+	{
 		if (remove || json_is_null(v))
 			r = device_attr_exec(db, del_one, id, key, NULL);
 		else
-			r = device_attr_exec(db, upsert, id, key,
-			    json_string_value(v));
+			r = device_attr_exec(
+			    db, upsert, id, key, json_string_value(v));
 		if (r != RESULT_OK)
 			goto fail;
 	}
@@ -408,22 +410,22 @@ fail:
 
 /* The WHERE clause of the device list: ?3 text search, ?4 state, ?5 feed,
  * ?6 mode, ?7 rollout (devices on its feed in rollout mode). */
-#define DEVICE_WHERE                                                         \
-	"WHERE (?3 IS NULL OR instr(controller_id, ?3) > 0 OR "              \
-	"instr(COALESCE(name, ''), ?3) > 0 OR "                              \
-	"instr(COALESCE(hw_model, ''), ?3) > 0 OR "                          \
-	"instr(COALESCE(installed_version, ''), ?3) > 0 OR "                 \
-	"instr(COALESCE(last_address, ''), ?3) > 0) "                        \
-	"AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR feed = ?5) "      \
-	"AND (?6 IS NULL OR mode = ?6) AND (?7 IS NULL OR (mode = 'rollout' "\
+#define DEVICE_WHERE                                                           \
+	"WHERE (?3 IS NULL OR instr(controller_id, ?3) > 0 OR "                \
+	"instr(COALESCE(name, ''), ?3) > 0 OR "                                \
+	"instr(COALESCE(hw_model, ''), ?3) > 0 OR "                            \
+	"instr(COALESCE(installed_version, ''), ?3) > 0 OR "                   \
+	"instr(COALESCE(last_address, ''), ?3) > 0) "                          \
+	"AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR feed = ?5) "        \
+	"AND (?6 IS NULL OR mode = ?6) AND (?7 IS NULL OR (mode = 'rollout' "  \
 	"AND feed = (SELECT feed FROM rollout WHERE id = ?7)))"
 
 /* The sort column ?8, from a fixed list (anything else: controller id). */
-#define DEVICE_ORDER                                                         \
-	"CASE ?8 WHEN 'name' THEN name WHEN 'hw_model' THEN hw_model "       \
-	"WHEN 'feed' THEN feed WHEN 'mode' THEN mode "                       \
-	"WHEN 'installed_version' THEN installed_version "                   \
-	"WHEN 'state' THEN state WHEN 'last_seen' THEN last_seen "           \
+#define DEVICE_ORDER                                                           \
+	"CASE ?8 WHEN 'name' THEN name WHEN 'hw_model' THEN hw_model "         \
+	"WHEN 'feed' THEN feed WHEN 'mode' THEN mode "                         \
+	"WHEN 'installed_version' THEN installed_version "                     \
+	"WHEN 'state' THEN state WHEN 'last_seen' THEN last_seen "             \
 	"ELSE controller_id END"
 
 static void
@@ -466,18 +468,17 @@ json_int_or_null(int64_t v)
 }
 
 json_t *
-device_to_json(struct db *db, const struct settings *s,
-    const struct device *d)
+device_to_json(struct db *db, const struct settings *s, const struct device *d)
 {
 	json_t *action = action_latest_json(db, d->id);
-	int interval = d->target_version ? s->poll_interval_running
-					 : s->poll_interval;
+	int interval =
+	    d->target_version ? s->poll_interval_running : s->poll_interval;
 	/* gooseBit's rule: on time while seen within its interval + 10 s. */
 	bool online = d->last_seen && now_s() - d->last_seen < interval + 10;
 
 	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:b, s:b, s:b, s:s?, "
-			 "s:s?, s:s?, s:s?, s:o, s:I, s:o, s:s?, s:b, s:i, "
-			 "s:s, s:o, s:b}",
+	                 "s:s?, s:s?, s:s?, s:o, s:I, s:o, s:s?, s:b, s:i, "
+	                 "s:s, s:o, s:b}",
 	    "controller_id", d->controller_id, "name", d->name, "mode",
 	    policy_mode_str(d->mode), "feed", d->feed, "assigned_software_id",
 	    json_int_or_null(d->assigned_software_id), "force", d->force,
@@ -495,20 +496,23 @@ device_to_json(struct db *db, const struct settings *s,
 
 /* Filters of the device list; NULL members do not filter. */
 json_t *
-device_list_json(struct db *db, const struct settings *s,
-    const struct device_query *q)
+device_list_json(
+    struct db *db, const struct settings *s, const struct device_query *q)
 {
 	static const char asc[] =
-	    "SELECT * FROM (SELECT " DEVICE_COLUMNS " FROM device) AS d "
-	    DEVICE_WHERE " ORDER BY " DEVICE_ORDER " ASC, controller_id ASC "
+	    "SELECT * FROM (SELECT " DEVICE_COLUMNS
+	    " FROM device) AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER
+	    " ASC, controller_id ASC "
 	    "LIMIT ?1 OFFSET ?2";
 	static const char desc[] =
-	    "SELECT * FROM (SELECT " DEVICE_COLUMNS " FROM device) AS d "
-	    DEVICE_WHERE " ORDER BY " DEVICE_ORDER " DESC, controller_id DESC "
+	    "SELECT * FROM (SELECT " DEVICE_COLUMNS
+	    " FROM device) AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER
+	    " DESC, controller_id DESC "
 	    "LIMIT ?1 OFFSET ?2";
 	static const char count[] =
-	    "SELECT count(*) FROM (SELECT " DEVICE_COLUMNS " FROM device) AS d "
-	    DEVICE_WHERE " AND ?1 IS NULL AND ?2 IS NULL AND ?8 IS NULL";
+	    "SELECT count(*) FROM (SELECT " DEVICE_COLUMNS
+	    " FROM device) AS d " DEVICE_WHERE
+	    " AND ?1 IS NULL AND ?2 IS NULL AND ?8 IS NULL";
 	sqlite3_stmt *st;
 	json_t *list = json_array();
 	int64_t total = 0;
@@ -545,12 +549,13 @@ device_list_json(struct db *db, const struct settings *s,
 json_t *
 device_stats_json(struct db *db, const struct settings *s)
 {
-	static const char sql[] =
-	    "SELECT count(*), "
-	    "  COALESCE(sum(last_seen >= ?1), 0), "
-	    "  COALESCE(sum(state IN ('pending', 'updating', 'canceling')), 0), "
-	    "  COALESCE(sum(state = 'failed'), 0) "
-	    "FROM (SELECT last_seen, " DEVICE_STATE_SQL " AS state FROM device)";
+	static const char sql[] = "SELECT count(*), "
+	                          "  COALESCE(sum(last_seen >= ?1), 0), "
+	                          "  COALESCE(sum(state IN ('pending', "
+	                          "'updating', 'canceling')), 0), "
+	                          "  COALESCE(sum(state = 'failed'), 0) "
+	                          "FROM (SELECT last_seen, " DEVICE_STATE_SQL
+	                          " AS state FROM device)";
 	static const char states[] =
 	    "SELECT state, count(*) FROM (SELECT " DEVICE_STATE_SQL
 	    " AS state FROM device) GROUP BY state ORDER BY state";
@@ -589,8 +594,8 @@ device_feed_valid(const char *f)
 	size_t n = strlen(f);
 
 	return n >= 1 && n <= DEVICE_FEED_MAX &&
-	    strspn(f, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		      "0123456789_.-") == n;
+	       strspn(f, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789_.-") == n;
 }
 
 static bool
@@ -626,12 +631,15 @@ device_software_exists(struct db *db, int64_t sw)
 
 /* Apply one PATCH field inside the caller's transaction. */
 static enum result
-device_patch_field(struct db *db, int64_t id, const char *key, json_t *v,
-    const char **why)
+device_patch_field(
+    struct db *db, int64_t id, const char *key, json_t *v, const char **why)
 {
-	static const char set_name[] = "UPDATE device SET name = ?2 WHERE id = ?1";
-	static const char set_mode[] = "UPDATE device SET mode = ?2 WHERE id = ?1";
-	static const char set_feed[] = "UPDATE device SET feed = ?2 WHERE id = ?1";
+	static const char set_name[] =
+	    "UPDATE device SET name = ?2 WHERE id = ?1";
+	static const char set_mode[] =
+	    "UPDATE device SET mode = ?2 WHERE id = ?1";
+	static const char set_feed[] =
+	    "UPDATE device SET feed = ?2 WHERE id = ?1";
 	static const char set_sw[] =
 	    "UPDATE device SET assigned_software_id = ?2 WHERE id = ?1";
 	static const char set_force[] =
@@ -654,7 +662,7 @@ device_patch_field(struct db *db, int64_t id, const char *key, json_t *v,
 	} else if (strcmp(key, "mode") == 0) {
 		if (text == NULL || policy_mode_parse(text, &mode) == -1)
 			return *why = "mode: one of rollout, latest, assigned, "
-				      "pinned",
+			              "pinned",
 			       RESULT_INVALID;
 		sql = set_mode;
 	} else if (strcmp(key, "feed") == 0) {
@@ -665,7 +673,7 @@ device_patch_field(struct db *db, int64_t id, const char *key, json_t *v,
 	} else if (strcmp(key, "assigned_software_id") == 0) {
 		if (json_is_integer(v) &&
 		    device_software_exists(db, json_integer_value(v)) !=
-			RESULT_OK)
+		        RESULT_OK)
 			return *why = "assigned_software_id: no such software",
 			       RESULT_INVALID;
 		sql = set_sw;
@@ -674,13 +682,13 @@ device_patch_field(struct db *db, int64_t id, const char *key, json_t *v,
 	else if (strcmp(key, "allow_downgrade") == 0)
 		sql = set_down;
 	else if (strcmp(key, "token") == 0) {
-		if (text && (strlen(text) < 8 ||
-				strlen(text) > DEVICE_TOKEN_MAX ||
-				strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEF"
-					     "GHIJKLMNOPQRSTUVWXYZ0123456789_.-~+/=") !=
-				    strlen(text)))
+		if (text &&
+		    (strlen(text) < 8 || strlen(text) > DEVICE_TOKEN_MAX ||
+		        strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEF"
+		                     "GHIJKLMNOPQRSTUVWXYZ0123456789_.-~+/=") !=
+		            strlen(text)))
 			return *why = "token: 8 to 128 characters of "
-				      "[A-Za-z0-9_.-~+/=]",
+			              "[A-Za-z0-9_.-~+/=]",
 			       RESULT_INVALID;
 		if (text)
 			sha256_hex(text, hash);
@@ -711,7 +719,8 @@ device_patch(struct db *db, int64_t id, json_t *patch, const char **why)
 	*why = NULL;
 	if (db_begin(db) == -1)
 		return RESULT_ERROR;
-	json_object_foreach(patch, key, v) {
+	json_object_foreach(patch, key, v)
+	{
 		if ((r = device_patch_field(db, id, key, v, why)) != RESULT_OK)
 			break;
 	}
@@ -751,7 +760,8 @@ device_create(struct db *db, const char *cid, json_t *fields, int64_t *id,
 		goto fail;
 	}
 	*id = sqlite3_last_insert_rowid(db_handle(db));
-	json_object_foreach(fields, key, v) {
+	json_object_foreach(fields, key, v)
+	{
 		if (strcmp(key, "controller_id") == 0)
 			continue;
 		if ((r = device_patch_field(db, *id, key, v, why)) != RESULT_OK)
@@ -811,8 +821,8 @@ device_set_installed(struct db *db, int64_t id, const char *version)
 }
 
 enum result
-device_bulk(struct db *db, json_t *ids, json_t *patch, int64_t *n,
-    const char **why)
+device_bulk(
+    struct db *db, json_t *ids, json_t *patch, int64_t *n, const char **why)
 {
 	static const char del[] = "DELETE FROM device WHERE controller_id = ?1";
 	struct device d;
@@ -826,7 +836,8 @@ device_bulk(struct db *db, json_t *ids, json_t *patch, int64_t *n,
 	*why = NULL;
 	if (db_begin(db) == -1)
 		return RESULT_ERROR;
-	json_array_foreach(ids, i, v) {
+	json_array_foreach(ids, i, v)
+	{
 		const char *cid = json_string_value(v);
 		sqlite3_stmt *st;
 
@@ -846,7 +857,8 @@ device_bulk(struct db *db, json_t *ids, json_t *patch, int64_t *n,
 				*why = "one of the ids is not a device";
 			break;
 		}
-		json_object_foreach(patch, key, pv) {
+		json_object_foreach(patch, key, pv)
+		{
 			if ((r = device_patch_field(db, d.id, key, pv, why)) !=
 			    RESULT_OK)
 				break;

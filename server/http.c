@@ -34,8 +34,8 @@
 #include "sse.h"
 #include "upload.h"
 
-#define HTTP_CONN_MEMORY (16 * 1024)	/* per-connection buffer */
-#define HTTP_QUERY_MAX 8		/* decoded query values kept */
+#define HTTP_CONN_MEMORY (16 * 1024) /* per-connection buffer */
+#define HTTP_QUERY_MAX 8             /* decoded query values kept */
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -78,21 +78,36 @@ static const char *
 http_code_name(int status)
 {
 	switch (status) {
-	case 400: return "bad_request";
-	case 401: return "unauthorized";
-	case 403: return "forbidden";
-	case 404: return "not_found";
-	case 405: return "method_not_allowed";
-	case 409: return "conflict";
-	case 410: return "gone";
-	case 411: return "length_required";
-	case 413: return "payload_too_large";
-	case 415: return "unsupported_media_type";
-	case 416: return "range_not_satisfiable";
-	case 422: return "unprocessable";
-	case 429: return "too_many_requests";
-	case 503: return "unavailable";
-	case 507: return "insufficient_storage";
+	case 400:
+		return "bad_request";
+	case 401:
+		return "unauthorized";
+	case 403:
+		return "forbidden";
+	case 404:
+		return "not_found";
+	case 405:
+		return "method_not_allowed";
+	case 409:
+		return "conflict";
+	case 410:
+		return "gone";
+	case 411:
+		return "length_required";
+	case 413:
+		return "payload_too_large";
+	case 415:
+		return "unsupported_media_type";
+	case 416:
+		return "range_not_satisfiable";
+	case 422:
+		return "unprocessable";
+	case 429:
+		return "too_many_requests";
+	case 503:
+		return "unavailable";
+	case 507:
+		return "insufficient_storage";
 	}
 	return status >= 500 ? "internal_error" : "error";
 }
@@ -129,8 +144,8 @@ http_query(struct request *req, const char *name)
 	for (int i = 0; i < rp->nquery; i++)
 		if (strcmp(rp->query_names[i], name) == 0)
 			return rp->query_values[i];
-	raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
-	    name);
+	raw =
+	    MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 	if (raw == NULL || rp->nquery == HTTP_QUERY_MAX)
 		return NULL;
 	if ((v = route_decode(raw, strlen(raw), 1)) == NULL)
@@ -149,7 +164,7 @@ http_host_valid(const char *h)
 	if (n == 0 || n > 255)
 		return false;
 	return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789.-:[]_") == n;
+	                 "0123456789.-:[]_") == n;
 }
 
 const char *
@@ -176,17 +191,19 @@ http_base_url(struct request *req)
 		/* The proxy's port, unless its host already names one. */
 		if ((fp = http_header(req, "X-Forwarded-Port")) &&
 		    strlen(fp) <= 5 && strspn(fp, "0123456789") == strlen(fp) &&
-		    *fp != '\0' && host && strchr(host + (host[0] == '[' ?
-			strcspn(host, "]") : 0), ':') == NULL)
+		    *fp != '\0' && host &&
+		    strchr(host + (host[0] == '[' ? strcspn(host, "]") : 0),
+		        ':') == NULL)
 			port = fp;
 	}
 	if (host == NULL || !http_host_valid(host))
 		host = "localhost";
-	if (port && ((strcmp(proto, "https") == 0 && strcmp(port, "443") == 0) ||
-	    (strcmp(proto, "http") == 0 && strcmp(port, "80") == 0)))
-		port = NULL;	/* the scheme's default port goes unsaid */
-	rp->base_url = xasprintf("%s://%s%s%s", proto, host, port ? ":" : "",
-	    port ? port : "");
+	if (port &&
+	    ((strcmp(proto, "https") == 0 && strcmp(port, "443") == 0) ||
+	        (strcmp(proto, "http") == 0 && strcmp(port, "80") == 0)))
+		port = NULL; /* the scheme's default port goes unsaid */
+	rp->base_url = xasprintf(
+	    "%s://%s%s%s", proto, host, port ? ":" : "", port ? port : "");
 	return rp->base_url;
 }
 
@@ -202,8 +219,8 @@ http_set_header(struct request *req, const char *name, const char *value)
 
 /* Queue resp with the common headers; destroys resp. */
 static void
-http_queue(struct request *req, int status, struct MHD_Response *resp,
-    uint64_t bytes)
+http_queue(
+    struct request *req, int status, struct MHD_Response *resp, uint64_t bytes)
 {
 	if (req->replied)
 		fatalx("%s: %s %s answered twice", __func__, req->method,
@@ -216,18 +233,18 @@ http_queue(struct request *req, int status, struct MHD_Response *resp,
 		return;
 	}
 	for (int i = 0; i < req->nheaders; i++)
-		MHD_add_response_header(resp, req->headers[i].name,
-		    req->headers[i].value);
+		MHD_add_response_header(
+		    resp, req->headers[i].name, req->headers[i].value);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
 	if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
-		log_warnx("%s: cannot queue %d for %s", __func__, status,
-		    req->url);
+		log_warnx(
+		    "%s: cannot queue %d for %s", __func__, status, req->url);
 	MHD_destroy_response(resp);
 }
 
 static void
-http_reply_buffer(struct request *req, int status, const char *ctype,
-    char *buf, size_t len)
+http_reply_buffer(
+    struct request *req, int status, const char *ctype, char *buf, size_t len)
 {
 	struct MHD_Response *resp;
 
@@ -248,16 +265,16 @@ http_reply_json(struct request *req, int status, json_t *body)
 		/* A json_pack that failed: a bug, not the client's fault. */
 		log_warnx("%s: %s %s: no body to send", __func__, req->method,
 		    req->url);
-		http_reply_buffer(req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
-		    xstrdup(""), 0);
+		http_reply_buffer(
+		    req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, xstrdup(""), 0);
 		return;
 	}
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	if (text == NULL) {
 		log_warnx("%s: json_dumps failed", __func__);
-		http_reply_buffer(req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL,
-		    xstrdup(""), 0);
+		http_reply_buffer(
+		    req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, xstrdup(""), 0);
 		return;
 	}
 	http_reply_buffer(req, status, "application/json", text, strlen(text));
@@ -281,14 +298,19 @@ static const char *
 http_ddi_code(int status)
 {
 	switch (status) {
-	case 404: return "hawkbit.server.error.repo.entityNotFound";
-	case 406: return "hawkbit.server.error.rest.notAcceptable";
-	case 413: return "hawkbit.server.error.rest.body.tooLarge";
-	case 415: return "hawkbit.server.error.rest.unsupportedMediaType";
-	case 429: return "hawkbit.server.error.quota.tooManyEntries";
+	case 404:
+		return "hawkbit.server.error.repo.entityNotFound";
+	case 406:
+		return "hawkbit.server.error.rest.notAcceptable";
+	case 413:
+		return "hawkbit.server.error.rest.body.tooLarge";
+	case 415:
+		return "hawkbit.server.error.rest.unsupportedMediaType";
+	case 429:
+		return "hawkbit.server.error.quota.tooManyEntries";
 	}
 	return status >= 500 ? "hawkbit.server.error.internal"
-			     : "hawkbit.server.error.rest.body.notReadable";
+	                     : "hawkbit.server.error.rest.body.notReadable";
 }
 
 static void
@@ -300,18 +322,18 @@ http_vreply_error(struct request *req, int status, const char *code,
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	if (http_is_ddi(req)) {
 		/* Devices get hawkBit's error bodies (none for 401, 405). */
-		http_reply_ddi_error(req, status, http_ddi_code(status), "%s",
-		    detail);
+		http_reply_ddi_error(
+		    req, status, http_ddi_code(status), "%s", detail);
 		return;
 	}
 	http_reply_json(req, status,
-	    json_pack("{s:s, s:s}", "error", code ? code : http_code_name(status),
-		"detail", detail));
+	    json_pack("{s:s, s:s}", "error",
+	        code ? code : http_code_name(status), "detail", detail));
 }
 
 void
-http_reply_error(struct request *req, int status, const char *code,
-    const char *fmt, ...)
+http_reply_error(
+    struct request *req, int status, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -325,13 +347,13 @@ http_reply_result(struct request *req, enum result r, const char *detail)
 {
 	int status = http_status_of(r);
 
-	http_reply_error(req, status, NULL, "%s",
-	    detail ? detail : http_code_name(status));
+	http_reply_error(
+	    req, status, NULL, "%s", detail ? detail : http_code_name(status));
 }
 
 void
-http_reply_ddi_error(struct request *req, int status, const char *code,
-    const char *fmt, ...)
+http_reply_ddi_error(
+    struct request *req, int status, const char *code, const char *fmt, ...)
 {
 	char message[512];
 	va_list ap;
@@ -352,14 +374,14 @@ void
 http_reply_empty(struct request *req, int status)
 {
 	http_queue(req, status,
-	    MHD_create_response_from_buffer(0, (void *)"",
-		MHD_RESPMEM_PERSISTENT),
+	    MHD_create_response_from_buffer(
+	        0, (void *)"", MHD_RESPMEM_PERSISTENT),
 	    0);
 }
 
 void
-http_reply_text(struct request *req, int status, const char *ctype,
-    const char *text)
+http_reply_text(
+    struct request *req, int status, const char *ctype, const char *text)
 {
 	http_reply_buffer(req, status, ctype, xstrdup(text), strlen(text));
 }
@@ -427,21 +449,21 @@ http_reply_events(struct request *req, int64_t device_id)
 	struct MHD_Response *resp;
 
 	ev->conn = req->conn;
-	ev->client = sse_subscribe(req->app->sse, device_id, http_events_wake,
-	    ev);
+	ev->client =
+	    sse_subscribe(req->app->sse, device_id, http_events_wake, ev);
 	if (ev->client == NULL) {
 		free(ev);
-		http_reply_error(req, 503, "busy",
-		    "too many live streams are open");
+		http_reply_error(
+		    req, 503, "busy", "too many live streams are open");
 		return;
 	}
-	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096,
-	    http_events_read, ev, http_events_free);
+	resp = MHD_create_response_from_callback(
+	    MHD_SIZE_UNKNOWN, 4096, http_events_read, ev, http_events_free);
 	if (resp == NULL)
 		http_events_free(ev);
 	else {
-		MHD_add_response_header(resp, "Content-Type",
-		    "text/event-stream");
+		MHD_add_response_header(
+		    resp, "Content-Type", "text/event-stream");
 		MHD_add_response_header(resp, "Cache-Control", "no-cache");
 	}
 	http_queue(req, 200, resp, 0);
@@ -449,8 +471,8 @@ http_reply_events(struct request *req, int64_t device_id)
 
 /* Record an error to answer when the request is dispatched. */
 static void
-http_defer_error_code(struct request *req, int status, const char *code,
-    const char *detail)
+http_defer_error_code(
+    struct request *req, int status, const char *code, const char *detail)
 {
 	if (req->error_status)
 		return;
@@ -468,8 +490,8 @@ http_defer_error(struct request *req, int status, const char *detail)
 static void
 http_reply_deferred(struct request *req)
 {
-	http_reply_error(req, req->error_status, req->error_code, "%s",
-	    req->error_detail);
+	http_reply_error(
+	    req, req->error_status, req->error_code, "%s", req->error_detail);
 }
 
 /* The client address: the socket peer, or X-Forwarded-For's last hop
@@ -481,8 +503,8 @@ http_set_peer(struct request *req)
 	const struct sockaddr *sa;
 	const char *xff;
 
-	ci = MHD_get_connection_info(req->conn,
-	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	ci = MHD_get_connection_info(
+	    req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci == NULL || (sa = ci->client_addr) == NULL)
 		return;
 	if (sa->sa_family == AF_INET)
@@ -520,8 +542,8 @@ http_set_peer(struct request *req)
 			} else
 				return;
 			snprintf(req->peer, sizeof(req->peer), "%s", tok);
-			if (p == NULL || !settings_is_trusted_proxy(
-			    req->app->settings, &ss))
+			if (p == NULL ||
+			    !settings_is_trusted_proxy(req->app->settings, &ss))
 				return;
 			*p = '\0';
 		}
@@ -537,15 +559,14 @@ http_json_ctype_ok(const char *ct)
 		return true;
 	n = strcspn(ct, "; \t");
 	return (n == 16 && strncasecmp(ct, "application/json", 16) == 0) ||
-	    (n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
-		strncasecmp(ct + n - 5, "+json", 5) == 0);
+	       (n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+	           strncasecmp(ct + n - 5, "+json", 5) == 0);
 }
 
 static enum MHD_Result
 http_post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
     const char *filename, const char *content_type,
-    const char *transfer_encoding, const char *data, uint64_t off,
-    size_t size)
+    const char *transfer_encoding, const char *data, uint64_t off, size_t size)
 {
 	struct request *req = cls;
 
@@ -583,8 +604,8 @@ http_begin(struct request_priv *rp)
 	http_set_peer(req);
 	if (cl && parse_size(cl, UINT64_MAX >> 1, &clen) == -1)
 		clen = 0;
-	switch (route_match(req->method, req->url, &req->route, req->params,
-	    &req->nparams)) {
+	switch (route_match(
+	    req->method, req->url, &req->route, req->params, &req->nparams)) {
 	case ROUTE_FOUND:
 		break;
 	case ROUTE_NOT_FOUND:
@@ -608,7 +629,7 @@ http_begin(struct request_priv *rp)
 		if (auth == AUTH_DEVICE)
 			status = auth_device(req, db, req->params[1]);
 		else if ((status = auth_admin(req, db)) == 0 &&
-		    !auth_allows(req, req->route->perm)) {
+		         !auth_allows(req, req->route->perm)) {
 			status = 403;
 			code = "forbidden";
 			detail = "you lack the permission for this";
@@ -618,8 +639,8 @@ http_begin(struct request_priv *rp)
 		}
 		if (status != 0) {
 			if (req->route->body == BODY_UPLOAD) {
-				http_reply_error(req, status, code, "%s",
-				    detail);
+				http_reply_error(
+				    req, status, code, "%s", detail);
 				return false;
 			}
 			http_defer_error_code(req, status, code, detail);
@@ -631,8 +652,8 @@ http_begin(struct request_priv *rp)
 		break;
 	case BODY_JSON:
 		if (!http_json_ctype_ok(ct)) {
-			http_defer_error(req, 415,
-			    "the body must be application/json");
+			http_defer_error(
+			    req, 415, "the body must be application/json");
 			break;
 		}
 		if (clen > HTTP_JSON_BODY_MAX) {
@@ -650,15 +671,15 @@ http_begin(struct request_priv *rp)
 			return false;
 		}
 		if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
-			rp->pp = MHD_create_post_processor(req->conn, 64 * 1024,
-			    http_post_iter, req);
+			rp->pp = MHD_create_post_processor(
+			    req->conn, 64 * 1024, http_post_iter, req);
 			if (rp->pp == NULL) {
 				http_reply_error(req, 400, NULL,
 				    "malformed multipart/form-data header");
 				return false;
 			}
-		} else if (ct && strncasecmp(ct, "application/octet-stream",
-				     24) != 0) {
+		} else if (ct && strncasecmp(
+		                     ct, "application/octet-stream", 24) != 0) {
 			http_reply_error(req, 415, NULL,
 			    "upload the file as application/octet-stream or "
 			    "multipart/form-data");
@@ -666,8 +687,8 @@ http_begin(struct request_priv *rp)
 		}
 		req->upload = upload_new(req->app->tmp_dir, s->upload_max_size);
 		if (req->upload == NULL) {
-			http_reply_error(req, 500, NULL,
-			    "cannot create a temporary file");
+			http_reply_error(
+			    req, 500, NULL, "cannot create a temporary file");
 			return false;
 		}
 		break;
@@ -689,7 +710,7 @@ http_body(struct request_priv *rp, const char *data, size_t size)
 
 	if (req->error_status || req->route == NULL ||
 	    req->route->body == BODY_NONE)
-		return;	/* discarded */
+		return; /* discarded */
 	if (req->route->body == BODY_JSON) {
 		if (size > HTTP_JSON_BODY_MAX - req->body_len) {
 			http_defer_error(req, 413,
@@ -711,21 +732,22 @@ http_body(struct request_priv *rp, const char *data, size_t size)
 		if (MHD_post_process(rp->pp, data, size) == MHD_YES)
 			return;
 		if ((ue = upload_error(req->upload)) == UPLOAD_OK) {
-			http_defer_error(req, 400,
-			    "malformed multipart/form-data body");
+			http_defer_error(
+			    req, 400, "malformed multipart/form-data body");
 			ue = UPLOAD_IO;
 		}
 	} else if ((ue = upload_write(req->upload, data, size)) == UPLOAD_OK)
 		return;
 	if (ue == UPLOAD_TOO_BIG)
-		http_defer_error(req, 413, "the upload is larger than "
-					   "upload.max_size");
+		http_defer_error(req, 413,
+		    "the upload is larger than "
+		    "upload.max_size");
 	else if (ue == UPLOAD_NO_SPACE)
 		http_defer_error_code(req, 507, "insufficient_storage",
 		    "not enough disk space for the upload");
 	else
 		http_defer_error(req, 500, "cannot write the upload");
-	upload_free(req->upload);	/* unlinks the temp file now */
+	upload_free(req->upload); /* unlinks the temp file now */
 	req->upload = NULL;
 }
 
@@ -740,7 +762,8 @@ http_audit(struct request *req)
 		return;
 	audit_write(db, req->principal, req->peer, req->route->audit,
 	    req->audit_target ? req->audit_target
-			      : req->nparams ? req->params[0] : NULL,
+	    : req->nparams    ? req->params[0]
+	                      : NULL,
 	    req->status);
 }
 
@@ -787,7 +810,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		rp->req.start_ms = now_ms();
 		*con_cls = rp;
 		if (!http_begin(rp))
-			http_audit(&rp->req);	/* answered at once */
+			http_audit(&rp->req); /* answered at once */
 		return MHD_YES;
 	}
 	if (rp->req.replied) {
@@ -820,13 +843,13 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	    (double)(now_ms() - req->start_ms) / 1000.0, req->bytes);
 	if (srv->app->settings->log_access)
 		log_info("method=%s path=%s status=%d bytes=%llu ms=%lld "
-			 "peer=%s who=%s%s",
+		         "peer=%s who=%s%s",
 		    req->method, req->url, req->status,
 		    (unsigned long long)req->bytes,
 		    (long long)(now_ms() - req->start_ms), req->peer,
 		    req->principal ? req->principal : "-",
 		    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? ""
-							       : " aborted=1");
+		                                               : " aborted=1");
 	if (rp->pp)
 		MHD_destroy_post_processor(rp->pp);
 	upload_free(req->upload);
@@ -839,7 +862,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(rp->query_values[i]);
 	}
 	free(rp->base_url);
-	if (req->body)	/* it may hold a password */
+	if (req->body) /* it may hold a password */
 		explicit_bzero(req->body, req->body_len);
 	free(req->body);
 	free(req->principal);
@@ -882,19 +905,19 @@ http_start(struct app *app)
 	struct http_server *srv = xcalloc(1, sizeof(*srv));
 	struct sockaddr_storage ss;
 	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-	    MHD_ALLOW_SUSPEND_RESUME;
+	                     MHD_ALLOW_SUSPEND_RESUME;
 	const union MHD_DaemonInfo *di;
 	socklen_t sslen;
 	int threads = s->http_threads ? s->http_threads : app->cores;
 
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, s->listen_address,
-		&((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+	        &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
 		ss.ss_family = AF_INET;
 		((struct sockaddr_in *)&ss)->sin_port = htons(s->listen_port);
 		sslen = sizeof(struct sockaddr_in);
 	} else if (inet_pton(AF_INET6, s->listen_address,
-		       &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+	               &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
 		ss.ss_family = AF_INET6;
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons(s->listen_port);
 		sslen = sizeof(struct sockaddr_in6);
@@ -908,8 +931,7 @@ http_start(struct app *app)
 	(void)sslen;
 	srv->app = app;
 	srv->mhd = MHD_start_daemon(flags, (uint16_t)s->listen_port, NULL, NULL,
-	    http_access, srv,
-	    MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    http_access, srv, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->http_connection_limit,

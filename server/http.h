@@ -13,9 +13,9 @@
 
 #include "util.h"
 
-#define HTTP_JSON_BODY_MAX (256 * 1024)	/* DDI and management JSON bodies */
-#define HTTP_HEADERS_MAX 16		/* extra response headers */
-#define HTTP_PARAMS_MAX 4		/* {name} segments in a route */
+#define HTTP_JSON_BODY_MAX (256 * 1024) /* DDI and management JSON bodies */
+#define HTTP_HEADERS_MAX 16             /* extra response headers */
+#define HTTP_PARAMS_MAX 4               /* {name} segments in a route */
 
 struct app;
 struct device;
@@ -24,41 +24,41 @@ struct http_server;
 struct upload;
 
 struct http_header {
-	const char *name;	/* a literal */
-	char *value;		/* owned */
+	const char *name; /* a literal */
+	char *value;      /* owned */
 };
 
 struct request {
 	struct app *app;
-	void *conn;			/* struct MHD_Connection */
-	const char *method;		/* "GET", ... (libmicrohttpd's) */
-	const char *url;		/* raw path, not decoded */
+	void *conn;         /* struct MHD_Connection */
+	const char *method; /* "GET", ... (libmicrohttpd's) */
+	const char *url;    /* raw path, not decoded */
 	const struct route *route;
-	char *params[HTTP_PARAMS_MAX];	/* decoded {name} segments */
+	char *params[HTTP_PARAMS_MAX]; /* decoded {name} segments */
 	int nparams;
 	bool is_head;
 
-	char *body;			/* JSON body, NUL-terminated */
+	char *body; /* JSON body, NUL-terminated */
 	size_t body_len;
-	struct upload *upload;		/* streaming upload, or NULL */
+	struct upload *upload; /* streaming upload, or NULL */
 
 	/* Set by auth: who made the request, for handlers and the log. */
-	int64_t device_id;		/* DDI: 0 if not registered yet */
-	struct device *device;		/* DDI: its row as auth read it, or NULL */
+	int64_t device_id;     /* DDI: 0 if not registered yet */
+	struct device *device; /* DDI: its row as auth read it, or NULL */
 	bool device_may_register;
-	char *new_token_hash;		/* tofu: token to store for the device */
+	char *new_token_hash; /* tofu: token to store for the device */
 	/* Set by auth for management requests. */
-	json_t *grants;			/* the principal's permissions */
-	json_t *user_grants;		/* a personal token's user's, or NULL */
-	int64_t user_id;		/* 0: a token made on the command line */
-	int64_t token_id;		/* the API token used, 0 for a session */
-	bool via_session;		/* authenticated by the session cookie */
-	char csrf[40];			/* the session's CSRF token */
-	char *audit_target;		/* set by a handler to name the object */
-	char *principal;		/* controller id or token name */
-	char peer[64];			/* client address (through trusted proxies) */
-	bool peer_trusted;		/* the socket peer is a trusted proxy */
-	bool upload_seen_file;		/* multipart: the "file" part arrived */
+	json_t *grants;        /* the principal's permissions */
+	json_t *user_grants;   /* a personal token's user's, or NULL */
+	int64_t user_id;       /* 0: a token made on the command line */
+	int64_t token_id;      /* the API token used, 0 for a session */
+	bool via_session;      /* authenticated by the session cookie */
+	char csrf[40];         /* the session's CSRF token */
+	char *audit_target;    /* set by a handler to name the object */
+	char *principal;       /* controller id or token name */
+	char peer[64];         /* client address (through trusted proxies) */
+	bool peer_trusted;     /* the socket peer is a trusted proxy */
+	bool upload_seen_file; /* multipart: the "file" part arrived */
 
 	struct http_header headers[HTTP_HEADERS_MAX];
 	int nheaders;
@@ -68,7 +68,7 @@ struct request {
 	int status;
 	uint64_t bytes;
 	int64_t start_ms;
-	char *error_code;		/* deferred error to answer at the end */
+	char *error_code; /* deferred error to answer at the end */
 	int error_status;
 	char *error_detail;
 };
@@ -110,8 +110,8 @@ void http_reply_ddi_error(struct request *, int status, const char *code,
 /* No body. */
 void http_reply_empty(struct request *, int status);
 /* Plain text body (copied). */
-void http_reply_text(struct request *, int status, const char *ctype,
-    const char *text);
+void http_reply_text(
+    struct request *, int status, const char *ctype, const char *text);
 /*
  * len bytes at offset from the open file fd, sent zero-copy (sendfile).
  * Takes over fd: it is closed when the reply is done or on failure.

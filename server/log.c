@@ -41,11 +41,11 @@ static void log_vwrite(enum log_level, const char *, const char *, va_list)
     __attribute__((format(printf, 3, 0)));
 
 static void
-log_vwrite(enum log_level level, const char *errstr, const char *fmt,
-    va_list ap)
+log_vwrite(
+    enum log_level level, const char *errstr, const char *fmt, va_list ap)
 {
-	static const char *names[] = { "error", "warn", "info", "debug" };
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	static const char *names[] = {"error", "warn", "info", "debug"};
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	char msg[4096], stamp[32];
 	struct timespec ts;
 	struct tm tm;

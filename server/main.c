@@ -78,8 +78,8 @@ open_data(struct app *app)
 	struct db *db;
 
 	make_dir(s->data_dir);
-	snprintf(app->db_path, sizeof(app->db_path), "%s/falconet.db",
-	    s->data_dir);
+	snprintf(
+	    app->db_path, sizeof(app->db_path), "%s/falconet.db", s->data_dir);
 	snprintf(app->artifact_dir, sizeof(app->artifact_dir), "%s/artifacts",
 	    s->data_dir);
 	snprintf(app->tmp_dir, sizeof(app->tmp_dir), "%s/tmp", s->data_dir);
@@ -113,8 +113,8 @@ cmd_token(struct app *app, int argc, char **argv)
 		fprintf(stderr, "falconet: %s\n",
 		    r == RESULT_CONFLICT ? "a token with that name exists"
 		    : r == RESULT_INVALID
-			? "token names are 1 to 64 of [A-Za-z0-9_.-]"
-			: "cannot create the token");
+		        ? "token names are 1 to 64 of [A-Za-z0-9_.-]"
+		        : "cannot create the token");
 		return 1;
 	}
 	if (strcmp(argv[1], "delete") == 0) {
@@ -123,7 +123,7 @@ cmd_token(struct app *app, int argc, char **argv)
 			return 0;
 		fprintf(stderr, "falconet: %s\n",
 		    r == RESULT_NOTFOUND ? "no such token"
-					 : "cannot delete the token");
+		                         : "cannot delete the token");
 		return 1;
 	}
 	usage();
@@ -155,7 +155,7 @@ read_password(char *buf, size_t len)
 		return -1;
 	n = strcspn(buf, "\r\n");
 	if (buf[n] == '\0' && n == len - 1)
-		return -1;	/* longer than the buffer */
+		return -1; /* longer than the buffer */
 	buf[n] = '\0';
 	return 0;
 }
@@ -176,7 +176,7 @@ cmd_user(struct app *app, int argc, char **argv)
 		usage();
 	if ((grants = perm_role(role)) == NULL) {
 		fprintf(stderr, "falconet: roles are admin, operator and "
-				"readonly\n");
+		                "readonly\n");
 		return 1;
 	}
 	if (isatty(STDIN_FILENO))
@@ -199,12 +199,13 @@ cmd_user(struct app *app, int argc, char **argv)
 	explicit_bzero(pw, sizeof(pw));
 	json_decref(grants);
 	if (r == RESULT_OK) {
-		fprintf(stderr, "falconet: user %s created (%s)\n", argv[2],
-		    role);
+		fprintf(
+		    stderr, "falconet: user %s created (%s)\n", argv[2], role);
 		return 0;
 	}
-	fprintf(stderr, "falconet: %s\n", r == RESULT_CONFLICT
-		? "a user with that name exists" : "cannot create the user");
+	fprintf(stderr, "falconet: %s\n",
+	    r == RESULT_CONFLICT ? "a user with that name exists"
+	                         : "cannot create the user");
 	return 1;
 }
 
@@ -239,8 +240,8 @@ serve(struct app *app)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if ((app->seen = seen_start(app->db_path,
-		 app->settings->stale_timeout)) == NULL)
+	if ((app->seen = seen_start(
+	         app->db_path, app->settings->stale_timeout)) == NULL)
 		fatalx("cannot start the last-seen writer");
 	if ((srv = http_start(app)) == NULL)
 		fatalx("cannot start the HTTP server");
@@ -248,12 +249,12 @@ serve(struct app *app)
 	    http_port(srv));
 	base = server_base_url(app->settings, http_port(srv));
 	log_info("dashboard: %s/ui/; devices poll %s/%s/controller/v1/"
-		 "<controller id>",
+	         "<controller id>",
 	    base, base, app->settings->tenant);
 	if (app->setup_token[0])
 		log_info("no user exists yet: create the first administrator "
-			 "at %s/ui/#/setup?token=%s (or run: falconet user add "
-			 "NAME)",
+		         "at %s/ui/#/setup?token=%s (or run: falconet user add "
+		         "NAME)",
 		    base, app->setup_token);
 	free(base);
 	for (;;) {
@@ -314,8 +315,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "falconet: %s: settings OK\n", path);
 		return 0;
 	}
-	log_set_level(verbose ? LOG_LVL_DEBUG
-			      : (enum log_level)settings.log_level);
+	log_set_level(
+	    verbose ? LOG_LVL_DEBUG : (enum log_level)settings.log_level);
 	memset(&app, 0, sizeof(app));
 	app.settings = &settings;
 	cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -13,8 +13,7 @@
 #include "route.h"
 #include "util.h"
 
-static const double metrics_bounds[] = { 0.001, 0.005, 0.025, 0.1, 0.5,
-	2.5, 10 };
+static const double metrics_bounds[] = {0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10};
 #define METRICS_NBUCKETS (sizeof(metrics_bounds) / sizeof(metrics_bounds[0]))
 
 struct metrics_route {
@@ -24,7 +23,7 @@ struct metrics_route {
 
 struct metrics {
 	size_t nroutes;
-	struct metrics_route *r;	/* nroutes + 1: the last is "unmatched" */
+	struct metrics_route *r; /* nroutes + 1: the last is "unmatched" */
 };
 
 struct metrics *
@@ -62,8 +61,7 @@ metrics_observe(struct metrics *m, size_t r, double seconds, uint64_t bytes)
 			atomic_fetch_add(&mr->buckets[i], 1);
 }
 
-static void
-metrics_printf(char **buf, size_t *len, const char *fmt, ...)
+static void metrics_printf(char **buf, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -92,7 +90,8 @@ metrics_render(struct metrics *m, char **buf, size_t *len)
 	    "# TYPE falconet_http_requests_total counter\n");
 	for (size_t i = 0; i <= m->nroutes; i++) {
 		const char *meth = i < m->nroutes ? routes[i].method : "";
-		const char *pat = i < m->nroutes ? routes[i].pattern : "unmatched";
+		const char *pat =
+		    i < m->nroutes ? routes[i].pattern : "unmatched";
 
 		metrics_printf(buf, len,
 		    "falconet_http_requests_total{method=\"%s\",route=\"%s\"} "
@@ -115,7 +114,8 @@ metrics_render(struct metrics *m, char **buf, size_t *len)
 	    "histogram\n");
 	for (size_t i = 0; i <= m->nroutes; i++) {
 		const char *meth = i < m->nroutes ? routes[i].method : "";
-		const char *pat = i < m->nroutes ? routes[i].pattern : "unmatched";
+		const char *pat =
+		    i < m->nroutes ? routes[i].pattern : "unmatched";
 		uint64_t count = atomic_load(&m->r[i].count);
 
 		if (count == 0)
@@ -126,7 +126,7 @@ metrics_render(struct metrics *m, char **buf, size_t *len)
 			    "method=\"%s\",route=\"%s\",le=\"%g\"} %llu\n",
 			    meth, pat, metrics_bounds[b],
 			    (unsigned long long)atomic_load(
-				&m->r[i].buckets[b]));
+			        &m->r[i].buckets[b]));
 		metrics_printf(buf, len,
 		    "falconet_http_request_duration_seconds_bucket{method="
 		    "\"%s\",route=\"%s\",le=\"+Inf\"} %llu\n"

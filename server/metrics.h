@@ -14,8 +14,8 @@ struct metrics;
 struct metrics *metrics_new(size_t n);
 void metrics_free(struct metrics *);
 /* Count one finished request of route index r (nroutes = unmatched). */
-void metrics_observe(struct metrics *, size_t r, double seconds,
-    uint64_t bytes);
+void metrics_observe(
+    struct metrics *, size_t r, double seconds, uint64_t bytes);
 /*
  * Append the counters in Prometheus text format to *buf (a string the
  * caller frees), one series per route with its method and pattern.

@@ -12,18 +12,18 @@
 #include "action.h"
 #include "app.h"
 #include "artifact.h"
+#include "audit.h"
+#include "auth.h"
 #include "db.h"
 #include "device.h"
 #include "http.h"
 #include "log.h"
-#include "mgmt_util.h"
-#include "rollout.h"
-#include "upload.h"
-#include "audit.h"
-#include "auth.h"
 #include "metrics.h"
+#include "mgmt_util.h"
 #include "openapi.h"
+#include "rollout.h"
 #include "settings.h"
+#include "upload.h"
 
 #define MGMT_PAGE_MAX 1000
 
@@ -57,15 +57,14 @@ mgmt_get_software_list(struct request *req)
 }
 
 static void
-mgmt_reply_software(struct request *req, struct db *db, int64_t id,
-    int status)
+mgmt_reply_software(struct request *req, struct db *db, int64_t id, int status)
 {
 	struct software s;
 	enum result r = artifact_load(db, id, true, &s);
 
 	if (r != RESULT_OK) {
-		http_reply_result(req, r, r == RESULT_NOTFOUND
-			? "no such software" : NULL);
+		http_reply_result(
+		    req, r, r == RESULT_NOTFOUND ? "no such software" : NULL);
 		return;
 	}
 	mgmt_reply_object(req, status, artifact_to_json(db, &s));
@@ -97,15 +96,16 @@ mgmt_post_software(struct request *req)
 			http_reply_error(req, 507, NULL,
 			    "not enough disk space for the upload");
 		else
-			http_reply_error(req, 500, NULL,
-			    "cannot write the upload");
+			http_reply_error(
+			    req, 500, NULL, "cannot write the upload");
 		return;
 	}
-	r = artifact_store(db, req->app->artifact_dir, req->upload, &id, why,
-	    sizeof(why));
+	r = artifact_store(
+	    db, req->app->artifact_dir, req->upload, &id, why, sizeof(why));
 	req->audit_target = r == RESULT_OK ? xasprintf("%lld", (long long)id)
-	    : upload_filename(req->upload) ? xstrdup(upload_filename(req->upload))
-					   : NULL;
+	                    : upload_filename(req->upload)
+	                        ? xstrdup(upload_filename(req->upload))
+	                        : NULL;
 	if (r == RESULT_OK)
 		mgmt_reply_software(req, db, id, 201);
 	else if (r == RESULT_INVALID)
@@ -142,7 +142,9 @@ mgmt_delete_software(struct request *req)
 		http_reply_empty(req, 204);
 	else
 		http_reply_result(req, r,
-		    why ? why : r == RESULT_NOTFOUND ? "no such software" : NULL);
+		    why                    ? why
+		    : r == RESULT_NOTFOUND ? "no such software"
+		                           : NULL);
 }
 
 /* Devices */
@@ -175,14 +177,13 @@ mgmt_one_of(const char *v, const char *const *names)
 void
 mgmt_get_devices(struct request *req)
 {
-	static const char *const sorts[] = { "controller_id", "name",
-		"hw_model", "feed", "mode", "installed_version", "state",
-		"last_seen", NULL };
-	static const char *const states[] = { "registered", "idle", "pending",
-		"updating", "canceling", "in_sync", "failed", "canceled", NULL };
-	static const char *const modes[] = { "rollout", "latest", "assigned",
-		"pinned", NULL };
-	static const char *const orders[] = { "asc", "desc", NULL };
+	static const char *const sorts[] = {"controller_id", "name", "hw_model",
+	    "feed", "mode", "installed_version", "state", "last_seen", NULL};
+	static const char *const states[] = {"registered", "idle", "pending",
+	    "updating", "canceling", "in_sync", "failed", "canceled", NULL};
+	static const char *const modes[] = {
+	    "rollout", "latest", "assigned", "pinned", NULL};
+	static const char *const orders[] = {"asc", "desc", NULL};
 	struct db *db = mgmt_db(req);
 	struct device_query q;
 	const char *order;
@@ -208,24 +209,24 @@ mgmt_get_devices(struct request *req)
 		return;
 	}
 	q.descending = order && strcmp(order, "desc") == 0;
-	mgmt_reply_object(req, 200, device_list_json(db, req->app->settings,
-	    &q));
+	mgmt_reply_object(
+	    req, 200, device_list_json(db, req->app->settings, &q));
 }
 
 static void
-mgmt_reply_device(struct request *req, struct db *db, const char *cid,
-    int status)
+mgmt_reply_device(
+    struct request *req, struct db *db, const char *cid, int status)
 {
 	struct device d;
 	enum result r = device_load_cid(db, cid, &d);
 
 	if (r != RESULT_OK) {
-		http_reply_result(req, r,
-		    r == RESULT_NOTFOUND ? "no such device" : NULL);
+		http_reply_result(
+		    req, r, r == RESULT_NOTFOUND ? "no such device" : NULL);
 		return;
 	}
-	mgmt_reply_object(req, status,
-	    device_to_json(db, req->app->settings, &d));
+	mgmt_reply_object(
+	    req, status, device_to_json(db, req->app->settings, &d));
 	device_clear(&d);
 }
 
@@ -238,14 +239,13 @@ mgmt_post_device(struct request *req)
 	enum result r;
 	int64_t id;
 
-	if (db == NULL ||
-	    (body = mgmt_body(req, device_fields, NELEM(device_fields))) ==
-		NULL)
+	if (db == NULL || (body = mgmt_body(req, device_fields,
+	                       NELEM(device_fields))) == NULL)
 		return;
 	if ((cid = json_string_value(json_object_get(body, "controller_id"))) ==
 	    NULL) {
-		http_reply_error(req, 400, "invalid_field",
-		    "controller_id is required");
+		http_reply_error(
+		    req, 400, "invalid_field", "controller_id is required");
 		json_decref(body);
 		return;
 	}
@@ -277,8 +277,8 @@ mgmt_device_id(struct request *req, struct db *db, int64_t *id)
 	explicit_bzero(hash, sizeof(hash));
 	if (r == RESULT_OK)
 		return true;
-	http_reply_result(req, r, r == RESULT_NOTFOUND ? "no such device"
-						       : NULL);
+	http_reply_result(
+	    req, r, r == RESULT_NOTFOUND ? "no such device" : NULL);
 	return false;
 }
 
@@ -293,7 +293,7 @@ mgmt_patch_device(struct request *req)
 
 	if (db == NULL || !mgmt_device_id(req, db, &id) ||
 	    (body = mgmt_body(req, device_fields, NELEM(device_fields))) ==
-		NULL)
+	        NULL)
 		return;
 	if (json_object_get(body, "controller_id")) {
 		http_reply_error(req, 400, "invalid_field",
@@ -304,8 +304,8 @@ mgmt_patch_device(struct request *req)
 	r = device_patch(db, id, body, &why);
 	json_decref(body);
 	if (r == RESULT_OK) {
-		log_info("device %s changed by %s", req->params[0],
-		    req->principal);
+		log_info(
+		    "device %s changed by %s", req->params[0], req->principal);
 		mgmt_reply_device(req, db, req->params[0], 200);
 	} else
 		http_reply_result(req, r, why);
@@ -370,9 +370,9 @@ mgmt_post_action_cancel(struct request *req)
 		mgmt_reply_object(req, 200, action_to_json(db, id, true));
 	} else
 		http_reply_result(req, r,
-		    r == RESULT_CONFLICT	? "the action is already closed"
+		    r == RESULT_CONFLICT   ? "the action is already closed"
 		    : r == RESULT_NOTFOUND ? "no such action"
-					   : NULL);
+		                           : NULL);
 }
 
 /* Rollouts */
@@ -407,13 +407,12 @@ mgmt_post_rollout(struct request *req)
 	enum result r;
 	int64_t id;
 
-	if (db == NULL ||
-	    (body = mgmt_body(req, rollout_fields, NELEM(rollout_fields))) ==
-		NULL)
+	if (db == NULL || (body = mgmt_body(req, rollout_fields,
+	                       NELEM(rollout_fields))) == NULL)
 		return;
 	if (!json_is_integer(json_object_get(body, "software_id"))) {
-		http_reply_error(req, 400, "invalid_field",
-		    "software_id is required");
+		http_reply_error(
+		    req, 400, "invalid_field", "software_id is required");
 		json_decref(body);
 		return;
 	}
@@ -453,7 +452,7 @@ mgmt_patch_rollout(struct request *req)
 
 	if (db == NULL || !mgmt_id(req, &id) ||
 	    (body = mgmt_body(req, rollout_fields, NELEM(rollout_fields))) ==
-		NULL)
+	        NULL)
 		return;
 	if (json_object_get(body, "feed") ||
 	    json_object_get(body, "software_id")) {
@@ -469,7 +468,9 @@ mgmt_patch_rollout(struct request *req)
 		mgmt_reply_object(req, 200, rollout_to_json(db, id));
 	else
 		http_reply_result(req, r,
-		    why ? why : r == RESULT_NOTFOUND ? "no such rollout" : NULL);
+		    why                    ? why
+		    : r == RESULT_NOTFOUND ? "no such rollout"
+		                           : NULL);
 }
 
 void
@@ -484,8 +485,8 @@ mgmt_delete_rollout(struct request *req)
 	if ((r = rollout_delete(db, id)) == RESULT_OK)
 		http_reply_empty(req, 204);
 	else
-		http_reply_result(req, r,
-		    r == RESULT_NOTFOUND ? "no such rollout" : NULL);
+		http_reply_result(
+		    req, r, r == RESULT_NOTFOUND ? "no such rollout" : NULL);
 }
 
 /* Operator views: audit, settings, stats, metrics, the API description */
@@ -507,8 +508,8 @@ void
 mgmt_get_settings(struct request *req)
 {
 	mgmt_reply_object(req, 200,
-	    json_pack("{s:o}", "settings",
-		settings_to_json(req->app->settings)));
+	    json_pack(
+	        "{s:o}", "settings", settings_to_json(req->app->settings)));
 }
 
 void
@@ -525,14 +526,14 @@ mgmt_get_stats(struct request *req)
 	}
 	http_reply_json(req, 200,
 	    json_pack("{s:o, s:o, s:o}", "devices", devices, "updates",
-		action_daily_json(db, 14), "actions",
-		action_status_counts_json(db)));
+	        action_daily_json(db, 14), "actions",
+	        action_status_counts_json(db)));
 }
 
 /* One Prometheus gauge family from a JSON object of name: count. */
 static void
-mgmt_metrics_family(char **buf, size_t *len, const char *name,
-    const char *help, const char *label, json_t *counts)
+mgmt_metrics_family(char **buf, size_t *len, const char *name, const char *help,
+    const char *label, json_t *counts)
 {
 	const char *k;
 	json_t *v;
@@ -543,7 +544,8 @@ mgmt_metrics_family(char **buf, size_t *len, const char *name,
 	memcpy(*buf + *len, line, strlen(line) + 1);
 	*len += strlen(line);
 	free(line);
-	json_object_foreach(counts, k, v) {
+	json_object_foreach(counts, k, v)
+	{
 		line = xasprintf("%s{%s=\"%s\"} %lld\n", name, label, k,
 		    (long long)json_integer_value(v));
 		*buf = xrealloc(*buf, *len + strlen(line) + 1);
@@ -567,15 +569,15 @@ mgmt_get_metrics(struct request *req)
 	}
 	dev = device_stats_json(db, req->app->settings);
 	act = action_status_counts_json(db);
-	mgmt_metrics_family(&buf, &len, "falconet_devices",
-	    "Devices by state.", "state", json_object_get(dev, "by_state"));
+	mgmt_metrics_family(&buf, &len, "falconet_devices", "Devices by state.",
+	    "state", json_object_get(dev, "by_state"));
 	mgmt_metrics_family(&buf, &len, "falconet_actions",
 	    "Deployment actions by status.", "status", act);
 	metrics_render(req->app->metrics, &buf, &len);
 	json_decref(dev);
 	json_decref(act);
-	http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8",
-	    buf);
+	http_reply_text(
+	    req, 200, "text/plain; version=0.0.4; charset=utf-8", buf);
 	free(buf);
 }
 
@@ -632,7 +634,8 @@ mgmt_post_devices_bulk(struct request *req)
 	int64_t n = 0;
 	enum result r;
 
-	if (db == NULL || (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
+	if (db == NULL ||
+	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
 		return;
 	ids = json_object_get(body, "ids");
 	patch = json_object_get(body, "patch");
@@ -643,14 +646,16 @@ mgmt_post_devices_bulk(struct request *req)
 		    "give 1 to 1000 ids and either a patch or delete: true");
 		goto done;
 	}
-	json_array_foreach(ids, i, v) {
+	json_array_foreach(ids, i, v)
+	{
 		if (!json_is_string(v)) {
 			http_reply_error(req, 400, "invalid_field",
 			    "ids are controller ids (strings)");
 			goto done;
 		}
 	}
-	json_object_foreach(patch, key, v) {
+	json_object_foreach(patch, key, v)
+	{
 		size_t k;
 
 		for (k = 0; k < NELEM(device_fields); k++)
@@ -665,15 +670,16 @@ mgmt_post_devices_bulk(struct request *req)
 		}
 	}
 	if (del && !auth_allows(req, "device.delete")) {
-		http_reply_error(req, 403, "forbidden",
-		    "you lack the permission for this");
+		http_reply_error(
+		    req, 403, "forbidden", "you lack the permission for this");
 		goto done;
 	}
 	req->audit_target = xasprintf("%zu devices", json_array_size(ids));
 	r = device_bulk(db, ids, patch, &n, &why);
 	if (r == RESULT_OK)
-		http_reply_json(req, 200, json_pack("{s:I}", del ? "deleted"
-			: "updated", (json_int_t)n));
+		http_reply_json(req, 200,
+		    json_pack(
+		        "{s:I}", del ? "deleted" : "updated", (json_int_t)n));
 	else
 		http_reply_result(req, r, why);
 done:

@@ -21,8 +21,8 @@
 
 /* Start a session for user u and answer with the cookie and CSRF token. */
 static void
-mgmt_start_session(struct request *req, struct db *db, const struct user *u,
-    int status)
+mgmt_start_session(
+    struct request *req, struct db *db, const struct user *u, int status)
 {
 	const struct settings *s = req->app->settings;
 	char cookie[USER_SESSION_LEN + 1], csrf[USER_CSRF_LEN + 1], *hdr;
@@ -32,7 +32,7 @@ mgmt_start_session(struct request *req, struct db *db, const struct user *u,
 		return;
 	}
 	hdr = xasprintf("%s=%s; Path=/; HttpOnly; SameSite=Strict; "
-			"Max-Age=%d%s",
+	                "Max-Age=%d%s",
 	    AUTH_COOKIE, cookie, s->session_max_hours * 3600,
 	    http_is_https(req) ? "; Secure" : "");
 	http_set_header(req, "Set-Cookie", hdr);
@@ -40,8 +40,8 @@ mgmt_start_session(struct request *req, struct db *db, const struct user *u,
 	explicit_bzero(hdr, strlen(hdr));
 	free(hdr);
 	http_reply_json(req, status,
-	    json_pack("{s:s, s:O, s:s}", "username", u->username,
-		"permissions", u->permissions, "csrf_token", csrf));
+	    json_pack("{s:s, s:O, s:s}", "username", u->username, "permissions",
+	        u->permissions, "csrf_token", csrf));
 }
 
 static void
@@ -82,7 +82,8 @@ mgmt_post_setup(struct request *req)
 	enum result r;
 	int64_t id;
 
-	if (db == NULL || (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
+	if (db == NULL ||
+	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
 		return;
 	token = json_string_value(json_object_get(body, "token"));
 	name = json_string_value(json_object_get(body, "username"));
@@ -90,7 +91,7 @@ mgmt_post_setup(struct request *req)
 	if (user_count(db) != 0 || req->app->setup_token[0] == '\0' ||
 	    token == NULL ||
 	    !ct_equal(token, strlen(token), req->app->setup_token,
-		strlen(req->app->setup_token))) {
+	        strlen(req->app->setup_token))) {
 		http_reply_error(req, 403, "setup_closed",
 		    "set-up needs the one-time token from the server log, and "
 		    "only while no user exists");
@@ -148,7 +149,8 @@ mgmt_post_login(struct request *req)
 	bool blocked;
 	enum result r;
 
-	if (db == NULL || (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
+	if (db == NULL ||
+	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
 		return;
 	name = json_string_value(json_object_get(body, "username"));
 	pw = json_string_value(json_object_get(body, "password"));
@@ -167,7 +169,7 @@ mgmt_post_login(struct request *req)
 	blocked = !ratelimit_attempt(req->app->login_limits, addr_key,
 	    s->login_max_failures * 4, s->login_window, &wait);
 	if (!blocked && !ratelimit_attempt(req->app->login_limits, name,
-			    s->login_max_failures, s->login_window, &wait)) {
+	                    s->login_max_failures, s->login_window, &wait)) {
 		ratelimit_refund(req->app->login_limits, addr_key);
 		blocked = true;
 	}
@@ -187,8 +189,8 @@ mgmt_post_login(struct request *req)
 	}
 	if (r != RESULT_OK) {
 		log_warnx("failed login for %s from %s", name, req->peer);
-		http_reply_error(req, 401, "bad_credentials",
-		    "wrong user name or password");
+		http_reply_error(
+		    req, 401, "bad_credentials", "wrong user name or password");
 		goto done;
 	}
 	/* A success counts against neither limit. */
@@ -220,9 +222,9 @@ mgmt_get_me(struct request *req)
 {
 	http_reply_json(req, 200,
 	    json_pack("{s:s, s:O, s:s?, s:b}", "username", req->principal,
-		"permissions", req->grants, "csrf_token",
-		req->via_session ? req->csrf : NULL, "session",
-		req->via_session));
+	        "permissions", req->grants, "csrf_token",
+	        req->via_session ? req->csrf : NULL, "session",
+	        req->via_session));
 }
 
 void
@@ -240,7 +242,8 @@ mgmt_post_password(struct request *req)
 	json_t *body;
 	enum result r;
 
-	if (db == NULL || (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
+	if (db == NULL ||
+	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
 		return;
 	cur = json_string_value(json_object_get(body, "current"));
 	new = json_string_value(json_object_get(body, "new"));
@@ -250,8 +253,8 @@ mgmt_post_password(struct request *req)
 		goto done;
 	}
 	if (cur == NULL || new == NULL) {
-		http_reply_error(req, 400, "invalid_field",
-		    "current and new are required");
+		http_reply_error(
+		    req, 400, "invalid_field", "current and new are required");
 		goto done;
 	}
 	if ((why = user_password_problem(new)) != NULL) {
@@ -299,8 +302,8 @@ mgmt_may_manage(struct request *req, struct db *db, const char *name)
 	bool ok;
 
 	if (r != RESULT_OK) {
-		http_reply_result(req, r,
-		    r == RESULT_NOTFOUND ? "no such user" : NULL);
+		http_reply_result(
+		    req, r, r == RESULT_NOTFOUND ? "no such user" : NULL);
 		return false;
 	}
 	ok = auth_may_grant(req, u.permissions);
@@ -364,7 +367,8 @@ mgmt_post_user(struct request *req)
 	enum result r;
 	int64_t id;
 
-	if (db == NULL || (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
+	if (db == NULL ||
+	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
 		return;
 	name = json_string_value(json_object_get(body, "username"));
 	pw = json_string_value(json_object_get(body, "password"));
@@ -393,8 +397,9 @@ mgmt_post_user(struct request *req)
 	if (r == RESULT_OK)
 		mgmt_reply_object(req, 201, mgmt_user_json(db, name));
 	else
-		http_reply_result(req, r, r == RESULT_CONFLICT
-			? "a user with this name exists" : NULL);
+		http_reply_result(req, r,
+		    r == RESULT_CONFLICT ? "a user with this name exists"
+		                         : NULL);
 done:
 	mgmt_wipe_string(json_object_get(body, "password"));
 	json_decref(grants);
@@ -418,7 +423,8 @@ mgmt_patch_user(struct request *req)
 	bool bad;
 	enum result r;
 
-	if (db == NULL || (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
+	if (db == NULL ||
+	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
 		return;
 	pw = json_string_value(json_object_get(body, "password"));
 	en = json_object_get(body, "enabled");
@@ -448,8 +454,8 @@ mgmt_patch_user(struct request *req)
 	if (r == RESULT_OK)
 		mgmt_reply_object(req, 200, mgmt_user_json(db, req->params[0]));
 	else
-		http_reply_result(req, r,
-		    r == RESULT_NOTFOUND ? "no such user" : NULL);
+		http_reply_result(
+		    req, r, r == RESULT_NOTFOUND ? "no such user" : NULL);
 done:
 	mgmt_wipe_string(json_object_get(body, "password"));
 	json_decref(grants);
@@ -465,8 +471,8 @@ mgmt_delete_user(struct request *req)
 	if (db == NULL)
 		return;
 	if (strcmp(req->params[0], req->principal) == 0) {
-		http_reply_error(req, 409, "conflict",
-		    "you cannot delete yourself");
+		http_reply_error(
+		    req, 409, "conflict", "you cannot delete yourself");
 		return;
 	}
 	if (!mgmt_may_manage(req, db, req->params[0]))
@@ -474,8 +480,8 @@ mgmt_delete_user(struct request *req)
 	if ((r = user_delete(db, req->params[0])) == RESULT_OK)
 		http_reply_empty(req, 204);
 	else
-		http_reply_result(req, r,
-		    r == RESULT_NOTFOUND ? "no such user" : NULL);
+		http_reply_result(
+		    req, r, r == RESULT_NOTFOUND ? "no such user" : NULL);
 }
 
 void
@@ -484,8 +490,8 @@ mgmt_get_tokens(struct request *req)
 	struct db *db = mgmt_db(req);
 
 	if (db)
-		mgmt_reply_object(req, 200, auth_token_list_json(db,
-		    req->user_id));
+		mgmt_reply_object(
+		    req, 200, auth_token_list_json(db, req->user_id));
 }
 
 void
@@ -504,7 +510,8 @@ mgmt_post_token(struct request *req)
 	enum result r;
 	int64_t id = 0;
 
-	if (db == NULL || (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
+	if (db == NULL ||
+	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
 		return;
 	name = json_string_value(json_object_get(body, "name"));
 	grants = json_object_get(body, "permissions");
@@ -528,14 +535,14 @@ mgmt_post_token(struct request *req)
 	if (r == RESULT_OK) {
 		http_reply_json(req, 201,
 		    json_pack("{s:I, s:s, s:s, s:O}", "id", (json_int_t)id,
-			"name", name, "token", token, "permissions", grants));
+		        "name", name, "token", token, "permissions", grants));
 		explicit_bzero(token, sizeof(token));
 	} else
 		http_reply_result(req, r,
 		    r == RESULT_CONFLICT ? "you have a token with this name"
 		    : r == RESULT_INVALID
-			? "token names are 1 to 64 of [A-Za-z0-9_.-]"
-			: NULL);
+		        ? "token names are 1 to 64 of [A-Za-z0-9_.-]"
+		        : NULL);
 done:
 	json_decref(body);
 }
@@ -552,6 +559,6 @@ mgmt_delete_token(struct request *req)
 	if ((r = auth_token_delete_id(db, id, req->user_id)) == RESULT_OK)
 		http_reply_empty(req, 204);
 	else
-		http_reply_result(req, r,
-		    r == RESULT_NOTFOUND ? "no such token" : NULL);
+		http_reply_result(
+		    req, r, r == RESULT_NOTFOUND ? "no such token" : NULL);
 }

@@ -33,8 +33,8 @@ mgmt_body(struct request *req, const struct field *fields, size_t nfields)
 	json_t *root, *v;
 	const char *key;
 
-	root = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES,
-	    &err);
+	root =
+	    json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL) {
 		http_reply_error(req, 400, "invalid_json", "line %d: %s",
 		    err.line, err.text);
@@ -42,11 +42,12 @@ mgmt_body(struct request *req, const struct field *fields, size_t nfields)
 	}
 	if (!json_is_object(root)) {
 		json_decref(root);
-		http_reply_error(req, 400, "invalid_json",
-		    "the body must be a JSON object");
+		http_reply_error(
+		    req, 400, "invalid_json", "the body must be a JSON object");
 		return NULL;
 	}
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		size_t i;
 
 		for (i = 0; i < nfields; i++)
@@ -112,9 +113,10 @@ mgmt_user_json(struct db *db, const char *username)
 	json_t *all = user_list_json(db), *u, *found = NULL;
 	size_t i;
 
-	json_array_foreach(json_object_get(all, "users"), i, u) {
+	json_array_foreach(json_object_get(all, "users"), i, u)
+	{
 		if (strcmp(json_string_value(json_object_get(u, "username")),
-			username) == 0)
+		        username) == 0)
 			found = json_incref(u);
 	}
 	json_decref(all);
@@ -122,8 +124,8 @@ mgmt_user_json(struct db *db, const char *username)
 }
 
 bool
-mgmt_query_int(struct request *req, const char *name, int64_t min,
-    int64_t max, int64_t dflt, int64_t *out)
+mgmt_query_int(struct request *req, const char *name, int64_t min, int64_t max,
+    int64_t dflt, int64_t *out)
 {
 	const char *v = http_query(req, name);
 

@@ -23,7 +23,7 @@ migrate_user_version(struct db *db)
 	int v = -1;
 
 	if (sqlite3_prepare_v2(db_handle(db), "PRAGMA user_version", -1, &st,
-		NULL) == SQLITE_OK &&
+	        NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int(st, 0);
 	else
@@ -42,7 +42,7 @@ migrate_run(struct db *db)
 		return -1;
 	if (current > migrate_latest()) {
 		log_warnx("database schema version %d is newer than this "
-			  "falconet knows (%d); refusing to run",
+		          "falconet knows (%d); refusing to run",
 		    current, migrate_latest());
 		return -1;
 	}
@@ -53,8 +53,8 @@ migrate_run(struct db *db)
 			continue;
 		if (db_exec(db, "BEGIN IMMEDIATE") == -1)
 			return -1;
-		snprintf(bump, sizeof(bump), "PRAGMA user_version=%d",
-		    m->version);
+		snprintf(
+		    bump, sizeof(bump), "PRAGMA user_version=%d", m->version);
 		if (db_exec(db, m->sql) == -1 || db_exec(db, bump) == -1) {
 			log_warnx("migration %s failed", m->name);
 			db_exec(db, "ROLLBACK");

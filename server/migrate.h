@@ -9,8 +9,8 @@
 struct db;
 
 struct migration {
-	int version;		/* NNNN of NNNN_name.sql */
-	const char *name;	/* file name */
+	int version;      /* NNNN of NNNN_name.sql */
+	const char *name; /* file name */
 	const char *sql;
 };
 

@@ -10,11 +10,21 @@
 #include "util.h"
 
 const char *const perm_names[] = {
-	"device.read", "device.write", "device.delete",
-	"software.read", "software.write", "software.delete",
-	"rollout.read", "rollout.write", "rollout.delete",
-	"users.read", "users.write", "audit.read", "settings.read",
-	"metrics.read", NULL,
+    "device.read",
+    "device.write",
+    "device.delete",
+    "software.read",
+    "software.write",
+    "software.delete",
+    "rollout.read",
+    "rollout.write",
+    "rollout.delete",
+    "users.read",
+    "users.write",
+    "audit.read",
+    "settings.read",
+    "metrics.read",
+    NULL,
 };
 
 /* Does one grant (without '!') match perm? */
@@ -32,9 +42,9 @@ perm_match(const char *grant, const char *perm)
 		g += gl;
 		p += pl;
 		if (*g == '\0')
-			return true;	/* a prefix (or equal) grant */
+			return true; /* a prefix (or equal) grant */
 		if (*p == '\0')
-			return false;	/* the grant is longer */
+			return false; /* the grant is longer */
 		g++;
 		p++;
 	}
@@ -49,7 +59,8 @@ perm_allows(const json_t *grants, const char *perm)
 
 	if (perm == NULL)
 		return true;
-	json_array_foreach(grants, i, v) {
+	json_array_foreach(grants, i, v)
+	{
 		const char *g = json_string_value(v);
 
 		if (g == NULL)
@@ -94,14 +105,15 @@ perm_grants_valid(const json_t *grants, const char **why)
 
 	if (!json_is_array(grants) || json_array_size(grants) > PERM_GRANTS_MAX)
 		return *why = "permissions must be an array of at most 64 "
-			      "strings",
+		              "strings",
 		       false;
-	json_array_foreach(grants, i, v) {
+	json_array_foreach(grants, i, v)
+	{
 		if (!json_is_string(v) ||
 		    !perm_grant_valid(json_string_value(v)))
 			return *why = "a permission is a dotted name such as "
-				      "device.read, with * and a leading ! "
-				      "allowed",
+			              "device.read, with * and a leading ! "
+			              "allowed",
 			       false;
 	}
 	return true;

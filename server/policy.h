@@ -20,26 +20,26 @@ struct policy_sw {
 	const char *version;
 	const struct swu_hw *hw;
 	size_t nhw;
-	int64_t rollout_id;	/* the rollout offering it, 0 if none */
+	int64_t rollout_id; /* the rollout offering it, 0 if none */
 };
 
 struct policy_device {
 	enum policy_mode mode;
-	const char *hw_model;		/* NULL if the device never said */
-	const char *hw_revision;	/* NULL if the device never said */
-	const char *installed_version;	/* NULL if unknown */
-	bool force;			/* re-offer even if installed or parked */
+	const char *hw_model;          /* NULL if the device never said */
+	const char *hw_revision;       /* NULL if the device never said */
+	const char *installed_version; /* NULL if unknown */
+	bool force; /* re-offer even if installed or parked */
 	bool allow_downgrade;
-	bool last_action_failed;	/* parks the device unless forced */
+	bool last_action_failed; /* parks the device unless forced */
 };
 
 enum policy_reason {
-	POLICY_OFFER,		/* *chosen is the software to offer */
-	POLICY_NONE,		/* no candidate (pinned, no rollout, ...) */
-	POLICY_INCOMPATIBLE,	/* candidates exist, none fits the hardware */
-	POLICY_UP_TO_DATE,	/* the chosen version is installed */
-	POLICY_DOWNGRADE,	/* it is older than the installed one */
-	POLICY_PARKED,		/* the last action failed; needs force */
+	POLICY_OFFER,        /* *chosen is the software to offer */
+	POLICY_NONE,         /* no candidate (pinned, no rollout, ...) */
+	POLICY_INCOMPATIBLE, /* candidates exist, none fits the hardware */
+	POLICY_UP_TO_DATE,   /* the chosen version is installed */
+	POLICY_DOWNGRADE,    /* it is older than the installed one */
+	POLICY_PARKED,       /* the last action failed; needs force */
 };
 
 /*
@@ -63,8 +63,8 @@ bool policy_compatible(const struct swu_hw *hw, size_t nhw,
  * against the installed version (equal: POLICY_UP_TO_DATE unless forced;
  * lower: POLICY_DOWNGRADE unless allow_downgrade; force does not
  * override this) and the parked state (PARKED unless forced).  An unknown
- * installed version never blocks an offer.  *chosen is set to the index of the chosen
- * candidate whenever one was chosen (also with UP_TO_DATE, DOWNGRADE and
+ * installed version never blocks an offer.  *chosen is set to the index of the
+ * chosen candidate whenever one was chosen (also with UP_TO_DATE, DOWNGRADE and
  * PARKED), else -1.
  */
 enum policy_reason policy_choose(const struct policy_device *dev,

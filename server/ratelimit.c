@@ -16,7 +16,7 @@
 
 struct rl_slot {
 	char key[RATELIMIT_KEY];
-	int64_t start;		/* window start, 0 = free */
+	int64_t start; /* window start, 0 = free */
 	int failures;
 };
 

@@ -20,8 +20,8 @@ void ratelimit_free(struct ratelimit *);
  * means concurrent attempts cannot slip past the limit together; a
  * success calls ratelimit_reset.
  */
-bool ratelimit_attempt(struct ratelimit *, const char *key, int max,
-    int window, int *retry_after);
+bool ratelimit_attempt(
+    struct ratelimit *, const char *key, int max, int window, int *retry_after);
 /* Take back one counted attempt (it succeeded, or another limit
  * refused it). */
 void ratelimit_refund(struct ratelimit *, const char *key);

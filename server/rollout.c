@@ -18,7 +18,7 @@
 #include "settings.h"
 
 #define ROLLOUT_CANDIDATES_MAX 256
-#define ROLLOUT_CACHE_SLOTS 8	/* candidate sets each thread keeps */
+#define ROLLOUT_CACHE_SLOTS 8 /* candidate sets each thread keeps */
 
 struct candidates {
 	struct policy_sw sw[ROLLOUT_CANDIDATES_MAX];
@@ -128,7 +128,8 @@ candidates_load(struct db *db, const struct device *d, struct candidates *c)
 		db_bind_text(st, 1, d->feed);
 	if (sql == one)
 		db_bind_int64(st, 2, d->assigned_software_id);
-	while (c->n < ROLLOUT_CANDIDATES_MAX && sqlite3_step(st) == SQLITE_ROW) {
+	while (
+	    c->n < ROLLOUT_CANDIDATES_MAX && sqlite3_step(st) == SQLITE_ROW) {
 		c->sw[c->n].rollout_id = sqlite3_column_int64(st, 0);
 		c->sw[c->n].id = sqlite3_column_int64(st, 1);
 		c->version[c->n] = db_column_strdup(st, 2);
@@ -155,8 +156,8 @@ candidates_load(struct db *db, const struct device *d, struct candidates *c)
  * The set stays owned by the cache: valid until this thread's next call.
  */
 static enum result
-candidates_get(struct db *db, const struct device *d,
-    const struct candidates **out)
+candidates_get(
+    struct db *db, const struct device *d, const struct candidates **out)
 {
 	uint64_t gen = atomic_load(&rollout_generation);
 	struct candidates_cache *cache;
@@ -196,7 +197,8 @@ candidates_get(struct db *db, const struct device *d,
 static int64_t
 rollout_max_running(struct db *db, int64_t id)
 {
-	static const char sql[] = "SELECT max_running FROM rollout WHERE id = ?1";
+	static const char sql[] =
+	    "SELECT max_running FROM rollout WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	int64_t n = 0;
 
@@ -211,8 +213,8 @@ rollout_max_running(struct db *db, int64_t id)
 
 /* Within the global and the rollout's limit of simultaneous updates? */
 static bool
-rollout_within_limits(struct db *db, const struct settings *s,
-    int64_t rollout_id)
+rollout_within_limits(
+    struct db *db, const struct settings *s, int64_t rollout_id)
 {
 	int64_t max, n;
 
@@ -229,17 +231,17 @@ rollout_within_limits(struct db *db, const struct settings *s,
  * counts an already forced action as forced.
  */
 static enum policy_reason
-rollout_choose(const struct device *d, const struct action *last,
-    bool forced, const struct candidates *c, const struct policy_sw **chosen)
+rollout_choose(const struct device *d, const struct action *last, bool forced,
+    const struct candidates *c, const struct policy_sw **chosen)
 {
 	struct policy_device pd = {
-		.mode = d->mode,
-		.hw_model = d->hw_model,
-		.hw_revision = d->hw_revision,
-		.installed_version = d->installed_version,
-		.force = d->force || forced,
-		.allow_downgrade = d->allow_downgrade,
-		.last_action_failed = last && last->status == ACTION_FAILED,
+	    .mode = d->mode,
+	    .hw_model = d->hw_model,
+	    .hw_revision = d->hw_revision,
+	    .installed_version = d->installed_version,
+	    .force = d->force || forced,
+	    .allow_downgrade = d->allow_downgrade,
+	    .last_action_failed = last && last->status == ACTION_FAILED,
 	};
 	enum policy_reason why;
 	int i = -1;
@@ -257,9 +259,8 @@ rollout_choose(const struct device *d, const struct action *last,
 }
 
 enum result
-rollout_decide(struct db *db, const struct settings *s,
-    const struct device *d, struct action *out, bool *have,
-    int64_t *installed)
+rollout_decide(struct db *db, const struct settings *s, const struct device *d,
+    struct action *out, bool *have, int64_t *installed)
 {
 	const struct candidates *c = NULL;
 	const struct policy_sw *chosen;
@@ -274,15 +275,15 @@ rollout_decide(struct db *db, const struct settings *s,
 		last = d->last;
 		*installed = d->installed_action;
 	} else {
-		if ((r = action_newest_installed(db, d->id, &last,
-			 installed)) == RESULT_ERROR)
+		if ((r = action_newest_installed(
+		         db, d->id, &last, installed)) == RESULT_ERROR)
 			goto out;
 		has_last = r == RESULT_OK;
 	}
 	r = RESULT_OK;
 	/* Running or being canceled: the device sees it through. */
 	if (has_last && (last.status == ACTION_RUNNING ||
-			    last.status == ACTION_CANCELING)) {
+	                    last.status == ACTION_CANCELING)) {
 		*out = last;
 		*have = true;
 		r = RESULT_OK;
@@ -300,7 +301,7 @@ rollout_decide(struct db *db, const struct settings *s,
 		goto out;
 	}
 	if (chosen == NULL && !(has_last && last.status == ACTION_SCHEDULED))
-		goto out;	/* nothing to do: the common case, no write */
+		goto out; /* nothing to do: the common case, no write */
 	if (chosen && !rollout_within_limits(db, s, chosen->rollout_id)) {
 		chosen = NULL;
 		if (!(has_last && last.status == ACTION_SCHEDULED))
@@ -324,14 +325,15 @@ rollout_decide(struct db *db, const struct settings *s,
 	}
 	if (has_last && last.status == ACTION_SCHEDULED &&
 	    (r = action_supersede(db, last.id,
-		 "Withdrawn: the device's target changed")) != RESULT_OK)
+	         "Withdrawn: the device's target changed")) != RESULT_OK)
 		goto fail;
 	if (chosen) {
 		memset(out, 0, sizeof(*out));
 		if ((r = action_create(db, d->id, chosen->id,
-			 chosen->rollout_id, d->force, &out->id)) != RESULT_OK)
+		         chosen->rollout_id, d->force, &out->id)) != RESULT_OK)
 			goto fail;
-		if (d->force && (r = device_clear_force(db, d->id)) != RESULT_OK)
+		if (d->force &&
+		    (r = device_clear_force(db, d->id)) != RESULT_OK)
 			goto fail;
 		out->device_id = d->id;
 		out->software_id = chosen->id;
@@ -363,9 +365,8 @@ out:
 static int64_t
 rollout_targeted(struct db *db, const char *feed, int64_t software_id)
 {
-	static const char sql[] =
-	    "SELECT hw_model, hw_revision FROM device "
-	    "WHERE feed = ?1 AND mode = 'rollout'";
+	static const char sql[] = "SELECT hw_model, hw_revision FROM device "
+	                          "WHERE feed = ?1 AND mode = 'rollout'";
 	struct swu_hw *hw;
 	size_t nhw;
 	sqlite3_stmt *st;
@@ -380,8 +381,8 @@ rollout_targeted(struct db *db, const char *feed, int64_t software_id)
 	db_bind_text(st, 1, feed);
 	while (sqlite3_step(st) == SQLITE_ROW)
 		if (policy_compatible(hw, nhw,
-			(const char *)sqlite3_column_text(st, 0),
-			(const char *)sqlite3_column_text(st, 1)))
+		        (const char *)sqlite3_column_text(st, 0),
+		        (const char *)sqlite3_column_text(st, 1)))
 			n++;
 	db_done(st);
 	artifact_free_hw(hw, nhw);
@@ -403,9 +404,11 @@ rollout_counts(struct db *db, int64_t id, const char *feed, int64_t sw,
 	    "  (SELECT count(DISTINCT device_id) FROM action "
 	    "    WHERE rollout_id = ?1 AND status = 'succeeded'), "
 	    "  (SELECT count(*) FROM action a WHERE a.rollout_id = ?1 AND "
-	    "    a.status = 'failed' AND a.id = (SELECT max(b.id) FROM action b "
+	    "    a.status = 'failed' AND a.id = (SELECT max(b.id) FROM action "
+	    "b "
 	    "    WHERE b.device_id = a.device_id AND b.rollout_id = ?1)), "
-	    "  (SELECT count(*) FROM action WHERE rollout_id = ?1 AND stale = 1 "
+	    "  (SELECT count(*) FROM action WHERE rollout_id = ?1 AND stale = "
+	    "1 "
 	    "    AND status IN ('scheduled', 'running', 'canceling')), "
 	    "  (SELECT count(*) FROM action a WHERE a.rollout_id = ?1 AND "
 	    "    a.status = 'canceled' AND a.superseded = 0 AND a.id = (SELECT "
@@ -429,8 +432,8 @@ rollout_counts(struct db *db, int64_t id, const char *feed, int64_t sw,
 	if (k->targeted < 0)
 		k->targeted = 0;
 	/* Canceled by the operator: not offered that software again. */
-	k->pending = k->targeted - k->running - k->succeeded - k->failed -
-	    k->canceled;
+	k->pending =
+	    k->targeted - k->running - k->succeeded - k->failed - k->canceled;
 	if (k->pending < 0)
 		k->pending = 0;
 }
@@ -503,7 +506,7 @@ rollout_to_json(struct db *db, int64_t id)
 		return NULL;
 	rollout_counts(db, id, r.feed, r.software_id, &k);
 	o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:b, s:s?, s:I, s:I, s:I, "
-		      "s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	              "s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "id", (json_int_t)r.id, "name", r.name, "feed", r.feed,
 	    "software_id", (json_int_t)r.software_id, "version", r.version,
 	    "paused", r.paused, "pause_reason", r.pause_reason, "max_running",
@@ -545,8 +548,8 @@ rollout_list_json(struct db *db)
 			json_array_append_new(list, o);
 	}
 	free(ids);
-	return json_pack("{s:o, s:I}", "rollouts", list, "total",
-	    (json_int_t)n);
+	return json_pack(
+	    "{s:o, s:I}", "rollouts", list, "total", (json_int_t)n);
 }
 
 static enum result
@@ -575,7 +578,7 @@ rollout_check_failures(struct db *db, int64_t id)
 	int64_t base;
 
 	if (rollout_load(db, id, &r) != RESULT_OK)
-		return RESULT_OK;	/* deleted meanwhile */
+		return RESULT_OK; /* deleted meanwhile */
 	if (r.paused || (r.fail_count == 0 && r.fail_percent == 0)) {
 		rollout_row_clear(&r);
 		return RESULT_OK;
@@ -612,8 +615,8 @@ rollout_check_fields(json_t *body, const char **why)
 
 	if ((v = json_object_get(body, "name")) &&
 	    (!json_is_string(v) ||
-		strlen(n = json_string_value(v)) > ROLLOUT_NAME_MAX ||
-		!utf8_valid(n, strlen(n))))
+	        strlen(n = json_string_value(v)) > ROLLOUT_NAME_MAX ||
+	        !utf8_valid(n, strlen(n))))
 		return *why = "name: a string of at most 128 characters",
 		       RESULT_INVALID;
 	if ((v = json_object_get(body, "max_running")) &&
@@ -639,7 +642,8 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	    "max_running, failure_threshold_count, failure_threshold_percent, "
 	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 	const char *feed = json_string_value(json_object_get(body, "feed"));
-	json_int_t sw = json_integer_value(json_object_get(body, "software_id"));
+	json_int_t sw =
+	    json_integer_value(json_object_get(body, "software_id"));
 	const char *name = json_string_value(json_object_get(body, "name"));
 	struct software s;
 	sqlite3_stmt *st;
@@ -653,7 +657,7 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 		feed = "default";
 	if (strlen(feed) < 1 || strlen(feed) > DEVICE_FEED_MAX ||
 	    strspn(feed, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			 "0123456789_.-") != strlen(feed))
+	                 "0123456789_.-") != strlen(feed))
 		return *why = "feed: 1 to 64 of [A-Za-z0-9_.-]", RESULT_INVALID;
 	if ((r = artifact_load(db, sw, false, &s)) != RESULT_OK) {
 		if (r == RESULT_NOTFOUND) {
@@ -678,12 +682,14 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	db_bind_text(st, 2, feed);
 	db_bind_int64(st, 3, sw);
 	db_bind_int64(st, 4, json_is_true(json_object_get(body, "paused")));
-	db_bind_int64(st, 5,
-	    json_integer_value(json_object_get(body, "max_running")));
-	db_bind_int64(st, 6, json_integer_value(
-	    json_object_get(body, "failure_threshold_count")));
-	db_bind_int64(st, 7, json_integer_value(
-	    json_object_get(body, "failure_threshold_percent")));
+	db_bind_int64(
+	    st, 5, json_integer_value(json_object_get(body, "max_running")));
+	db_bind_int64(st, 6,
+	    json_integer_value(
+	        json_object_get(body, "failure_threshold_count")));
+	db_bind_int64(st, 7,
+	    json_integer_value(
+	        json_object_get(body, "failure_threshold_percent")));
 	db_bind_int64(st, 8, now_s());
 	free(dflt);
 	if (sqlite3_step(st) != SQLITE_DONE) {
@@ -710,10 +716,11 @@ rollout_patch(struct db *db, int64_t id, json_t *body, const char **why)
 	    "  WHEN ?3 = 1 THEN 'Paused by the operator' ELSE NULL END, "
 	    "max_running = COALESCE(?4, max_running), "
 	    "failure_threshold_count = COALESCE(?5, failure_threshold_count), "
-	    "failure_threshold_percent = COALESCE(?6, failure_threshold_percent) "
+	    "failure_threshold_percent = COALESCE(?6, "
+	    "failure_threshold_percent) "
 	    "WHERE id = ?1";
-	static const char *const ints[] = { "max_running",
-		"failure_threshold_count", "failure_threshold_percent" };
+	static const char *const ints[] = {"max_running",
+	    "failure_threshold_count", "failure_threshold_percent"};
 	sqlite3_stmt *st;
 	json_t *v;
 	enum result r;

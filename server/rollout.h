@@ -27,8 +27,7 @@ struct settings;
  * of the device's newest succeeded action (0 if none).
  */
 enum result rollout_decide(struct db *, const struct settings *,
-    const struct device *d, struct action *out, bool *have,
-    int64_t *installed);
+    const struct device *d, struct action *out, bool *have, int64_t *installed);
 
 /* Software or rollouts changed (call after the commit): polls reload the
  * candidate sets they cache. */
@@ -39,10 +38,10 @@ void rollout_catalog_changed(void);
 enum result rollout_check_failures(struct db *, int64_t id);
 
 /* Management API.  Bodies were type-checked by mgmt.c. */
-enum result rollout_create(struct db *, json_t *body, int64_t *id,
-    const char **why);
-enum result rollout_patch(struct db *, int64_t id, json_t *body,
-    const char **why);
+enum result rollout_create(
+    struct db *, json_t *body, int64_t *id, const char **why);
+enum result rollout_patch(
+    struct db *, int64_t id, json_t *body, const char **why);
 enum result rollout_delete(struct db *, int64_t id);
 json_t *rollout_to_json(struct db *, int64_t id);
 json_t *rollout_list_json(struct db *);

@@ -145,9 +145,9 @@ route_split(const char *path, char **segs, int *nsegs)
 		if (e == NULL)
 			e = p + strlen(p);
 		if (e == p && *e == '\0' && n > 0)
-			break;	/* one trailing slash is tolerated */
-		if (n == ROUTE_SEGMENTS_MAX || (size_t)(e - p) > 3 *
-		    ROUTE_SEGMENT_MAX)
+			break; /* one trailing slash is tolerated */
+		if (n == ROUTE_SEGMENTS_MAX ||
+		    (size_t)(e - p) > 3 * ROUTE_SEGMENT_MAX)
 			goto bad;
 		if ((segs[n] = route_decode(p, (size_t)(e - p), 0)) == NULL)
 			goto bad;

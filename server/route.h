@@ -11,36 +11,40 @@
 #include "http.h"
 
 #define ROUTE_SEGMENTS_MAX 16
-#define ROUTE_SEGMENT_MAX 1024	/* decoded bytes in one path segment */
+#define ROUTE_SEGMENT_MAX 1024 /* decoded bytes in one path segment */
 
 enum route_auth {
-	AUTH_NONE,	/* anyone */
-	AUTH_DEVICE,	/* DDI: device credentials per settings */
-	AUTH_ADMIN,	/* management API: Bearer token or session cookie */
-	AUTH_METRICS,	/* AUTH_ADMIN unless metrics.public is set */
+	AUTH_NONE,    /* anyone */
+	AUTH_DEVICE,  /* DDI: device credentials per settings */
+	AUTH_ADMIN,   /* management API: Bearer token or session cookie */
+	AUTH_METRICS, /* AUTH_ADMIN unless metrics.public is set */
 };
 
 enum route_body {
-	BODY_NONE,	/* a body is read and discarded */
-	BODY_JSON,	/* JSON up to HTTP_JSON_BODY_MAX */
-	BODY_UPLOAD,	/* streamed to a temp file (software upload) */
+	BODY_NONE,   /* a body is read and discarded */
+	BODY_JSON,   /* JSON up to HTTP_JSON_BODY_MAX */
+	BODY_UPLOAD, /* streamed to a temp file (software upload) */
 };
 
 struct route {
 	const char *method;
-	const char *pattern;	/* "/a/{x}/b": {x} captures one segment */
+	const char *pattern; /* "/a/{x}/b": {x} captures one segment */
 	void (*handler)(struct request *);
 	enum route_auth auth;
 	enum route_body body;
-	const char *perm;	/* AUTH_ADMIN: permission needed, NULL = any */
-	const char *audit;	/* name in the audit log, NULL = not audited */
+	const char *perm;  /* AUTH_ADMIN: permission needed, NULL = any */
+	const char *audit; /* name in the audit log, NULL = not audited */
 };
 
 extern const struct route routes[];
 extern const size_t nroutes;
 
-enum route_match_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD,
-	ROUTE_BAD_PATH };
+enum route_match_result {
+	ROUTE_FOUND,
+	ROUTE_NOT_FOUND,
+	ROUTE_BAD_METHOD,
+	ROUTE_BAD_PATH
+};
 
 /*
  * Match method and raw (still percent-encoded) path against the table.

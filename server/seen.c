@@ -9,8 +9,8 @@
 #include "seen.h"
 
 #include <pthread.h>
-#include <stdio.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,10 +21,10 @@
 
 #define SEEN_SLOTS_MIN 1024
 #define SEEN_ADDR_MAX 64
-#define SEEN_STALE_EVERY 15	/* seconds between stale sweeps */
+#define SEEN_STALE_EVERY 15 /* seconds between stale sweeps */
 
 struct seen_entry {
-	int64_t device_id;	/* 0 = empty slot */
+	int64_t device_id; /* 0 = empty slot */
 	int64_t at;
 	char addr[SEEN_ADDR_MAX];
 };
@@ -56,7 +56,7 @@ static void
 seen_table_put(struct seen_table *t, int64_t id, int64_t at, const char *addr)
 {
 	size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ULL >> 20) &
-	    (t->nslots - 1);
+	           (t->nslots - 1);
 
 	while (t->slots[i].device_id != 0 && t->slots[i].device_id != id)
 		i = (i + 1) & (t->nslots - 1);
@@ -145,7 +145,7 @@ seen_mark_stale(struct db *db, int timeout)
 		db_log_error(db, __func__);
 	else if ((n = sqlite3_changes(db_handle(db))) > 0)
 		log_info("%d update(s) had no feedback for %d s and no "
-			 "longer count against the limits",
+		         "longer count against the limits",
 		    n, timeout);
 	db_done(st);
 }
@@ -159,16 +159,17 @@ seen_flush_locked_out(struct seen *s, struct db *db)
 
 	pthread_mutex_lock(&s->lock);
 	t = s->cur;
-	seen_table_init(&s->cur, t.nslots > SEEN_SLOTS_MIN && t.used * 8 <
-		t.nslots ? t.nslots / 2 : t.nslots);
+	seen_table_init(&s->cur,
+	    t.nslots > SEEN_SLOTS_MIN && t.used * 8 < t.nslots ? t.nslots / 2
+	                                                       : t.nslots);
 	pthread_mutex_unlock(&s->lock);
 	rc = seen_write(db, &t);
 	/* Polls keep readers active all the time, so the automatic
 	 * checkpoint rarely finds a moment to reset the WAL: try after
 	 * every flush, without waiting for readers. */
 	if (t.used > 0)
-		sqlite3_wal_checkpoint_v2(db_handle(db), NULL,
-		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		sqlite3_wal_checkpoint_v2(
+		    db_handle(db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	free(t.slots);
 	return rc;
 }

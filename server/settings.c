@@ -1149,8 +1149,8 @@ settings_to_json(const struct settings *s)
 		case SET_SECTION:
 			continue;
 		case SET_STRING:
-			v = json_string(settings_is_secret(e->key) && *p
-				? "********" : p);
+			v = json_string(
+			    settings_is_secret(e->key) && *p ? "********" : p);
 			break;
 		case SET_INT:
 			v = json_integer(*(const int *)(const void *)p);
@@ -1164,28 +1164,29 @@ settings_to_json(const struct settings *s)
 		}
 		case SET_SIZE:
 			v = json_integer(
-			    (json_int_t)*(const uint64_t *)(const void *)p);
+			    (json_int_t) * (const uint64_t *)(const void *)p);
 			break;
 		case SET_BOOL:
 			v = json_boolean(*(const bool *)(const void *)p);
 			break;
 		case SET_ENUM:
-			v = json_string(e->names[*(const int *)(const void *)p]);
+			v = json_string(
+			    e->names[*(const int *)(const void *)p]);
 			break;
 		case SET_STRLIST:
 			list = json_array();
 			n = *(const size_t *)(const void *)(base + e->noff);
 			for (size_t k = 0; k < n; k++)
-				json_array_append_new(list,
-				    json_string(p + k * e->size));
+				json_array_append_new(
+				    list, json_string(p + k * e->size));
 			v = list;
 			break;
 		case SET_NETLIST:
 			list = json_array();
 			n = *(const size_t *)(const void *)(base + e->noff);
 			for (size_t k = 0; k < n; k++)
-				json_array_append_new(list,
-				    settings_net_json(&s->proxies[k]));
+				json_array_append_new(
+				    list, settings_net_json(&s->proxies[k]));
 			v = list;
 			break;
 		}

@@ -19,49 +19,54 @@ enum device_auth_mode { DEVICE_AUTH_OPEN, DEVICE_AUTH_TOKEN, DEVICE_AUTH_TOFU };
 
 /* A trusted proxy: an IPv4 or IPv6 network (address/prefix). */
 struct proxy_net {
-	int family;			/* AF_INET or AF_INET6 */
-	unsigned char addr[16];		/* network address, in network order */
-	int prefix;			/* 0..32 or 0..128 */
+	int family;             /* AF_INET or AF_INET6 */
+	unsigned char addr[16]; /* network address, in network order */
+	int prefix;             /* 0..32 or 0..128 */
 };
 
 struct settings {
-	char listen_address[64];	/* listen.address, default "0.0.0.0" */
-	int listen_port;		/* listen.port, 1..65535, default 8080 (0 = any, tests) */
-	char public_url[512];		/* public_url, "" = from Host header */
-	char data_dir[1024];		/* data_dir, default "./data" */
-	char tenant[64];		/* tenant, default "DEFAULT" */
-	int poll_interval;		/* poll.interval "HH:MM:SS" -> s, default 300 */
-	int poll_interval_running;	/* poll.running_interval, default 30 */
-	enum device_auth_mode device_auth;	/* device_auth.mode open|token|tofu */
-	char gateway_token[256];	/* device_auth.gateway_token, "" = off */
+	char listen_address[64]; /* listen.address, default "0.0.0.0" */
+	int listen_port; /* listen.port, 1..65535, default 8080 (0 = any, tests)
+	                  */
+	char public_url[512]; /* public_url, "" = from Host header */
+	char data_dir[1024];  /* data_dir, default "./data" */
+	char tenant[64];      /* tenant, default "DEFAULT" */
+	int poll_interval;    /* poll.interval "HH:MM:SS" -> s, default 300 */
+	int poll_interval_running; /* poll.running_interval, default 30 */
+	enum device_auth_mode
+	    device_auth;         /* device_auth.mode open|token|tofu */
+	char gateway_token[256]; /* device_auth.gateway_token, "" = off */
 	/* mTLS terminated by a trusted proxy (ddi-api.md §2) */
-	bool cert_header_enabled;	/* device_auth.proxy_cert.enabled */
-	char cert_cn_header[64];	/* ...cn_header, default "X-Controller-Id" */
-	char cert_issuer_header[64];	/* ...issuer_header, default "X-Authority" */
-	char cert_authorities[SETTINGS_MAX_AUTHORITIES][128];	/* ...trusted_issuers */
+	bool cert_header_enabled; /* device_auth.proxy_cert.enabled */
+	char cert_cn_header[64];  /* ...cn_header, default "X-Controller-Id" */
+	char cert_issuer_header[64]; /* ...issuer_header, default "X-Authority"
+	                              */
+	char cert_authorities[SETTINGS_MAX_AUTHORITIES]
+	                     [128]; /* ...trusted_issuers */
 	size_t ncert_authorities;
-	char attr_hw_model[129];	/* attributes.hw_model, "hw_boardname" */
-	char attr_hw_revision[129];	/* attributes.hw_revision, "hw_revision" */
-	char attr_sw_version[129];	/* attributes.sw_version, "sw_version" */
-	uint64_t upload_max_size;	/* upload.max_size, default 4G */
-	int max_running;		/* updates.max_running, global cap, default 100 */
-	int stale_timeout;		/* updates.stale_timeout "HH:MM:SS" -> s, default 3600 */
-	struct proxy_net proxies[SETTINGS_MAX_PROXIES];	/* proxy.trusted */
+	char attr_hw_model[129];    /* attributes.hw_model, "hw_boardname" */
+	char attr_hw_revision[129]; /* attributes.hw_revision, "hw_revision" */
+	char attr_sw_version[129];  /* attributes.sw_version, "sw_version" */
+	uint64_t upload_max_size;   /* upload.max_size, default 4G */
+	int max_running;   /* updates.max_running, global cap, default 100 */
+	int stale_timeout; /* updates.stale_timeout "HH:MM:SS" -> s, default
+	                      3600 */
+	struct proxy_net proxies[SETTINGS_MAX_PROXIES]; /* proxy.trusted */
 	size_t nproxies;
-	int http_threads;		/* http.threads, 0 = number of cores */
-	int http_connection_limit;	/* http.connection_limit, default 4096 */
-	int http_timeout;		/* http.timeout seconds, default 60 */
-	int log_level;			/* log.level error|warn|info|debug -> 0..3 */
-	bool log_access;		/* log.access, default true */
-	char web_dir[1024];		/* ui.web_dir, default "./web" */
-	int session_idle;		/* auth.session_idle "HH:MM:SS" -> s, 01:00:00 */
-	int session_max_hours;		/* auth.session_max_hours, 1..720, 24 */
-	int argon2_memory_kib;		/* auth.argon2_memory_kib, 19456 (OWASP) */
-	int argon2_iterations;		/* auth.argon2_iterations, 2 */
-	int argon2_parallelism;		/* auth.argon2_parallelism, 1 */
-	int login_max_failures;		/* auth.login_max_failures, 5 per window */
-	int login_window;		/* auth.login_window "HH:MM:SS" -> s, 00:15:00 */
-	bool metrics_public;		/* metrics.public: /metrics without a token */
+	int http_threads;          /* http.threads, 0 = number of cores */
+	int http_connection_limit; /* http.connection_limit, default 4096 */
+	int http_timeout;          /* http.timeout seconds, default 60 */
+	int log_level;             /* log.level error|warn|info|debug -> 0..3 */
+	bool log_access;           /* log.access, default true */
+	char web_dir[1024];        /* ui.web_dir, default "./web" */
+	int session_idle;      /* auth.session_idle "HH:MM:SS" -> s, 01:00:00 */
+	int session_max_hours; /* auth.session_max_hours, 1..720, 24 */
+	int argon2_memory_kib; /* auth.argon2_memory_kib, 19456 (OWASP) */
+	int argon2_iterations; /* auth.argon2_iterations, 2 */
+	int argon2_parallelism; /* auth.argon2_parallelism, 1 */
+	int login_max_failures; /* auth.login_max_failures, 5 per window */
+	int login_window;    /* auth.login_window "HH:MM:SS" -> s, 00:15:00 */
+	bool metrics_public; /* metrics.public: /metrics without a token */
 };
 
 /* Fill *s with the compiled-in defaults. */
@@ -72,8 +77,8 @@ void settings_defaults(struct settings *s);
  * first), then validate.  0 ok; -1 failed, with a one-line message
  * "path:line: key: what is wrong" in err (errlen bytes).
  */
-int settings_load(struct settings *s, const char *path, char *err,
-    size_t errlen);
+int settings_load(
+    struct settings *s, const char *path, char *err, size_t errlen);
 /* The same for YAML held in memory; name stands in for the path in errors. */
 int settings_load_mem(struct settings *s, const char *name, const char *buf,
     size_t len, char *err, size_t errlen);
@@ -83,7 +88,8 @@ const char *settings_auth_mode_str(enum device_auth_mode);
 /* The effective settings as {"dotted.key": value}; secrets masked. */
 json_t *settings_to_json(const struct settings *s);
 
-/* True if the peer address (struct sockaddr *) is inside a trusted proxy net. */
+/* True if the peer address (struct sockaddr *) is inside a trusted proxy net.
+ */
 bool settings_is_trusted_proxy(const struct settings *s, const void *sockaddr);
 
 #endif

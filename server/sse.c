@@ -25,8 +25,8 @@ struct sse_client {
 	struct sse_hub *hub;
 	pthread_mutex_t lock;
 	int64_t device_id;
-	int64_t last_log_id;	/* -1: not started */
-	char *last_action;	/* JSON of the last action event sent */
+	int64_t last_log_id; /* -1: not started */
+	char *last_action;   /* JSON of the last action event sent */
 	char *buf;
 	size_t len;
 	bool parked, closed;
@@ -37,7 +37,7 @@ struct sse_client {
 };
 
 struct sse_hub {
-	pthread_mutex_t lock;	/* guards the client list and stop */
+	pthread_mutex_t lock; /* guards the client list and stop */
 	pthread_t thread;
 	bool stop;
 	char *db_path;
@@ -52,7 +52,7 @@ sse_append(struct sse_client *c, const char *s, size_t n)
 	if (c->closed)
 		return;
 	if (c->len + n > SSE_BUFFER_MAX) {
-		c->closed = true;	/* a reader this slow is dropped */
+		c->closed = true; /* a reader this slow is dropped */
 		return;
 	}
 	c->buf = xrealloc(c->buf, c->len + n);
@@ -104,7 +104,8 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 		/* A new watcher starts at the end; the page loaded the rest. */
 		db_bind_int64(st, 1, c->device_id);
 		from = sqlite3_step(st) == SQLITE_ROW
-		    ? sqlite3_column_int64(st, 0) : 0;
+		           ? sqlite3_column_int64(st, 0)
+		           : 0;
 		db_done(st);
 	}
 	if ((st = db_prepare(db, lines)) != NULL) {
@@ -136,20 +137,21 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			json_t *o = json_pack("{s:I, s:s, s:o, s:s, s:o}", "id",
 			    (json_int_t)sqlite3_column_int64(st, 0), "status",
-			    (const char *)sqlite3_column_text(st, 1), "progress",
+			    (const char *)sqlite3_column_text(st, 1),
+			    "progress",
 			    sqlite3_column_type(st, 2) == SQLITE_NULL
-				? json_null()
-				: json_integer(sqlite3_column_int64(st, 2)),
+			        ? json_null()
+			        : json_integer(sqlite3_column_int64(st, 2)),
 			    "version", (const char *)sqlite3_column_text(st, 3),
 			    "result_code",
 			    sqlite3_column_type(st, 4) == SQLITE_NULL
-				? json_null()
-				: json_integer(sqlite3_column_int64(st, 4)));
+			        ? json_null()
+			        : json_integer(sqlite3_column_int64(st, 4)));
 			char *d = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
 			pthread_mutex_lock(&c->lock);
 			if (d && (c->last_action == NULL ||
-				     strcmp(d, c->last_action) != 0)) {
+			             strcmp(d, c->last_action) != 0)) {
 				sse_event(c, "action", d);
 				free(c->last_action);
 				c->last_action = d;
@@ -175,7 +177,7 @@ sse_main(void *arg)
 {
 	struct sse_hub *hub = arg;
 	struct db *db = db_open(hub->db_path);
-	struct timespec ts = { 0, SSE_TICK_MS * 1000000L };
+	struct timespec ts = {0, SSE_TICK_MS * 1000000L};
 
 	if (db == NULL)
 		fatalx("%s: cannot open the database", __func__);
@@ -240,8 +242,8 @@ sse_stop(struct sse_hub *hub)
 }
 
 struct sse_client *
-sse_subscribe(struct sse_hub *hub, int64_t device_id, void (*wake)(void *),
-    void *arg)
+sse_subscribe(
+    struct sse_hub *hub, int64_t device_id, void (*wake)(void *), void *arg)
 {
 	struct sse_client *c;
 

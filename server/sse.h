@@ -29,8 +29,8 @@ void sse_stop(struct sse_hub *);
  * Watch device_id.  wake(arg) is called, with the client's lock held, when
  * data arrives for a parked client.  NULL when the hub is full.
  */
-struct sse_client *sse_subscribe(struct sse_hub *, int64_t device_id,
-    void (*wake)(void *), void *arg);
+struct sse_client *sse_subscribe(
+    struct sse_hub *, int64_t device_id, void (*wake)(void *), void *arg);
 /* Stop watching; frees the client. */
 void sse_unsubscribe(struct sse_client *);
 

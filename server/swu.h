@@ -11,22 +11,23 @@
 #include <stdint.h>
 
 /* Named limits on what an image may hold. */
-#define SWU_DESC_MAX (1024 * 1024)	/* sw-description bytes */
-#define SWU_ENTRIES_MAX 4096		/* cpio members */
-#define SWU_NAME_MAX 255		/* member name bytes */
-#define SWU_HW_MAX 1024			/* compatibility entries */
+#define SWU_DESC_MAX (1024 * 1024) /* sw-description bytes */
+#define SWU_ENTRIES_MAX 4096       /* cpio members */
+#define SWU_NAME_MAX 255           /* member name bytes */
+#define SWU_HW_MAX 1024            /* compatibility entries */
 
 enum swu_err {
 	SWU_OK,
-	SWU_ERR_IO,		/* read error on the file */
-	SWU_ERR_FORMAT,		/* not a cpio archive, or corrupt/truncated */
-	SWU_ERR_FIRST,		/* first member is not sw-description */
-	SWU_ERR_LIMIT,		/* too many members, name or description too long */
-	SWU_ERR_SYNTAX,		/* sw-description is neither valid libconfig nor JSON */
-	SWU_ERR_NOSOFTWARE,	/* no "software" group at the top */
-	SWU_ERR_NOVERSION,	/* software.version missing, not a string or invalid */
-	SWU_ERR_HW,		/* malformed hardware-compatibility */
-	SWU_ERR_DUPLICATE,	/* the same member name twice */
+	SWU_ERR_IO,     /* read error on the file */
+	SWU_ERR_FORMAT, /* not a cpio archive, or corrupt/truncated */
+	SWU_ERR_FIRST,  /* first member is not sw-description */
+	SWU_ERR_LIMIT,  /* too many members, name or description too long */
+	SWU_ERR_SYNTAX, /* sw-description is neither valid libconfig nor JSON */
+	SWU_ERR_NOSOFTWARE, /* no "software" group at the top */
+	SWU_ERR_NOVERSION,  /* software.version missing, not a string or invalid
+	                     */
+	SWU_ERR_HW,         /* malformed hardware-compatibility */
+	SWU_ERR_DUPLICATE,  /* the same member name twice */
 };
 
 /*
@@ -44,12 +45,12 @@ struct swu_hw {
 };
 
 struct swu_info {
-	char *version;		/* software.version, never NULL on success */
-	char *description;	/* software.description or NULL */
-	struct swu_hw *hw;	/* nhw entries; see the matching rule in policy.h */
+	char *version;     /* software.version, never NULL on success */
+	char *description; /* software.description or NULL */
+	struct swu_hw *hw; /* nhw entries; see the matching rule in policy.h */
 	size_t nhw;
-	bool is_signed;		/* sw-description.sig is the second member */
-	size_t nentries;	/* cpio members, trailer excluded */
+	bool is_signed;  /* sw-description.sig is the second member */
+	size_t nentries; /* cpio members, trailer excluded */
 };
 
 /*
@@ -63,8 +64,8 @@ enum swu_err swu_parse_fd(int fd, struct swu_info *out);
 /* The same for an image held in memory (used by the fuzzer and tests). */
 enum swu_err swu_parse_mem(const void *buf, size_t len, struct swu_info *out);
 /* Parse sw-description text alone (libconfig or JSON syntax). */
-enum swu_err swu_parse_description(const char *text, size_t len,
-    struct swu_info *out);
+enum swu_err swu_parse_description(
+    const char *text, size_t len, struct swu_info *out);
 void swu_info_clear(struct swu_info *);
 const char *swu_strerror(enum swu_err);
 

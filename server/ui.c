@@ -36,9 +36,10 @@ static const struct { const char *ext, *type; } ui_types[] = {
 };
 /* clang-format on */
 
-#define UI_CSP "default-src 'self'; img-src 'self' data:; style-src 'self'; " \
-	       "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; " \
-	       "base-uri 'none'; form-action 'self'"
+#define UI_CSP                                                                 \
+	"default-src 'self'; img-src 'self' data:; style-src 'self'; "         \
+	"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "      \
+	"base-uri 'none'; form-action 'self'"
 
 static const char *
 ui_type(const char *path)
@@ -83,8 +84,8 @@ ui_get_file(struct request *req)
 			ui_not_found(req);
 			return;
 		}
-		n += (size_t)snprintf(rel + n, sizeof(rel) - n, "%s%s",
-		    i ? "/" : "", seg);
+		n += (size_t)snprintf(
+		    rel + n, sizeof(rel) - n, "%s%s", i ? "/" : "", seg);
 	}
 	if (n == 0)
 		snprintf(rel, sizeof(rel), "index.html");
@@ -117,7 +118,8 @@ ui_get_file(struct request *req)
 	http_set_header(req, "Content-Security-Policy", UI_CSP);
 	http_set_header(req, "X-Frame-Options", "DENY");
 	http_set_header(req, "Referrer-Policy", "same-origin");
-	if ((inm = http_header(req, "If-None-Match")) && strcmp(inm, etag) == 0) {
+	if ((inm = http_header(req, "If-None-Match")) &&
+	    strcmp(inm, etag) == 0) {
 		close(fd);
 		http_reply_empty(req, 304);
 		return;

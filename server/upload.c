@@ -17,7 +17,7 @@
 #include "util.h"
 
 #define UPLOAD_FILENAME_MAX 255
-#define UPLOAD_BLOCK (1024 * 1024)	/* bytes written to the file at once */
+#define UPLOAD_BLOCK (1024 * 1024) /* bytes written to the file at once */
 
 struct upload {
 	int fd;
@@ -26,7 +26,7 @@ struct upload {
 	uint64_t size, max_size;
 	enum upload_err err;
 	EVP_MD_CTX *md5, *sha1, *sha256;
-	unsigned char *block;	/* whole, aligned blocks go to the file */
+	unsigned char *block; /* whole, aligned blocks go to the file */
 	size_t fill;
 	char md5_hex[33], sha1_hex[41], sha256_hex[65];
 	char *filename;
@@ -70,8 +70,7 @@ fail:
 static enum upload_err
 upload_errno(void)
 {
-	return errno == ENOSPC || errno == EDQUOT ? UPLOAD_NO_SPACE
-						  : UPLOAD_IO;
+	return errno == ENOSPC || errno == EDQUOT ? UPLOAD_NO_SPACE : UPLOAD_IO;
 }
 
 /* Write the filled part of the block to the file. */

@@ -12,9 +12,9 @@
 
 enum upload_err {
 	UPLOAD_OK,
-	UPLOAD_TOO_BIG,		/* more than max_size bytes */
-	UPLOAD_NO_SPACE,	/* ENOSPC or EDQUOT */
-	UPLOAD_IO,		/* any other write or hash error */
+	UPLOAD_TOO_BIG,  /* more than max_size bytes */
+	UPLOAD_NO_SPACE, /* ENOSPC or EDQUOT */
+	UPLOAD_IO,       /* any other write or hash error */
 };
 
 struct upload;

@@ -35,8 +35,8 @@ user_name_valid(const char *n)
 	size_t len = strlen(n);
 
 	return len >= 1 && len <= USER_NAME_MAX &&
-	    strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-		      "0123456789_.@-") == len;
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789_.@-") == len;
 }
 
 const char *
@@ -61,10 +61,9 @@ user_hash(const struct settings *s, const char *password, char *out)
 	if (random_bytes(salt, sizeof(salt)) == -1)
 		return -1;
 	if (argon2id_hash_encoded((uint32_t)s->argon2_iterations,
-		(uint32_t)s->argon2_memory_kib,
-		(uint32_t)s->argon2_parallelism, password, strlen(password),
-		salt, sizeof(salt), USER_HASH_LEN, out,
-		USER_ENCODED_MAX) != ARGON2_OK) {
+	        (uint32_t)s->argon2_memory_kib, (uint32_t)s->argon2_parallelism,
+	        password, strlen(password), salt, sizeof(salt), USER_HASH_LEN,
+	        out, USER_ENCODED_MAX) != ARGON2_OK) {
 		log_warnx("%s: argon2id failed", __func__);
 		return -1;
 	}
@@ -200,8 +199,7 @@ user_verify(struct db *db, const struct settings *s, const char *username,
 		snprintf(encoded, sizeof(encoded), "%s", dummy);
 		pthread_mutex_unlock(&dummy_lock);
 	}
-	if (argon2id_verify(encoded, password, strlen(password)) !=
-		ARGON2_OK ||
+	if (argon2id_verify(encoded, password, strlen(password)) != ARGON2_OK ||
 	    !found || !u->enabled) {
 		explicit_bzero(encoded, sizeof(encoded));
 		user_clear(u);
@@ -234,7 +232,8 @@ user_update(struct db *db, const struct settings *s, const char *username,
 {
 	static const char sql[] =
 	    "UPDATE app_user SET permissions = COALESCE(?2, permissions), "
-	    "enabled = COALESCE(?3, enabled), password = COALESCE(?4, password) "
+	    "enabled = COALESCE(?3, enabled), password = COALESCE(?4, "
+	    "password) "
 	    "WHERE id = ?1";
 	char encoded[USER_ENCODED_MAX];
 	char *grants = NULL;
@@ -308,14 +307,15 @@ user_list_json(struct db *db)
 		struct user u;
 
 		user_from_row(st, 0, &u);
-		json_array_append_new(list,
-		    json_pack("{s:s, s:O, s:b, s:I, s:o}", "username",
-			u.username, "permissions", u.permissions, "enabled",
-			u.enabled, "created_at",
-			(json_int_t)sqlite3_column_int64(st, 4), "last_login_at",
-			sqlite3_column_type(st, 5) == SQLITE_NULL
-			    ? json_null()
-			    : json_integer(sqlite3_column_int64(st, 5))));
+		json_array_append_new(
+		    list, json_pack("{s:s, s:O, s:b, s:I, s:o}", "username",
+		              u.username, "permissions", u.permissions,
+		              "enabled", u.enabled, "created_at",
+		              (json_int_t)sqlite3_column_int64(st, 4),
+		              "last_login_at",
+		              sqlite3_column_type(st, 5) == SQLITE_NULL
+		                  ? json_null()
+		                  : json_integer(sqlite3_column_int64(st, 5))));
 		user_clear(&u);
 	}
 	db_done(st);
@@ -386,7 +386,8 @@ session_find(struct db *db, const struct settings *s, const char *cookie,
 	/* Note activity now and then, often enough that the idle clock
 	 * restarts (a tenth of the idle time, at most a minute apart). */
 	if (r == RESULT_OK &&
-	    now - seen >= (s->session_idle >= 600 ? 60 : s->session_idle / 10) &&
+	    now - seen >=
+	        (s->session_idle >= 600 ? 60 : s->session_idle / 10) &&
 	    (st = db_prepare(db, touch)) != NULL) {
 		db_bind_int64(st, 1, out->id);
 		db_bind_int64(st, 2, now);

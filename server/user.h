@@ -18,13 +18,13 @@ struct settings;
 #define USER_NAME_MAX 64
 #define USER_PASSWORD_MIN 10
 #define USER_PASSWORD_MAX 256
-#define USER_SESSION_LEN 43	/* cookie value: random alphanumerics */
+#define USER_SESSION_LEN 43 /* cookie value: random alphanumerics */
 #define USER_CSRF_LEN 32
 
 struct user {
 	int64_t id;
 	char *username;
-	json_t *permissions;	/* array of grants */
+	json_t *permissions; /* array of grants */
 	bool enabled;
 };
 
@@ -66,8 +66,8 @@ json_t *user_list_json(struct db *);
 enum result session_create(struct db *, int64_t user_id, const char *address,
     char cookie[USER_SESSION_LEN + 1], char csrf[USER_CSRF_LEN + 1]);
 /* The live session of a cookie value (idle and absolute expiry applied). */
-enum result session_find(struct db *, const struct settings *,
-    const char *cookie, struct session *);
+enum result session_find(
+    struct db *, const struct settings *, const char *cookie, struct session *);
 enum result session_delete(struct db *, const char *cookie);
 /* Drop expired sessions (called now and then). */
 void session_expire(struct db *, const struct settings *);

@@ -124,8 +124,8 @@ format_hms(int secs, char buf[9])
 		secs = 0;
 	if (secs > 86399)
 		secs = 86399;
-	snprintf(buf, 9, "%02d:%02d:%02d", secs / 3600, secs / 60 % 60,
-	    secs % 60);
+	snprintf(
+	    buf, 9, "%02d:%02d:%02d", secs / 3600, secs / 60 % 60, secs % 60);
 }
 
 int
@@ -140,10 +140,22 @@ parse_size(const char *s, uint64_t max, uint64_t *out)
 		return -1;
 	memcpy(digits, s, n + 1);
 	switch (digits[n - 1]) {
-	case 'K': case 'k': shift = 10; break;
-	case 'M': case 'm': shift = 20; break;
-	case 'G': case 'g': shift = 30; break;
-	case 'T': case 't': shift = 40; break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		break;
+	case 'T':
+	case 't':
+		shift = 40;
+		break;
 	}
 	if (shift)
 		digits[n - 1] = '\0';
@@ -178,7 +190,7 @@ int
 random_token(char *out, size_t len)
 {
 	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				  "abcdefghijklmnopqrstuvwxyz0123456789";
+	                          "abcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned char b;
 	size_t i = 0;
 
@@ -314,10 +326,10 @@ parse_range(const char *h, uint64_t size, uint64_t *start, uint64_t *len)
 		return 0;
 	h += strspn(h, " \t");
 	if (strncmp(h, "bytes=", 6) != 0)
-		return 0;	/* another unit: RFC 9110 says ignore it */
+		return 0; /* another unit: RFC 9110 says ignore it */
 	p = h + 6 + strspn(h + 6, " \t");
 	if (strchr(p, ',') != NULL)
-		return 0;	/* several ranges: send the whole file */
+		return 0; /* several ranges: send the whole file */
 	if (*p == '-') {
 		p++;
 		if (parse_u64_prefix(&p, &b) == -1 || b == 0)

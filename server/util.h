@@ -72,8 +72,8 @@ int64_t now_ms(void);
  * 0: ignore the header and send everything (several ranges, or another
  * unit); -1: unsatisfiable or malformed (answer 416).
  */
-int parse_range(const char *header, uint64_t size, uint64_t *start,
-    uint64_t *len);
+int parse_range(
+    const char *header, uint64_t size, uint64_t *start, uint64_t *len);
 
 /* Percent-encode s for use as one URL path segment (new string). */
 char *url_encode_segment(const char *s);
