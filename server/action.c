@@ -408,7 +408,7 @@ action_next(
 	bool failure = strcmp(fb->finished, "failure") == 0;
 
 	if (cancel) {
-		/* ddi-api.md §7: closed+success|none ends the cancel;
+		/* hawkBit: closed+success|none ends the cancel;
 		 * rejected or closed+failure resumes the action. */
 		if (closed && !failure)
 			return ACTION_CANCELED;

@@ -37,7 +37,7 @@ auth_scheme(const char *header, const char *scheme)
 	return header + n + 1;
 }
 
-/* Client certificate checked by a trusted reverse proxy (ddi-api.md §2). */
+/* Client certificate checked by a trusted reverse proxy (hawkBit style). */
 static bool
 auth_proxy_cert(struct request *req, const char *cid)
 {

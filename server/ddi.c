@@ -1,5 +1,5 @@
 /*
- * The hawkBit DDI controller API (see ddi-api.md).  Every handler starts in
+ * The hawkBit DDI controller API.  Every handler starts in
  * ddi_begin (tenant, controller id, device row); the root poll only reads,
  * except when it registers a device or creates an action, and records
  * last-seen through the coalescer.  JSON shapes follow what SWUpdate,
@@ -228,7 +228,7 @@ ddi_history_status(enum action_status s)
 	return names[s];
 }
 
-/* actionHistory: the newest n status messages (ddi-api.md §5). */
+/* actionHistory: the newest n status messages, newest first. */
 static json_t *
 ddi_action_history(struct db *db, const struct action *a, int64_t n)
 {

@@ -1,5 +1,5 @@
 /*
- * hawkBit DDI controller API handlers (ddi-api.md): the root poll,
+ * hawkBit DDI controller API handlers: the root poll,
  * deployment and cancel actions with their feedback, config data, installed
  * base and artifact downloads.  Captures: params[0] tenant, params[1]
  * controller id, params[2..] per route.

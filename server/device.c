@@ -270,7 +270,7 @@ device_free(struct device *d)
 	free(d);
 }
 
-/* hawkBit's allowed attribute characters (ddi-api.md §8), plus UTF-8. */
+/* Attribute text hawkBit allows in configData, plus UTF-8. */
 static bool
 device_attr_text_valid(const char *s)
 {

@@ -36,7 +36,7 @@ struct settings {
 	enum device_auth_mode
 	    device_auth;         /* device_auth.mode open|token|tofu */
 	char gateway_token[256]; /* device_auth.gateway_token, "" = off */
-	/* mTLS terminated by a trusted proxy (ddi-api.md §2) */
+	/* mTLS terminated by a trusted proxy (hawkBit header auth) */
 	bool cert_header_enabled; /* device_auth.proxy_cert.enabled */
 	char cert_cn_header[64];  /* ...cn_header, default "X-Controller-Id" */
 	char cert_issuer_header[64]; /* ...issuer_header, default "X-Authority"

@@ -532,7 +532,7 @@ class Device:
                                ["All Chunks Installed."], 1, 1) != 200:
             return
         # The action stays open; the result comes after the reboot, at
-        # the next poll (ddi-api.md §15.4).
+        # the next poll (hawkBit keeps the action open until closed).
         self.installed_action = aid
 
     async def report_closed(self, fb_url, aid, success, detail, version):
