@@ -42,6 +42,9 @@ db_key_init(void)
 void
 db_set_path(const char *path)
 {
+	/* Before SQLite initialises: without memory statistics its allocator
+	 * takes no global mutex, which every thread would contend for. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	free(db_path);
 	db_path = xstrdup(path);
 }
