@@ -403,25 +403,33 @@ artifact_to_json(struct db *db, const struct software *s)
 }
 
 json_t *
-artifact_list_json(struct db *db)
+artifact_list_json(
+    struct db *db, int64_t limit, int64_t offset, const char *text)
 {
 	static const char sql[] =
-	    "SELECT id FROM software WHERE deleted_at IS NULL ORDER BY id DESC";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	    "SELECT id FROM software WHERE deleted_at IS NULL AND (?3 IS NULL "
+	    "OR instr(filename, ?3) > 0 OR instr(version, ?3) > 0) "
+	    "ORDER BY id DESC LIMIT ?1 OFFSET ?2";
+	static const char count[] =
+	    "SELECT count(*) FROM software WHERE deleted_at IS NULL AND (?1 IS "
+	    "NULL OR instr(filename, ?1) > 0 OR instr(version, ?1) > 0)";
+	sqlite3_stmt *st;
 	json_t *list = json_array();
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
+	int64_t *ids, total = 0;
+	size_t n;
 
-	if (st == NULL)
-		return NULL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 32;
-			ids = xrealloc(ids, cap * sizeof(*ids));
-		}
-		ids[n++] = sqlite3_column_int64(st, 0);
+	if ((st = db_prepare(db, count)) != NULL) {
+		db_bind_text(st, 1, text);
+		total = db_count(st);
 	}
-	db_done(st);
+	if ((st = db_prepare(db, sql)) == NULL) {
+		json_decref(list);
+		return NULL;
+	}
+	db_bind_int64(st, 1, limit);
+	db_bind_int64(st, 2, offset);
+	db_bind_text(st, 3, text);
+	ids = db_collect_ids(st, &n);
 	for (size_t i = 0; i < n; i++) {
 		struct software s;
 
@@ -431,8 +439,9 @@ artifact_list_json(struct db *db)
 		artifact_clear(&s);
 	}
 	free(ids);
-	return json_pack(
-	    "{s:o, s:I}", "software", list, "total", (json_int_t)n);
+	return json_pack("{s:o, s:I, s:I, s:I}", "software", list, "total",
+	    (json_int_t)total, "limit", (json_int_t)limit, "offset",
+	    (json_int_t)offset);
 }
 
 static int64_t

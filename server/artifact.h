@@ -53,7 +53,10 @@ void artifact_free_hw(struct swu_hw *hw, size_t nhw);
 int artifact_open(const char *artifact_dir, const struct software *);
 
 json_t *artifact_to_json(struct db *, const struct software *);
-json_t *artifact_list_json(struct db *);
+/* A page of software, newest first; text filters on file name or
+ * version (NULL: all). */
+json_t *artifact_list_json(
+    struct db *, int64_t limit, int64_t offset, const char *text);
 
 /*
  * Delete software: RESULT_CONFLICT while a rollout uses it or an update of

@@ -274,3 +274,32 @@ db_step_done(struct db *db, sqlite3_stmt *st, const char *where)
 	db_log_error(db, where);
 	return RESULT_ERROR;
 }
+
+int64_t *
+db_collect_ids(sqlite3_stmt *st, size_t *n)
+{
+	int64_t *ids = NULL;
+	size_t cap = 0;
+
+	*n = 0;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 32;
+			ids = xrealloc(ids, cap * sizeof(*ids));
+		}
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	db_done(st);
+	return ids;
+}
+
+int64_t
+db_count(sqlite3_stmt *st)
+{
+	int64_t n = 0;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	db_done(st);
+	return n;
+}

@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "util.h"
@@ -55,6 +56,12 @@ void db_rollback(struct db *);
  * (logged with `where`).
  */
 enum result db_step_done(struct db *, sqlite3_stmt *, const char *where);
+
+/* Step st to the end, collecting column 0 as integers (ids); resets st.
+ * Returns an array of *n ids the caller frees (NULL when none). */
+int64_t *db_collect_ids(sqlite3_stmt *st, size_t *n);
+/* Step st once and return column 0 (a count), 0 if no row; resets st. */
+int64_t db_count(sqlite3_stmt *st);
 
 /* Log the connection's last error with the caller's name. */
 void db_log_error(struct db *, const char *where);

@@ -51,9 +51,16 @@ void
 mgmt_get_software_list(struct request *req)
 {
 	struct db *db = mgmt_db(req);
+	const char *q = http_query(req, "q");
+	int64_t limit, offset;
 
-	if (db)
-		mgmt_reply_object(req, 200, artifact_list_json(db));
+	if (db == NULL ||
+	    !mgmt_query_int(
+	        req, "limit", 1, MGMT_PAGE_MAX, MGMT_PAGE_MAX, &limit) ||
+	    !mgmt_query_int(req, "offset", 0, INT32_MAX, 0, &offset))
+		return;
+	mgmt_reply_object(req, 200,
+	    artifact_list_json(db, limit, offset, q && *q ? q : NULL));
 }
 
 static void
@@ -392,10 +399,25 @@ static const struct field rollout_fields[] = {
 void
 mgmt_get_rollouts(struct request *req)
 {
+	static const char *const bools[] = {"false", "true", NULL};
 	struct db *db = mgmt_db(req);
+	const char *feed = http_query(req, "feed");
+	const char *paused = http_query(req, "paused");
+	int64_t limit, offset;
 
-	if (db)
-		mgmt_reply_object(req, 200, rollout_list_json(db));
+	if (db == NULL ||
+	    !mgmt_query_int(
+	        req, "limit", 1, MGMT_PAGE_MAX, MGMT_PAGE_MAX, &limit) ||
+	    !mgmt_query_int(req, "offset", 0, INT32_MAX, 0, &offset))
+		return;
+	if (!mgmt_one_of(paused, bools)) {
+		http_reply_error(
+		    req, 400, "invalid_query", "paused must be true or false");
+		return;
+	}
+	mgmt_reply_object(req, 200,
+	    rollout_list_json(db, limit, offset, feed && *feed ? feed : NULL,
+	        paused ? strcmp(paused, "true") == 0 : -1));
 }
 
 void

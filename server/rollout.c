@@ -523,24 +523,36 @@ rollout_to_json(struct db *db, int64_t id)
 }
 
 json_t *
-rollout_list_json(struct db *db)
+rollout_list_json(
+    struct db *db, int64_t limit, int64_t offset, const char *feed, int paused)
 {
-	static const char sql[] = "SELECT id FROM rollout ORDER BY id DESC";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	static const char sql[] =
+	    "SELECT id FROM rollout WHERE (?3 IS NULL OR feed = ?3) AND "
+	    "(?4 IS NULL OR paused = ?4) ORDER BY id DESC LIMIT ?1 OFFSET ?2";
+	static const char count[] =
+	    "SELECT count(*) FROM rollout WHERE (?1 IS NULL OR feed = ?1) AND "
+	    "(?2 IS NULL OR paused = ?2)";
+	sqlite3_stmt *st;
 	json_t *list = json_array();
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
+	int64_t *ids, total = 0;
+	size_t n;
 
-	if (st == NULL)
-		return NULL;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			ids = xrealloc(ids, cap * sizeof(*ids));
-		}
-		ids[n++] = sqlite3_column_int64(st, 0);
+	if ((st = db_prepare(db, count)) != NULL) {
+		db_bind_text(st, 1, feed);
+		if (paused >= 0)
+			db_bind_int64(st, 2, paused);
+		total = db_count(st);
 	}
-	db_done(st);
+	if ((st = db_prepare(db, sql)) == NULL) {
+		json_decref(list);
+		return NULL;
+	}
+	db_bind_int64(st, 1, limit);
+	db_bind_int64(st, 2, offset);
+	db_bind_text(st, 3, feed);
+	if (paused >= 0)
+		db_bind_int64(st, 4, paused);
+	ids = db_collect_ids(st, &n);
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = rollout_to_json(db, ids[i]);
 
@@ -548,8 +560,9 @@ rollout_list_json(struct db *db)
 			json_array_append_new(list, o);
 	}
 	free(ids);
-	return json_pack(
-	    "{s:o, s:I}", "rollouts", list, "total", (json_int_t)n);
+	return json_pack("{s:o, s:I, s:I, s:I}", "rollouts", list, "total",
+	    (json_int_t)total, "limit", (json_int_t)limit, "offset",
+	    (json_int_t)offset);
 }
 
 static enum result

@@ -44,6 +44,9 @@ enum result rollout_patch(
     struct db *, int64_t id, json_t *body, const char **why);
 enum result rollout_delete(struct db *, int64_t id);
 json_t *rollout_to_json(struct db *, int64_t id);
-json_t *rollout_list_json(struct db *);
+/* A page of rollouts, newest first; feed (NULL: any) and paused (-1: any,
+ * 0 or 1) filter. */
+json_t *rollout_list_json(
+    struct db *, int64_t limit, int64_t offset, const char *feed, int paused);
 
 #endif
