@@ -5,6 +5,7 @@
  */
 #include "artifact.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -533,4 +534,42 @@ fail:
 out:
 	artifact_clear(&s);
 	return r;
+}
+
+void
+artifact_sweep(struct db *db, const char *dir)
+{
+	static const char sql[] = "SELECT 1 FROM software WHERE path = ?1";
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	sqlite3_stmt *st;
+	char path[2048];
+	bool known;
+
+	if (d == NULL) {
+		log_warn("%s: %s", __func__, dir);
+		return;
+	}
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		/* Only names artifact_store makes: "<id>-<hash>.swu". */
+		if (n < 5 || strcmp(e->d_name + n - 4, ".swu") != 0 ||
+		    strspn(e->d_name, "0123456789") == 0)
+			continue;
+		if ((st = db_prepare(db, sql)) == NULL)
+			break;
+		db_bind_text(st, 1, e->d_name);
+		known = sqlite3_step(st) == SQLITE_ROW;
+		db_done(st);
+		if (known)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (unlink(path) == 0)
+			log_info(
+			    "removed %s: no software refers to it (an "
+			    "upload stopped between its rename and commit)",
+			    path);
+	}
+	closedir(d);
 }

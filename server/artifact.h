@@ -59,6 +59,13 @@ json_t *artifact_list_json(
     struct db *, int64_t limit, int64_t offset, const char *text);
 
 /*
+ * At start-up: remove artifact files no software row names.  artifact_store
+ * renames the file into place just before its commit, so a crash between
+ * the two leaves such a file; its upload was never answered.
+ */
+void artifact_sweep(struct db *, const char *artifact_dir);
+
+/*
  * Delete software: RESULT_CONFLICT while a rollout uses it or an update of
  * it is in progress.  Software that devices installed keeps its row (file
  * removed, deleted set) so their history stays readable.

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "artifact.h"
 #include "auth.h"
 #include "db.h"
 #include "http.h"
@@ -221,6 +222,7 @@ serve(struct app *app)
 
 	db = open_data(app);
 	clean_tmp(app->tmp_dir);
+	artifact_sweep(db, app->artifact_dir);
 	if ((users = user_count(db)) < 0)
 		fatalx("cannot read the users table");
 	if (users == 0) {
