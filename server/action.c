@@ -680,22 +680,21 @@ action_list_json(struct db *db, int64_t device_id)
 	    "SELECT id FROM action WHERE device_id = ?1 ORDER BY id DESC "
 	    "LIMIT 100";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	int64_t ids[100];
-	size_t n = 0;
 	json_t *list = json_array();
+	int64_t *ids;
+	size_t n;
 
 	if (st == NULL)
 		return list;
 	db_bind_int64(st, 1, device_id);
-	while (n < NELEM(ids) && sqlite3_step(st) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(st, 0);
-	db_done(st);
+	ids = db_collect_ids(st, &n);
 	for (size_t i = 0; i < n; i++) {
 		json_t *a = action_to_json(db, ids[i], true);
 
 		if (a)
 			json_array_append_new(list, a);
 	}
+	free(ids);
 	return list;
 }
 

@@ -346,19 +346,12 @@ auth_token_delete_id(struct db *db, int64_t id, int64_t user_id)
 	static const char sql[] =
 	    "DELETE FROM api_token WHERE id = ?1 AND COALESCE(user_id, 0) = ?2";
 	sqlite3_stmt *st;
-	enum result r = RESULT_ERROR;
 
 	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, user_id);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		r = sqlite3_changes(db_handle(db)) ? RESULT_OK
-		                                   : RESULT_NOTFOUND;
-	else
-		db_log_error(db, __func__);
-	db_done(st);
-	return r;
+	return db_step_changed(db, st, __func__);
 }
 
 enum result
@@ -367,16 +360,9 @@ auth_token_delete(struct db *db, const char *name)
 	static const char sql[] =
 	    "DELETE FROM api_token WHERE name = ?1 AND user_id IS NULL";
 	sqlite3_stmt *st;
-	enum result r = RESULT_ERROR;
 
 	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;
 	db_bind_text(st, 1, name);
-	if (sqlite3_step(st) == SQLITE_DONE)
-		r = sqlite3_changes(db_handle(db)) ? RESULT_OK
-		                                   : RESULT_NOTFOUND;
-	else
-		db_log_error(db, __func__);
-	db_done(st);
-	return r;
+	return db_step_changed(db, st, __func__);
 }

@@ -275,6 +275,16 @@ db_step_done(struct db *db, sqlite3_stmt *st, const char *where)
 	return RESULT_ERROR;
 }
 
+enum result
+db_step_changed(struct db *db, sqlite3_stmt *st, const char *where)
+{
+	enum result r = db_step_done(db, st, where);
+
+	if (r == RESULT_OK && sqlite3_changes(db->handle) == 0)
+		r = RESULT_NOTFOUND;
+	return r;
+}
+
 int64_t *
 db_collect_ids(sqlite3_stmt *st, size_t *n)
 {

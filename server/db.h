@@ -57,6 +57,10 @@ void db_rollback(struct db *);
  */
 enum result db_step_done(struct db *, sqlite3_stmt *, const char *where);
 
+/* db_step_done for an UPDATE or DELETE of one row: RESULT_NOTFOUND when
+ * it changed nothing. */
+enum result db_step_changed(struct db *, sqlite3_stmt *, const char *where);
+
 /* Step st to the end, collecting column 0 as integers (ids); resets st.
  * Returns an array of *n ids the caller frees (NULL when none). */
 int64_t *db_collect_ids(sqlite3_stmt *st, size_t *n);

@@ -781,15 +781,11 @@ device_delete(struct db *db, int64_t id)
 {
 	static const char sql[] = "DELETE FROM device WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	enum result r;
 
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
-	r = db_step_done(db, st, __func__);
-	if (r == RESULT_OK && sqlite3_changes(db_handle(db)) == 0)
-		r = RESULT_NOTFOUND;
-	return r;
+	return db_step_changed(db, st, __func__);
 }
 
 enum result

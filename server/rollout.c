@@ -737,7 +737,6 @@ rollout_patch(struct db *db, int64_t id, json_t *body, const char **why)
 	sqlite3_stmt *st;
 	json_t *v;
 	enum result r;
-	int rc;
 
 	*why = NULL;
 	if ((r = rollout_check_fields(body, why)) != RESULT_OK)
@@ -751,14 +750,10 @@ rollout_patch(struct db *db, int64_t id, json_t *body, const char **why)
 	for (int i = 0; i < 3; i++)
 		if ((v = json_object_get(body, ints[i])))
 			db_bind_int64(st, 4 + i, json_integer_value(v));
-	rc = sqlite3_step(st);
-	db_done(st);
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, __func__);
-		return RESULT_ERROR;
-	}
-	rollout_catalog_changed();
-	return sqlite3_changes(db_handle(db)) ? RESULT_OK : RESULT_NOTFOUND;
+	r = db_step_changed(db, st, __func__);
+	if (r == RESULT_OK)
+		rollout_catalog_changed();
+	return r;
 }
 
 enum result
@@ -766,17 +761,13 @@ rollout_delete(struct db *db, int64_t id)
 {
 	static const char sql[] = "DELETE FROM rollout WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	int rc;
+	enum result r;
 
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	db_done(st);
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, __func__);
-		return RESULT_ERROR;
-	}
-	rollout_catalog_changed();
-	return sqlite3_changes(db_handle(db)) ? RESULT_OK : RESULT_NOTFOUND;
+	r = db_step_changed(db, st, __func__);
+	if (r == RESULT_OK)
+		rollout_catalog_changed();
+	return r;
 }

@@ -281,15 +281,11 @@ user_delete(struct db *db, const char *username)
 {
 	static const char sql[] = "DELETE FROM app_user WHERE username = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	enum result r;
 
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_text(st, 1, username);
-	if ((r = db_step_done(db, st, __func__)) == RESULT_OK &&
-	    sqlite3_changes(db_handle(db)) == 0)
-		r = RESULT_NOTFOUND;
-	return r;
+	return db_step_changed(db, st, __func__);
 }
 
 json_t *
