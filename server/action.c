@@ -66,6 +66,11 @@ action_feedback_parse(const char *body, size_t len, json_t **root,
 			*why = "too many details in one feedback (at most 256)";
 			return 429;
 		}
+		for (size_t i = 0; i < json_array_size(v); i++)
+			if (!json_is_string(json_array_get(v, i))) {
+				*why = "details must be strings";
+				return 400;
+			}
 		fb->details = v;
 	}
 	return 0;

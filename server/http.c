@@ -34,8 +34,9 @@
 #include "sse.h"
 #include "upload.h"
 
-#define HTTP_CONN_MEMORY (16 * 1024) /* per-connection buffer */
-#define HTTP_QUERY_MAX 8             /* decoded query values kept */
+#define HTTP_CONN_MEMORY (16 * 1024)      /* per-connection buffer */
+#define HTTP_DRAIN_MAX (16 * 1024 * 1024) /* see http_refuse_now */
+#define HTTP_QUERY_MAX 8                  /* decoded query values kept */
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -588,8 +589,46 @@ http_post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
  * First call: match the route, authenticate, prepare the body sink.
  * Returns false if a response was queued at once.
  */
+/* Does every query name and value decode (valid escapes, UTF-8)? */
+static enum MHD_Result
+http_query_check(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	bool *ok = cls;
+	char *d;
+
+	(void)kind;
+	for (int i = 0; i < 2; i++) {
+		const char *s = i == 0 ? key : value;
+
+		if (s == NULL)
+			continue;
+		if ((d = route_decode(s, strlen(s), 1)) == NULL) {
+			*ok = false;
+			return MHD_NO;
+		}
+		free(d);
+	}
+	return MHD_YES;
+}
+
+/*
+ * A body refused on its Content-Length alone is answered at once when the
+ * client waits for "100 Continue" or the body is large.  Otherwise it is
+ * read and dropped first: closing with unread bytes in the socket resets
+ * the connection, and the client would never read the answer.
+ */
 static bool
-http_begin(struct request_priv *rp)
+http_refuse_now(struct request *req, uint64_t clen)
+{
+	const char *expect = http_header(req, MHD_HTTP_HEADER_EXPECT);
+
+	return clen > HTTP_DRAIN_MAX ||
+	       (expect && strcasecmp(expect, "100-continue") == 0);
+}
+
+static bool
+http_begin(struct request_priv *rp, const char *version)
 {
 	struct request *req = &rp->req;
 	const struct settings *s = req->app->settings;
@@ -600,6 +639,7 @@ http_begin(struct request_priv *rp)
 	const char *code = NULL, *detail = "missing or invalid credentials";
 	struct db *db;
 	int status;
+	bool query_ok = true;
 
 	http_set_peer(req);
 	if (cl && parse_size(cl, UINT64_MAX >> 1, &clen) == -1)
@@ -616,6 +656,17 @@ http_begin(struct request_priv *rp)
 		return true;
 	case ROUTE_BAD_PATH:
 		http_defer_error(req, 400, "malformed path");
+		return true;
+	}
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	    http_header(req, MHD_HTTP_HEADER_HOST) == NULL) {
+		http_defer_error(req, 400, "HTTP/1.1 needs a Host header");
+		return true;
+	}
+	MHD_get_connection_values(
+	    req->conn, MHD_GET_ARGUMENT_KIND, http_query_check, &query_ok);
+	if (!query_ok) {
+		http_defer_error(req, 400, "malformed query string");
 		return true;
 	}
 	auth = req->route->auth;
@@ -656,19 +707,27 @@ http_begin(struct request_priv *rp)
 			    req, 415, "the body must be application/json");
 			break;
 		}
-		if (clen > HTTP_JSON_BODY_MAX) {
+		if (clen > HTTP_JSON_BODY_MAX && http_refuse_now(req, clen)) {
 			http_reply_error(req, 413, NULL,
 			    "JSON bodies are limited to %d bytes",
 			    HTTP_JSON_BODY_MAX);
 			return false;
 		}
+		if (clen > HTTP_JSON_BODY_MAX)
+			http_defer_error(req, 413,
+			    "JSON bodies are limited to 262144 bytes");
 		break;
 	case BODY_UPLOAD:
-		if (clen > s->upload_max_size) {
+		if (clen > s->upload_max_size && http_refuse_now(req, clen)) {
 			http_reply_error(req, 413, NULL,
 			    "uploads are limited to %llu bytes",
 			    (unsigned long long)s->upload_max_size);
 			return false;
+		}
+		if (clen > s->upload_max_size) {
+			http_defer_error(req, 413,
+			    "the upload is larger than upload.max_size");
+			break;
 		}
 		if (ct && strncasecmp(ct, "multipart/form-data", 19) == 0) {
 			rp->pp = MHD_create_post_processor(
@@ -799,7 +858,6 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct http_server *srv = cls;
 	struct request_priv *rp = *con_cls;
 
-	(void)version;
 	if (rp == NULL) {
 		rp = xcalloc(1, sizeof(*rp));
 		rp->req.app = srv->app;
@@ -809,7 +867,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		rp->req.is_head = strcmp(method, "HEAD") == 0;
 		rp->req.start_ms = now_ms();
 		*con_cls = rp;
-		if (!http_begin(rp))
+		if (!http_begin(rp, version))
 			http_audit(&rp->req); /* answered at once */
 		return MHD_YES;
 	}
@@ -936,6 +994,8 @@ http_start(struct app *app)
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->http_connection_limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->http_timeout,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned int)s->http_per_ip_limit,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,

@@ -169,6 +169,7 @@ static const struct setting table[] = {
 	INT("http.threads",		http_threads, 0, 64),
 	INT("http.connection_limit",	http_connection_limit, 16, 1000000),
 	INT("http.timeout",		http_timeout, 5, 3600),
+	INT("http.per_ip_limit",	http_per_ip_limit, 0, 1000000),
 
 	SECTION("log"),
 	ENUM("log.level",		log_level, level_names),
@@ -239,6 +240,7 @@ settings_defaults(struct settings *s)
 	s->http_threads = 0;
 	s->http_connection_limit = 4096;
 	s->http_timeout = 60;
+	s->http_per_ip_limit = 0;
 	s->log_level = LOG_LVL_INFO;
 	s->log_access = true;
 	snprintf(s->web_dir, sizeof(s->web_dir), "%s", "./web");

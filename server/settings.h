@@ -56,6 +56,7 @@ struct settings {
 	int http_threads;          /* http.threads, 0 = number of cores */
 	int http_connection_limit; /* http.connection_limit, default 4096 */
 	int http_timeout;          /* http.timeout seconds, default 60 */
+	int http_per_ip_limit;     /* http.per_ip_limit connections, 0 = none */
 	int log_level;             /* log.level error|warn|info|debug -> 0..3 */
 	bool log_access;           /* log.access, default true */
 	char web_dir[1024];        /* ui.web_dir, default "./web" */

@@ -17,8 +17,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *why = NULL;
 	json_t *root = NULL;
 
-	(void)action_feedback_parse((const char *)data, size, &root, &fb,
-	    &why);
+	(void)action_feedback_parse((const char *)data, size, &root, &fb, &why);
 	json_decref(root);
 	return 0;
 }

@@ -16,8 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const methods[] = { "GET", "HEAD", "POST", "PUT",
-		"PATCH", "DELETE", "OPTIONS" };
+	static const char *const methods[] = {
+	    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
 	const struct route *r;
 	char *params[HTTP_PARAMS_MAX], *s, *d;
 	uint64_t start, len;
@@ -28,8 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = malloc(size);
 	memcpy(s, data + 1, size - 1);
 	s[size - 1] = '\0';
-	if (route_match(methods[data[0] % 7], s, &r, params, &n) ==
-	    ROUTE_FOUND)
+	if (route_match(methods[data[0] % 7], s, &r, params, &n) == ROUTE_FOUND)
 		for (int i = 0; i < n; i++)
 			free(params[i]);
 	if ((d = route_decode(s, strlen(s), data[0] & 1)) != NULL)

@@ -23,12 +23,12 @@
 #include "route.h"
 
 /* The path item keys that are operations (OpenAPI 3.0). */
-static const char *const http_methods[] = { "get", "put", "post", "delete",
-	"options", "head", "patch", "trace", NULL };
+static const char *const http_methods[] = {
+    "get", "put", "post", "delete", "options", "head", "patch", "trace", NULL};
 
 /* The tags the document must define. */
-static const char *const required_tags[] = { "devices", "software",
-	"rollouts", "actions", "operators", "ddi", "system", NULL };
+static const char *const required_tags[] = {"devices", "software", "rollouts",
+    "actions", "operators", "ddi", "system", NULL};
 
 static json_t *doc;
 
@@ -71,7 +71,8 @@ lower_method(const char *method, char *out, size_t len)
 
 	for (i = 0; method[i] && i + 1 < len; i++)
 		out[i] = (char)(method[i] >= 'A' && method[i] <= 'Z'
-			? method[i] - 'A' + 'a' : method[i]);
+		                    ? method[i] - 'A' + 'a'
+		                    : method[i]);
 	out[i] = '\0';
 }
 
@@ -82,8 +83,8 @@ route_operation(const struct route *r)
 	char m[16];
 
 	lower_method(r->method, m, sizeof(m));
-	return json_object_get(json_object_get(json_object_get(doc, "paths"),
-	    r->pattern), m);
+	return json_object_get(
+	    json_object_get(json_object_get(doc, "paths"), r->pattern), m);
 }
 
 /* Resolve a local reference ("#/a/b~1c") within the document, or NULL. */
@@ -116,7 +117,8 @@ resolve(const char *ref)
 			char *end;
 			unsigned long i = strtoul(tok, &end, 10);
 
-			v = (n > 0 && *end == '\0') ? json_array_get(v, i) : NULL;
+			v = (n > 0 && *end == '\0') ? json_array_get(v, i)
+			                            : NULL;
 		} else
 			v = NULL;
 		if (*p == '\0')
@@ -157,8 +159,8 @@ test_parses(void **state)
 	assert_non_null(json_string_value(json_object_get(info, "version")));
 	assert_true(json_is_object(json_object_get(doc, "paths")));
 	assert_true(json_object_size(json_object_get(doc, "paths")) > 0);
-	assert_true(json_is_object(json_object_get(json_object_get(doc,
-	    "components"), "securitySchemes")));
+	assert_true(json_is_object(json_object_get(
+	    json_object_get(doc, "components"), "securitySchemes")));
 }
 
 /* Every route (method and pattern) has an operation. */
@@ -172,8 +174,8 @@ test_every_route_documented(void **state)
 	for (size_t i = 0; i < nroutes; i++) {
 		if (!json_is_object(route_operation(&routes[i]))) {
 			print_error("route %s %s has no operation in "
-				    "openapi.json\n", routes[i].method,
-			    routes[i].pattern);
+			            "openapi.json\n",
+			    routes[i].method, routes[i].pattern);
 			bad++;
 		}
 	}
@@ -190,8 +192,10 @@ test_every_operation_routed(void **state)
 
 	(void)state;
 	assert_non_null(doc);
-	json_object_foreach(json_object_get(doc, "paths"), path, item) {
-		json_object_foreach(item, key, v) {
+	json_object_foreach(json_object_get(doc, "paths"), path, item)
+	{
+		json_object_foreach(item, key, v)
+		{
 			bool found = false;
 
 			if (!is_http_method(key)) {
@@ -201,7 +205,8 @@ test_every_operation_routed(void **state)
 				    strcmp(key, "servers") != 0 &&
 				    strncmp(key, "x-", 2) != 0) {
 					print_error("path %s: unexpected key "
-						    "%s\n", path, key);
+					            "%s\n",
+					    path, key);
 					bad++;
 				}
 				continue;
@@ -211,11 +216,12 @@ test_every_operation_routed(void **state)
 
 				lower_method(routes[i].method, m, sizeof(m));
 				found = strcmp(routes[i].pattern, path) == 0 &&
-				    strcmp(m, key) == 0;
+				        strcmp(m, key) == 0;
 			}
 			if (!found) {
 				print_error("operation %s %s is not in the "
-					    "route table\n", key, path);
+				            "route table\n",
+				    key, path);
 				bad++;
 			}
 		}
@@ -237,30 +243,34 @@ test_permissions_and_audit(void **state)
 		const char *perm, *audit;
 
 		if (op == NULL)
-			continue;	/* reported by another test */
+			continue; /* reported by another test */
 		perm = json_string_value(json_object_get(op, "x-permission"));
 		audit = json_string_value(json_object_get(op, "x-audit"));
 		if (r->perm && (perm == NULL || strcmp(perm, r->perm) != 0)) {
 			print_error("%s %s: x-permission is %s, the route "
-				    "needs %s\n", r->method, r->pattern,
-			    perm ? perm : "missing", r->perm);
+			            "needs %s\n",
+			    r->method, r->pattern, perm ? perm : "missing",
+			    r->perm);
 			bad++;
 		}
 		if (r->perm == NULL && json_object_get(op, "x-permission")) {
 			print_error("%s %s: x-permission set, the route "
-				    "needs none\n", r->method, r->pattern);
+			            "needs none\n",
+			    r->method, r->pattern);
 			bad++;
 		}
 		if (r->audit &&
 		    (audit == NULL || strcmp(audit, r->audit) != 0)) {
 			print_error("%s %s: x-audit is %s, the route's audit "
-				    "name is %s\n", r->method, r->pattern,
-			    audit ? audit : "missing", r->audit);
+			            "name is %s\n",
+			    r->method, r->pattern, audit ? audit : "missing",
+			    r->audit);
 			bad++;
 		}
 		if (r->audit == NULL && json_object_get(op, "x-audit")) {
 			print_error("%s %s: x-audit set, the route is not "
-				    "audited\n", r->method, r->pattern);
+			            "audited\n",
+			    r->method, r->pattern);
 			bad++;
 		}
 	}
@@ -274,9 +284,10 @@ security_has(json_t *sec, const char *scheme)
 	size_t i;
 	json_t *req;
 
-	json_array_foreach(sec, i, req) {
+	json_array_foreach(sec, i, req)
+	{
 		if (scheme == NULL ? json_object_size(req) == 0
-				   : json_object_get(req, scheme) != NULL)
+		                   : json_object_get(req, scheme) != NULL)
 			return true;
 	}
 	return false;
@@ -291,8 +302,8 @@ test_security(void **state)
 
 	(void)state;
 	assert_non_null(doc);
-	schemes = json_object_get(json_object_get(doc, "components"),
-	    "securitySchemes");
+	schemes = json_object_get(
+	    json_object_get(doc, "components"), "securitySchemes");
 	for (size_t i = 0; i < nroutes; i++) {
 		const struct route *r = &routes[i];
 		json_t *op = route_operation(r), *sec, *req;
@@ -329,18 +340,20 @@ test_security(void **state)
 			break;
 		}
 		if (why) {
-			print_error("%s %s: security %s\n", r->method,
-			    r->pattern, why);
+			print_error(
+			    "%s %s: security %s\n", r->method, r->pattern, why);
 			bad++;
 		}
-		json_array_foreach(sec, k, req) {
+		json_array_foreach(sec, k, req)
+		{
 			json_t *v;
 
-			json_object_foreach(req, name, v) {
+			json_object_foreach(req, name, v)
+			{
 				if (json_object_get(schemes, name) == NULL) {
 					print_error("%s %s: unknown security "
-						    "scheme %s\n", r->method,
-					    r->pattern, name);
+					            "scheme %s\n",
+					    r->method, r->pattern, name);
 					bad++;
 				}
 			}
@@ -364,27 +377,29 @@ test_request_bodies(void **state)
 
 		if (op == NULL)
 			continue;
-		content = json_object_get(deref(json_object_get(op,
-		    "requestBody")), "content");
+		content = json_object_get(
+		    deref(json_object_get(op, "requestBody")), "content");
 		switch (r->body) {
 		case BODY_NONE:
 			if (json_object_get(op, "requestBody"))
 				why = "has a requestBody, the route reads none";
 			break;
 		case BODY_JSON:
-			schema = deref(json_object_get(json_object_get(content,
-			    "application/json"), "schema"));
+			schema = deref(json_object_get(
+			    json_object_get(content, "application/json"),
+			    "schema"));
 			if (schema == NULL)
 				why = "needs an application/json schema";
 			else if (r->auth != AUTH_DEVICE &&
-			    !json_is_false(json_object_get(schema,
-				"additionalProperties")))
-				why = "management bodies reject unknown fields: "
-				      "additionalProperties must be false";
+			         !json_is_false(json_object_get(
+			             schema, "additionalProperties")))
+				why =
+				    "management bodies reject unknown fields: "
+				    "additionalProperties must be false";
 			break;
 		case BODY_UPLOAD:
-			if (!json_object_get(content,
-				"application/octet-stream") ||
+			if (!json_object_get(
+			        content, "application/octet-stream") ||
 			    !json_object_get(content, "multipart/form-data"))
 				why = "uploads take application/octet-stream "
 				      "and multipart/form-data";
@@ -407,23 +422,26 @@ check_refs(json_t *v, const char *where, int *bad)
 	size_t i;
 
 	if (json_is_object(v)) {
-		json_object_foreach(v, key, c) {
+		json_object_foreach(v, key, c)
+		{
 			if (strcmp(key, "$ref") == 0) {
 				const char *ref = json_string_value(c);
 
 				if (ref == NULL || resolve(ref) == NULL) {
 					print_error("%s: $ref %s does not "
-						    "resolve\n", where,
+					            "resolve\n",
+					    where,
 					    ref ? ref : "(not a string)");
 					(*bad)++;
 				}
 			} else
-				check_refs(c, json_object_get(doc, "paths") == v
-					? key : where, bad);
+				check_refs(c,
+				    json_object_get(doc, "paths") == v ? key
+				                                       : where,
+				    bad);
 		}
 	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, c)
-			check_refs(c, where, bad);
+		json_array_foreach(v, i, c) check_refs(c, where, bad);
 	}
 }
 
@@ -463,14 +481,15 @@ template_has(const char *path, const char *name)
 static json_t *
 path_param(json_t *item, json_t *op, const char *name, size_t nlen)
 {
-	json_t *lists[2] = { json_object_get(op, "parameters"),
-		json_object_get(item, "parameters") };
+	json_t *lists[2] = {json_object_get(op, "parameters"),
+	    json_object_get(item, "parameters")};
 
 	for (int l = 0; l < 2; l++) {
 		size_t i;
 		json_t *p;
 
-		json_array_foreach(lists[l], i, p) {
+		json_array_foreach(lists[l], i, p)
+		{
 			const char *pn, *in;
 
 			p = deref(p);
@@ -495,11 +514,13 @@ test_path_parameters(void **state)
 
 	(void)state;
 	assert_non_null(doc);
-	json_object_foreach(json_object_get(doc, "paths"), path, item) {
-		json_object_foreach(item, key, op) {
+	json_object_foreach(json_object_get(doc, "paths"), path, item)
+	{
+		json_object_foreach(item, key, op)
+		{
 			const char *p = path, *e;
-			json_t *lists[2] = { json_object_get(op, "parameters"),
-				json_object_get(item, "parameters") };
+			json_t *lists[2] = {json_object_get(op, "parameters"),
+			    json_object_get(item, "parameters")};
 
 			if (!is_http_method(key))
 				continue;
@@ -507,21 +528,21 @@ test_path_parameters(void **state)
 				json_t *decl;
 
 				if ((e = strchr(p, '}')) == NULL) {
-					print_error("path %s: unclosed {\n",
-					    path);
+					print_error(
+					    "path %s: unclosed {\n", path);
 					bad++;
 					break;
 				}
-				decl = path_param(item, op, p + 1,
-				    (size_t)(e - p - 1));
+				decl = path_param(
+				    item, op, p + 1, (size_t)(e - p - 1));
 				if (decl == NULL ||
-				    !json_is_true(json_object_get(decl,
-					"required"))) {
+				    !json_is_true(
+				        json_object_get(decl, "required"))) {
 					print_error("%s %s: path parameter "
-						    "%.*s is %s\n", key, path,
-					    (int)(e - p - 1), p + 1,
+					            "%.*s is %s\n",
+					    key, path, (int)(e - p - 1), p + 1,
 					    decl ? "not required"
-						 : "not declared");
+					         : "not declared");
 					bad++;
 				}
 				p = e;
@@ -530,7 +551,8 @@ test_path_parameters(void **state)
 				size_t i;
 				json_t *prm;
 
-				json_array_foreach(lists[l], i, prm) {
+				json_array_foreach(lists[l], i, prm)
+				{
 					const char *pn, *in;
 
 					prm = deref(prm);
@@ -540,16 +562,16 @@ test_path_parameters(void **state)
 					    json_object_get(prm, "in"));
 					if (pn == NULL || in == NULL) {
 						print_error("%s %s: a "
-							    "parameter lacks "
-							    "name or in\n",
+						            "parameter lacks "
+						            "name or in\n",
 						    key, path);
 						bad++;
 					} else if (strcmp(in, "path") == 0 &&
-					    !template_has(path, pn)) {
+					           !template_has(path, pn)) {
 						print_error("%s %s: path "
-							    "parameter %s is "
-							    "not in the "
-							    "path\n",
+						            "parameter %s is "
+						            "not in the "
+						            "path\n",
 						    key, path, pn);
 						bad++;
 					}
@@ -573,21 +595,25 @@ test_operations_well_formed(void **state)
 	assert_non_null(doc);
 	ids = json_object();
 	tags = json_object();
-	json_array_foreach(json_object_get(doc, "tags"), i, t) {
-		const char *name = json_string_value(json_object_get(t, "name"));
+	json_array_foreach(json_object_get(doc, "tags"), i, t)
+	{
+		const char *name =
+		    json_string_value(json_object_get(t, "name"));
 
 		if (name)
 			json_object_set_new(tags, name, json_true());
 	}
 	for (i = 0; required_tags[i]; i++) {
 		if (json_object_get(tags, required_tags[i]) == NULL) {
-			print_error("tag %s is not defined\n",
-			    required_tags[i]);
+			print_error(
+			    "tag %s is not defined\n", required_tags[i]);
 			bad++;
 		}
 	}
-	json_object_foreach(json_object_get(doc, "paths"), path, item) {
-		json_object_foreach(item, key, op) {
+	json_object_foreach(json_object_get(doc, "paths"), path, item)
+	{
+		json_object_foreach(item, key, op)
+		{
 			const char *id, *code;
 			json_t *r;
 			size_t k;
@@ -595,12 +621,12 @@ test_operations_well_formed(void **state)
 
 			if (!is_http_method(key))
 				continue;
-			id = json_string_value(json_object_get(op,
-			    "operationId"));
+			id = json_string_value(
+			    json_object_get(op, "operationId"));
 			if (id == NULL || json_object_get(ids, id)) {
 				print_error("%s %s: operationId %s missing or "
-					    "repeated\n", key, path,
-				    id ? id : "");
+				            "repeated\n",
+				    key, path, id ? id : "");
 				bad++;
 			} else
 				json_object_set_new(ids, id, json_true());
@@ -608,17 +634,19 @@ test_operations_well_formed(void **state)
 				print_error("%s %s: no tags\n", key, path);
 				bad++;
 			}
-			json_array_foreach(json_object_get(op, "tags"), k, t) {
+			json_array_foreach(json_object_get(op, "tags"), k, t)
+			{
 				if (!json_is_string(t) ||
-				    !json_object_get(tags,
-					json_string_value(t))) {
+				    !json_object_get(
+				        tags, json_string_value(t))) {
 					print_error("%s %s: undeclared tag\n",
 					    key, path);
 					bad++;
 				}
 			}
-			json_object_foreach(json_object_get(op, "responses"),
-			    code, r) {
+			json_object_foreach(
+			    json_object_get(op, "responses"), code, r)
+			{
 				if (strlen(code) == 3 && code[0] >= '1' &&
 				    code[0] <= '5' &&
 				    strspn(code, "0123456789") == 3) {
@@ -626,14 +654,15 @@ test_operations_well_formed(void **state)
 						ok = true;
 				} else if (strcmp(code, "default") != 0) {
 					print_error("%s %s: bad response key "
-						    "%s\n", key, path, code);
+					            "%s\n",
+					    key, path, code);
 					bad++;
 				}
-				if (!json_is_string(json_object_get(deref(r),
-					"description"))) {
+				if (!json_is_string(json_object_get(
+				        deref(r), "description"))) {
 					print_error("%s %s: response %s has "
-						    "no description\n", key,
-					    path, code);
+					            "no description\n",
+					    key, path, code);
 					bad++;
 				}
 			}
@@ -653,15 +682,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parses),
-		cmocka_unit_test(test_every_route_documented),
-		cmocka_unit_test(test_every_operation_routed),
-		cmocka_unit_test(test_permissions_and_audit),
-		cmocka_unit_test(test_security),
-		cmocka_unit_test(test_request_bodies),
-		cmocka_unit_test(test_refs_resolve),
-		cmocka_unit_test(test_path_parameters),
-		cmocka_unit_test(test_operations_well_formed),
+	    cmocka_unit_test(test_parses),
+	    cmocka_unit_test(test_every_route_documented),
+	    cmocka_unit_test(test_every_operation_routed),
+	    cmocka_unit_test(test_permissions_and_audit),
+	    cmocka_unit_test(test_security),
+	    cmocka_unit_test(test_request_bodies),
+	    cmocka_unit_test(test_refs_resolve),
+	    cmocka_unit_test(test_path_parameters),
+	    cmocka_unit_test(test_operations_well_formed),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

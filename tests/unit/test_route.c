@@ -123,11 +123,10 @@ test_long_segment(void **state)
 	strcpy(path, "/DEFAULT/controller/v1/");
 	memset(path + strlen(path), 'a', 1025);
 	path[23 + 1025] = '\0';
-	assert_int_equal(route_match("GET", path, &r, params, &n),
-	    ROUTE_BAD_PATH);
+	assert_int_equal(
+	    route_match("GET", path, &r, params, &n), ROUTE_BAD_PATH);
 	path[23 + 1024] = '\0';
-	assert_int_equal(route_match("GET", path, &r, params, &n),
-	    ROUTE_FOUND);
+	assert_int_equal(route_match("GET", path, &r, params, &n), ROUTE_FOUND);
 	for (int k = 0; k < n; k++)
 		free(params[k]);
 }
@@ -147,8 +146,8 @@ test_decode(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < NELEM(rows); i++) {
-		char *got = route_decode(rows[i].in, strlen(rows[i].in),
-		    rows[i].plus);
+		char *got =
+		    route_decode(rows[i].in, strlen(rows[i].in), rows[i].plus);
 
 		if (rows[i].want == NULL) {
 			if (got != NULL)
@@ -224,8 +223,8 @@ test_numbers(void **state)
 	assert_int_equal(parse_int64("", 0, 100, &v), -1);
 	assert_int_equal(parse_int64(" 4", 0, 100, &v), -1);
 	assert_int_equal(parse_int64("+4", 0, 100, &v), -1);
-	assert_int_equal(parse_int64("99999999999999999999", 0, INT64_MAX, &v),
-	    -1);
+	assert_int_equal(
+	    parse_int64("99999999999999999999", 0, INT64_MAX, &v), -1);
 	assert_int_equal(parse_int64("-5", -10, 10, &v), 0);
 	assert_int_equal(v, -5);
 
@@ -269,7 +268,7 @@ test_tokens_and_text(void **state)
 	assert_false(ct_equal("abc", 3, "abcd", 4));
 	sha256_hex("", hex);
 	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e46"
-				 "49b934ca495991b7852b855");
+	                         "49b934ca495991b7852b855");
 	enc = url_encode_segment("a b/c~d%");
 	assert_string_equal(enc, "a%20b%2Fc~d%25");
 	free(enc);
@@ -283,12 +282,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match_table),
-		cmocka_unit_test(test_long_segment),
-		cmocka_unit_test(test_decode),
-		cmocka_unit_test(test_range),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_tokens_and_text),
+	    cmocka_unit_test(test_match_table),
+	    cmocka_unit_test(test_long_segment),
+	    cmocka_unit_test(test_decode),
+	    cmocka_unit_test(test_range),
+	    cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_tokens_and_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

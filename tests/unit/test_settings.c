@@ -51,7 +51,7 @@ static const char *const all_keys[] = {
 	"proxy.trusted",
 	"http.threads",
 	"http.connection_limit",
-	"http.timeout",
+	"http.timeout", "http.per_ip_limit",
 	"log.level",
 	"log.access",
 	"ui.web_dir",
@@ -109,6 +109,7 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 	assert_int_equal(a->http_threads, b->http_threads);
 	assert_int_equal(a->http_connection_limit, b->http_connection_limit);
 	assert_int_equal(a->http_timeout, b->http_timeout);
+	assert_int_equal(a->http_per_ip_limit, b->http_per_ip_limit);
 	assert_int_equal(a->log_level, b->log_level);
 	assert_int_equal(a->log_access, b->log_access);
 	assert_string_equal(a->web_dir, b->web_dir);
@@ -152,6 +153,7 @@ test_defaults(void **state)
 	assert_int_equal(s.http_threads, 0);
 	assert_int_equal(s.http_connection_limit, 4096);
 	assert_int_equal(s.http_timeout, 60);
+	assert_int_equal(s.http_per_ip_limit, 0);
 	assert_int_equal(s.log_level, 2);
 	assert_true(s.log_access);
 }
@@ -332,6 +334,8 @@ static const struct good_row good_rows[] = {
 	    1000000),
 	G_INT("http:\n  timeout: 5\n", http_timeout, 5),
 	G_INT("http:\n  timeout: 3600\n", http_timeout, 3600),
+	G_INT("http:\n  per_ip_limit: 0\n", http_per_ip_limit, 0),
+	G_INT("http:\n  per_ip_limit: 64\n", http_per_ip_limit, 64),
 	G_INT("log:\n  level: error\n", log_level, 0),
 	G_INT("log:\n  level: warn\n", log_level, 1),
 	G_INT("log:\n  level: info\n", log_level, 2),
@@ -455,6 +459,8 @@ static const struct bad_row bad_rows[] = {
 	    "from 5 to 3600"},
 	{"http:\n  timeout: 3601\n", 0, "t.yaml:2: http.timeout: ",
 	    "from 5 to 3600"},
+	{"http:\n  per_ip_limit: -1\n", 0, "t.yaml:2: http.per_ip_limit: ",
+	    "from 0 to 1000000"},
 	{"updates:\n  max_running: 0\n", 0, "t.yaml:2: updates.max_running: ",
 	    "from 1 to 1000000"},
 	{"updates:\n  max_running: 1000001\n", 0,

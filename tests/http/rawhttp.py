@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Raw-socket clients for requests curl will not send.
+
+  rawhttp.py send PORT [TIMEOUT]
+      Send stdin as it is, then read the answer.  Prints the status code,
+      "close" if the server closed the connection without an answer, or
+      "timeout" if nothing came within TIMEOUT seconds (default 10).
+
+  rawhttp.py slowloris PORT CONNS SECONDS
+      Open CONNS connections that each send a request's first line and then
+      one header line a second, for SECONDS seconds, without ending the
+      headers.  Meanwhile a normal GET /healthz is sent every half second.
+      Prints "served=OK/TOTAL worst_ms=MS".
+
+  rawhttp.py slowbody PORT SECONDS REQUEST_HEAD_FILE
+      Send the request head from the file, then one body byte a second for
+      SECONDS seconds, then stop sending and wait for the server to close
+      the connection.  Prints "closed after S s" or "open".
+
+  rawhttp.py hold PORT CONNS
+      Open CONNS idle connections, then report how many the server closed
+      at once: "refused=N".
+"""
+import socket
+import sys
+import time
+
+
+def connect(port, timeout=10.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def read_status(s, timeout):
+    """The status code of the first answer, "close" or "timeout"."""
+    s.settimeout(timeout)
+    data = b""
+    try:
+        while b"\r\n" not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except socket.timeout:
+        return "timeout"
+    except ConnectionResetError:
+        return "close" if not data else data.split(b" ")[1].decode()
+    if not data:
+        return "close"
+    parts = data.split(b" ")
+    if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+        return "garbage"
+    return parts[1].decode(errors="replace")
+
+
+def cmd_send(port, timeout=10.0):
+    payload = sys.stdin.buffer.read()
+    s = connect(port)
+    try:
+        # A large payload may be refused halfway: the answer still counts.
+        s.sendall(payload)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    print(read_status(s, timeout))
+    s.close()
+
+
+def healthz(port):
+    t = time.monotonic()
+    try:
+        s = connect(port, 5)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        ok = read_status(s, 5) == "200"
+        s.close()
+    except OSError:
+        ok = False
+    return ok, (time.monotonic() - t) * 1000
+
+
+def cmd_slowloris(port, conns, seconds):
+    socks = []
+    for _ in range(conns):
+        s = connect(port)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        socks.append(s)
+    served = total = 0
+    worst = 0.0
+    end = time.monotonic() + seconds
+    tick = 0
+    while time.monotonic() < end:
+        if tick % 2 == 0:
+            for i, s in enumerate(socks):
+                try:
+                    s.sendall(b"X-Slow-%d: x\r\n" % tick)
+                except OSError:
+                    pass
+        ok, ms = healthz(port)
+        total += 1
+        served += ok
+        worst = max(worst, ms)
+        tick += 1
+        time.sleep(0.5)
+    for s in socks:
+        s.close()
+    print("served=%d/%d worst_ms=%d" % (served, total, worst))
+
+
+def cmd_slowbody(port, seconds, head_file):
+    with open(head_file, "rb") as f:
+        head = f.read()
+    s = connect(port)
+    s.sendall(head)
+    for _ in range(seconds):
+        try:
+            s.sendall(b" ")
+        except OSError:
+            break
+        time.sleep(1)
+    t = time.monotonic()
+    s.settimeout(120)
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+    except socket.timeout:
+        print("open")
+        return
+    except ConnectionResetError:
+        pass
+    print("closed after %d s" % round(time.monotonic() - t))
+
+
+def cmd_hold(port, conns):
+    socks = [connect(port) for _ in range(conns)]
+    time.sleep(0.5)
+    refused = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            if s.recv(1) == b"":
+                refused += 1
+        except BlockingIOError:
+            pass
+        except ConnectionResetError:
+            refused += 1
+    print("refused=%d" % refused)
+    for s in socks:
+        s.close()
+
+
+def main():
+    cmd, port = sys.argv[1], int(sys.argv[2])
+    args = sys.argv[3:]
+    if cmd == "send":
+        cmd_send(port, float(args[0]) if args else 10.0)
+    elif cmd == "slowloris":
+        cmd_slowloris(port, int(args[0]), int(args[1]))
+    elif cmd == "slowbody":
+        cmd_slowbody(port, int(args[0]), args[1])
+    elif cmd == "hold":
+        cmd_hold(port, int(args[0]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()
