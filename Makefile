@@ -4,14 +4,16 @@
 #   make deps       install build dependencies (apt-get, as root)
 # Switches: WERROR=1, SANITIZE=address,undefined, V=1 (show commands).
 
+# nettle (hashes) is the library libmicrohttpd's TLS stack and libarchive
+# load anyway; OpenSSL is for the test tool that signs images.
 PKGS      = libmicrohttpd jansson sqlite3 libarchive libargon2 yaml-0.1 \
-	    libcrypto libconfig
+	    nettle libconfig
 DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libjansson-dev \
-	    libsqlite3-dev libarchive-dev libargon2-dev libyaml-dev libssl-dev \
+	    libsqlite3-dev libarchive-dev libargon2-dev libyaml-dev nettle-dev \
 	    libconfig-dev
-DEB_TEST  = $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev curl jq \
-	    sqlite3 swupdate openssl procps python3 python3-aiohttp chromium \
-	    nodejs
+DEB_TEST  = $(DEB_BUILD) libssl-dev libcmocka-dev clang libclang-rt-14-dev \
+	    curl jq sqlite3 swupdate openssl procps python3 python3-aiohttp \
+	    chromium nodejs
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -86,7 +88,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfalconet.a
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libfalconet.a
 	@mkdir -p $(@D)
 	@echo "  TOOL    $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfalconet.a $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfalconet.a $(LDLIBS) \
+	    $(shell pkg-config --libs libcrypto 2>/dev/null)
 
 tools: $(TOOL_BINS)
 

@@ -1,10 +1,16 @@
 /*
  * SQLite connections and prepared-statement caching.  A connection belongs
  * to one thread (opened SQLITE_OPEN_NOMUTEX), so the cache needs no lock.
+ *
+ * The device poll's read can share one read transaction per thread (see
+ * db_prepare_shared): starting a WAL read transaction takes a lock on the
+ * shared-memory index, a mutex all threads contend for plus an fcntl(),
+ * which cost more than the poll's SELECT itself.
  */
 #include "db.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +26,22 @@ struct db {
 	sqlite3 *handle;
 	struct db_stmt stmts[DB_STMT_MAX];
 	size_t nstmts;
+	/* The shared read transaction, when open: the commit generation and
+	 * the time it began. */
+	bool snap_open;
+	uint64_t snap_gen;
+	int64_t snap_ms;
+	sqlite3_stmt *snap_begin, *snap_end;
 };
 
+/* Bumped after every commit by any of this process's connections. */
+static _Atomic uint64_t db_generation;
+
+#define DB_MMAP_SIZE "1073741824" /* bytes of the file mapped, 1 GiB */
+
 static char *db_path;
+
+static sqlite3_stmt *db_prepare_cached(struct db *, const char *sql);
 static pthread_key_t db_key;
 static pthread_once_t db_key_once = PTHREAD_ONCE_INIT;
 
@@ -75,6 +94,34 @@ db_thread_close(void)
 	}
 }
 
+/*
+ * After each commit (SQLite calls this once the commit is visible): a new
+ * generation for shared read transactions.  Replaces SQLite's automatic
+ * checkpoint hook, so it checkpoints as that one does, past 1000 pages.
+ */
+static int
+db_wal_hook(void *arg, sqlite3 *handle, const char *name, int pages)
+{
+	(void)arg;
+	atomic_fetch_add(&db_generation, 1);
+	if (pages >= 1000)
+		sqlite3_wal_checkpoint_v2(
+		    handle, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
+/* End this connection's shared read transaction, if one is open. */
+static void
+db_snapshot_end(struct db *db)
+{
+	if (!db->snap_open)
+		return;
+	db->snap_open = false;
+	if (sqlite3_step(db->snap_end) != SQLITE_DONE)
+		db_log_error(db, __func__);
+	sqlite3_reset(db->snap_end);
+}
+
 struct db *
 db_open(const char *path)
 {
@@ -103,9 +150,13 @@ db_open(const char *path)
 	}
 	sqlite3_finalize(st);
 	st = NULL;
+	/* mmap: reads of a database larger than the page cache come from
+	 * the kernel's page cache without a pread() and a copy each. */
 	if (db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;"
-	                "PRAGMA temp_store=MEMORY;") == -1)
+	                "PRAGMA temp_store=MEMORY; "
+	                "PRAGMA mmap_size=" DB_MMAP_SIZE ";") == -1)
 		goto fail;
+	sqlite3_wal_hook(db->handle, db_wal_hook, NULL);
 	return db;
 fail:
 	sqlite3_finalize(st);
@@ -118,6 +169,9 @@ db_close(struct db *db)
 {
 	if (db == NULL)
 		return;
+	db_snapshot_end(db);
+	sqlite3_finalize(db->snap_begin);
+	sqlite3_finalize(db->snap_end);
 	for (size_t i = 0; i < db->nstmts; i++)
 		sqlite3_finalize(db->stmts[i].st);
 	sqlite3_close(db->handle);
@@ -132,6 +186,41 @@ db_handle(struct db *db)
 
 sqlite3_stmt *
 db_prepare(struct db *db, const char *sql)
+{
+	db_snapshot_end(db); /* every other statement reads the newest data */
+	return db_prepare_cached(db, sql);
+}
+
+sqlite3_stmt *
+db_prepare_shared(struct db *db, const char *sql)
+{
+	uint64_t gen = atomic_load(&db_generation);
+	int64_t now = now_ms();
+
+	if (db->snap_open &&
+	    (gen != db->snap_gen || now - db->snap_ms >= DB_SHARED_MS))
+		db_snapshot_end(db);
+	if (!db->snap_open && sqlite3_get_autocommit(db->handle)) {
+		if (db->snap_begin == NULL &&
+		    (sqlite3_prepare_v2(db->handle, "BEGIN", -1,
+		         &db->snap_begin, NULL) != SQLITE_OK ||
+		        sqlite3_prepare_v2(db->handle, "COMMIT", -1,
+		            &db->snap_end, NULL) != SQLITE_OK)) {
+			db_log_error(db, __func__);
+			return db_prepare(db, sql);
+		}
+		if (sqlite3_step(db->snap_begin) == SQLITE_DONE) {
+			db->snap_open = true;
+			db->snap_gen = gen; /* read before the snapshot: safe */
+			db->snap_ms = now;
+		}
+		sqlite3_reset(db->snap_begin);
+	}
+	return db_prepare_cached(db, sql);
+}
+
+static sqlite3_stmt *
+db_prepare_cached(struct db *db, const char *sql)
 {
 	sqlite3_stmt *st;
 
@@ -169,6 +258,7 @@ db_exec(struct db *db, const char *sql)
 {
 	char *err = NULL;
 
+	db_snapshot_end(db);
 	if (sqlite3_exec(db->handle, sql, NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("%s: %s", __func__, err ? err : "error");
 		sqlite3_free(err);
@@ -220,6 +310,7 @@ db_rollback(struct db *db)
 	static const char sql[] = "ROLLBACK";
 	sqlite3_stmt *st;
 
+	db_snapshot_end(db);
 	if (sqlite3_get_autocommit(db->handle))
 		return;
 	if ((st = db_prepare(db, sql)) == NULL)

@@ -40,6 +40,15 @@ sqlite3 *db_handle(struct db *);
  * read transaction stays open.  NULL on error (logged).
  */
 sqlite3_stmt *db_prepare(struct db *, const char *sql);
+/*
+ * db_prepare for a read that may see this thread's shared read transaction:
+ * the data as of the last commit of this process (any connection), or up
+ * to DB_SHARED_MS old for commits by other processes.  Any db_prepare,
+ * db_exec or db_begin on the connection ends the shared transaction, so
+ * nothing else ever reads through it.  For the device poll.
+ */
+#define DB_SHARED_MS 100
+sqlite3_stmt *db_prepare_shared(struct db *, const char *sql);
 void db_done(sqlite3_stmt *);
 
 /* Run SQL without results (may hold several statements).  0 ok, -1 (logged). */

@@ -205,7 +205,7 @@ device_load_ddi(struct db *db, const char *cid, struct device *d)
 	    "FROM (SELECT " DEVICE_DDI_COLUMNS " FROM device "
 	    "WHERE controller_id = ?1) AS dv LEFT JOIN action a ON a.id = "
 	    "(SELECT max(x.id) FROM action x WHERE x.device_id = dv.id)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	sqlite3_stmt *st = db_prepare_shared(db, sql);
 	enum result r = RESULT_ERROR;
 
 	if (st == NULL)

@@ -34,7 +34,7 @@
 #include "sse.h"
 #include "upload.h"
 
-#define HTTP_CONN_MEMORY (16 * 1024)      /* per-connection buffer */
+#define HTTP_CONN_MEMORY (12 * 1024)      /* per-connection buffer */
 #define HTTP_DRAIN_MAX (16 * 1024 * 1024) /* see http_refuse_now */
 #define HTTP_QUERY_MAX 8                  /* decoded query values kept */
 

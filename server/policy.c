@@ -1,13 +1,16 @@
 /*
  * The update policy: hardware compatibility and the choice of what to offer
  * a device.  Pure: plain structs in, an answer out; no database, no HTTP, no
- * logging, no allocation that outlives a call.  Versions are ordered by
- * version.c, so "1.0" installed counts as "1.0.0" offered.
+ * logging.  The one thing kept between calls is each thread's cache of
+ * compiled "#RE:" regexes.  Versions are ordered by version.c, so "1.0"
+ * installed counts as "1.0.0" offered.
  */
 #include "policy.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <regex.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -41,22 +44,78 @@ hw_board(const struct swu_hw *row)
 }
 
 /*
+ * Compiled regexes, per thread: a poll checks the same few patterns again
+ * and again.  Direct-mapped by a hash of the pattern; a collision simply
+ * recompiles.
+ */
+#define HW_RE_SLOTS 16
+
+struct hw_re {
+	char *pattern; /* NULL: empty slot */
+	bool ok;       /* compiled; false if the pattern does not compile */
+	regex_t rx;
+};
+
+static pthread_key_t hw_re_key;
+static pthread_once_t hw_re_once = PTHREAD_ONCE_INIT;
+
+static void
+hw_re_free(void *p)
+{
+	struct hw_re *cache = p;
+
+	for (size_t i = 0; i < HW_RE_SLOTS; i++)
+		if (cache[i].pattern) {
+			if (cache[i].ok)
+				regfree(&cache[i].rx);
+			free(cache[i].pattern);
+		}
+	free(cache);
+}
+
+static void
+hw_re_key_init(void)
+{
+	(void)pthread_key_create(&hw_re_key, hw_re_free);
+}
+
+/* The compiled regex for re from this thread's cache, or NULL if re does
+ * not compile. */
+static const regex_t *
+hw_re_get(const char *re)
+{
+	struct hw_re *cache, *e;
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	pthread_once(&hw_re_once, hw_re_key_init);
+	if ((cache = pthread_getspecific(hw_re_key)) == NULL) {
+		cache = xcalloc(HW_RE_SLOTS, sizeof(*cache));
+		pthread_setspecific(hw_re_key, cache);
+	}
+	for (const char *p = re; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	e = &cache[h % HW_RE_SLOTS];
+	if (e->pattern == NULL || strcmp(e->pattern, re) != 0) {
+		if (e->pattern && e->ok)
+			regfree(&e->rx);
+		free(e->pattern);
+		e->pattern = xstrdup(re);
+		e->ok = regcomp(&e->rx, re, REG_EXTENDED | REG_NOSUB) == 0;
+	}
+	return e->ok ? &e->rx : NULL;
+}
+
+/*
  * True if the POSIX extended regex re matches somewhere in s.  Like
  * SWUpdate, the match is not anchored: "^...$" in the regex anchors it.  A
- * regex that does not compile matches nothing.  It is compiled on every
- * call; fine for a handful of rows per poll, cache it if that ever shows.
+ * regex that does not compile matches nothing.
  */
 static bool
 hw_regex_match(const char *re, const char *s)
 {
-	regex_t rx;
-	bool match;
+	const regex_t *rx = hw_re_get(re);
 
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
-		return false;
-	match = regexec(&rx, s, 0, NULL, 0) == 0;
-	regfree(&rx);
-	return match;
+	return rx != NULL && regexec(rx, s, 0, NULL, 0) == 0;
 }
 
 /* True if one compatibility row accepts the device's revision. */

@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
+#include <nettle/md5.h>
+#include <nettle/sha1.h>
+#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +27,9 @@ struct upload {
 	bool keep;
 	uint64_t size, max_size;
 	enum upload_err err;
-	EVP_MD_CTX *md5, *sha1, *sha256;
+	struct md5_ctx md5;
+	struct sha1_ctx sha1;
+	struct sha256_ctx sha256;
 	unsigned char *block; /* whole, aligned blocks go to the file */
 	size_t fill;
 	char md5_hex[33], sha1_hex[41], sha256_hex[65];
@@ -51,16 +55,9 @@ upload_new(const char *dir, uint64_t max_size)
 		log_warn("%s: %s", __func__, u->path);
 		goto fail;
 	}
-	u->md5 = EVP_MD_CTX_new();
-	u->sha1 = EVP_MD_CTX_new();
-	u->sha256 = EVP_MD_CTX_new();
-	if (u->md5 == NULL || u->sha1 == NULL || u->sha256 == NULL ||
-	    EVP_DigestInit_ex(u->md5, EVP_md5(), NULL) != 1 ||
-	    EVP_DigestInit_ex(u->sha1, EVP_sha1(), NULL) != 1 ||
-	    EVP_DigestInit_ex(u->sha256, EVP_sha256(), NULL) != 1) {
-		log_warnx("%s: digest init failed", __func__);
-		goto fail;
-	}
+	md5_init(&u->md5);
+	sha1_init(&u->sha1);
+	sha256_init(&u->sha256);
 	return u;
 fail:
 	upload_free(u);
@@ -106,10 +103,9 @@ upload_write(struct upload *u, const void *buf, size_t len)
 		return u->err;
 	if (len > u->max_size || u->size > u->max_size - len)
 		return u->err = UPLOAD_TOO_BIG;
-	if (EVP_DigestUpdate(u->md5, buf, len) != 1 ||
-	    EVP_DigestUpdate(u->sha1, buf, len) != 1 ||
-	    EVP_DigestUpdate(u->sha256, buf, len) != 1)
-		return u->err = UPLOAD_IO;
+	md5_update(&u->md5, len, buf);
+	sha1_update(&u->sha1, len, buf);
+	sha256_update(&u->sha256, len, buf);
 	/* The network hands over a few KiB at a time; the file gets whole
 	 * 1 MiB blocks, far fewer and page-aligned writes. */
 	while (len > 0) {
@@ -128,21 +124,11 @@ upload_write(struct upload *u, const void *buf, size_t len)
 	return UPLOAD_OK;
 }
 
-static int
-upload_digest(EVP_MD_CTX *ctx, char *hex)
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-
-	if (EVP_DigestFinal_ex(ctx, md, &len) != 1)
-		return -1;
-	hex_encode(md, len, hex);
-	return 0;
-}
-
 enum upload_err
 upload_finish(struct upload *u)
 {
+	uint8_t md[SHA256_DIGEST_SIZE];
+
 	if (u->err != UPLOAD_OK)
 		return u->err;
 	if (upload_flush(u) != UPLOAD_OK)
@@ -151,10 +137,12 @@ upload_finish(struct upload *u)
 		log_warn("%s: %s", __func__, u->path);
 		return u->err = upload_errno();
 	}
-	if (upload_digest(u->md5, u->md5_hex) == -1 ||
-	    upload_digest(u->sha1, u->sha1_hex) == -1 ||
-	    upload_digest(u->sha256, u->sha256_hex) == -1)
-		return u->err = UPLOAD_IO;
+	md5_digest(&u->md5, MD5_DIGEST_SIZE, md);
+	hex_encode(md, MD5_DIGEST_SIZE, u->md5_hex);
+	sha1_digest(&u->sha1, SHA1_DIGEST_SIZE, md);
+	hex_encode(md, SHA1_DIGEST_SIZE, u->sha1_hex);
+	sha256_digest(&u->sha256, SHA256_DIGEST_SIZE, md);
+	hex_encode(md, SHA256_DIGEST_SIZE, u->sha256_hex);
 	if (lseek(u->fd, 0, SEEK_SET) == -1)
 		return u->err = UPLOAD_IO;
 	return UPLOAD_OK;
@@ -230,9 +218,6 @@ upload_free(struct upload *u)
 		close(u->fd);
 	if (u->path != NULL && !u->keep)
 		unlink(u->path);
-	EVP_MD_CTX_free(u->md5);
-	EVP_MD_CTX_free(u->sha1);
-	EVP_MD_CTX_free(u->sha256);
 	free(u->block);
 	free(u->path);
 	free(u->filename);

@@ -6,7 +6,7 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,12 +233,13 @@ hex_encode(const unsigned char *in, size_t len, char *out)
 void
 sha256_hex(const char *s, char out[65])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	struct sha256_ctx ctx;
+	unsigned char md[SHA256_DIGEST_SIZE];
 
-	if (EVP_Digest(s, strlen(s), md, &mdlen, EVP_sha256(), NULL) != 1)
-		fatalx("%s: EVP_Digest failed", __func__);
-	hex_encode(md, mdlen, out);
+	sha256_init(&ctx);
+	sha256_update(&ctx, strlen(s), (const uint8_t *)s);
+	sha256_digest(&ctx, sizeof(md), md);
+	hex_encode(md, sizeof(md), out);
 }
 
 int64_t
