@@ -36,7 +36,11 @@
 
 #define HTTP_CONN_MEMORY (12 * 1024)      /* per-connection buffer */
 #define HTTP_DRAIN_MAX (16 * 1024 * 1024) /* see http_refuse_now */
-#define HTTP_QUERY_MAX 8                  /* decoded query values kept */
+
+static const char http_json_too_big[] =
+    "JSON bodies are limited to 262144 bytes";
+_Static_assert(HTTP_JSON_BODY_MAX == 262144, "http_json_too_big says so");
+#define HTTP_QUERY_MAX 8 /* decoded query values kept */
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -708,14 +712,12 @@ http_begin(struct request_priv *rp, const char *version)
 			break;
 		}
 		if (clen > HTTP_JSON_BODY_MAX && http_refuse_now(req, clen)) {
-			http_reply_error(req, 413, NULL,
-			    "JSON bodies are limited to %d bytes",
-			    HTTP_JSON_BODY_MAX);
+			http_reply_error(
+			    req, 413, NULL, "%s", http_json_too_big);
 			return false;
 		}
 		if (clen > HTTP_JSON_BODY_MAX)
-			http_defer_error(req, 413,
-			    "JSON bodies are limited to 262144 bytes");
+			http_defer_error(req, 413, http_json_too_big);
 		break;
 	case BODY_UPLOAD:
 		if (clen > s->upload_max_size && http_refuse_now(req, clen)) {
@@ -772,8 +774,7 @@ http_body(struct request_priv *rp, const char *data, size_t size)
 		return; /* discarded */
 	if (req->route->body == BODY_JSON) {
 		if (size > HTTP_JSON_BODY_MAX - req->body_len) {
-			http_defer_error(req, 413,
-			    "JSON bodies are limited to 262144 bytes");
+			http_defer_error(req, 413, http_json_too_big);
 			return;
 		}
 		if (req->body_len + size + 1 > rp->body_cap) {

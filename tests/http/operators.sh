@@ -30,3 +30,12 @@ login()
 	COOKIE=$(cookie_value)
 	CSRF=$(jq -r '.csrf_token // empty' <"$T/body" 2>/dev/null)
 }
+
+# mangle S: S with its last character replaced by another one.
+mangle()
+{
+	case $1 in
+	*x) printf '%sy\n' "${1%?}" ;;
+	*) printf '%sx\n' "${1%?}" ;;
+	esac
+}

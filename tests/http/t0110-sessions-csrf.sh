@@ -51,15 +51,6 @@ sql()
 	sqlite3 -cmd '.timeout 5000' "$DBFILE" "$1"
 }
 
-# mangle S: S with its last character replaced by another one.
-mangle()
-{
-	case $1 in
-	*x) printf '%sy\n' "${1%?}" ;;
-	*) printf '%sx\n' "${1%?}" ;;
-	esac
-}
-
 hash_of()
 {
 	printf '%s' "$1" | sha256sum | cut -d' ' -f1

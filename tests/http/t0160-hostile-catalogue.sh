@@ -8,15 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/operators.sh"
 
-# mangle S: S with its last character replaced by another one.
-mangle()
-{
-	case $1 in
-	*x) printf '%sy\n' "${1%?}" ;;
-	*) printf '%sx\n' "${1%?}" ;;
-	esac
-}
-
 RAW=(/usr/bin/python3 "$(dirname "$0")/rawhttp.py")
 DBFILE=$T/data/falconet.db
 start_server "$FAST" 'http:
