@@ -32,21 +32,30 @@
 	"a.software_id WHERE a.device_id = device.id AND a.status IN "         \
 	"('scheduled', 'running', 'canceling') ORDER BY a.id DESC LIMIT 1)"
 
-#define DEVICE_BASE_COLUMNS                                                    \
+#define DEVICE_ROW_COLUMNS                                                     \
 	"id, controller_id, name, token_hash IS NOT NULL AS has_token, "       \
 	"mode, feed, assigned_software_id, force_update, allow_downgrade, "    \
 	"hw_model, hw_revision, installed_version, request_attributes, "       \
-	"created_at, last_seen, last_address"
+	"created_at"
+
+/* The device row with its last contact (device_seen, see 0003). */
+#define DEVICE_SEEN_FROM                                                       \
+	"device LEFT JOIN device_seen ON device_seen.device_id = device.id"
+
+/* The last contact, from device_seen (see DEVICE_SEEN_FROM). */
+#define DEVICE_SEEN_COLUMNS                                                    \
+	"device_seen.at AS last_seen, device_seen.address AS last_address"
 
 /* For operators: with the derived state and target version. */
 #define DEVICE_COLUMNS                                                         \
-	DEVICE_BASE_COLUMNS ", " DEVICE_STATE_SQL                              \
-	                    " AS state, " DEVICE_TARGET_SQL                    \
-	                    " AS target_version"
+	DEVICE_ROW_COLUMNS ", " DEVICE_SEEN_COLUMNS ", " DEVICE_STATE_SQL      \
+	                   " AS state, " DEVICE_TARGET_SQL                     \
+	                   " AS target_version"
 
 /* For devices (the poll path): the row and the token hash, nothing
- * derived, so a poll costs one indexed lookup. */
-#define DEVICE_DDI_COLUMNS DEVICE_BASE_COLUMNS ", NULL, NULL, token_hash"
+ * derived and no last contact, so a poll costs one indexed lookup. */
+#define DEVICE_DDI_COLUMNS                                                     \
+	DEVICE_ROW_COLUMNS ", NULL, NULL, NULL, NULL, token_hash"
 #define DEVICE_DDI_NCOLUMNS 19
 
 bool
@@ -237,7 +246,8 @@ enum result
 device_load_cid(struct db *db, const char *cid, struct device *d)
 {
 	static const char sql[] =
-	    "SELECT " DEVICE_COLUMNS " FROM device WHERE controller_id = ?1";
+	    "SELECT " DEVICE_COLUMNS " FROM " DEVICE_SEEN_FROM
+	    " WHERE controller_id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 
 	if (st == NULL)
@@ -500,18 +510,18 @@ device_list_json(
     struct db *db, const struct settings *s, const struct device_query *q)
 {
 	static const char asc[] =
-	    "SELECT * FROM (SELECT " DEVICE_COLUMNS
-	    " FROM device) AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER
+	    "SELECT * FROM (SELECT " DEVICE_COLUMNS " FROM " DEVICE_SEEN_FROM
+	    ") AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER
 	    " ASC, controller_id ASC "
 	    "LIMIT ?1 OFFSET ?2";
 	static const char desc[] =
-	    "SELECT * FROM (SELECT " DEVICE_COLUMNS
-	    " FROM device) AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER
+	    "SELECT * FROM (SELECT " DEVICE_COLUMNS " FROM " DEVICE_SEEN_FROM
+	    ") AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER
 	    " DESC, controller_id DESC "
 	    "LIMIT ?1 OFFSET ?2";
 	static const char count[] =
 	    "SELECT count(*) FROM (SELECT " DEVICE_COLUMNS
-	    " FROM device) AS d " DEVICE_WHERE
+	    " FROM " DEVICE_SEEN_FROM ") AS d " DEVICE_WHERE
 	    " AND ?1 IS NULL AND ?2 IS NULL AND ?8 IS NULL";
 	sqlite3_stmt *st;
 	json_t *list = json_array();
@@ -549,13 +559,14 @@ device_list_json(
 json_t *
 device_stats_json(struct db *db, const struct settings *s)
 {
-	static const char sql[] = "SELECT count(*), "
-	                          "  COALESCE(sum(last_seen >= ?1), 0), "
-	                          "  COALESCE(sum(state IN ('pending', "
-	                          "'updating', 'canceling')), 0), "
-	                          "  COALESCE(sum(state = 'failed'), 0) "
-	                          "FROM (SELECT last_seen, " DEVICE_STATE_SQL
-	                          " AS state FROM device)";
+	static const char sql[] =
+	    "SELECT count(*), "
+	    "  COALESCE(sum(last_seen >= ?1), 0), "
+	    "  COALESCE(sum(state IN ('pending', "
+	    "'updating', 'canceling')), 0), "
+	    "  COALESCE(sum(state = 'failed'), 0) "
+	    "FROM (SELECT device_seen.at AS last_seen, " DEVICE_STATE_SQL
+	    " AS state FROM " DEVICE_SEEN_FROM ")";
 	static const char states[] =
 	    "SELECT state, count(*) FROM (SELECT " DEVICE_STATE_SQL
 	    " AS state FROM device) GROUP BY state ORDER BY state";

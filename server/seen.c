@@ -19,10 +19,12 @@
 #include "log.h"
 #include "util.h"
 
-#define SEEN_SLOTS_MIN 1024
-#define SEEN_ADDR_MAX 64
+#define SEEN_SLOTS_MIN 256
+#define SEEN_ADDR_MAX 48    /* an IPv6 address in text is at most 45 */
 #define SEEN_STALE_EVERY 15 /* seconds between stale sweeps */
 
+/* One cache line: with a million devices the table is megabytes, and
+ * every poll touches one slot at random. */
 struct seen_entry {
 	int64_t device_id; /* 0 = empty slot */
 	int64_t at;
@@ -40,6 +42,7 @@ struct seen {
 	pthread_t thread;
 	bool stop;
 	struct seen_table cur;
+	struct seen_table spare; /* the flusher's: cleared, to swap in */
 	char *db_path;
 	int stale_timeout;
 };
@@ -57,14 +60,20 @@ seen_table_put(struct seen_table *t, int64_t id, int64_t at, const char *addr)
 {
 	size_t i = (size_t)((uint64_t)id * 0x9E3779B97F4A7C15ULL >> 20) &
 	           (t->nslots - 1);
+	struct seen_entry *e;
+	size_t n;
 
 	while (t->slots[i].device_id != 0 && t->slots[i].device_id != id)
 		i = (i + 1) & (t->nslots - 1);
-	if (t->slots[i].device_id == 0)
+	e = &t->slots[i];
+	if (e->device_id == 0)
 		t->used++;
-	t->slots[i].device_id = id;
-	t->slots[i].at = at;
-	snprintf(t->slots[i].addr, SEEN_ADDR_MAX, "%s", addr ? addr : "");
+	e->device_id = id;
+	e->at = at;
+	n = addr ? strnlen(addr, SEEN_ADDR_MAX - 1) : 0;
+	if (n > 0)
+		memcpy(e->addr, addr, n);
+	e->addr[n] = '\0';
 }
 
 /* Double the table when it is over half full. */
@@ -95,38 +104,73 @@ seen_note(struct seen *s, int64_t device_id, const char *address)
 }
 
 static int
-seen_write(struct db *db, struct seen_table *t)
+seen_entry_cmp(const void *a, const void *b)
 {
-	static const char sql[] =
-	    "UPDATE device SET last_seen = ?1, last_address = ?2 "
-	    "WHERE id = ?3";
+	int64_t x = ((const struct seen_entry *)a)->device_id;
+	int64_t y = ((const struct seen_entry *)b)->device_id;
+
+	return (x > y) - (x < y);
+}
+
+/* One device's last contact: an UPDATE of its row, which needs no
+ * foreign-key check, or on first contact an INSERT, unless the device has
+ * been deleted since its poll. */
+static int
+seen_write_one(struct db *db, const struct seen_entry *e)
+{
+	static const char update[] =
+	    "UPDATE device_seen SET at = ?1, address = ?2 WHERE device_id = ?3";
+	static const char insert[] =
+	    "INSERT INTO device_seen (device_id, at, address) "
+	    "SELECT ?3, ?1, ?2 WHERE EXISTS (SELECT 1 FROM device WHERE "
+	    "id = ?3)";
+	const char *sql = update;
 	sqlite3_stmt *st;
+	int rc;
 
-	if (t->used == 0)
-		return 0;
-	if (db_begin(db) == -1)
-		return -1;
-	for (size_t i = 0; i < t->nslots; i++) {
-		struct seen_entry *e = &t->slots[i];
-
-		if (e->device_id == 0)
-			continue;
+	for (;;) {
 		if ((st = db_prepare(db, sql)) == NULL)
-			goto fail;
+			return -1;
 		db_bind_int64(st, 1, e->at);
 		db_bind_text(st, 2, e->addr[0] ? e->addr : NULL);
 		db_bind_int64(st, 3, e->device_id);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			db_log_error(db, __func__);
-			db_done(st);
-			goto fail;
-		}
+		rc = sqlite3_step(st);
 		db_done(st);
+		if (rc != SQLITE_DONE) {
+			db_log_error(db, __func__);
+			return -1;
+		}
+		if (sql == insert || sqlite3_changes(db_handle(db)) > 0)
+			return 0;
+		sql = insert;
 	}
+}
+
+/*
+ * Write a swapped-out table in one transaction.  The entries are packed
+ * to the front and sorted by device id first: in key order, consecutive
+ * rows share B-tree pages, which a flush of tens of thousands of devices
+ * in hash order would touch at random.
+ */
+static int
+seen_write(struct db *db, struct seen_table *t)
+{
+	size_t n = 0;
+
+	if (t->used == 0)
+		return 0;
+	for (size_t i = 0; i < t->nslots; i++)
+		if (t->slots[i].device_id != 0)
+			t->slots[n++] = t->slots[i];
+	qsort(t->slots, n, sizeof(*t->slots), seen_entry_cmp);
+	if (db_begin(db) == -1)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (seen_write_one(db, &t->slots[i]) == -1) {
+			db_rollback(db);
+			return -1;
+		}
 	return db_commit(db);
-fail:
-	db_rollback(db);
-	return -1;
 }
 
 static void
@@ -150,7 +194,12 @@ seen_mark_stale(struct db *db, int timeout)
 	db_done(st);
 }
 
-/* Swap out the pending table and write it.  Called by the flusher only. */
+/*
+ * Swap out the pending table and write it.  Called by the flusher only.
+ * The written table is cleared and kept as the next spare: a fresh calloc
+ * of megabytes every second would fault its pages in again under the
+ * pollers.  It shrinks when it was mostly empty.
+ */
 static int
 seen_flush_locked_out(struct seen *s, struct db *db)
 {
@@ -159,9 +208,7 @@ seen_flush_locked_out(struct seen *s, struct db *db)
 
 	pthread_mutex_lock(&s->lock);
 	t = s->cur;
-	seen_table_init(&s->cur,
-	    t.nslots > SEEN_SLOTS_MIN && t.used * 8 < t.nslots ? t.nslots / 2
-	                                                       : t.nslots);
+	s->cur = s->spare;
 	pthread_mutex_unlock(&s->lock);
 	rc = seen_write(db, &t);
 	/* Polls keep readers active all the time, so the automatic
@@ -170,18 +217,15 @@ seen_flush_locked_out(struct seen *s, struct db *db)
 	if (t.used > 0)
 		sqlite3_wal_checkpoint_v2(
 		    db_handle(db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	free(t.slots);
+	if (t.nslots > SEEN_SLOTS_MIN && t.used * 8 < t.nslots) {
+		free(t.slots);
+		seen_table_init(&s->spare, t.nslots / 2);
+	} else {
+		memset(t.slots, 0, t.nslots * sizeof(*t.slots));
+		t.used = 0;
+		s->spare = t;
+	}
 	return rc;
-}
-
-int
-seen_flush(struct seen *s)
-{
-	struct db *db = db_thread();
-
-	if (db == NULL)
-		return -1;
-	return seen_flush_locked_out(s, db);
 }
 
 static void *
@@ -221,11 +265,13 @@ seen_start(const char *db_path, int stale_timeout)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	seen_table_init(&s->cur, SEEN_SLOTS_MIN);
+	seen_table_init(&s->spare, SEEN_SLOTS_MIN);
 	s->db_path = xstrdup(db_path);
 	s->stale_timeout = stale_timeout;
 	if (pthread_create(&s->thread, NULL, seen_main, s) != 0) {
 		log_warnx("%s: pthread_create failed", __func__);
 		free(s->cur.slots);
+		free(s->spare.slots);
 		free(s->db_path);
 		free(s);
 		return NULL;
@@ -244,6 +290,7 @@ seen_stop(struct seen *s)
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
 	free(s->cur.slots);
+	free(s->spare.slots);
 	free(s->db_path);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);

@@ -15,8 +15,6 @@ struct seen *seen_start(const char *db_path, int stale_timeout);
 /* Record that device_id was seen now from address (copied). Never blocks
  * on the database. */
 void seen_note(struct seen *, int64_t device_id, const char *address);
-/* Flush what is pending now (tests, shutdown).  0 ok, -1 failed. */
-int seen_flush(struct seen *);
 /* Flush, stop the thread and free.  Accepts NULL. */
 void seen_stop(struct seen *);
 

@@ -144,6 +144,24 @@ check "migrate on a fresh data_dir: exit 0 (got $rc)" [ "$rc" -eq 0 ]
 timeout 20 "$FALCONET" -c "$T/mig.yaml" migrate >/dev/null 2>>"$T/mig.err"
 rc=$?
 check "migrate twice: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+# An older database keeps its data: version 2 with a device last seen
+# moves that contact into device_seen (0003).
+mkdir -p "$T/data-v2"
+write_settings "$T/v2.yaml" "data_dir: $T/data-v2"
+{
+	mig=$(cd "$(dirname "$0")/../../migrations" && pwd)
+	cat "$mig/0001_init.sql" "$mig/0002_operators.sql"
+	echo "INSERT INTO device (controller_id, created_at, last_seen, last_address) VALUES ('old-seen', 1, 1700000000, '192.0.2.7'), ('old-never', 1, NULL, NULL);"
+	echo "PRAGMA user_version = 2;"
+} | sqlite3 "$T/data-v2/falconet.db"
+timeout 20 "$FALCONET" -c "$T/v2.yaml" migrate >/dev/null 2>"$T/mig2.err"
+rc=$?
+check "migrate from version 2: exit 0 (got $rc)" [ "$rc" -eq 0 ]
+check "migrate from version 2: last contact kept in device_seen" [ \
+    "$(sqlite3 "$T/data-v2/falconet.db" "SELECT d.controller_id || ' ' || s.at || ' ' || s.address FROM device_seen s JOIN device d ON d.id = s.device_id")" \
+    = "old-seen 1700000000 192.0.2.7" ]
+check "migrate from version 2: the device table has no last_seen column" [ \
+    "$(sqlite3 "$T/data-v2/falconet.db" "SELECT count(*) FROM pragma_table_info('device') WHERE name IN ('last_seen', 'last_address')")" = 0 ]
 timeout 10 "$FALCONET" -c "$T/mig.yaml" frobnicate >/dev/null 2>&1
 rc=$?
 check "unknown sub-command: non-zero exit (got $rc)" [ "$rc" -ne 0 ]
