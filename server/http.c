@@ -282,7 +282,13 @@ http_reply_json(struct request *req, int status, json_t *body)
 		    req, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL, xstrdup(""), 0);
 		return;
 	}
-	http_reply_buffer(req, status, "application/json", text, strlen(text));
+	http_reply_json_text(req, status, text, strlen(text));
+}
+
+void
+http_reply_json_text(struct request *req, int status, char *text, size_t len)
+{
+	http_reply_buffer(req, status, "application/json", text, len);
 }
 
 /* Is this a device's request (matched or not), which gets DDI errors? */

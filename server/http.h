@@ -98,6 +98,8 @@ void http_set_header(struct request *, const char *name, const char *value);
 /* The reply helpers.  Each request ends in exactly one of them. */
 /* JSON body (consumed, even on error; NULL, a failed json_pack, is 500). */
 void http_reply_json(struct request *, int status, json_t *body);
+/* A JSON body already written (malloc'd; the reply takes it). */
+void http_reply_json_text(struct request *, int status, char *text, size_t len);
 /* Management API error: {"error": code, "detail": detail}. */
 void http_reply_error(struct request *, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));

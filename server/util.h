@@ -81,4 +81,20 @@ char *url_encode_segment(const char *s);
 /* True if s is valid UTF-8 without NUL bytes in its first len bytes. */
 bool utf8_valid(const char *s, size_t len);
 
+/*
+ * A growing string, for answers written by hand where a general encoder
+ * costs more than the handler (the DDI poll).  data is NUL-terminated and
+ * owned by the buffer until taken with buf_take.
+ */
+struct buf {
+	char *data;
+	size_t len, cap;
+};
+
+void buf_add(struct buf *, const char *s, size_t n);
+void buf_adds(struct buf *, const char *s);
+/* s as a quoted JSON string: ", \ and control characters escaped. */
+void buf_add_json_string(struct buf *, const char *s);
+char *buf_take(struct buf *, size_t *len);
+
 #endif
