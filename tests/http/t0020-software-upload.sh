@@ -252,6 +252,20 @@ upload "$T/a.swu" a-1.0.0.swu
 expect_status 201 "the deleted version can be uploaded again"
 check "stored again" [ "$(count_files "$ART")" -eq "$N" ]
 
+# --- several MiB: whole 1 MiB blocks go to the upload's writer thread -----
+mkimg "$T/multi.swu" 9.0.0 '9.0' -s 5000K
+upload "$T/multi.swu" multi.swu
+expect_status 201 "a $(wc -c <"$T/multi.swu")-byte upload (5 blocks and a part) -> 201"
+expect_hashes "$T/multi.swu"
+check "the stored multi-block artifact has the uploaded bytes" \
+    sh -c "find '$ART' -type f -exec cmp -s '$T/multi.swu' {} \; -print | grep -q ."
+mkimg "$T/multi2.swu" 9.0.1 '9.0' -s 3072K -U
+api POST /api/v1/software -F "file=@$T/multi2.swu"
+expect_status 201 "a $(wc -c <"$T/multi2.swu")-byte multipart upload -> 201"
+expect_hashes "$T/multi2.swu"
+N=$((N + 2))
+expect_clean "$N" "after the multi-block uploads"
+
 # --- size limit -----------------------------------------------------------
 stop_server
 start_server 'upload:
