@@ -519,6 +519,52 @@ alive()
 	fi
 }
 
+# bad WANT NAME METHOD PATH [curl args...]: one entry of a catalogue of
+# hostile requests: the status (and for the management API a JSON error
+# body), then a health check.
+bad()
+{
+	local want=$1 name=$2 method=$3 path=$4
+	shift 4
+	req "$method" "$path" "$@"
+	expect_status "$want" "$name -> $want"
+	case $path:$STATUS in
+	/api/*:4* | /api/*:5*) expect_is_error ;;
+	esac
+	alive "$name"
+}
+
+# abad: the same with the management token $TOKEN.
+abad()
+{
+	local want=$1 name=$2 method=$3 path=$4
+	shift 4
+	bad "$want" "$name" "$method" "$path" -H "Authorization: Bearer $TOKEN" "$@"
+}
+
+# setup_open_action SIZE: an image (mkswu -s SIZE, in $T/img.swu) uploaded
+# and rolled out to dev-x, which polls once so that it has an open action.
+# Sets SW, R (the rollout), ACT, DL (the artifact's download href) and
+# DLPATH (DL without $BASE).
+setup_open_action()
+{
+	mkimg "$T/img.swu" 1.0.0 '1.0' -s "$1"
+	upload "$T/img.swu"
+	expect_status 201 "setup: upload"
+	SW=$SW_ID
+	ddi GET dev-x
+	config_data dev-x '{"hw_revision":"1.0"}'
+	api_json POST /api/v1/rollouts "{\"feed\":\"default\",\"software_id\":$SW}"
+	expect_status 201 "setup: rollout"
+	R=$(jq -r .id <"$T/body")
+	ddi GET dev-x
+	ACT=$(action_id_of_href "$(link deploymentBase)")
+	check "setup: dev-x has an open action" [ -n "$ACT" ]
+	req GET "$(link deploymentBase)"
+	DL=$(jq -r '.deployment.chunks[0].artifacts[0]._links.download.href' <"$T/body")
+	DLPATH=${DL#"$BASE"}
+}
+
 # wait_for SECONDS COMMAND...: retry the command every 0.1 s.
 wait_for()
 {

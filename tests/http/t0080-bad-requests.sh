@@ -6,43 +6,8 @@
 start_server
 TOKEN=$(make_token admin)
 
-mkimg "$T/img.swu" 1.0.0 '1.0' -s 8K
-upload "$T/img.swu"
-expect_status 201 "setup: upload"
-SW=$SW_ID
-ddi GET dev-x
-config_data dev-x '{"hw_revision":"1.0"}'
-api_json POST /api/v1/rollouts "{\"feed\":\"default\",\"software_id\":$SW}"
-expect_status 201 "setup: rollout"
-R=$(jq -r .id <"$T/body")
-ddi GET dev-x
-ACT=$(action_id_of_href "$(link deploymentBase)")
-check "setup: dev-x has an open action" [ -n "$ACT" ]
-req GET "$(link deploymentBase)"
-DL=$(jq -r '.deployment.chunks[0].artifacts[0]._links.download.href' <"$T/body")
-DLPATH=${DL#"$BASE"}
+setup_open_action 8K
 FB=/deploymentBase/$ACT/feedback
-
-# bad WANT NAME METHOD PATH [curl args...]: one catalogue entry.
-bad()
-{
-	local want=$1 name=$2 method=$3 path=$4
-	shift 4
-	req "$method" "$path" "$@"
-	expect_status "$want" "$name -> $want"
-	case $path:$STATUS in
-	/api/*:4* | /api/*:5*) expect_is_error ;;
-	esac
-	alive "$name"
-}
-
-# abad: the same with the management token.
-abad()
-{
-	local want=$1 name=$2 method=$3 path=$4
-	shift 4
-	bad "$want" "$name" "$method" "$path" -H "Authorization: Bearer $TOKEN" "$@"
-}
 
 JSON=(-H 'Content-Type: application/json')
 BIG=$T/big.json

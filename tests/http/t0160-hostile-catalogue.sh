@@ -15,19 +15,7 @@ start_server "$FAST" 'http:
 TOKEN=$(make_token admin)
 
 # --- a small fleet to attack ----------------------------------------------
-mkimg "$T/img.swu" 1.0.0 '1.0' -s 64K
-upload "$T/img.swu"
-expect_status 201 "setup: upload"
-SW=$SW_ID
-ddi GET dev-x
-config_data dev-x '{"hw_revision":"1.0"}'
-api_json POST /api/v1/rollouts "{\"feed\":\"default\",\"software_id\":$SW}"
-expect_status 201 "setup: rollout"
-ddi GET dev-x
-ACT=$(action_id_of_href "$(link deploymentBase)")
-req GET "$(link deploymentBase)"
-DL=$(jq -r '.deployment.chunks[0].artifacts[0]._links.download.href' <"$T/body")
-DLPATH=${DL#"$BASE"}
+setup_open_action 64K
 SIZE=$IMG_SIZE
 api_json POST /api/v1/devices '{"controller_id":"dev-t","token":"device-secret"}'
 expect_status 201 "setup: a device with a token"
@@ -59,26 +47,6 @@ fingerprint()
 	find "$T/data/artifacts" "$T/data/tmp" -type f | sort | sha256sum
 }
 BEFORE=$(fingerprint)
-
-# bad WANT NAME METHOD PATH [curl args...]: one catalogue entry.
-bad()
-{
-	local want=$1 name=$2 method=$3 path=$4
-	shift 4
-	req "$method" "$path" "$@"
-	expect_status "$want" "$name -> $want"
-	case $path:$STATUS in
-	/api/*:4*) expect_is_error ;;
-	esac
-	alive "$name"
-}
-
-abad()
-{
-	local want=$1 name=$2 method=$3 path=$4
-	shift 4
-	bad "$want" "$name" "$method" "$path" -H "Authorization: Bearer $TOKEN" "$@"
-}
 
 # raw WANT NAME: send stdin on a raw socket; WANT is a status, "close" or
 # a |-list of them.
