@@ -41,6 +41,23 @@ check "last_seen and last_address are recorded" wait_for 3 sh -c \
     "curl -s --max-time 5 -H 'Authorization: Bearer $TOKEN' $BASE/api/v1/devices/dev-1 |
      jq -e '.last_seen != null and .last_address == \"127.0.0.1\"' >/dev/null"
 
+# A deleted device takes its last contact with it, also when its last poll
+# is flushed after the delete.
+DB=$T/data/falconet.db
+seen_rows() { sqlite3 "$DB" "SELECT count(*) FROM device_seen WHERE device_id = $1"; }
+ddi GET dev-gone
+GONE=$(sqlite3 "$DB" "SELECT id FROM device WHERE controller_id = 'dev-gone'")
+check "dev-gone's last contact is written" wait_for 3 sh -c "[ \"\$(sqlite3 '$DB' 'SELECT count(*) FROM device_seen WHERE device_id = $GONE')\" = 1 ]"
+api DELETE /api/v1/devices/dev-gone
+expect_status 204 "delete dev-gone"
+check "the deleted device's last contact is gone" [ "$(seen_rows "$GONE")" = 0 ]
+ddi GET dev-gone2
+GONE2=$(sqlite3 "$DB" "SELECT id FROM device WHERE controller_id = 'dev-gone2'")
+api DELETE /api/v1/devices/dev-gone2
+expect_status 204 "delete dev-gone2 right after its poll"
+sleep 1.5
+check "a last contact flushed after the delete is not written" [ "$(seen_rows "$GONE2")" = 0 ]
+
 api GET /api/v1/devices
 expect_status 200
 expect_json .total 1
