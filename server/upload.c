@@ -241,7 +241,6 @@ enum upload_err
 upload_finish(struct upload *u)
 {
 	uint8_t md[SHA256_DIGEST_SIZE];
-
 	enum upload_err e;
 
 	if (u->err != UPLOAD_OK)
