@@ -25,8 +25,6 @@
 #include "settings.h"
 #include "upload.h"
 
-#define MGMT_PAGE_MAX 1000
-
 void
 mgmt_get_health(struct request *req)
 {
@@ -54,10 +52,7 @@ mgmt_get_software_list(struct request *req)
 	const char *q = http_query(req, "q");
 	int64_t limit, offset;
 
-	if (db == NULL ||
-	    !mgmt_query_int(
-	        req, "limit", 1, MGMT_PAGE_MAX, MGMT_PAGE_MAX, &limit) ||
-	    !mgmt_query_int(req, "offset", 0, INT32_MAX, 0, &offset))
+	if (db == NULL || !mgmt_query_page(req, MGMT_PAGE_MAX, &limit, &offset))
 		return;
 	mgmt_reply_object(req, 200,
 	    artifact_list_json(db, limit, offset, q && *q ? q : NULL));
@@ -196,9 +191,7 @@ mgmt_get_devices(struct request *req)
 	const char *order;
 
 	memset(&q, 0, sizeof(q));
-	if (db == NULL ||
-	    !mgmt_query_int(req, "limit", 1, MGMT_PAGE_MAX, 100, &q.limit) ||
-	    !mgmt_query_int(req, "offset", 0, INT32_MAX, 0, &q.offset) ||
+	if (db == NULL || !mgmt_query_page(req, 100, &q.limit, &q.offset) ||
 	    !mgmt_query_int(req, "rollout", 1, INT64_MAX, 0, &q.rollout_id))
 		return;
 	q.text = http_query(req, "q");
@@ -405,10 +398,7 @@ mgmt_get_rollouts(struct request *req)
 	const char *paused = http_query(req, "paused");
 	int64_t limit, offset;
 
-	if (db == NULL ||
-	    !mgmt_query_int(
-	        req, "limit", 1, MGMT_PAGE_MAX, MGMT_PAGE_MAX, &limit) ||
-	    !mgmt_query_int(req, "offset", 0, INT32_MAX, 0, &offset))
+	if (db == NULL || !mgmt_query_page(req, MGMT_PAGE_MAX, &limit, &offset))
 		return;
 	if (!mgmt_one_of(paused, bools)) {
 		http_reply_error(
@@ -519,9 +509,7 @@ mgmt_get_audit(struct request *req)
 	struct db *db = mgmt_db(req);
 	int64_t limit, offset;
 
-	if (db == NULL ||
-	    !mgmt_query_int(req, "limit", 1, MGMT_PAGE_MAX, 100, &limit) ||
-	    !mgmt_query_int(req, "offset", 0, INT32_MAX, 0, &offset))
+	if (db == NULL || !mgmt_query_page(req, 100, &limit, &offset))
 		return;
 	mgmt_reply_object(req, 200, audit_list_json(db, limit, offset));
 }

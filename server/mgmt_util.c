@@ -138,3 +138,11 @@ mgmt_query_int(struct request *req, const char *name, int64_t min, int64_t max,
 	}
 	return true;
 }
+
+bool
+mgmt_query_page(
+    struct request *req, int64_t dflt, int64_t *limit, int64_t *offset)
+{
+	return mgmt_query_int(req, "limit", 1, MGMT_PAGE_MAX, dflt, limit) &&
+	       mgmt_query_int(req, "offset", 0, INT32_MAX, 0, offset);
+}

@@ -46,5 +46,12 @@ json_t *mgmt_user_json(struct db *, const char *username);
  * and returns false if it is malformed. */
 bool mgmt_query_int(struct request *, const char *name, int64_t min,
     int64_t max, int64_t dflt, int64_t *out);
+/* The most items one list page (or one bulk request) may hold. */
+#define MGMT_PAGE_MAX 1000
+
+/* The paging parameters of a list: limit in [1, MGMT_PAGE_MAX] (dflt if
+ * absent) and offset from 0; replies 400 and returns false if malformed. */
+bool mgmt_query_page(
+    struct request *, int64_t dflt, int64_t *limit, int64_t *offset);
 
 #endif
