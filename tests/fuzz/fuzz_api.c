@@ -139,18 +139,27 @@ http_reply_json_text(struct request *req, int status, char *text, size_t len)
 	fake_answer(req, status);
 }
 
+/* An error answer: the detail is formatted, as the real layer does, so a
+ * bad format or argument shows under the sanitizers. */
+static void
+fake_error(struct request *req, int status, const char *fmt, va_list ap)
+{
+	char detail[512];
+
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	fake_answer(req, status);
+}
+
 void
 http_reply_error(
     struct request *req, int status, const char *code, const char *fmt, ...)
 {
-	char detail[512];
 	va_list ap;
 
 	(void)code;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	fake_error(req, status, fmt, ap);
 	va_end(ap);
-	fake_answer(req, status);
 }
 
 int
@@ -183,14 +192,12 @@ void
 http_reply_ddi_error(
     struct request *req, int status, const char *code, const char *fmt, ...)
 {
-	char detail[512];
 	va_list ap;
 
 	(void)code;
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	fake_error(req, status, fmt, ap);
 	va_end(ap);
-	fake_answer(req, status);
 }
 
 void
