@@ -5,15 +5,20 @@
 # Switches: WERROR=1, SANITIZE=address,undefined, V=1 (show commands).
 
 # nettle (hashes) is the library libmicrohttpd's TLS stack and libarchive
-# load anyway; OpenSSL is for the test tool that signs images.
+# load anyway; OpenSSL's libcrypto checks CMS signatures (RAUC bundles),
+# libsquashfs reads the manifest inside a plain RAUC bundle, libcurl
+# fetches external artifacts once to check them.
 PKGS      = libmicrohttpd jansson sqlite3 libarchive libargon2 yaml-0.1 \
-	    nettle libconfig
+	    nettle libconfig libcrypto libsquashfs1 libcurl
 DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libjansson-dev \
 	    libsqlite3-dev libarchive-dev libargon2-dev libyaml-dev nettle-dev \
-	    libconfig-dev
-DEB_TEST  = $(DEB_BUILD) libssl-dev libcmocka-dev clang libclang-rt-14-dev \
+	    libconfig-dev libssl-dev libsquashfs-dev libcurl4-openssl-dev
+# rauc and squashfs-tools build the test bundles; rauc-service, dbus-daemon
+# and e2fsprogs run a real RAUC install in a sandbox.
+DEB_TEST  = $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev \
 	    curl jq sqlite3 swupdate openssl procps python3 python3-aiohttp \
-	    chromium nodejs
+	    chromium nodejs rauc rauc-service squashfs-tools e2fsprogs \
+	    dbus-daemon dbus-bin cryptsetup-bin
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -152,7 +157,7 @@ browser: deps-test
 
 # libFuzzer targets: clang, one binary per parser, linked with the objects
 # built for fuzzing in build/fuzz.
-FUZZ_CFLAGS = -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Iserver \
+FUZZ_CFLAGS = -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -MMD -MP -Iserver \
 	      $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 	      -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
