@@ -99,7 +99,7 @@ action_status_parse(const char *s)
 }
 
 #define ACTION_COLUMNS                                                         \
-	"id, device_id, software_id, COALESCE(rollout_id, 0), status, "        \
+	"id, device_id, ds_id, COALESCE(rollout_id, 0), status, "              \
 	"forced, retrieved_at IS NOT NULL, stale, COALESCE(progress, -1), "    \
 	"superseded"
 
@@ -108,7 +108,7 @@ action_from_row(sqlite3_stmt *st, int col, struct action *a)
 {
 	a->id = sqlite3_column_int64(st, col);
 	a->device_id = sqlite3_column_int64(st, col + 1);
-	a->software_id = sqlite3_column_int64(st, col + 2);
+	a->ds_id = sqlite3_column_int64(st, col + 2);
 	a->rollout_id = sqlite3_column_int64(st, col + 3);
 	a->status =
 	    action_status_parse((const char *)sqlite3_column_text(st, col + 4));
@@ -233,11 +233,11 @@ action_set_status(struct db *db, int64_t id, enum action_status s)
 }
 
 enum result
-action_create(struct db *db, int64_t device_id, int64_t software_id,
+action_create(struct db *db, int64_t device_id, int64_t ds_id,
     int64_t rollout_id, bool forced, int64_t *id)
 {
 	static const char sql[] =
-	    "INSERT INTO action (device_id, software_id, rollout_id, forced, "
+	    "INSERT INTO action (device_id, ds_id, rollout_id, forced, "
 	    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	enum result r;
@@ -245,7 +245,7 @@ action_create(struct db *db, int64_t device_id, int64_t software_id,
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, device_id);
-	db_bind_int64(st, 2, software_id);
+	db_bind_int64(st, 2, ds_id);
 	if (rollout_id)
 		db_bind_int64(st, 3, rollout_id);
 	db_bind_int64(st, 4, forced);
@@ -387,8 +387,8 @@ static enum result
 action_software_version(struct db *db, int64_t id, char **version)
 {
 	static const char sql[] =
-	    "SELECT s.version FROM action a JOIN software s "
-	    "ON s.id = a.software_id WHERE a.id = ?1";
+	    "SELECT s.version FROM action a JOIN distribution_set s "
+	    "ON s.id = a.ds_id WHERE a.id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	enum result r = RESULT_NOTFOUND;
 
@@ -634,11 +634,13 @@ json_t *
 action_to_json(struct db *db, int64_t id, bool with_history)
 {
 	static const char sql[] =
-	    "SELECT a.id, d.controller_id, a.status, a.software_id, "
+	    "SELECT a.id, d.controller_id, a.status, a.ds_id, "
 	    "s.version, a.rollout_id, a.forced, a.progress, a.result_code, "
-	    "a.stale, a.created_at, a.updated_at, a.closed_at, s.filename "
+	    "a.stale, a.created_at, a.updated_at, a.closed_at, (SELECT "
+	    "f.filename FROM ds_module x JOIN artifact f ON f.module_id = "
+	    "x.module_id WHERE x.ds_id = s.id ORDER BY f.id LIMIT 1), s.name "
 	    "FROM action a JOIN device d ON d.id = a.device_id "
-	    "JOIN software s ON s.id = a.software_id WHERE a.id = ?1";
+	    "JOIN distribution_set s ON s.id = a.ds_id WHERE a.id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	json_t *o = NULL;
 
@@ -646,12 +648,14 @@ action_to_json(struct db *db, int64_t id, bool with_history)
 		return NULL;
 	db_bind_int64(st, 1, id);
 	if (sqlite3_step(st) == SQLITE_ROW)
-		o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:o, s:b, s:o, s:o, "
-		              "s:b, s:I, s:I, s:o, s:s}",
+		o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:b, "
+		              "s:o, s:o, s:b, s:I, s:I, s:o, s:s?}",
 		    "id", (json_int_t)sqlite3_column_int64(st, 0), "device",
 		    (const char *)sqlite3_column_text(st, 1), "status",
 		    (const char *)sqlite3_column_text(st, 2), "software_id",
-		    (json_int_t)sqlite3_column_int64(st, 3), "version",
+		    (json_int_t)sqlite3_column_int64(st, 3), "distribution_id",
+		    (json_int_t)sqlite3_column_int64(st, 3), "name",
+		    (const char *)sqlite3_column_text(st, 14), "version",
 		    (const char *)sqlite3_column_text(st, 4), "rollout_id",
 		    json_opt_int(st, 5), "forced", sqlite3_column_int(st, 6),
 		    "progress", json_opt_int(st, 7), "result_code",

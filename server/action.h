@@ -30,7 +30,7 @@ enum action_status {
 };
 
 struct action {
-	int64_t id, device_id, software_id, rollout_id;
+	int64_t id, device_id, ds_id, rollout_id;
 	enum action_status status;
 	bool forced, retrieved, stale, superseded;
 	int progress; /* -1 unknown */
@@ -53,7 +53,7 @@ struct action_feedback {
  * column col on.
  */
 #define ACTION_A_COLUMNS                                                       \
-	"a.id, a.device_id, a.software_id, COALESCE(a.rollout_id, 0), "        \
+	"a.id, a.device_id, a.ds_id, COALESCE(a.rollout_id, 0), "              \
 	"a.status, a.forced, a.retrieved_at IS NOT NULL, a.stale, "            \
 	"COALESCE(a.progress, -1), a.superseded"
 #define ACTION_NCOLUMNS 10
@@ -79,7 +79,7 @@ enum result action_newest_installed(
     struct db *, int64_t device_id, struct action *, int64_t *installed);
 enum result action_load(struct db *, int64_t id, struct action *);
 /* Create a scheduled action; runs inside the caller's transaction. */
-enum result action_create(struct db *, int64_t device_id, int64_t software_id,
+enum result action_create(struct db *, int64_t device_id, int64_t ds_id,
     int64_t rollout_id, bool forced, int64_t *id);
 /* Close a scheduled action the policy no longer wants (caller's txn). */
 enum result action_supersede(struct db *, int64_t id, const char *why);

@@ -12,6 +12,7 @@ struct seen;
 struct ratelimit;
 struct sse_hub;
 struct metrics;
+struct trust_store;
 
 struct app {
 	const struct settings *settings;
@@ -24,6 +25,8 @@ struct app {
 	struct ratelimit *login_limits; /* failed logins per user and address */
 	struct sse_hub *sse;            /* live device events */
 	struct metrics *metrics;        /* counters for /metrics */
+	struct trust_store *rauc_keyring; /* rauc.keyring, NULL if unset */
+	struct trust_store *swu_keyring;  /* swupdate.keyring, NULL if unset */
 };
 
 #endif

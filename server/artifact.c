@@ -1,7 +1,8 @@
 /*
- * Software rows and artifact files.  An upload becomes software only when
- * it parsed completely: the row is inserted and the file renamed into
- * place inside one transaction, and either both happen or neither.
+ * Artifact rows and their files.  A stored artifact's file is renamed into
+ * place inside its caller's transaction, just before the commit, so either
+ * both the row and the file exist or neither does (artifact_sweep removes
+ * the file a crash left between the two).
  */
 #include "artifact.h"
 
@@ -15,268 +16,256 @@
 
 #include "db.h"
 #include "log.h"
-#include "rollout.h"
 #include "upload.h"
-#include "version.h"
 
 #define ARTIFACT_COLUMNS                                                       \
-	"id, filename, version, description, md5, sha1, sha256, path, "        \
-	"size, created_at, is_signed, deleted_at IS NOT NULL"
+	"id, module_id, filename, size, md5, sha1, sha256, path, url, "        \
+	"format, info, signature, created_at"
 
 static void
-artifact_from_row(sqlite3_stmt *st, struct software *s)
+artifact_from_row(sqlite3_stmt *st, struct artifact *a)
 {
-	memset(s, 0, sizeof(*s));
-	s->id = sqlite3_column_int64(st, 0);
-	s->filename = db_column_strdup(st, 1);
-	s->version = db_column_strdup(st, 2);
-	s->description = db_column_strdup(st, 3);
-	s->md5 = db_column_strdup(st, 4);
-	s->sha1 = db_column_strdup(st, 5);
-	s->sha256 = db_column_strdup(st, 6);
-	s->path = db_column_strdup(st, 7);
-	s->size = sqlite3_column_int64(st, 8);
-	s->created_at = sqlite3_column_int64(st, 9);
-	s->is_signed = sqlite3_column_int(st, 10) != 0;
-	s->deleted = sqlite3_column_int(st, 11) != 0;
+	memset(a, 0, sizeof(*a));
+	a->id = sqlite3_column_int64(st, 0);
+	a->module_id = sqlite3_column_int64(st, 1);
+	a->filename = db_column_strdup(st, 2);
+	a->size = sqlite3_column_int64(st, 3);
+	a->md5 = db_column_strdup(st, 4);
+	a->sha1 = db_column_strdup(st, 5);
+	a->sha256 = db_column_strdup(st, 6);
+	a->path = db_column_strdup(st, 7);
+	a->url = db_column_strdup(st, 8);
+	a->format = db_column_strdup(st, 9);
+	a->info = db_column_strdup(st, 10);
+	a->signature = db_column_strdup(st, 11);
+	a->created_at = sqlite3_column_int64(st, 12);
 }
 
-void
-artifact_free_hw(struct swu_hw *hw, size_t nhw)
+/* Step st for one row into *a. */
+static enum result
+artifact_load_one(struct db *db, sqlite3_stmt *st, struct artifact *a)
 {
-	for (size_t i = 0; i < nhw; i++) {
-		free(hw[i].board);
-		free(hw[i].revision);
-	}
-	free(hw);
-}
-
-enum result
-artifact_load_hw(struct db *db, int64_t id, struct swu_hw **hw, size_t *nhw)
-{
-	static const char sql[] =
-	    "SELECT board, revision, is_regex FROM software_hw "
-	    "WHERE software_id = ?1 ORDER BY rowid";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	size_t cap = 0;
-	int rc;
-
-	*hw = NULL;
-	*nhw = 0;
-	if (st == NULL)
-		return RESULT_ERROR;
-	db_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*nhw == cap) {
-			cap = cap ? cap * 2 : 4;
-			*hw = xrealloc(*hw, cap * sizeof(**hw));
-		}
-		(*hw)[*nhw].board = db_column_strdup(st, 0);
-		(*hw)[*nhw].revision = db_column_strdup(st, 1);
-		(*hw)[*nhw].is_regex = sqlite3_column_int(st, 2) != 0;
-		(*nhw)++;
-	}
-	db_done(st);
-	if (rc != SQLITE_DONE) {
-		db_log_error(db, __func__);
-		artifact_free_hw(*hw, *nhw);
-		*hw = NULL;
-		*nhw = 0;
-		return RESULT_ERROR;
-	}
-	return RESULT_OK;
-}
-
-enum result
-artifact_load(struct db *db, int64_t id, bool with_hw, struct software *s)
-{
-	static const char sql[] =
-	    "SELECT " ARTIFACT_COLUMNS " FROM software WHERE id = ?1";
-	sqlite3_stmt *st = db_prepare(db, sql);
 	enum result r = RESULT_ERROR;
 
-	if (st == NULL)
-		return r;
-	db_bind_int64(st, 1, id);
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
-		artifact_from_row(st, s);
+		artifact_from_row(st, a);
 		r = RESULT_OK;
 		break;
 	case SQLITE_DONE:
 		r = RESULT_NOTFOUND;
 		break;
 	default:
-		db_log_error(db, __func__);
+		db_log_error(db, "artifact_load");
 	}
 	db_done(st);
-	if (r == RESULT_OK && with_hw &&
-	    (r = artifact_load_hw(db, id, &s->hw, &s->nhw)) != RESULT_OK)
-		artifact_clear(s);
 	return r;
 }
 
-void
-artifact_clear(struct software *s)
-{
-	if (s == NULL)
-		return;
-	free(s->filename);
-	free(s->version);
-	free(s->description);
-	free(s->md5);
-	free(s->sha1);
-	free(s->sha256);
-	free(s->path);
-	artifact_free_hw(s->hw, s->nhw);
-	memset(s, 0, sizeof(*s));
-}
-
-int
-artifact_open(const char *dir, const struct software *s)
-{
-	char path[2048];
-	int fd;
-
-	if (s->path == NULL)
-		return -1;
-	snprintf(path, sizeof(path), "%s/%s", dir, s->path);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		log_warn("%s: %s", __func__, path);
-	return fd;
-}
-
-/* A file name devices will see: a plain name ending in .swu. */
-static bool
-artifact_filename_valid(const char *n)
-{
-	size_t len = strlen(n);
-
-	return len > 4 && len <= ARTIFACT_FILENAME_MAX && n[0] != '.' &&
-	       strcmp(n + len - 4, ".swu") == 0 &&
-	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                 "0123456789._+-") == len;
-}
-
-/* Do two compatibility sets admit a common device? */
-static bool
-artifact_hw_overlap(
-    const struct swu_hw *a, size_t na, const struct swu_hw *b, size_t nb)
-{
-	if (na == 0 || nb == 0)
-		return true;
-	for (size_t i = 0; i < na; i++)
-		for (size_t j = 0; j < nb; j++) {
-			if (strcmp(a[i].board, b[j].board) != 0)
-				continue;
-			if (a[i].revision == NULL || b[j].revision == NULL ||
-			    a[i].is_regex || b[j].is_regex ||
-			    strcmp(a[i].revision, b[j].revision) == 0)
-				return true;
-		}
-	return false;
-}
-
-/* Is there software of an equal version whose compatibility overlaps? */
-static enum result
-artifact_conflicts(struct db *db, const struct swu_info *info, int64_t *other)
+enum result
+artifact_load(struct db *db, int64_t id, struct artifact *a)
 {
 	static const char sql[] =
-	    "SELECT id, version FROM software WHERE deleted_at IS NULL";
+	    "SELECT " ARTIFACT_COLUMNS " FROM artifact WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	int64_t ids[256];
-	size_t n = 0;
-	enum result r = RESULT_OK;
-
-	if (st == NULL)
-		return RESULT_ERROR;
-	while (sqlite3_step(st) == SQLITE_ROW)
-		if (version_equal((const char *)sqlite3_column_text(st, 1),
-		        info->version) &&
-		    n < NELEM(ids))
-			ids[n++] = sqlite3_column_int64(st, 0);
-	db_done(st);
-	for (size_t i = 0; i < n && r == RESULT_OK; i++) {
-		struct swu_hw *hw;
-		size_t nhw;
-
-		if (artifact_load_hw(db, ids[i], &hw, &nhw) != RESULT_OK)
-			return RESULT_ERROR;
-		if (artifact_hw_overlap(hw, nhw, info->hw, info->nhw)) {
-			*other = ids[i];
-			r = RESULT_CONFLICT;
-		}
-		artifact_free_hw(hw, nhw);
-	}
-	return r;
-}
-
-static enum result
-artifact_insert(struct db *db, const struct upload *u, const char *filename,
-    const struct swu_info *info, int64_t *id)
-{
-	static const char sql[] =
-	    "INSERT INTO software (filename, version, description, size, md5, "
-	    "sha1, sha256, is_signed, created_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-	static const char hw_sql[] =
-	    "INSERT INTO software_hw (software_id, board, revision, is_regex) "
-	    "VALUES (?1, ?2, ?3, ?4)";
-	sqlite3_stmt *st = db_prepare(db, sql);
-
-	if (st == NULL)
-		return RESULT_ERROR;
-	db_bind_text(st, 1, filename);
-	db_bind_text(st, 2, info->version);
-	db_bind_text(st, 3, info->description);
-	db_bind_int64(st, 4, (int64_t)upload_size(u));
-	db_bind_text(st, 5, upload_md5(u));
-	db_bind_text(st, 6, upload_sha1(u));
-	db_bind_text(st, 7, upload_sha256(u));
-	db_bind_int64(st, 8, info->is_signed);
-	db_bind_int64(st, 9, now_s());
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, __func__);
-		db_done(st);
-		return RESULT_ERROR;
-	}
-	db_done(st);
-	*id = sqlite3_last_insert_rowid(db_handle(db));
-	for (size_t i = 0; i < info->nhw; i++) {
-		if ((st = db_prepare(db, hw_sql)) == NULL)
-			return RESULT_ERROR;
-		db_bind_int64(st, 1, *id);
-		db_bind_text(st, 2, info->hw[i].board);
-		db_bind_text(st, 3, info->hw[i].revision);
-		db_bind_int64(st, 4, info->hw[i].is_regex);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			db_log_error(db, __func__);
-			db_done(st);
-			return RESULT_ERROR;
-		}
-		db_done(st);
-	}
-	return RESULT_OK;
-}
-
-static enum result
-artifact_set_path(struct db *db, int64_t id, const char *path)
-{
-	static const char sql[] = "UPDATE software SET path = ?2 WHERE id = ?1";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	int rc;
 
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
-	db_bind_text(st, 2, path);
-	rc = sqlite3_step(st);
-	db_done(st);
-	return rc == SQLITE_DONE ? RESULT_OK : RESULT_ERROR;
+	return artifact_load_one(db, st, a);
 }
 
-/* Make a rename durable: fsync the directory that holds the new name. */
-static void
+enum result
+artifact_find(
+    struct db *db, int64_t module_id, const char *filename, struct artifact *a)
+{
+	static const char sql[] = "SELECT " ARTIFACT_COLUMNS
+	                          " FROM artifact WHERE module_id = ?1 AND "
+	                          "filename = ?2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, module_id);
+	db_bind_text(st, 2, filename);
+	return artifact_load_one(db, st, a);
+}
+
+enum result
+artifact_list(
+    struct db *db, int64_t module_id, struct artifact **out, size_t *n)
+{
+	static const char sql[] =
+	    "SELECT " ARTIFACT_COLUMNS " FROM artifact WHERE module_id = ?1 "
+	    "ORDER BY id LIMIT ?2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, module_id);
+	db_bind_int64(st, 2, ARTIFACT_PER_MODULE_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 2;
+			*out = xrealloc(*out, cap * sizeof(**out));
+		}
+		artifact_from_row(st, &(*out)[(*n)++]);
+	}
+	db_done(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		artifact_free_list(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return RESULT_ERROR;
+	}
+	return RESULT_OK;
+}
+
+void
+artifact_clear(struct artifact *a)
+{
+	if (a == NULL)
+		return;
+	free(a->filename);
+	free(a->md5);
+	free(a->sha1);
+	free(a->sha256);
+	free(a->path);
+	free(a->url);
+	free(a->format);
+	free(a->info);
+	free(a->signature);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+artifact_free_list(struct artifact *a, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		artifact_clear(&a[i]);
+	free(a);
+}
+
+bool
+artifact_filename_valid(const char *n)
+{
+	size_t len = strlen(n);
+
+	return len > 0 && len <= ARTIFACT_FILENAME_MAX && n[0] != '.' &&
+	       strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                 "0123456789._+-") == len;
+}
+
+enum result
+artifact_insert_upload(struct db *db, const char *dir, int64_t module_id,
+    struct upload *u, const char *filename, const char *format,
+    const char *info, const char *signature, int64_t *id, char *final,
+    size_t finallen)
+{
+	static const char sql[] =
+	    "INSERT INTO artifact (module_id, filename, size, md5, sha1, "
+	    "sha256, format, info, signature, created_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id";
+	static const char set_path[] =
+	    "UPDATE artifact SET path = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r;
+	char name[64];
+	int rc;
+
+	final[0] = '\0';
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, module_id);
+	db_bind_text(st, 2, filename);
+	db_bind_int64(st, 3, (int64_t)upload_size(u));
+	db_bind_text(st, 4, upload_md5(u));
+	db_bind_text(st, 5, upload_sha1(u));
+	db_bind_text(st, 6, upload_sha256(u));
+	db_bind_text(st, 7, format);
+	db_bind_text(st, 8, info);
+	db_bind_text(st, 9, signature);
+	db_bind_int64(st, 10, now_s());
+	/* Extended result codes may be on: compare the primary code. */
+	rc = sqlite3_step(st) & 0xff;
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	else if (rc == SQLITE_CONSTRAINT) {
+		db_done(st);
+		return RESULT_CONFLICT;
+	} else {
+		db_log_error(db, __func__);
+		db_done(st);
+		return RESULT_ERROR;
+	}
+	db_done(st);
+	/* Stored names start with the id: see artifact_sweep. */
+	snprintf(name, sizeof(name), "%lld-%.16s.%s", (long long)*id,
+	    upload_sha256(u), format);
+	if ((st = db_prepare(db, set_path)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, *id);
+	db_bind_text(st, 2, name);
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+		return r;
+	snprintf(final, finallen, "%s/%s", dir, name);
+	if (rename(upload_path(u), final) == -1) {
+		log_warn("%s: rename to %s", __func__, final);
+		final[0] = '\0';
+		return RESULT_ERROR;
+	}
+	upload_keep(u);
+	return RESULT_OK;
+}
+
+enum result
+artifact_insert_external(struct db *db, int64_t module_id, const char *filename,
+    const char *url, int64_t size, const char *md5, const char *sha1,
+    const char *sha256, const char *format, const char *info,
+    const char *signature, int64_t *id)
+{
+	static const char sql[] =
+	    "INSERT INTO artifact (module_id, filename, size, md5, sha1, "
+	    "sha256, url, format, info, signature, created_at) "
+	    "VALUES (?1, ?2, ?3, lower(?4), lower(?5), lower(?6), ?7, ?8, ?9, "
+	    "?10, ?11) RETURNING id";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r = RESULT_ERROR;
+
+	if (st == NULL)
+		return r;
+	db_bind_int64(st, 1, module_id);
+	db_bind_text(st, 2, filename);
+	db_bind_int64(st, 3, size);
+	db_bind_text(st, 4, md5);
+	db_bind_text(st, 5, sha1);
+	db_bind_text(st, 6, sha256);
+	db_bind_text(st, 7, url);
+	db_bind_text(st, 8, format);
+	db_bind_text(st, 9, info);
+	db_bind_text(st, 10, signature);
+	db_bind_int64(st, 11, now_s());
+	switch (sqlite3_step(st) & 0xff) {
+	case SQLITE_ROW:
+		*id = sqlite3_column_int64(st, 0);
+		r = RESULT_OK;
+		break;
+	case SQLITE_CONSTRAINT:
+		r = RESULT_CONFLICT;
+		break;
+	default:
+		db_log_error(db, __func__);
+	}
+	db_done(st);
+	return r;
+}
+
+void
 artifact_sync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -287,259 +276,83 @@ artifact_sync_dir(const char *dir)
 		close(fd);
 }
 
-enum result
-artifact_store(struct db *db, const char *dir, struct upload *u, int64_t *id,
-    char *why, size_t whylen)
+int
+artifact_open(const char *dir, const struct artifact *a)
 {
-	struct swu_info info;
-	enum swu_err e;
-	enum result r;
-	char *filename = NULL, name[64], final[2048];
-	int64_t other = 0;
-	bool renamed = false;
+	char path[2048];
+	int fd;
 
-	memset(&info, 0, sizeof(info));
-	if ((e = swu_parse_fd(upload_fd(u), &info)) != SWU_OK) {
-		snprintf(why, whylen, "not a valid SWUpdate image: %s",
-		    swu_strerror(e));
-		return RESULT_INVALID;
-	}
-	if (upload_filename(u) != NULL)
-		filename = xstrdup(upload_filename(u));
-	else
-		filename = xasprintf("software-%s.swu", info.version);
-	if (!artifact_filename_valid(filename)) {
-		snprintf(why, whylen,
-		    "file name must be a plain name of at most %d characters "
-		    "[A-Za-z0-9._+-] ending in .swu",
-		    ARTIFACT_FILENAME_MAX);
-		r = RESULT_INVALID;
-		goto done;
-	}
-	if (db_begin(db) == -1) {
-		r = RESULT_ERROR;
-		goto done;
-	}
-	if ((r = artifact_conflicts(db, &info, &other)) != RESULT_OK) {
-		if (r == RESULT_CONFLICT)
-			snprintf(why, whylen,
-			    "software %lld has version %s with overlapping "
-			    "hardware compatibility",
-			    (long long)other, info.version);
-		goto fail;
-	}
-	if ((r = artifact_insert(db, u, filename, &info, id)) != RESULT_OK)
-		goto fail;
-	snprintf(name, sizeof(name), "%lld-%.16s.swu", (long long)*id,
-	    upload_sha256(u));
-	snprintf(final, sizeof(final), "%s/%s", dir, name);
-	if ((r = artifact_set_path(db, *id, name)) != RESULT_OK)
-		goto fail;
-	if (rename(upload_path(u), final) == -1) {
-		log_warn("%s: rename to %s", __func__, final);
-		snprintf(
-		    why, whylen, "cannot store the file: %s", strerror(errno));
-		r = RESULT_ERROR;
-		goto fail;
-	}
-	renamed = true;
-	upload_keep(u);
-	if (db_commit(db) == -1) {
-		r = RESULT_ERROR;
-		goto fail;
-	}
-	artifact_sync_dir(dir);
-	rollout_catalog_changed();
-	log_info("stored software %lld: %s version %s, %llu bytes",
-	    (long long)*id, filename, info.version,
-	    (unsigned long long)upload_size(u));
-	r = RESULT_OK;
-	goto done;
-fail:
-	db_rollback(db);
-	if (renamed)
-		unlink(final);
-done:
-	free(filename);
-	swu_info_clear(&info);
-	return r;
-}
-
-static json_t *
-artifact_rollouts_json(struct db *db, int64_t id)
-{
-	static const char sql[] =
-	    "SELECT id FROM rollout WHERE software_id = ?1 ORDER BY id";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	json_t *a = json_array();
-
-	if (st == NULL)
-		return a;
-	db_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(
-		    a, json_integer(sqlite3_column_int64(st, 0)));
-	db_done(st);
-	return a;
-}
-
-json_t *
-artifact_to_json(struct db *db, const struct software *s)
-{
-	json_t *hw = json_array();
-
-	for (size_t i = 0; i < s->nhw; i++)
-		json_array_append_new(
-		    hw, json_pack("{s:s, s:s?, s:b}", "board", s->hw[i].board,
-		            "revision", s->hw[i].revision, "regex",
-		            s->hw[i].is_regex));
-	return json_pack("{s:I, s:s, s:s, s:s?, s:I, s:{s:s, s:s, s:s}, s:b, "
-	                 "s:o, s:I, s:b, s:o}",
-	    "id", (json_int_t)s->id, "filename", s->filename, "version",
-	    s->version, "description", s->description, "size",
-	    (json_int_t)s->size, "hashes", "md5", s->md5, "sha1", s->sha1,
-	    "sha256", s->sha256, "signed", s->is_signed, "compatibility", hw,
-	    "created_at", (json_int_t)s->created_at, "deleted", s->deleted,
-	    "rollouts", artifact_rollouts_json(db, s->id));
-}
-
-json_t *
-artifact_list_json(
-    struct db *db, int64_t limit, int64_t offset, const char *text)
-{
-	static const char sql[] =
-	    "SELECT id FROM software WHERE deleted_at IS NULL AND (?3 IS NULL "
-	    "OR instr(filename, ?3) > 0 OR instr(version, ?3) > 0) "
-	    "ORDER BY id DESC LIMIT ?1 OFFSET ?2";
-	static const char count[] =
-	    "SELECT count(*) FROM software WHERE deleted_at IS NULL AND (?1 IS "
-	    "NULL OR instr(filename, ?1) > 0 OR instr(version, ?1) > 0)";
-	sqlite3_stmt *st;
-	json_t *list = json_array();
-	int64_t *ids, total = 0;
-	size_t n;
-
-	if ((st = db_prepare(db, count)) != NULL) {
-		db_bind_text(st, 1, text);
-		total = db_count(st);
-	}
-	if ((st = db_prepare(db, sql)) == NULL) {
-		json_decref(list);
-		return NULL;
-	}
-	db_bind_int64(st, 1, limit);
-	db_bind_int64(st, 2, offset);
-	db_bind_text(st, 3, text);
-	ids = db_collect_ids(st, &n);
-	for (size_t i = 0; i < n; i++) {
-		struct software s;
-
-		if (artifact_load(db, ids[i], true, &s) != RESULT_OK)
-			continue;
-		json_array_append_new(list, artifact_to_json(db, &s));
-		artifact_clear(&s);
-	}
-	free(ids);
-	return json_pack("{s:o, s:I, s:I, s:I}", "software", list, "total",
-	    (json_int_t)total, "limit", (json_int_t)limit, "offset",
-	    (json_int_t)offset);
-}
-
-static int64_t
-artifact_count(struct db *db, const char *sql, int64_t id)
-{
-	sqlite3_stmt *st = db_prepare(db, sql);
-	int64_t n = -1;
-
-	if (st == NULL)
+	if (a->path == NULL)
 		return -1;
-	db_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	db_done(st);
-	return n;
+	snprintf(path, sizeof(path), "%s/%s", dir, a->path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		log_warn("%s: %s", __func__, path);
+	return fd;
+}
+
+json_t *
+artifact_to_json(const struct artifact *a)
+{
+	json_t *info = a->info ? json_loads(a->info, 0, NULL) : NULL;
+
+	return json_pack("{s:I, s:s, s:I, s:{s:s?, s:s, s:s?}, s:s, s:s, "
+	                 "s:s?, s:b, s:o, s:I}",
+	    "id", (json_int_t)a->id, "filename", a->filename, "size",
+	    (json_int_t)a->size, "hashes", "md5", a->md5, "sha1", a->sha1,
+	    "sha256", a->sha256, "format", a->format, "signature", a->signature,
+	    "url", a->url, "stored", a->path != NULL, "info",
+	    info ? info : json_object(), "created_at",
+	    (json_int_t)a->created_at);
 }
 
 enum result
-artifact_delete(struct db *db, const char *dir, int64_t id, const char **why)
+artifact_release_files(
+    struct db *db, int64_t module_id, char ***paths, size_t *n)
 {
-	static const char used_rollout[] =
-	    "SELECT count(*) FROM rollout WHERE software_id = ?1";
-	static const char used_open[] =
-	    "SELECT count(*) FROM action WHERE software_id = ?1 AND status IN "
-	    "('scheduled', 'running', 'canceling')";
-	static const char used_any[] =
-	    "SELECT count(*) FROM action WHERE software_id = ?1";
-	static const char soft_del[] =
-	    "UPDATE software SET deleted_at = ?2, path = NULL WHERE id = ?1";
-	static const char hard_del[] = "DELETE FROM software WHERE id = ?1";
-	struct software s;
-	sqlite3_stmt *st;
-	enum result r;
-	int64_t n;
+	static const char sql[] = "SELECT path FROM artifact WHERE "
+	                          "module_id = ?1 AND path IS NOT NULL";
+	static const char clear[] = "UPDATE artifact SET path = NULL WHERE "
+	                            "module_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	size_t cap = 0;
+
+	*paths = NULL;
+	*n = 0;
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, module_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 2;
+			*paths = xrealloc(*paths, cap * sizeof(**paths));
+		}
+		(*paths)[(*n)++] = db_column_strdup(st, 0);
+	}
+	db_done(st);
+	if ((st = db_prepare(db, clear)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, module_id);
+	return db_step_done(db, st, __func__);
+}
+
+void
+artifact_unlink_paths(const char *dir, char **paths, size_t n)
+{
 	char path[2048];
 
-	*why = NULL;
-	memset(&s, 0, sizeof(s));
-	if (db_begin(db) == -1)
-		return RESULT_ERROR;
-	if ((r = artifact_load(db, id, false, &s)) != RESULT_OK)
-		goto fail;
-	if (s.deleted) {
-		r = RESULT_NOTFOUND;
-		goto fail;
-	}
-	if ((n = artifact_count(db, used_rollout, id)) != 0) {
-		r = n < 0 ? RESULT_ERROR : RESULT_CONFLICT;
-		*why = "a rollout uses this software; delete the rollout first";
-		goto fail;
-	}
-	if ((n = artifact_count(db, used_open, id)) != 0) {
-		r = n < 0 ? RESULT_ERROR : RESULT_CONFLICT;
-		*why = "an update of this software is in progress";
-		goto fail;
-	}
-	n = artifact_count(db, used_any, id);
-	if (n < 0 || (st = db_prepare(db, n ? soft_del : hard_del)) == NULL) {
-		r = RESULT_ERROR;
-		goto fail;
-	}
-	db_bind_int64(st, 1, id);
-	if (n)
-		db_bind_int64(st, 2, now_s());
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, __func__);
-		db_done(st);
-		r = RESULT_ERROR;
-		goto fail;
-	}
-	db_done(st);
-	if (db_commit(db) == -1) {
-		r = RESULT_ERROR;
-		goto out;
-	}
-	rollout_catalog_changed();
-	/* The row is gone or marked: the file can go now. */
-	if (s.path) {
-		snprintf(path, sizeof(path), "%s/%s", dir, s.path);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, paths[i]);
 		if (unlink(path) == -1 && errno != ENOENT)
 			log_warn("%s: %s", __func__, path);
+		free(paths[i]);
 	}
-	log_info("deleted software %lld%s", (long long)id,
-	    n ? " (history kept)" : "");
-	r = RESULT_OK;
-	goto out;
-fail:
-	db_rollback(db);
-out:
-	artifact_clear(&s);
-	return r;
+	free(paths);
 }
 
 void
 artifact_sweep(struct db *db, const char *dir)
 {
-	static const char sql[] = "SELECT 1 FROM software WHERE path = ?1";
+	static const char sql[] = "SELECT 1 FROM artifact WHERE path = ?1";
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	sqlite3_stmt *st;
@@ -551,11 +364,10 @@ artifact_sweep(struct db *db, const char *dir)
 		return;
 	}
 	while ((e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
+		size_t digits = strspn(e->d_name, "0123456789");
 
-		/* Only names artifact_store makes: "<id>-<hash>.swu". */
-		if (n < 5 || strcmp(e->d_name + n - 4, ".swu") != 0 ||
-		    strspn(e->d_name, "0123456789") == 0)
+		/* Only names artifact_insert_upload makes: "<id>-...". */
+		if (digits == 0 || e->d_name[digits] != '-')
 			continue;
 		if ((st = db_prepare(db, sql)) == NULL)
 			break;
@@ -567,7 +379,7 @@ artifact_sweep(struct db *db, const char *dir)
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (unlink(path) == 0)
 			log_info(
-			    "removed %s: no software refers to it (an "
+			    "removed %s: no artifact refers to it (an "
 			    "upload stopped between its rename and commit)",
 			    path);
 	}

@@ -20,6 +20,7 @@
 #include "artifact.h"
 #include "db.h"
 #include "device.h"
+#include "dist.h"
 #include "http.h"
 #include "log.h"
 #include "rollout.h"
@@ -180,7 +181,7 @@ static int
 ddi_c_value(const struct action *a)
 {
 	uint32_t h = 2166136261u;
-	int64_t parts[3] = {a->id, a->software_id, a->forced};
+	int64_t parts[3] = {a->id, a->ds_id, a->forced};
 
 	for (size_t i = 0; i < NELEM(parts); i++) {
 		h ^= (uint32_t)parts[i];
@@ -295,31 +296,83 @@ ddi_action_history(struct db *db, const struct action *a, int64_t n)
 	    "messages", msgs);
 }
 
-/* One artifact as in deploymentBase and the artifact list. */
+/*
+ * One artifact as in deploymentBase and the artifact list.  An external
+ * artifact's links are its URL, as it is.
+ */
 static json_t *
-ddi_artifact_json(
-    struct request *req, struct ddi_ctx *c, const struct software *s)
+ddi_artifact_json(struct request *req, struct ddi_ctx *c, int64_t module_id,
+    const struct artifact *a)
 {
-	char *fn = url_encode_segment(s->filename);
-	json_t *o;
+	char *fn;
+	json_t *o, *links, *hashes;
 
-	o = json_pack("{s:s, s:{s:s, s:s, s:s}, s:I, s:{s:o, s:o, s:o, s:o}}",
-	    "filename", s->filename, "hashes", "sha1", s->sha1, "md5", s->md5,
-	    "sha256", s->sha256, "size", (json_int_t)s->size, "_links",
-	    "download",
+	/* Hashes an external artifact was given without are left out. */
+	hashes = json_pack("{s:s}", "sha1", a->sha1);
+	if (a->md5)
+		json_object_set_new(hashes, "md5", json_string(a->md5));
+	if (a->sha256)
+		json_object_set_new(hashes, "sha256", json_string(a->sha256));
+	o = json_pack("{s:s, s:o, s:I}", "filename", a->filename, "hashes",
+	    hashes, "size", (json_int_t)a->size);
+	if (a->url) {
+		links = json_pack("{s:{s:s}, s:{s:s}}", "download", "href",
+		    a->url, "download-http", "href", a->url);
+		json_object_set_new(o, "_links", links);
+		return o;
+	}
+	fn = url_encode_segment(a->filename);
+	links = json_pack("{s:o, s:o}", "download",
 	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s",
-	        (long long)s->id, fn),
+	        (long long)module_id, fn),
 	    "download-http",
 	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s",
-	        (long long)s->id, fn),
-	    "md5sum",
-	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s.MD5SUM",
-	        (long long)s->id, fn),
-	    "md5sum-http",
-	    ddi_link(req, c, "/softwaremodules/%lld/artifacts/%s.MD5SUM",
-	        (long long)s->id, fn));
+	        (long long)module_id, fn));
+	if (a->md5) {
+		json_object_set_new(links, "md5sum",
+		    ddi_link(req, c,
+		        "/softwaremodules/%lld/artifacts/%s.MD5SUM",
+		        (long long)module_id, fn));
+		json_object_set_new(links, "md5sum-http",
+		    ddi_link(req, c,
+		        "/softwaremodules/%lld/artifacts/%s.MD5SUM",
+		        (long long)module_id, fn));
+	}
+	json_object_set_new(o, "_links", links);
 	free(fn);
 	return o;
+}
+
+static json_t *
+ddi_artifacts_json(
+    struct request *req, struct ddi_ctx *c, const struct module *m)
+{
+	json_t *arts = json_array();
+
+	for (size_t i = 0; i < m->nartifacts; i++)
+		json_array_append_new(
+		    arts, ddi_artifact_json(req, c, m->id, &m->artifacts[i]));
+	return arts;
+}
+
+/* One chunk per module of the set, as hawkBit sends them. */
+static json_t *
+ddi_chunks_json(
+    struct request *req, struct ddi_ctx *c, const struct module *m, size_t n)
+{
+	json_t *chunks = json_array(), *chunk, *meta;
+
+	for (size_t i = 0; i < n; i++) {
+		chunk = json_pack("{s:s, s:s, s:s, s:o}", "part", m[i].type_key,
+		    "version", m[i].version, "name", m[i].name, "artifacts",
+		    ddi_artifacts_json(req, c, &m[i]));
+		if (m[i].encrypted)
+			json_object_set_new(chunk, "encrypted", json_true());
+		if ((meta = module_metadata_json(c->db, m[i].id, true)) != NULL)
+			json_object_set_new(chunk, "metadata", meta);
+		json_array_append_new(chunks, chunk);
+	}
+	return chunks;
 }
 
 /* deploymentBase and installedBase share this shape. */
@@ -328,19 +381,20 @@ ddi_reply_deployment(
     struct request *req, struct ddi_ctx *c, const struct action *a)
 {
 	const char *hist = http_query(req, "actionHistory");
-	struct software s;
+	struct module *m = NULL;
+	size_t nm = 0;
 	int64_t n = 0;
 	json_t *body;
 
-	if (artifact_load(c->db, a->software_id, false, &s) != RESULT_OK) {
+	if (dist_modules(c->db, a->ds_id, &m, &nm) != RESULT_OK || nm == 0) {
+		dist_free_modules(m, nm);
 		http_reply_ddi_error(
 		    req, 404, DDI_NOT_FOUND, "Software module does not exist.");
 		return;
 	}
-	body = json_pack("{s:s, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:[o]}]}}",
-	    "id", req->params[2], "deployment", "download", "forced", "update",
-	    "forced", "chunks", "part", "os", "version", s.version, "name",
-	    s.filename, "artifacts", ddi_artifact_json(req, c, &s));
+	body = json_pack("{s:s, s:{s:s, s:s, s:o}}", "id", req->params[2],
+	    "deployment", "download", "forced", "update", "forced", "chunks",
+	    ddi_chunks_json(req, c, m, nm));
 	if (hist && parse_int64(hist, INT32_MIN, INT32_MAX, &n) == 0 &&
 	    n != 0) {
 		if (n < 0 || n > DDI_HISTORY_MAX)
@@ -348,7 +402,7 @@ ddi_reply_deployment(
 		json_object_set_new(
 		    body, "actionHistory", ddi_action_history(c->db, a, n));
 	}
-	artifact_clear(&s);
+	dist_free_modules(m, nm);
 	http_reply_json(req, 200, body);
 }
 
@@ -551,16 +605,18 @@ done:
 }
 
 /*
- * May this device read software sm?  Open actions give access (the device
- * is installing it); with installed_too, its installed software as well.
+ * May this device read module sm?  An open action for a set holding it
+ * gives access (the device is installing it); with installed_too, its
+ * installed set as well.
  */
 static bool
 ddi_may_read(struct db *db, int64_t device_id, int64_t sm, bool installed_too)
 {
 	static const char sql[] =
-	    "SELECT 1 FROM action WHERE device_id = ?1 AND software_id = ?2 "
-	    "AND (status IN ('scheduled', 'running') OR "
-	    "(?3 AND status = 'succeeded')) LIMIT 1";
+	    "SELECT 1 FROM action a JOIN ds_module x ON x.ds_id = a.ds_id "
+	    "WHERE a.device_id = ?1 AND x.module_id = ?2 "
+	    "AND (a.status IN ('scheduled', 'running') OR "
+	    "(?3 AND a.status = 'succeeded')) LIMIT 1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	bool ok;
 
@@ -574,16 +630,13 @@ ddi_may_read(struct db *db, int64_t device_id, int64_t sm, bool installed_too)
 	return ok;
 }
 
-/* Load software params[2] if the device may read it; else reply 404. */
+/* The module id in params[2] if the device may read it; else reply 404. */
 static bool
-ddi_load_module(struct request *req, struct ddi_ctx *c, bool installed_too,
-    struct software *s)
+ddi_module_param(
+    struct request *req, struct ddi_ctx *c, bool installed_too, int64_t *sm)
 {
-	int64_t sm;
-
-	if (parse_int64(req->params[2], 1, INT64_MAX, &sm) == -1 ||
-	    !ddi_may_read(c->db, req->device_id, sm, installed_too) ||
-	    artifact_load(c->db, sm, false, s) != RESULT_OK) {
+	if (parse_int64(req->params[2], 1, INT64_MAX, sm) == -1 ||
+	    !ddi_may_read(c->db, req->device_id, *sm, installed_too)) {
 		http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
 		    "Software module does not exist for this target.");
 		return false;
@@ -595,14 +648,19 @@ void
 ddi_get_artifacts(struct request *req)
 {
 	struct ddi_ctx c;
-	struct software s;
+	struct module m;
+	int64_t sm;
 
 	if (!ddi_begin(req, &c, false, true))
 		return;
-	if (ddi_load_module(req, &c, true, &s)) {
-		http_reply_json(
-		    req, 200, json_pack("[o]", ddi_artifact_json(req, &c, &s)));
-		artifact_clear(&s);
+	if (ddi_module_param(req, &c, true, &sm)) {
+		if (module_load(c.db, sm, true, &m) == RESULT_OK) {
+			http_reply_json(
+			    req, 200, ddi_artifacts_json(req, &c, &m));
+			module_clear(&m);
+		} else
+			http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
+			    "Software module does not exist for this target.");
 	}
 	ddi_ctx_clear(&c);
 }
@@ -637,7 +695,7 @@ ddi_etag_listed(const char *list, const char *etag)
 }
 
 static void
-ddi_send_file(struct request *req, const struct software *s)
+ddi_send_file(struct request *req, const struct artifact *s)
 {
 	char etag[48], date[64], disp[256], range[96];
 	const char *h;
@@ -696,29 +754,40 @@ ddi_get_artifact(struct request *req)
 	const char *name = req->params[3];
 	size_t n = strlen(name);
 	struct ddi_ctx c;
-	struct software s;
-	char *body, disp[256];
+	struct artifact a;
+	char *body, *base = NULL, disp[256];
+	bool md5sum = false;
+	int64_t sm;
+	enum result r;
 
+	memset(&a, 0, sizeof(a));
 	if (!ddi_begin(req, &c, false, false))
 		return;
-	if (!ddi_load_module(req, &c, false, &s))
+	if (!ddi_module_param(req, &c, false, &sm))
 		goto done;
-	if (strcmp(name, s.filename) == 0)
-		ddi_send_file(req, &s);
-	else if (n > 7 && strcmp(name + n - 7, ".MD5SUM") == 0 &&
-	         strncmp(name, s.filename, n - 7) == 0 &&
-	         s.filename[n - 7] == '\0') {
+	r = artifact_find(c.db, sm, name, &a);
+	if (r == RESULT_NOTFOUND && n > 7 &&
+	    strcmp(name + n - 7, ".MD5SUM") == 0) {
+		base = xstrndup(name, n - 7);
+		r = artifact_find(c.db, sm, base, &a);
+		md5sum = true;
+	}
+	if (r != RESULT_OK || a.url != NULL || (md5sum && a.md5 == NULL))
+		http_reply_ddi_error(
+		    req, 404, DDI_NOT_FOUND, "Artifact does not exist.");
+	else if (!md5sum)
+		ddi_send_file(req, &a);
+	else {
 		/* md5sum -c format: "<md5>  <name>", no newline. */
-		body = xasprintf("%s  %s", s.md5, s.filename);
+		body = xasprintf("%s  %s", a.md5, a.filename);
 		snprintf(disp, sizeof(disp), "attachment;filename=%s.MD5SUM",
-		    s.filename);
+		    a.filename);
 		http_set_header(req, "Content-Disposition", disp);
 		http_reply_text(req, 200, "text/plain", body);
 		free(body);
-	} else
-		http_reply_ddi_error(
-		    req, 404, DDI_NOT_FOUND, "Artifact does not exist.");
-	artifact_clear(&s);
+	}
+	artifact_clear(&a);
+	free(base);
 done:
 	ddi_ctx_clear(&c);
 }

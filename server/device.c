@@ -11,6 +11,7 @@
 #include "action.h"
 #include "db.h"
 #include "log.h"
+#include "meta.h"
 #include "settings.h"
 
 /*
@@ -28,15 +29,24 @@
 
 /* The version an open action is installing. */
 #define DEVICE_TARGET_SQL                                                      \
-	"(SELECT s.version FROM action a JOIN software s ON s.id = "           \
-	"a.software_id WHERE a.device_id = device.id AND a.status IN "         \
+	"(SELECT s.version FROM action a JOIN distribution_set s ON s.id = "   \
+	"a.ds_id WHERE a.device_id = device.id AND a.status IN "               \
 	"('scheduled', 'running', 'canceling') ORDER BY a.id DESC LIMIT 1)"
+
+/* The sets of the open action and of the newest succeeded one. */
+#define DEVICE_TARGET_DS_SQL                                                   \
+	"(SELECT a.ds_id FROM action a WHERE a.device_id = device.id AND "     \
+	"a.status IN ('scheduled', 'running', 'canceling') ORDER BY a.id "     \
+	"DESC LIMIT 1)"
+#define DEVICE_INSTALLED_DS_SQL                                                \
+	"(SELECT a.ds_id FROM action a WHERE a.device_id = device.id AND "     \
+	"a.status = 'succeeded' ORDER BY a.id DESC LIMIT 1)"
 
 #define DEVICE_ROW_COLUMNS                                                     \
 	"id, controller_id, name, token_hash IS NOT NULL AS has_token, "       \
-	"mode, feed, assigned_software_id, force_update, allow_downgrade, "    \
+	"mode, feed, assigned_ds_id, force_update, allow_downgrade, "          \
 	"hw_model, hw_revision, installed_version, request_attributes, "       \
-	"created_at"
+	"created_at, compatible"
 
 /* The device row with its last contact (device_seen, see 0003). */
 #define DEVICE_SEEN_FROM                                                       \
@@ -50,13 +60,15 @@
 #define DEVICE_COLUMNS                                                         \
 	DEVICE_ROW_COLUMNS ", " DEVICE_SEEN_COLUMNS ", " DEVICE_STATE_SQL      \
 	                   " AS state, " DEVICE_TARGET_SQL                     \
-	                   " AS target_version"
+	                   " AS target_version, " DEVICE_TARGET_DS_SQL         \
+	                   " AS target_ds, " DEVICE_INSTALLED_DS_SQL           \
+	                   " AS installed_ds"
 
 /* For devices (the poll path): the row and the token hash, nothing
  * derived and no last contact, so a poll costs one indexed lookup. */
 #define DEVICE_DDI_COLUMNS                                                     \
-	DEVICE_ROW_COLUMNS ", NULL, NULL, NULL, NULL, token_hash"
-#define DEVICE_DDI_NCOLUMNS 19
+	DEVICE_ROW_COLUMNS ", NULL, NULL, NULL, NULL, NULL, NULL, token_hash"
+#define DEVICE_DDI_NCOLUMNS 22
 
 bool
 device_cid_valid(const char *cid)
@@ -153,7 +165,7 @@ device_from_row(sqlite3_stmt *st, struct device *d)
 	if (mode == NULL || policy_mode_parse(mode, &d->mode) == -1)
 		d->mode = MODE_PINNED;
 	d->feed = db_column_strdup(st, 5);
-	d->assigned_software_id = sqlite3_column_int64(st, 6);
+	d->assigned_ds_id = sqlite3_column_int64(st, 6);
 	d->force = sqlite3_column_int(st, 7) != 0;
 	d->allow_downgrade = sqlite3_column_int(st, 8) != 0;
 	d->hw_model = db_column_strdup(st, 9);
@@ -161,14 +173,17 @@ device_from_row(sqlite3_stmt *st, struct device *d)
 	d->installed_version = db_column_strdup(st, 11);
 	d->request_attributes = sqlite3_column_int(st, 12) != 0;
 	d->created_at = sqlite3_column_int64(st, 13);
-	d->last_seen = sqlite3_column_int64(st, 14);
-	d->last_address = db_column_strdup(st, 15);
-	d->state = db_column_strdup(st, 16);
-	d->target_version = db_column_strdup(st, 17);
+	d->compatible = db_column_strdup(st, 14);
+	d->last_seen = sqlite3_column_int64(st, 15);
+	d->last_address = db_column_strdup(st, 16);
+	d->state = db_column_strdup(st, 17);
+	d->target_version = db_column_strdup(st, 18);
+	d->target_ds_id = sqlite3_column_int64(st, 19);
+	d->installed_ds_id = sqlite3_column_int64(st, 20);
 	if (sqlite3_column_count(st) >= DEVICE_DDI_NCOLUMNS &&
-	    sqlite3_column_text(st, 18))
+	    sqlite3_column_text(st, 21))
 		snprintf(d->token_hash, sizeof(d->token_hash), "%s",
-		    (const char *)sqlite3_column_text(st, 18));
+		    (const char *)sqlite3_column_text(st, 21));
 }
 
 static enum result
@@ -265,6 +280,7 @@ device_clear(struct device *d)
 	free(d->name);
 	free(d->feed);
 	free(d->hw_model);
+	free(d->compatible);
 	free(d->hw_revision);
 	free(d->installed_version);
 	free(d->last_address);
@@ -310,9 +326,16 @@ device_attr_exec(
 	return db_step_done(db, st, "device_put_attributes");
 }
 
-/* Copy the mapped attributes into the device's columns. */
+/*
+ * Copy the mapped attributes into the device's columns.  The installed
+ * version follows the version attribute only when the device reports a
+ * new value (old_version is what it reported before): clients such as
+ * rauc-hawkbit-updater send a fixed value from their configuration, which
+ * must not undo what a successful deployment recorded.
+ */
 static enum result
-device_refresh_mapped(struct db *db, const struct settings *s, int64_t id)
+device_refresh_mapped(struct db *db, const struct settings *s, int64_t id,
+    const char *old_version)
 {
 	static const char sql[] =
 	    "UPDATE device SET request_attributes = 0, "
@@ -320,8 +343,13 @@ device_refresh_mapped(struct db *db, const struct settings *s, int64_t id)
 	    "  WHERE device_id = ?1 AND key = ?2), "
 	    "hw_revision = (SELECT value FROM device_attribute "
 	    "  WHERE device_id = ?1 AND key = ?3), "
-	    "installed_version = COALESCE((SELECT value FROM device_attribute "
-	    "  WHERE device_id = ?1 AND key = ?4), installed_version) "
+	    "installed_version = CASE WHEN (SELECT value FROM device_attribute "
+	    "  WHERE device_id = ?1 AND key = ?4) IS DISTINCT FROM ?6 THEN "
+	    "  COALESCE((SELECT value FROM device_attribute WHERE device_id = "
+	    "  ?1 AND key = ?4), installed_version) ELSE installed_version "
+	    "END, "
+	    "compatible = (SELECT value FROM device_attribute "
+	    "  WHERE device_id = ?1 AND key = ?5) "
 	    "WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 
@@ -331,7 +359,28 @@ device_refresh_mapped(struct db *db, const struct settings *s, int64_t id)
 	db_bind_text(st, 2, s->attr_hw_model);
 	db_bind_text(st, 3, s->attr_hw_revision);
 	db_bind_text(st, 4, s->attr_sw_version);
+	db_bind_text(st, 5, s->attr_rauc_compatible);
+	db_bind_text(st, 6, old_version);
 	return db_step_done(db, st, __func__);
+}
+
+/* The value of attribute key of the device, or NULL (the caller frees). */
+static char *
+device_attr_value(struct db *db, int64_t id, const char *key)
+{
+	static const char sql[] = "SELECT value FROM device_attribute WHERE "
+	                          "device_id = ?1 AND key = ?2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	char *v = NULL;
+
+	if (st == NULL)
+		return NULL;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, key);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = db_column_strdup(st, 0);
+	db_done(st);
+	return v;
 }
 
 static int64_t
@@ -365,6 +414,7 @@ device_put_attributes(struct db *db, const struct settings *s, int64_t id,
 	    "DO UPDATE SET value = excluded.value";
 	bool remove = strcmp(mode, "remove") == 0;
 	const char *key;
+	char *old_version = NULL;
 	json_t *v;
 	enum result r;
 
@@ -390,6 +440,7 @@ device_put_attributes(struct db *db, const struct settings *s, int64_t id,
 	}
 	if (db_begin(db) == -1)
 		return RESULT_ERROR;
+	old_version = device_attr_value(db, id, s->attr_sw_version);
 	if (strcmp(mode, "replace") == 0 &&
 	    (r = device_attr_exec(db, del_all, id, NULL, NULL)) != RESULT_OK)
 		goto fail;
@@ -408,13 +459,15 @@ device_put_attributes(struct db *db, const struct settings *s, int64_t id,
 		r = RESULT_CONFLICT;
 		goto fail;
 	}
-	if ((r = device_refresh_mapped(db, s, id)) != RESULT_OK)
+	if ((r = device_refresh_mapped(db, s, id, old_version)) != RESULT_OK)
 		goto fail;
+	free(old_version);
 	if (db_commit(db) == -1)
 		return RESULT_ERROR;
 	return RESULT_OK;
 fail:
 	db_rollback(db);
+	free(old_version);
 	return r;
 }
 
@@ -477,6 +530,8 @@ json_int_or_null(int64_t v)
 	return v ? json_integer(v) : json_null();
 }
 
+static json_t *device_metadata_json(struct db *, int64_t id);
+
 json_t *
 device_to_json(struct db *db, const struct settings *s, const struct device *d)
 {
@@ -486,17 +541,22 @@ device_to_json(struct db *db, const struct settings *s, const struct device *d)
 	/* gooseBit's rule: on time while seen within its interval + 10 s. */
 	bool online = d->last_seen && now_s() - d->last_seen < interval + 10;
 
-	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:b, s:b, s:b, s:s?, "
-	                 "s:s?, s:s?, s:s?, s:o, s:I, s:o, s:s?, s:b, s:i, "
-	                 "s:s, s:o, s:b}",
+	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:o, s:b, s:b, s:b, "
+	                 "s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, "
+	                 "s:I, s:o, s:s?, s:b, s:i, s:s, s:o, s:b}",
 	    "controller_id", d->controller_id, "name", d->name, "mode",
 	    policy_mode_str(d->mode), "feed", d->feed, "assigned_software_id",
-	    json_int_or_null(d->assigned_software_id), "force", d->force,
+	    json_int_or_null(d->assigned_ds_id), "assigned_distribution_id",
+	    json_int_or_null(d->assigned_ds_id), "force", d->force,
 	    "allow_downgrade", d->allow_downgrade, "has_token", d->has_token,
 	    "hw_model", d->hw_model, "hw_revision", d->hw_revision,
-	    "installed_version", d->installed_version, "target_version",
-	    d->target_version, "attributes", device_attributes_json(db, d->id),
-	    "created_at", (json_int_t)d->created_at, "last_seen",
+	    "compatible", d->compatible, "installed_version",
+	    d->installed_version, "target_version", d->target_version,
+	    "target_distribution_id", json_int_or_null(d->target_ds_id),
+	    "installed_distribution_id", json_int_or_null(d->installed_ds_id),
+	    "attributes", device_attributes_json(db, d->id), "metadata",
+	    device_metadata_json(db, d->id), "created_at",
+	    (json_int_t)d->created_at, "last_seen",
 	    json_int_or_null(d->last_seen), "last_address", d->last_address,
 	    "online", online, "poll_interval", interval, "state",
 	    d->state ? d->state : "idle", "action",
@@ -621,7 +681,8 @@ static enum result
 device_software_exists(struct db *db, int64_t sw)
 {
 	static const char sql[] =
-	    "SELECT 1 FROM software WHERE id = ?1 AND deleted_at IS NULL";
+	    "SELECT 1 FROM distribution_set WHERE id = ?1 AND "
+	    "deleted_at IS NULL AND complete = 1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	enum result r = RESULT_ERROR;
 
@@ -640,6 +701,32 @@ device_software_exists(struct db *db, int64_t sw)
 	return r;
 }
 
+/*
+ * Inside the caller's transaction: replace the operators' metadata of a
+ * device with meta, [{key, value}].  Apart from the attributes, which are
+ * the device's own (configData).
+ */
+static enum result
+device_set_metadata(struct db *db, int64_t id, json_t *meta, const char **why)
+{
+	static const char clear[] =
+	    "DELETE FROM device_metadata WHERE device_id = ?1";
+	static const char ins[] = "INSERT INTO device_metadata (device_id, "
+	                          "meta_key, meta_value) VALUES (?1, ?2, ?3)";
+
+	return meta_replace(db, id, meta, false, clear, ins, why);
+}
+
+static json_t *
+device_metadata_json(struct db *db, int64_t id)
+{
+	static const char sql[] = "SELECT meta_key, meta_value FROM "
+	                          "device_metadata WHERE device_id = ?1 "
+	                          "ORDER BY meta_key";
+
+	return meta_json(db, id, false, sql);
+}
+
 /* Apply one PATCH field inside the caller's transaction. */
 static enum result
 device_patch_field(
@@ -652,7 +739,7 @@ device_patch_field(
 	static const char set_feed[] =
 	    "UPDATE device SET feed = ?2 WHERE id = ?1";
 	static const char set_sw[] =
-	    "UPDATE device SET assigned_software_id = ?2 WHERE id = ?1";
+	    "UPDATE device SET assigned_ds_id = ?2 WHERE id = ?1";
 	static const char set_force[] =
 	    "UPDATE device SET force_update = ?2 WHERE id = ?1";
 	static const char set_down[] =
@@ -681,11 +768,13 @@ device_patch_field(
 			return *why = "feed: 1 to 64 of [A-Za-z0-9_.-]",
 			       RESULT_INVALID;
 		sql = set_feed;
-	} else if (strcmp(key, "assigned_software_id") == 0) {
+	} else if (strcmp(key, "assigned_software_id") == 0 ||
+	           strcmp(key, "assigned_distribution_id") == 0) {
 		if (json_is_integer(v) &&
 		    device_software_exists(db, json_integer_value(v)) !=
 		        RESULT_OK)
-			return *why = "assigned_software_id: no such software",
+			return *why = "assigned_software_id: no such complete "
+			              "software (distribution set)",
 			       RESULT_INVALID;
 		sql = set_sw;
 	} else if (strcmp(key, "force") == 0)
@@ -704,7 +793,9 @@ device_patch_field(
 		if (text)
 			sha256_hex(text, hash);
 		sql = set_token;
-	} else
+	} else if (strcmp(key, "metadata") == 0)
+		return device_set_metadata(db, id, v, why);
+	else
 		return *why = "unknown field", RESULT_INVALID;
 	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;

@@ -31,16 +31,19 @@ struct device {
 	bool has_token;
 	enum policy_mode mode;
 	char *feed;
-	int64_t assigned_software_id; /* 0 = none */
+	int64_t assigned_ds_id; /* distribution set, 0 = none */
 	bool force;
 	bool allow_downgrade;
 	char *hw_model, *hw_revision, *installed_version;
+	char *compatible; /* its RAUC compatible (attributes.rauc_compatible) */
 	bool request_attributes;
 	int64_t created_at, last_seen;
 	char *last_address;
-	char *state;          /* pending, updating, in_sync, ... */
-	char *target_version; /* version of the open action, or NULL */
-	char token_hash[65];  /* device_load_ddi only: "" if none */
+	char *state;             /* pending, updating, in_sync, ... */
+	char *target_version;    /* version of the open action, or NULL */
+	int64_t target_ds_id;    /* set of the open action, 0 if none */
+	int64_t installed_ds_id; /* set of the newest succeeded action, 0 */
+	char token_hash[65];     /* device_load_ddi only: "" if none */
 	/* device_load_ddi only: the newest action and the newest succeeded
 	 * one, read in the same query, so a poll costs one SELECT. */
 	bool actions_loaded;

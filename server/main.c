@@ -30,6 +30,7 @@
 #include "seen.h"
 #include "settings.h"
 #include "sse.h"
+#include "trust.h"
 #include "user.h"
 
 static void
@@ -287,7 +288,7 @@ main(int argc, char **argv)
 	const char *path = "settings.yaml";
 	char err[1024];
 	bool check = false;
-	int ch, verbose = 0;
+	int ch, rc = 1, verbose = 0;
 	long cores;
 
 	while ((ch = getopt(argc, argv, "c:nvh")) != -1) {
@@ -313,27 +314,45 @@ main(int argc, char **argv)
 		fprintf(stderr, "falconet: %s\n", err);
 		return 1;
 	}
+	memset(&app, 0, sizeof(app));
+	if (settings.rauc_keyring[0] &&
+	    (app.rauc_keyring = trust_store_load(
+	         settings.rauc_keyring, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "falconet: %s: rauc.keyring: %s\n", path, err);
+		return 1;
+	}
+	if (settings.swu_keyring[0] &&
+	    (app.swu_keyring = trust_store_load(
+	         settings.swu_keyring, err, sizeof(err))) == NULL) {
+		fprintf(
+		    stderr, "falconet: %s: swupdate.keyring: %s\n", path, err);
+		trust_store_free(app.rauc_keyring);
+		return 1;
+	}
 	if (check) {
+		trust_store_free(app.rauc_keyring);
+		trust_store_free(app.swu_keyring);
 		fprintf(stderr, "falconet: %s: settings OK\n", path);
 		return 0;
 	}
 	log_set_level(
 	    verbose ? LOG_LVL_DEBUG : (enum log_level)settings.log_level);
-	memset(&app, 0, sizeof(app));
 	app.settings = &settings;
 	cores = sysconf(_SC_NPROCESSORS_ONLN);
 	app.cores = cores > 0 && cores < 64 ? (int)cores : 2;
 	if (argc == 0)
-		return serve(&app);
-	if (strcmp(argv[0], "token") == 0)
-		return cmd_token(&app, argc, argv);
-	if (strcmp(argv[0], "user") == 0)
-		return cmd_user(&app, argc, argv);
-	if (strcmp(argv[0], "migrate") == 0 && argc == 1) {
+		rc = serve(&app);
+	else if (strcmp(argv[0], "token") == 0)
+		rc = cmd_token(&app, argc, argv);
+	else if (strcmp(argv[0], "user") == 0)
+		rc = cmd_user(&app, argc, argv);
+	else if (strcmp(argv[0], "migrate") == 0 && argc == 1) {
 		open_data(&app);
 		printf("schema version %d\n", migrate_latest());
-		return 0;
-	}
-	usage();
-	return 1;
+		rc = 0;
+	} else
+		usage();
+	trust_store_free(app.rauc_keyring);
+	trust_store_free(app.swu_keyring);
+	return rc;
 }

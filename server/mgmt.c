@@ -16,6 +16,7 @@
 #include "auth.h"
 #include "db.h"
 #include "device.h"
+#include "dist.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -23,6 +24,7 @@
 #include "openapi.h"
 #include "rollout.h"
 #include "settings.h"
+#include "software.h"
 #include "upload.h"
 
 void
@@ -55,55 +57,40 @@ mgmt_get_software_list(struct request *req)
 	if (db == NULL || !mgmt_query_page(req, MGMT_PAGE_MAX, &limit, &offset))
 		return;
 	mgmt_reply_object(req, 200,
-	    artifact_list_json(db, limit, offset, q && *q ? q : NULL));
+	    dist_list_json(db, "software", limit, offset, q && *q ? q : NULL));
 }
 
 static void
 mgmt_reply_software(struct request *req, struct db *db, int64_t id, int status)
 {
-	struct software s;
-	enum result r = artifact_load(db, id, true, &s);
+	struct dist s;
+	enum result r = dist_load(db, id, true, &s);
 
 	if (r != RESULT_OK) {
 		http_reply_result(
 		    req, r, r == RESULT_NOTFOUND ? "no such software" : NULL);
 		return;
 	}
-	mgmt_reply_object(req, status, artifact_to_json(db, &s));
-	artifact_clear(&s);
+	mgmt_reply_object(req, status, dist_to_json(db, &s));
+	dist_clear(&s);
 }
 
 void
 mgmt_post_software(struct request *req)
 {
 	struct db *db = mgmt_db(req);
-	const char *name = http_query(req, "filename");
+	struct software_hints hints = {
+	    .version = http_query(req, "version"),
+	    .compatible = http_query(req, "compatible"),
+	};
 	char why[512] = "";
-	enum upload_err ue;
 	enum result r;
 	int64_t id = 0;
 
-	if (db == NULL)
+	if (db == NULL || !mgmt_upload_finish(req))
 		return;
-	if (upload_size(req->upload) == 0) {
-		http_reply_error(req, 400, "empty_upload",
-		    "send the .swu file as the body (application/octet-stream) "
-		    "or as the multipart field \"file\"");
-		return;
-	}
-	if (name)
-		upload_set_filename(req->upload, name);
-	if ((ue = upload_finish(req->upload)) != UPLOAD_OK) {
-		if (ue == UPLOAD_NO_SPACE)
-			http_reply_error(req, 507, NULL,
-			    "not enough disk space for the upload");
-		else
-			http_reply_error(
-			    req, 500, NULL, "cannot write the upload");
-		return;
-	}
-	r = artifact_store(
-	    db, req->app->artifact_dir, req->upload, &id, why, sizeof(why));
+	r = software_store(
+	    db, req->app, req->upload, &hints, &id, why, sizeof(why));
 	req->audit_target = r == RESULT_OK ? xasprintf("%lld", (long long)id)
 	                    : upload_filename(req->upload)
 	                        ? xstrdup(upload_filename(req->upload))
@@ -139,14 +126,8 @@ mgmt_delete_software(struct request *req)
 
 	if (db == NULL || !mgmt_id(req, &id))
 		return;
-	r = artifact_delete(db, req->app->artifact_dir, id, &why);
-	if (r == RESULT_OK)
-		http_reply_empty(req, 204);
-	else
-		http_reply_result(req, r,
-		    why                    ? why
-		    : r == RESULT_NOTFOUND ? "no such software"
-		                           : NULL);
+	r = dist_delete(db, req->app->artifact_dir, id, &why);
+	mgmt_reply_deleted(req, r, why, "no such software");
 }
 
 /* Devices */
@@ -158,6 +139,8 @@ static const struct field device_fields[] = {
 	{ "mode",                 T_STR },
 	{ "feed",                 T_STR },
 	{ "assigned_software_id", T_INT | T_NULL },
+	{ "assigned_distribution_id", T_INT | T_NULL },
+	{ "metadata",             T_ARRAY },
 	{ "force",                T_BOOL },
 	{ "allow_downgrade",      T_BOOL },
 	{ "token",                T_STR | T_NULL },
@@ -249,6 +232,11 @@ mgmt_post_device(struct request *req)
 		json_decref(body);
 		return;
 	}
+	if (!mgmt_alias(req, body, "assigned_software_id",
+	        "assigned_distribution_id")) {
+		json_decref(body);
+		return;
+	}
 	req->audit_target = xstrdup(cid);
 	r = device_create(db, cid, body, &id, &why);
 	if (r == RESULT_OK)
@@ -298,6 +286,11 @@ mgmt_patch_device(struct request *req)
 	if (json_object_get(body, "controller_id")) {
 		http_reply_error(req, 400, "invalid_field",
 		    "controller_id cannot be changed");
+		json_decref(body);
+		return;
+	}
+	if (!mgmt_alias(req, body, "assigned_software_id",
+	        "assigned_distribution_id")) {
 		json_decref(body);
 		return;
 	}
@@ -382,6 +375,7 @@ static const struct field rollout_fields[] = {
 	{ "name",                      T_STR },
 	{ "feed",                      T_STR },
 	{ "software_id",               T_INT },
+	{ "distribution_id",           T_INT },
 	{ "paused",                    T_BOOL },
 	{ "max_running",               T_INT },
 	{ "failure_threshold_count",   T_INT },
@@ -422,6 +416,10 @@ mgmt_post_rollout(struct request *req)
 	if (db == NULL || (body = mgmt_body(req, rollout_fields,
 	                       NELEM(rollout_fields))) == NULL)
 		return;
+	if (!mgmt_alias(req, body, "software_id", "distribution_id")) {
+		json_decref(body);
+		return;
+	}
 	if (!json_is_integer(json_object_get(body, "software_id"))) {
 		http_reply_error(
 		    req, 400, "invalid_field", "software_id is required");
@@ -467,7 +465,8 @@ mgmt_patch_rollout(struct request *req)
 	        NULL)
 		return;
 	if (json_object_get(body, "feed") ||
-	    json_object_get(body, "software_id")) {
+	    json_object_get(body, "software_id") ||
+	    json_object_get(body, "distribution_id")) {
 		http_reply_error(req, 400, "invalid_field",
 		    "feed and software_id cannot be changed; create a new "
 		    "rollout");
@@ -602,27 +601,37 @@ void
 mgmt_get_software_file(struct request *req)
 {
 	struct db *db = mgmt_db(req);
-	struct software s;
+	struct module *m = NULL;
+	const struct artifact *a = NULL;
+	struct dist d;
+	size_t nm = 0;
 	char disp[256];
 	int64_t id;
-	int fd;
+	int fd = -1;
 
 	if (db == NULL || !mgmt_id(req, &id))
 		return;
-	if (artifact_load(db, id, false, &s) != RESULT_OK) {
+	if (dist_load(db, id, false, &d) != RESULT_OK) {
 		http_reply_error(req, 404, NULL, "no such software");
 		return;
 	}
-	if (s.deleted || (fd = artifact_open(req->app->artifact_dir, &s)) == -1)
+	/* The set's first artifact: the image or bundle it was made of. */
+	if (dist_modules(db, id, &m, &nm) == RESULT_OK)
+		for (size_t i = 0; i < nm && a == NULL; i++)
+			if (m[i].nartifacts)
+				a = &m[i].artifacts[0];
+	if (d.deleted || a == NULL ||
+	    (fd = artifact_open(req->app->artifact_dir, a)) == -1)
 		http_reply_error(req, 410, NULL, "the file was deleted");
 	else {
 		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"",
-		    s.filename);
+		    a->filename);
 		http_set_header(req, "Content-Disposition", disp);
-		http_reply_fd(req, 200, fd, 0, (uint64_t)s.size,
+		http_reply_fd(req, 200, fd, 0, (uint64_t)a->size,
 		    "application/octet-stream");
 	}
-	artifact_clear(&s);
+	dist_free_modules(m, nm);
+	dist_clear(&d);
 }
 
 void

@@ -46,5 +46,27 @@ void mgmt_post_rollout(struct request *);
 void mgmt_get_rollout(struct request *);
 void mgmt_patch_rollout(struct request *);
 void mgmt_delete_rollout(struct request *);
+void mgmt_get_modules(struct request *);
+void mgmt_post_module(struct request *);
+void mgmt_get_module(struct request *);
+void mgmt_patch_module(struct request *);
+void mgmt_delete_module(struct request *);
+void mgmt_post_artifact(struct request *);
+void mgmt_post_external_artifact(struct request *);
+void mgmt_get_artifacts(struct request *);
+void mgmt_get_artifact(struct request *);
+void mgmt_get_artifact_file(struct request *);
+void mgmt_delete_artifact(struct request *);
+void mgmt_get_distributions(struct request *);
+void mgmt_post_distribution(struct request *);
+void mgmt_get_distribution(struct request *);
+void mgmt_patch_distribution(struct request *);
+void mgmt_delete_distribution(struct request *);
+void mgmt_get_module_types(struct request *);
+void mgmt_post_module_type(struct request *);
+void mgmt_delete_module_type(struct request *);
+void mgmt_get_dist_types(struct request *);
+void mgmt_post_dist_type(struct request *);
+void mgmt_delete_dist_type(struct request *);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "http.h"
+#include "upload.h"
 #include "user.h"
 #include "util.h"
 
@@ -85,6 +86,74 @@ mgmt_id(struct request *req, int64_t *id)
 {
 	if (parse_int64(req->params[0], 1, INT64_MAX, id) == -1) {
 		http_reply_error(req, 404, NULL, "no such id");
+		return false;
+	}
+	return true;
+}
+
+bool
+mgmt_alias(
+    struct request *req, json_t *body, const char *name, const char *alias)
+{
+	json_t *a = json_object_get(body, alias),
+	       *v = json_object_get(body, name);
+
+	if (a == NULL)
+		return true;
+	if (v != NULL && !json_equal(a, v)) {
+		http_reply_error(req, 400, "invalid_field",
+		    "%s and %s name the same thing: give one", name, alias);
+		return false;
+	}
+	json_object_set(body, name, a);
+	json_object_del(body, alias);
+	return true;
+}
+
+void
+mgmt_reply_deleted(
+    struct request *req, enum result r, const char *why, const char *notfound)
+{
+	if (r == RESULT_OK)
+		http_reply_empty(req, 204);
+	else
+		http_reply_result(req, r,
+		    why                    ? why
+		    : r == RESULT_NOTFOUND ? notfound
+		                           : NULL);
+}
+
+bool
+mgmt_id2(struct request *req, int64_t *id)
+{
+	if (parse_int64(req->params[1], 1, INT64_MAX, id) == -1) {
+		http_reply_error(req, 404, NULL, "no such id");
+		return false;
+	}
+	return true;
+}
+
+bool
+mgmt_upload_finish(struct request *req)
+{
+	const char *name = http_query(req, "filename");
+	enum upload_err ue;
+
+	if (upload_size(req->upload) == 0) {
+		http_reply_error(req, 400, "empty_upload",
+		    "send the file as the body (application/octet-stream) or "
+		    "as the multipart field \"file\"");
+		return false;
+	}
+	if (name)
+		upload_set_filename(req->upload, name);
+	if ((ue = upload_finish(req->upload)) != UPLOAD_OK) {
+		if (ue == UPLOAD_NO_SPACE)
+			http_reply_error(req, 507, NULL,
+			    "not enough disk space for the upload");
+		else
+			http_reply_error(
+			    req, 500, NULL, "cannot write the upload");
 		return false;
 	}
 	return true;

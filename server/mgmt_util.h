@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util.h"
+
 struct db;
 struct request;
 
@@ -53,5 +55,22 @@ bool mgmt_query_int(struct request *, const char *name, int64_t min,
  * absent) and offset from 0; replies 400 and returns false if malformed. */
 bool mgmt_query_page(
     struct request *, int64_t dflt, int64_t *limit, int64_t *offset);
+
+/*
+ * Finish the request's upload: its file name from ?filename= when given,
+ * then flushed and hashed.  Replies 400 (empty body), 507 or 500 and
+ * returns false when it cannot be used.
+ */
+bool mgmt_upload_finish(struct request *);
+/* Take field alias as another name of field name: copied over, unless
+ * both are given with different values (a 400 reply and false). */
+bool mgmt_alias(
+    struct request *, json_t *body, const char *name, const char *alias);
+/* The answer to a delete: 204, or the result's status with why (else
+ * notfound for RESULT_NOTFOUND). */
+void mgmt_reply_deleted(
+    struct request *, enum result, const char *why, const char *notfound);
+/* A second positive numeric id from params[1], or a 404 reply. */
+bool mgmt_id2(struct request *, int64_t *id);
 
 #endif

@@ -171,11 +171,20 @@ policy_compatible(const struct swu_hw *hw, size_t nhw, const char *hw_model,
 	return hw_board_matches(hw, nhw, board, hw_revision);
 }
 
-static bool
-policy_fits(const struct policy_device *dev, const struct policy_sw *sw)
+bool
+policy_fits(const struct policy_sw *sw, const char *hw_model,
+    const char *hw_revision, const char *compatible)
 {
-	return policy_compatible(
-	    sw->hw, sw->nhw, dev->hw_model, dev->hw_revision);
+	if (sw->rauc_compatible != NULL && compatible != NULL)
+		return strcmp(sw->rauc_compatible, compatible) == 0;
+	return policy_compatible(sw->hw, sw->nhw, hw_model, hw_revision);
+}
+
+static bool
+policy_device_fits(const struct policy_device *dev, const struct policy_sw *sw)
+{
+	return policy_fits(
+	    sw, dev->hw_model, dev->hw_revision, dev->compatible);
 }
 
 /*
@@ -190,13 +199,17 @@ policy_pick(const struct policy_device *dev, const struct policy_sw *cands,
 	int best = -1;
 
 	for (i = 0; i < ncands; i++) {
-		if (!policy_fits(dev, &cands[i]))
+		if (!policy_device_fits(dev, &cands[i]))
 			continue;
 		if (dev->mode != MODE_LATEST)
 			return (int)i;
+		if (cands[i].version_scheme &&
+		    strcmp(cands[i].version_scheme, "none") == 0)
+			continue;
 		/* Strictly greater, so the first of equal versions stays. */
 		if (best == -1 ||
-		    version_compare(cands[i].version, cands[best].version) > 0)
+		    version_compare_scheme(cands[i].version_scheme,
+		        cands[i].version, cands[best].version) > 0)
 			best = (int)i;
 	}
 	return best;
@@ -227,7 +240,8 @@ policy_choose(const struct policy_device *dev, const struct policy_sw *cands,
 		return POLICY_PARKED;
 	if (installed == NULL)
 		return POLICY_OFFER;
-	c = version_compare(cands[pick].version, installed);
+	c = version_compare_scheme(
+	    cands[pick].version_scheme, cands[pick].version, installed);
 	if (c == 0 && !dev->force)
 		return POLICY_UP_TO_DATE;
 	/* Force re-offers what is installed; only allow_downgrade goes back. */

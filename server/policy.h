@@ -20,13 +20,16 @@ struct policy_sw {
 	const char *version;
 	const struct swu_hw *hw;
 	size_t nhw;
-	int64_t rollout_id; /* the rollout offering it, 0 if none */
+	int64_t rollout_id;          /* the rollout offering it, 0 if none */
+	const char *version_scheme;  /* "swupdate" (NULL), "semver", "none" */
+	const char *rauc_compatible; /* a RAUC bundle's compatible, or NULL */
 };
 
 struct policy_device {
 	enum policy_mode mode;
 	const char *hw_model;          /* NULL if the device never said */
 	const char *hw_revision;       /* NULL if the device never said */
+	const char *compatible;        /* its RAUC compatible, or NULL */
 	const char *installed_version; /* NULL if unknown */
 	bool force; /* re-offer even if installed or parked */
 	bool allow_downgrade;
@@ -55,17 +58,27 @@ bool policy_compatible(const struct swu_hw *hw, size_t nhw,
     const char *hw_model, const char *hw_revision);
 
 /*
+ * Does the device fit the candidate?  A device that reports its RAUC
+ * compatible and a set made of a RAUC bundle are matched as RAUC matches
+ * them: the two strings must be equal.  Otherwise policy_compatible
+ * decides.
+ */
+bool policy_fits(const struct policy_sw *sw, const char *hw_model,
+    const char *hw_revision, const char *compatible);
+
+/*
  * Choose among candidates.  MODE_ROLLOUT and MODE_ASSIGNED: candidates are
  * in precedence order (newest unpaused rollout of the feed first, or the
  * one assigned software) and the first compatible one is chosen.
  * MODE_LATEST: the compatible candidate with the highest version (ties: the
- * first).  MODE_PINNED: never offers.  The chosen software is then checked
- * against the installed version (equal: POLICY_UP_TO_DATE unless forced;
- * lower: POLICY_DOWNGRADE unless allow_downgrade; force does not
- * override this) and the parked state (PARKED unless forced).  An unknown
- * installed version never blocks an offer.  *chosen is set to the index of the
- * chosen candidate whenever one was chosen (also with UP_TO_DATE, DOWNGRADE and
- * PARKED), else -1.
+ * first; sets whose version scheme is "none" are never chosen).  Versions
+ * compare in the candidate's scheme.  MODE_PINNED: never offers.  The chosen
+ * software is then checked against the installed version (equal:
+ * POLICY_UP_TO_DATE unless forced; lower: POLICY_DOWNGRADE unless
+ * allow_downgrade; force does not override this) and the parked state (PARKED
+ * unless forced).  An unknown installed version never blocks an offer.  *chosen
+ * is set to the index of the chosen candidate whenever one was chosen (also
+ * with UP_TO_DATE, DOWNGRADE and PARKED), else -1.
  */
 enum policy_reason policy_choose(const struct policy_device *dev,
     const struct policy_sw *cands, size_t ncands, int *chosen);

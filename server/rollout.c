@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifact.h"
 #include "db.h"
 #include "device.h"
+#include "dist.h"
 #include "log.h"
 #include "policy.h"
 #include "settings.h"
@@ -25,6 +25,8 @@ struct candidates {
 	struct swu_hw *hw[ROLLOUT_CANDIDATES_MAX];
 	size_t nhw[ROLLOUT_CANDIDATES_MAX];
 	char *version[ROLLOUT_CANDIDATES_MAX];
+	char *scheme[ROLLOUT_CANDIDATES_MAX];
+	char *compatible[ROLLOUT_CANDIDATES_MAX];
 	size_t n;
 };
 
@@ -32,8 +34,10 @@ static void
 candidates_clear(struct candidates *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
-		artifact_free_hw(c->hw[i], c->nhw[i]);
+		dist_free_hw(c->hw[i], c->nhw[i]);
 		free(c->version[i]);
+		free(c->scheme[i]);
+		free(c->compatible[i]);
 	}
 	c->n = 0;
 }
@@ -94,15 +98,19 @@ static enum result
 candidates_load(struct db *db, const struct device *d, struct candidates *c)
 {
 	static const char by_feed[] =
-	    "SELECT r.id, s.id, s.version FROM rollout r JOIN software s "
-	    "ON s.id = r.software_id WHERE r.feed = ?1 AND r.paused = 0 "
-	    "AND s.deleted_at IS NULL ORDER BY r.id DESC LIMIT 256";
+	    "SELECT r.id, s.id, s.version, s.version_scheme, "
+	    "s.rauc_compatible FROM rollout r JOIN distribution_set s "
+	    "ON s.id = r.ds_id WHERE r.feed = ?1 AND r.paused = 0 "
+	    "AND s.deleted_at IS NULL AND s.complete = 1 "
+	    "ORDER BY r.id DESC LIMIT 256";
 	static const char all[] =
-	    "SELECT 0, id, version FROM software WHERE deleted_at IS NULL "
+	    "SELECT 0, id, version, version_scheme, rauc_compatible "
+	    "FROM distribution_set WHERE deleted_at IS NULL AND complete = 1 "
 	    "ORDER BY id DESC LIMIT 256";
 	static const char one[] =
-	    "SELECT 0, id, version FROM software WHERE id = ?2 "
-	    "AND deleted_at IS NULL";
+	    "SELECT 0, id, version, version_scheme, rauc_compatible "
+	    "FROM distribution_set WHERE id = ?2 AND deleted_at IS NULL "
+	    "AND complete = 1";
 	const char *sql;
 	sqlite3_stmt *st;
 
@@ -115,7 +123,7 @@ candidates_load(struct db *db, const struct device *d, struct candidates *c)
 		sql = all;
 		break;
 	case MODE_ASSIGNED:
-		if (d->assigned_software_id == 0)
+		if (d->assigned_ds_id == 0)
 			return RESULT_OK;
 		sql = one;
 		break;
@@ -127,20 +135,24 @@ candidates_load(struct db *db, const struct device *d, struct candidates *c)
 	if (sql == by_feed)
 		db_bind_text(st, 1, d->feed);
 	if (sql == one)
-		db_bind_int64(st, 2, d->assigned_software_id);
+		db_bind_int64(st, 2, d->assigned_ds_id);
 	while (
 	    c->n < ROLLOUT_CANDIDATES_MAX && sqlite3_step(st) == SQLITE_ROW) {
 		c->sw[c->n].rollout_id = sqlite3_column_int64(st, 0);
 		c->sw[c->n].id = sqlite3_column_int64(st, 1);
 		c->version[c->n] = db_column_strdup(st, 2);
 		c->sw[c->n].version = c->version[c->n];
+		c->scheme[c->n] = db_column_strdup(st, 3);
+		c->sw[c->n].version_scheme = c->scheme[c->n];
+		c->compatible[c->n] = db_column_strdup(st, 4);
+		c->sw[c->n].rauc_compatible = c->compatible[c->n];
 		c->hw[c->n] = NULL;
 		c->nhw[c->n] = 0;
 		c->n++;
 	}
 	db_done(st);
 	for (size_t i = 0; i < c->n; i++) {
-		if (artifact_load_hw(db, c->sw[i].id, &c->hw[i], &c->nhw[i]) !=
+		if (dist_load_hw(db, c->sw[i].id, &c->hw[i], &c->nhw[i]) !=
 		    RESULT_OK) {
 			candidates_clear(c);
 			return RESULT_ERROR;
@@ -171,7 +183,7 @@ candidates_get(
 		pthread_setspecific(candidates_key, cache);
 	}
 	snprintf(key, sizeof(key), "%d/%lld/%s", (int)d->mode,
-	    (long long)(d->mode == MODE_ASSIGNED ? d->assigned_software_id : 0),
+	    (long long)(d->mode == MODE_ASSIGNED ? d->assigned_ds_id : 0),
 	    d->mode == MODE_ROLLOUT ? d->feed : "");
 	for (size_t i = 0; i < ROLLOUT_CACHE_SLOTS; i++) {
 		slot = &cache->slot[i];
@@ -238,6 +250,7 @@ rollout_choose(const struct device *d, const struct action *last, bool forced,
 	    .mode = d->mode,
 	    .hw_model = d->hw_model,
 	    .hw_revision = d->hw_revision,
+	    .compatible = d->compatible,
 	    .installed_version = d->installed_version,
 	    .force = d->force || forced,
 	    .allow_downgrade = d->allow_downgrade,
@@ -250,8 +263,7 @@ rollout_choose(const struct device *d, const struct action *last, bool forced,
 	*chosen = why == POLICY_OFFER && i >= 0 ? &c->sw[i] : NULL;
 	/* An operator's cancel is not undone by the next poll. */
 	if (*chosen && last && last->status == ACTION_CANCELED &&
-	    !last->superseded && last->software_id == (*chosen)->id &&
-	    !pd.force) {
+	    !last->superseded && last->ds_id == (*chosen)->id && !pd.force) {
 		*chosen = NULL;
 		why = POLICY_NONE;
 	}
@@ -295,7 +307,7 @@ rollout_decide(struct db *db, const struct settings *s, const struct device *d,
 	    has_last && last.status == ACTION_SCHEDULED && last.forced, c,
 	    &chosen);
 	if (has_last && last.status == ACTION_SCHEDULED && chosen &&
-	    chosen->id == last.software_id) {
+	    chosen->id == last.ds_id) {
 		*out = last;
 		*have = true;
 		goto out;
@@ -336,7 +348,7 @@ rollout_decide(struct db *db, const struct settings *s, const struct device *d,
 		    (r = device_clear_force(db, d->id)) != RESULT_OK)
 			goto fail;
 		out->device_id = d->id;
-		out->software_id = chosen->id;
+		out->ds_id = chosen->id;
 		out->rollout_id = chosen->rollout_id;
 		out->status = ACTION_SCHEDULED;
 		out->forced = d->force;
@@ -363,29 +375,35 @@ out:
 
 /* Devices a rollout targets: rollout mode on its feed, hardware fitting. */
 static int64_t
-rollout_targeted(struct db *db, const char *feed, int64_t software_id)
+rollout_targeted(struct db *db, const char *feed, int64_t ds_id)
 {
-	static const char sql[] = "SELECT hw_model, hw_revision FROM device "
-	                          "WHERE feed = ?1 AND mode = 'rollout'";
-	struct swu_hw *hw;
-	size_t nhw;
+	static const char sql[] =
+	    "SELECT hw_model, hw_revision, compatible FROM device "
+	    "WHERE feed = ?1 AND mode = 'rollout'";
+	struct policy_sw sw;
+	struct dist d;
 	sqlite3_stmt *st;
 	int64_t n = 0;
 
-	if (artifact_load_hw(db, software_id, &hw, &nhw) != RESULT_OK)
+	if (dist_load(db, ds_id, true, &d) != RESULT_OK)
 		return -1;
+	memset(&sw, 0, sizeof(sw));
+	sw.id = d.id;
+	sw.rauc_compatible = d.rauc_compatible;
+	sw.hw = d.hw;
+	sw.nhw = d.nhw;
 	if ((st = db_prepare(db, sql)) == NULL) {
-		artifact_free_hw(hw, nhw);
+		dist_clear(&d);
 		return -1;
 	}
 	db_bind_text(st, 1, feed);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		if (policy_compatible(hw, nhw,
-		        (const char *)sqlite3_column_text(st, 0),
-		        (const char *)sqlite3_column_text(st, 1)))
+		if (policy_fits(&sw, (const char *)sqlite3_column_text(st, 0),
+		        (const char *)sqlite3_column_text(st, 1),
+		        (const char *)sqlite3_column_text(st, 2)))
 			n++;
 	db_done(st);
-	artifact_free_hw(hw, nhw);
+	dist_clear(&d);
 	return n;
 }
 
@@ -439,7 +457,7 @@ rollout_counts(struct db *db, int64_t id, const char *feed, int64_t sw,
 }
 
 struct rollout_row {
-	int64_t id, software_id, max_running, fail_count, fail_percent;
+	int64_t id, ds_id, max_running, fail_count, fail_percent;
 	int64_t created_at;
 	bool paused;
 	char *name, *feed, *pause_reason, *version;
@@ -449,10 +467,10 @@ static enum result
 rollout_load(struct db *db, int64_t id, struct rollout_row *r)
 {
 	static const char sql[] =
-	    "SELECT r.id, r.name, r.feed, r.software_id, r.paused, "
+	    "SELECT r.id, r.name, r.feed, r.ds_id, r.paused, "
 	    "r.pause_reason, r.max_running, r.failure_threshold_count, "
 	    "r.failure_threshold_percent, r.created_at, s.version "
-	    "FROM rollout r JOIN software s ON s.id = r.software_id "
+	    "FROM rollout r JOIN distribution_set s ON s.id = r.ds_id "
 	    "WHERE r.id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	enum result res = RESULT_ERROR;
@@ -466,7 +484,7 @@ rollout_load(struct db *db, int64_t id, struct rollout_row *r)
 		r->id = sqlite3_column_int64(st, 0);
 		r->name = db_column_strdup(st, 1);
 		r->feed = db_column_strdup(st, 2);
-		r->software_id = sqlite3_column_int64(st, 3);
+		r->ds_id = sqlite3_column_int64(st, 3);
 		r->paused = sqlite3_column_int(st, 4) != 0;
 		r->pause_reason = db_column_strdup(st, 5);
 		r->max_running = sqlite3_column_int64(st, 6);
@@ -504,12 +522,13 @@ rollout_to_json(struct db *db, int64_t id)
 
 	if (rollout_load(db, id, &r) != RESULT_OK)
 		return NULL;
-	rollout_counts(db, id, r.feed, r.software_id, &k);
-	o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:b, s:s?, s:I, s:I, s:I, "
-	              "s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	rollout_counts(db, id, r.feed, r.ds_id, &k);
+	o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:b, s:s?, s:I, s:I, "
+	              "s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "id", (json_int_t)r.id, "name", r.name, "feed", r.feed,
-	    "software_id", (json_int_t)r.software_id, "version", r.version,
-	    "paused", r.paused, "pause_reason", r.pause_reason, "max_running",
+	    "software_id", (json_int_t)r.ds_id, "distribution_id",
+	    (json_int_t)r.ds_id, "version", r.version, "paused", r.paused,
+	    "pause_reason", r.pause_reason, "max_running",
 	    (json_int_t)r.max_running, "failure_threshold_count",
 	    (json_int_t)r.fail_count, "failure_threshold_percent",
 	    (json_int_t)r.fail_percent, "created_at", (json_int_t)r.created_at,
@@ -596,7 +615,7 @@ rollout_check_failures(struct db *db, int64_t id)
 		rollout_row_clear(&r);
 		return RESULT_OK;
 	}
-	rollout_counts(db, id, r.feed, r.software_id, &k);
+	rollout_counts(db, id, r.feed, r.ds_id, &k);
 	base = k.targeted > 0 ? k.targeted : 1;
 	reason[0] = '\0';
 	if (r.fail_count > 0 && k.failed >= r.fail_count)
@@ -651,14 +670,14 @@ enum result
 rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 {
 	static const char sql[] =
-	    "INSERT INTO rollout (name, feed, software_id, paused, "
+	    "INSERT INTO rollout (name, feed, ds_id, paused, "
 	    "max_running, failure_threshold_count, failure_threshold_percent, "
 	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 	const char *feed = json_string_value(json_object_get(body, "feed"));
 	json_int_t sw =
 	    json_integer_value(json_object_get(body, "software_id"));
 	const char *name = json_string_value(json_object_get(body, "name"));
-	struct software s;
+	struct dist s;
 	sqlite3_stmt *st;
 	enum result r;
 	char *dflt = NULL;
@@ -672,7 +691,7 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	    strspn(feed, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                 "0123456789_.-") != strlen(feed))
 		return *why = "feed: 1 to 64 of [A-Za-z0-9_.-]", RESULT_INVALID;
-	if ((r = artifact_load(db, sw, false, &s)) != RESULT_OK) {
+	if ((r = dist_load(db, sw, false, &s)) != RESULT_OK) {
 		if (r == RESULT_NOTFOUND) {
 			*why = "software_id: no such software";
 			r = RESULT_INVALID;
@@ -680,13 +699,19 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 		return r;
 	}
 	if (s.deleted) {
-		artifact_clear(&s);
+		dist_clear(&s);
 		return *why = "software_id: that software was deleted",
+		       RESULT_INVALID;
+	}
+	if (!s.complete) {
+		dist_clear(&s);
+		return *why = "software_id: that distribution set is not "
+		              "complete (a mandatory module is missing)",
 		       RESULT_INVALID;
 	}
 	if (name == NULL)
 		name = dflt = xasprintf("%s to %s", s.version, feed);
-	artifact_clear(&s);
+	dist_clear(&s);
 	if ((st = db_prepare(db, sql)) == NULL) {
 		free(dflt);
 		return RESULT_ERROR;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "hwcompat.h"
 #include "log.h"
 #include "util.h"
 
@@ -81,6 +82,7 @@ struct setting {
 };
 
 static const char *const auth_names[] = {"open", "token", "tofu", NULL};
+static const char *const signature_names[] = {"off", "warn", "require", NULL};
 static const char *const level_names[] = {
     "error", "warn", "info", "debug", NULL};
 
@@ -89,6 +91,7 @@ static const char *check_url(const char *);
 static const char *check_tenant(const char *);
 static const char *check_token(const char *);
 static const char *check_header(const char *);
+static const char *check_pattern(const char *);
 
 #define MEMBER(m) offsetof(struct settings, m)
 #define MSIZE(m) sizeof(((struct settings *)NULL)->m)
@@ -154,9 +157,22 @@ static const struct setting table[] = {
 	STRING("attributes.hw_model",	attr_hw_model, 1, NULL),
 	STRING("attributes.hw_revision", attr_hw_revision, 1, NULL),
 	STRING("attributes.sw_version",	attr_sw_version, 1, NULL),
+	STRING("attributes.rauc_compatible", attr_rauc_compatible, 1, NULL),
+
+	SECTION("swupdate"),
+	STRING("swupdate.keyring",	swu_keyring, 0, NULL),
+	ENUM("swupdate.signature",	swu_signature, signature_names),
+
+	SECTION("rauc"),
+	STRING("rauc.keyring",		rauc_keyring, 0, NULL),
+	ENUM("rauc.signature",		rauc_signature, signature_names),
+	BOOL("rauc.accept_encrypted",	rauc_accept_encrypted),
+	STRING("rauc.compatible_pattern", rauc_compatible_pattern, 0,
+	    check_pattern),
 
 	SECTION("upload"),
 	SIZE("upload.max_size",		upload_max_size, KIB, TIB),
+	INT("upload.fetch_timeout",	fetch_timeout, 1, 86400),
 
 	SECTION("updates"),
 	INT("updates.max_running",	max_running, 1, 1000000),
@@ -195,6 +211,10 @@ static const struct setting table[] = {
 /* SET_INT and SET_ENUM store an int; the enum fields must be that wide. */
 _Static_assert(MSIZE(device_auth) == sizeof(int), "enum is not int-sized");
 _Static_assert(MSIZE(log_level) == sizeof(int), "log_level is not an int");
+_Static_assert(
+    MSIZE(rauc_signature) == sizeof(int), "rauc_signature is not int-sized");
+_Static_assert(
+    MSIZE(swu_signature) == sizeof(int), "swu_signature is not int-sized");
 _Static_assert(LOG_LVL_DEBUG == 3, "log.level names follow enum log_level");
 
 /*
@@ -234,7 +254,13 @@ settings_defaults(struct settings *s)
 	    "hw_revision");
 	snprintf(
 	    s->attr_sw_version, sizeof(s->attr_sw_version), "%s", "sw_version");
+	snprintf(s->attr_rauc_compatible, sizeof(s->attr_rauc_compatible), "%s",
+	    "compatible");
+	s->rauc_signature = SIGNATURE_WARN;
+	s->swu_signature = SIGNATURE_WARN;
+	s->rauc_accept_encrypted = true;
 	s->upload_max_size = 4 * KIB * KIB * KIB;
+	s->fetch_timeout = 300;
 	s->max_running = 100;
 	s->stale_timeout = 3600;
 	s->http_threads = 0;
@@ -899,6 +925,8 @@ validate(struct loader *l)
 {
 	static const char enabled[] = "device_auth.proxy_cert.enabled";
 	static const char issuer[] = "device_auth.proxy_cert.issuer_header";
+	static const char rauc_sig[] = "rauc.signature";
+	static const char swu_sig[] = "swupdate.signature";
 	const struct settings *s = l->s;
 
 	if (s->cert_header_enabled && s->ncert_authorities == 0)
@@ -913,6 +941,13 @@ validate(struct loader *l)
 	if (strcasecmp(s->cert_cn_header, s->cert_issuer_header) == 0)
 		return fail(l, key_line(l, issuer), issuer,
 		    "must differ from device_auth.proxy_cert.cn_header");
+	if (s->swu_signature == SIGNATURE_REQUIRE && s->swu_keyring[0] == 0)
+		return fail(l, key_line(l, swu_sig), swu_sig,
+		    "require needs swupdate.keyring, the certificate devices "
+		    "use");
+	if (s->rauc_signature == SIGNATURE_REQUIRE && s->rauc_keyring[0] == 0)
+		return fail(l, key_line(l, rauc_sig), rauc_sig,
+		    "require needs rauc.keyring, the keyring devices use");
 	return 0;
 }
 
@@ -1112,6 +1147,12 @@ check_header(const char *v)
 	              "0123456789!#$%&'*+-.^_`|~") != strlen(v))
 		return "is not an HTTP header name";
 	return NULL;
+}
+
+static const char *
+check_pattern(const char *v)
+{
+	return *v ? hwcompat_pattern_check(v) : NULL;
 }
 
 /* A network of proxy.trusted back in "ADDR/PREFIX" form. */

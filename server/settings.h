@@ -17,6 +17,14 @@
 
 enum device_auth_mode { DEVICE_AUTH_OPEN, DEVICE_AUTH_TOKEN, DEVICE_AUTH_TOFU };
 
+/* What an upload's signature check decides (rauc.signature,
+ * swupdate.signature). */
+enum signature_policy {
+	SIGNATURE_OFF,     /* not checked */
+	SIGNATURE_WARN,    /* checked, the result stored and shown */
+	SIGNATURE_REQUIRE, /* what a device would refuse is refused */
+};
+
 /* A trusted proxy: an IPv4 or IPv6 network (address/prefix). */
 struct proxy_net {
 	int family;             /* AF_INET or AF_INET6 */
@@ -47,7 +55,19 @@ struct settings {
 	char attr_hw_model[129];    /* attributes.hw_model, "hw_boardname" */
 	char attr_hw_revision[129]; /* attributes.hw_revision, "hw_revision" */
 	char attr_sw_version[129];  /* attributes.sw_version, "sw_version" */
-	uint64_t upload_max_size;   /* upload.max_size, default 4G */
+	char attr_rauc_compatible[129]; /* attributes.rauc_compatible,
+	                                   "compatible" */
+	char swu_keyring[1024]; /* swupdate.keyring: certificate or CA PEM
+	                           file (swupdate -k), "" = none */
+	enum signature_policy swu_signature; /* swupdate.signature, warn */
+	char rauc_keyring[1024]; /* rauc.keyring: CA PEM file, "" = none */
+	enum signature_policy rauc_signature; /* rauc.signature, warn */
+	bool rauc_accept_encrypted;           /* rauc.accept_encrypted, true */
+	char rauc_compatible_pattern[512];    /* rauc.compatible_pattern: regex
+	                                         with groups model and revision */
+	uint64_t upload_max_size;             /* upload.max_size, default 4G */
+	int fetch_timeout; /* upload.fetch_timeout s: reading an external
+	                      artifact, default 300 */
 	int max_running;   /* updates.max_running, global cap, default 100 */
 	int stale_timeout; /* updates.stale_timeout "HH:MM:SS" -> s, default
 	                      3600 */

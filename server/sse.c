@@ -92,7 +92,7 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 	    "ON a.id = l.action_id WHERE a.device_id = ?1";
 	static const char latest[] =
 	    "SELECT a.id, a.status, a.progress, s.version, a.result_code "
-	    "FROM action a JOIN software s ON s.id = a.software_id "
+	    "FROM action a JOIN distribution_set s ON s.id = a.ds_id "
 	    "WHERE a.device_id = ?1 ORDER BY a.id DESC LIMIT 1";
 	sqlite3_stmt *st;
 	int64_t from;

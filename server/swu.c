@@ -166,6 +166,8 @@ swu_info_clear(struct swu_info *info)
 	free(info->hw);
 	free(info->version);
 	free(info->description);
+	free(info->sw_description);
+	free(info->sig);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -425,8 +427,11 @@ swu_check_member(struct archive_entry *e, size_t index, struct swu_info *out)
 			return SWU_ERR_LIMIT;
 	}
 	if (strcmp(name, SWU_SIG_NAME) == 0) {
-		if (index != 1)
+		if (index != 1 || archive_entry_filetype(e) != AE_IFREG ||
+		    !archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
 			return SWU_ERR_FORMAT;
+		if (archive_entry_size(e) > SWU_SIG_MAX)
+			return SWU_ERR_LIMIT;
 		out->is_signed = true;
 	}
 	return SWU_OK;
@@ -475,6 +480,12 @@ swu_walk(struct archive *a, struct swu_info *out, char **textp, size_t *lenp)
 		if (n == 1 && found == SWU_OK &&
 		    (err = swu_read_desc(a, e, textp, lenp)) != SWU_OK)
 			goto done;
+		/* The signature: read like sw-description, sized-checked. */
+		if (n == 2 && found == SWU_OK && out->is_signed &&
+		    out->sig == NULL &&
+		    (err = swu_read_desc(a, e, &out->sig, &out->sig_len)) !=
+		        SWU_OK)
+			goto done;
 	}
 	if ((err = n == 0 ? SWU_ERR_FIRST : found) != SWU_OK)
 		goto done;
@@ -502,20 +513,31 @@ swu_parse_archive(struct archive *a, struct swu_info *out)
 {
 	enum swu_err err;
 	char *text = NULL;
-	size_t len = 0;
+	size_t len = 0, nentries, sig_len;
+	char *sig;
 	bool is_signed;
-	size_t nentries;
 
-	if ((err = swu_walk(a, out, &text, &len)) != SWU_OK)
+	if ((err = swu_walk(a, out, &text, &len)) != SWU_OK) {
+		free(out->sig);
+		out->sig = NULL;
 		return err;
+	}
 	is_signed = out->is_signed;
 	nentries = out->nentries;
+	sig = out->sig;
+	sig_len = out->sig_len;
 	err = swu_parse_description(text, len, out);
-	free(text);
-	if (err != SWU_OK)
+	if (err != SWU_OK) {
+		free(text);
+		free(sig);
 		return err;
+	}
 	out->is_signed = is_signed;
 	out->nentries = nentries;
+	out->sig = sig;
+	out->sig_len = sig_len;
+	out->sw_description = text;
+	out->sw_description_len = len;
 	return SWU_OK;
 }
 

@@ -15,6 +15,7 @@
 #define SWU_ENTRIES_MAX 4096       /* cpio members */
 #define SWU_NAME_MAX 255           /* member name bytes */
 #define SWU_HW_MAX 1024            /* compatibility entries */
+#define SWU_SIG_MAX (64 * 1024)    /* sw-description.sig bytes */
 
 enum swu_err {
 	SWU_OK,
@@ -51,6 +52,12 @@ struct swu_info {
 	size_t nhw;
 	bool is_signed;  /* sw-description.sig is the second member */
 	size_t nentries; /* cpio members, trailer excluded */
+	/* swu_parse_fd and swu_parse_mem only: the bytes the signature
+	 * covers and the signature (a CMS, DER), for the caller to check. */
+	char *sw_description;
+	size_t sw_description_len;
+	char *sig; /* NULL unless is_signed */
+	size_t sig_len;
 };
 
 /*

@@ -96,16 +96,21 @@ default_parse(const char *s, uint64_t *out)
  * *out and advance *sp.  0 ok, -1 if there is none.
  */
 static int
-semver_number(const char **sp, struct span *out)
+semver_number(const char **sp, struct span *out, int relaxed)
 {
 	const char *s = *sp;
 
 	while (is_digit(*s))
 		s++;
-	if (s == *sp || (**sp == '0' && s - *sp > 1))
+	if (s == *sp || (!relaxed && **sp == '0' && s - *sp > 1))
 		return -1;
 	out->p = *sp;
 	out->len = (size_t)(s - *sp);
+	/* Relaxed cores may have leading zeros ("2024.05"): drop them. */
+	while (out->len > 1 && out->p[0] == '0') {
+		out->p++;
+		out->len--;
+	}
 	*sp = s;
 	return 0;
 }
@@ -140,9 +145,13 @@ semver_idents(const char **sp, int strict)
 	return 0;
 }
 
-/* Parse s as SemVer 2.0 with minor and patch optional.  0 ok, -1 not. */
+/*
+ * Parse s as SemVer 2.0 with minor and patch optional.  relaxed: core
+ * numbers may have leading zeros, as RAUC's min-bundle-version accepts.
+ * 0 ok, -1 not.
+ */
 static int
-semver_parse(const char *s, struct semver *out)
+semver_parse(const char *s, struct semver *out, int relaxed)
 {
 	int i;
 
@@ -154,7 +163,7 @@ semver_parse(const char *s, struct semver *out)
 	out->pre.len = 0;
 
 	for (i = 0; i < 3; i++) {
-		if (semver_number(&s, &out->num[i]) == -1)
+		if (semver_number(&s, &out->num[i], relaxed) == -1)
 			return -1;
 		if (i == 2 || *s != '.')
 			break;
@@ -274,7 +283,21 @@ version_compare(const char *a, const char *b)
 		return (a != NULL) - (b != NULL);
 	if (default_parse(a, &na) == 0 && default_parse(b, &nb) == 0)
 		return (na > nb) - (na < nb);
-	if (semver_parse(a, &sa) == 0 && semver_parse(b, &sb) == 0)
+	if (semver_parse(a, &sa, 0) == 0 && semver_parse(b, &sb, 0) == 0)
+		return semver_cmp(&sa, &sb);
+	return sign(strcmp(a, b));
+}
+
+int
+version_compare_scheme(const char *scheme, const char *a, const char *b)
+{
+	struct semver sa, sb;
+
+	if (scheme == NULL || strcmp(scheme, "semver") != 0)
+		return version_compare(a, b);
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	if (semver_parse(a, &sa, 1) == 0 && semver_parse(b, &sb, 1) == 0)
 		return semver_cmp(&sa, &sb);
 	return sign(strcmp(a, b));
 }

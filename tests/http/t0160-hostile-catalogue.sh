@@ -31,19 +31,20 @@ FB=$D/deploymentBase/$ACT/feedback
 fingerprint()
 {
 	sqlite3 -cmd '.timeout 5000' "$DBFILE" "
-	    SELECT * FROM software; SELECT * FROM software_hw;
-	    SELECT * FROM rollout;
+	    SELECT * FROM distribution_set; SELECT * FROM ds_hw;
+	    SELECT * FROM ds_module; SELECT * FROM software_module;
+	    SELECT * FROM artifact; SELECT * FROM rollout;
 	    SELECT id, controller_id, name, token_hash, mode, feed,
-	        assigned_software_id, force_update, allow_downgrade, hw_model,
-	        hw_revision, installed_version, request_attributes
+	        assigned_ds_id, force_update, allow_downgrade, hw_model,
+	        hw_revision, installed_version, request_attributes, compatible
 	        FROM device ORDER BY id;
 	    SELECT * FROM device_attribute ORDER BY device_id, key;
-	    SELECT id, device_id, software_id, rollout_id, status, forced,
+	    SELECT id, device_id, ds_id, rollout_id, status, forced,
 	        progress, result_code, superseded, closed_at FROM action;
 	    SELECT * FROM action_status; SELECT * FROM action_log;
 	    SELECT id, name, token_hash, user_id, permissions FROM api_token;
-	    SELECT id, username, password, permissions, enabled FROM app_user;" |
-	    sha256sum
+	    SELECT id, username, password, permissions, enabled FROM app_user;" \
+	    2>&1 | sha256sum
 	find "$T/data/artifacts" "$T/data/tmp" -type f | sort | sha256sum
 }
 BEFORE=$(fingerprint)
@@ -373,7 +374,7 @@ api GET "/api/v1/devices/$CID"
 expect_json .controller_id "$SQLI" "  and read back as it was"
 req GET "/DEFAULT/controller/v1/$CID"
 expect_status 200 "  and polls"
-check "every table is still there" [ "$(sqlite3 "$DBFILE" "SELECT count(*) FROM sqlite_master WHERE name IN ('device','app_user','software','rollout','action')")" = 5 ]
+check "every table is still there" [ "$(sqlite3 "$DBFILE" "SELECT count(*) FROM sqlite_master WHERE name IN ('device','app_user','distribution_set','rollout','action')")" = 5 ]
 check "integrity_check ok" [ "$(sqlite3 "$DBFILE" 'PRAGMA integrity_check')" = ok ]
 
 finish

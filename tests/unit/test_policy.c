@@ -150,32 +150,33 @@ test_compatible(void **state)
 /*
  * A feed in precedence order for a boardA device: the newest software is
  * for boardB only, so the rollout offers index 1 and Latest index 2.
- * Columns: id, version, compatibility rows, their count, rollout id.
+ * Columns: id, version, compatibility rows, their count, rollout id,
+ * version scheme (NULL: SWUpdate's), RAUC compatible.
  */
 static const struct policy_sw feed[] = {
-	{ 10, "2.0",	hw_b_anyrev, NELEM(hw_b_anyrev), 3 },
-	{ 11, "1.5",	hw_a_anyrev, NELEM(hw_a_anyrev), 2 },
-	{ 12, "1.8",	hw_a_anyrev, NELEM(hw_a_anyrev), 1 },
+	{ 10, "2.0",	hw_b_anyrev, NELEM(hw_b_anyrev), 3, NULL, NULL },
+	{ 11, "1.5",	hw_a_anyrev, NELEM(hw_a_anyrev), 2, NULL, NULL },
+	{ 12, "1.8",	hw_a_anyrev, NELEM(hw_a_anyrev), 1, NULL, NULL },
 };
 /* Equal versions for Latest: the first wins. */
 static const struct policy_sw ties[] = {
-	{ 20, "1.0",		NULL, 0, 0 },
-	{ 21, "1.0.0",		NULL, 0, 0 },
-	{ 22, "0.9",		NULL, 0, 0 },
+	{ 20, "1.0",		NULL, 0, 0, NULL, NULL },
+	{ 21, "1.0.0",		NULL, 0, 0, NULL, NULL },
+	{ 22, "0.9",		NULL, 0, 0, NULL, NULL },
 };
 /* Pre-releases for Latest: the release wins. */
 static const struct policy_sw prereleases[] = {
-	{ 30, "1.0.0-rc.1",	NULL, 0, 0 },
-	{ 31, "1.0.0",		NULL, 0, 0 },
-	{ 32, "1.0.0-beta",	NULL, 0, 0 },
+	{ 30, "1.0.0-rc.1",	NULL, 0, 0, NULL, NULL },
+	{ 31, "1.0.0",		NULL, 0, 0, NULL, NULL },
+	{ 32, "1.0.0-beta",	NULL, 0, 0, NULL, NULL },
 };
 /* Only software for another board. */
 static const struct policy_sw only_b[] = {
-	{ 40, "2.0",	hw_b_anyrev, NELEM(hw_b_anyrev), 4 },
+	{ 40, "2.0",	hw_b_anyrev, NELEM(hw_b_anyrev), 4, NULL, NULL },
 };
 /* One software for any hardware, version 0. */
 static const struct policy_sw zero[] = {
-	{ 50, "0.0.0",	hw_any, NELEM(hw_any), 0 },
+	{ 50, "0.0.0",	hw_any, NELEM(hw_any), 0, NULL, NULL },
 };
 /* clang-format on */
 
@@ -304,8 +305,8 @@ test_choose_revision(void **state)
 {
 	/* clang-format off */
 	static const struct policy_sw cands[] = {
-		{ 60, "3.0",	hw_re_anchored, NELEM(hw_re_anchored), 6 },
-		{ 61, "2.0",	hw_mixed, NELEM(hw_mixed), 5 },
+		{ 60, "3.0",	hw_re_anchored, NELEM(hw_re_anchored), 6, NULL, NULL },
+		{ 61, "2.0",	hw_mixed, NELEM(hw_mixed), 5, NULL, NULL },
 	};
 	static const struct {
 		const char *model;
@@ -402,10 +403,59 @@ test_reason_names(void **state)
 	    policy_reason_str((enum policy_reason)99), "unknown");
 }
 
+/* RAUC's rule: a device that reports its compatible matches it exactly. */
+static void
+test_fits_rauc_compatible(void **state)
+{
+	static const struct swu_hw model_a[] = {{"board-a", NULL, false}};
+	struct policy_sw sw = {
+	    1, "1.0", model_a, NELEM(model_a), 0, "semver", "board-a"};
+
+	(void)state;
+	assert_true(policy_fits(&sw, "other", NULL, "board-a"));
+	assert_false(policy_fits(&sw, "board-a", NULL, "board-b"));
+	/* No compatible reported: the model decides. */
+	assert_true(policy_fits(&sw, "board-a", "1.0", NULL));
+	assert_false(policy_fits(&sw, "board-b", NULL, NULL));
+	/* A set without a RAUC compatible: the model decides, always. */
+	sw.rauc_compatible = NULL;
+	assert_true(policy_fits(&sw, "board-a", NULL, "board-b"));
+}
+
+/* Latest never picks a set whose version scheme is none; semver sets
+ * order as RAUC does. */
+static void
+test_latest_schemes(void **state)
+{
+	static const struct policy_sw cands[] = {
+	    {1, "9.0", NULL, 0, 0, "none", NULL},
+	    {2, "2024.05", NULL, 0, 0, "semver", NULL},
+	    {3, "2024.10.1-rc1", NULL, 0, 0, "semver", NULL},
+	};
+	struct policy_device dev = {.mode = MODE_LATEST};
+	int chosen;
+
+	(void)state;
+	assert_int_equal(policy_choose(&dev, cands, 3, &chosen), POLICY_OFFER);
+	assert_int_equal(chosen, 2);
+	assert_int_equal(
+	    policy_choose(&dev, cands, 1, &chosen), POLICY_INCOMPATIBLE);
+	/* Assigned mode takes a none-scheme set as it is. */
+	dev.mode = MODE_ASSIGNED;
+	assert_int_equal(policy_choose(&dev, cands, 1, &chosen), POLICY_OFFER);
+	/* Installed 2024.10.1: the rc is older; semver order. */
+	dev.mode = MODE_LATEST;
+	dev.installed_version = "2024.10.1";
+	assert_int_equal(
+	    policy_choose(&dev, cands + 1, 2, &chosen), POLICY_DOWNGRADE);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fits_rauc_compatible),
+	    cmocka_unit_test(test_latest_schemes),
 	    cmocka_unit_test(test_compatible),
 	    cmocka_unit_test(test_choose),
 	    cmocka_unit_test(test_choose_revision),

@@ -45,7 +45,15 @@ static const char *const all_keys[] = {
 	"attributes.hw_model",
 	"attributes.hw_revision",
 	"attributes.sw_version",
+	"attributes.rauc_compatible",
+	"swupdate.keyring",
+	"swupdate.signature",
+	"rauc.keyring",
+	"rauc.signature",
+	"rauc.accept_encrypted",
+	"rauc.compatible_pattern",
 	"upload.max_size",
+	"upload.fetch_timeout",
 	"updates.max_running",
 	"updates.stale_timeout",
 	"proxy.trusted",
@@ -97,6 +105,15 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 	assert_string_equal(a->attr_hw_model, b->attr_hw_model);
 	assert_string_equal(a->attr_hw_revision, b->attr_hw_revision);
 	assert_string_equal(a->attr_sw_version, b->attr_sw_version);
+	assert_string_equal(a->attr_rauc_compatible, b->attr_rauc_compatible);
+	assert_string_equal(a->rauc_keyring, b->rauc_keyring);
+	assert_string_equal(a->swu_keyring, b->swu_keyring);
+	assert_int_equal(a->swu_signature, b->swu_signature);
+	assert_int_equal(a->fetch_timeout, b->fetch_timeout);
+	assert_int_equal(a->rauc_signature, b->rauc_signature);
+	assert_int_equal(a->rauc_accept_encrypted, b->rauc_accept_encrypted);
+	assert_string_equal(
+	    a->rauc_compatible_pattern, b->rauc_compatible_pattern);
 	assert_int_equal(a->upload_max_size, b->upload_max_size);
 	assert_int_equal(a->max_running, b->max_running);
 	assert_int_equal(a->stale_timeout, b->stale_timeout);
@@ -272,6 +289,18 @@ static const struct good_row good_rows[] = {
 	G_NONE("device_auth:\n  proxy_cert: {}\n"),
 	G_NONE("\xef\xbb\xbflog:\n  level: info\n"), /* UTF-8 BOM */
 	G_STR("listen:\n  address: 127.0.0.1\n", listen_address, "127.0.0.1"),
+	G_STR("attributes:\n  rauc_compatible: rauc_compat\n",
+	    attr_rauc_compatible, "rauc_compat"),
+	G_STR("rauc:\n  keyring: /etc/rauc/ca.pem\n", rauc_keyring,
+	    "/etc/rauc/ca.pem"),
+	G_INT("rauc:\n  signature: off\n", rauc_signature, SIGNATURE_OFF),
+	G_INT("swupdate:\n  signature: off\n", swu_signature, SIGNATURE_OFF),
+	G_STR("swupdate:\n  keyring: /etc/swupdate/cert.pem\n", swu_keyring,
+	    "/etc/swupdate/cert.pem"),
+	G_BOOL("rauc:\n  accept_encrypted: false\n", rauc_accept_encrypted, 0),
+	G_STR("rauc:\n  compatible_pattern: '^(?P<model>.+)-(?P<revision>"
+	    "rev[0-9]+)$'\n", rauc_compatible_pattern,
+	    "^(?P<model>.+)-(?P<revision>rev[0-9]+)$"),
 	G_STR("listen:\n  address: \"::\"\n", listen_address, "::"),
 	G_STR("listen: {address: \"::1\"}\n", listen_address, "::1"),
 	G_INT("listen:\n  port: 0\n", listen_port, 0),
@@ -409,6 +438,18 @@ static const struct bad_row bad_rows[] = {
 	{"? [a]\n: 1\n", 0, "t.yaml:1: ", "expected a key, found a list"},
 	{"log:\n  {a: 1}: 1\n", 0, "t.yaml:2: log: ",
 	    "expected a key, found a mapping"},
+	{"rauc:\n  signature: require\n", 0, "t.yaml:2: rauc.signature: ",
+	    "needs rauc.keyring"},
+	{"swupdate:\n  signature: require\n", 0,
+	    "t.yaml:2: swupdate.signature: ", "needs swupdate.keyring"},
+	{"rauc:\n  signature: maybe\n", 0, "t.yaml:2: rauc.signature: ",
+	    "must be"},
+	{"rauc:\n  compatible_pattern: '(?P<revision>.*)'\n", 0,
+	    "t.yaml:2: rauc.compatible_pattern: ", "group named model"},
+	{"rauc:\n  compatible_pattern: '(?P<model>[a-'\n", 0,
+	    "t.yaml:2: rauc.compatible_pattern: ", "not a valid"},
+	{"rauc:\n  compatible_pattern: '(?P<board>.*)'\n", 0,
+	    "t.yaml:2: rauc.compatible_pattern: ", "model and revision"},
 	/* wrong type */
 	{"listen: 8080\n", 0, "t.yaml:1: listen: ",
 	    "expected a mapping of keys, found a single value"},

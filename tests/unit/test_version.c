@@ -325,6 +325,39 @@ test_valid(void **state)
 			    cases[i].s ? cases[i].s : "(null)", cases[i].want);
 }
 
+/* RAUC bundles: SemVer with relaxed cores, as min-bundle-version orders. */
+static void
+test_scheme_semver(void **state)
+{
+	static const struct cmp_case cases[] = {
+	    {"2024.05", "2024.5", 0}, {"2024.05.1", "2024.05", 1},
+	    {"2024.05.1-rc1", "2024.05.1", -1},
+	    {"2024.05.1-rc1+g1234", "2024.05.1-rc1", 0},
+	    {"2024", "2023.12.31", 1}, {"1.10.0", "1.9.0", 1},
+	    {"01.2", "1.2.0", 0}, {"1.0.0-alpha", "1.0.0-beta", -1},
+	    {"v1", "v2", -1}, /* no SemVer: strcmp */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		const struct cmp_case *c = &cases[i];
+
+		assert_int_equal(
+		    sign(version_compare_scheme("semver", c->a, c->b)),
+		    c->want);
+		assert_int_equal(
+		    sign(version_compare_scheme("semver", c->b, c->a)),
+		    -c->want);
+	}
+	/* Other schemes are SWUpdate's order. */
+	assert_int_equal(
+	    sign(version_compare_scheme("swupdate", "1.2.3.4", "1.2.3.5")), -1);
+	assert_int_equal(
+	    sign(version_compare_scheme(NULL, "2024.05", "2024.5")),
+	    sign(version_compare("2024.05", "2024.5")));
+	assert_int_equal(sign(version_compare_scheme("semver", NULL, "1")), -1);
+}
+
 int
 main(void)
 {
@@ -339,6 +372,7 @@ main(void)
 	    cmocka_unit_test(test_null),
 	    cmocka_unit_test(test_equal),
 	    cmocka_unit_test(test_valid),
+	    cmocka_unit_test(test_scheme_semver),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
