@@ -10,6 +10,7 @@ import {chromium} from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import {execFileSync} from 'node:child_process';
+import crypto from 'node:crypto';
 import os from 'node:os';
 
 const BASE = process.env.BASE;
@@ -23,6 +24,7 @@ const XSS = '<img src=x onerror=alert(1)>';
 const ADMIN_PW = 'correct-horse-battery';
 const VIEWER_PW = 'viewer-password-42';
 const TENANT = process.env.TENANT || 'DEFAULT';
+const MULTI_NOTE = 'rauc-hawkbit-updater and the Python rauc client take only one chunk with one artifact; SWUpdate takes several, each with a .swu artifact (it fails the update on a module without one), and the hawkBit SDK takes any';
 
 let passed = 0;
 let failed = 0;
@@ -36,7 +38,10 @@ function notOk(name, why) {
 	failed++;
 	console.log(`not ok - ${name}${why ? ' (' + String(why).split('\n')[0].slice(0, 300) + ')' : ''}`);
 }
-// check(name, async fn): fn throws (or returns false) to fail.
+// check(name, async fn): fn throws (or returns false) to fail.  After a
+// failure, afterFailure() (set by main: closes any open dialog) keeps one
+// failure from failing every check after it.
+let afterFailure = null;
 async function check(name, fn) {
 	try {
 		const r = await fn();
@@ -45,6 +50,7 @@ async function check(name, fn) {
 		return true;
 	} catch (e) {
 		notOk(name, e && e.message ? e.message : e);
+		if (afterFailure) await afterFailure().catch(() => {});
 		return false;
 	}
 }
@@ -179,6 +185,17 @@ async function main() {
 		return {status: r.status, body: j};
 	}, [method, p, body]);
 
+	afterFailure = () => page.evaluate(() => document.querySelectorAll('dialog').forEach((d) => d.remove()));
+
+	// Open a set's or a module's details (the row's expand button), unless
+	// they are open already.
+	const expand = async (row) => {
+		const sel = `${row} [data-action="expand"]`;
+		await page.waitForSelector(sel);
+		if (await page.getAttribute(sel, 'aria-expanded') !== 'true') await page.click(sel);
+		await until(async () => (await page.getAttribute(sel, 'aria-expanded')) === 'true', 3000, 'details open');
+	};
+
 	// ---- 1. first-run setup ------------------------------------------------
 	let token = null;
 	await check('the server prints a one-time setup URL', async () => {
@@ -278,7 +295,28 @@ async function main() {
 		const row = await page.waitForSelector('#software-table tbody tr:has-text("1.0.0")');
 		swId = Number(await row.getAttribute('data-id'));
 		assert(swId > 0, 'no id');
-		await shot(page, 'software');
+		await shot(page, 'software-uploaded');
+	});
+	let swModuleId = null;
+	await check('the uploaded .swu is a complete set of one OS module, its artifact as the reader found it', async () => {
+		const row = `#software-table tr[data-id="${swId}"]`;
+		const txt = await page.textContent(row);
+		assert(/OS only/.test(txt), `set type not shown: ${txt}`);
+		assert(/complete/.test(txt) && !/incomplete/.test(txt), 'completeness not shown');
+		assert(/swupdate/.test(txt), 'version scheme not shown');
+		await expand(row);
+		const mod = await page.waitForSelector(`#set-${swId}-detail .module[data-type="os"]`);
+		swModuleId = Number(await mod.getAttribute('data-module'));
+		const m = await mod.textContent();
+		assert(/image-1\.0\.0/.test(m) && /1\.0\.0/.test(m), `module name/version: ${m.slice(0, 200)}`);
+		const art = `#set-${swId}-detail .artifact[data-format="swu"]`;
+		const a = await page.textContent(art);
+		assert(a.includes('image-1.0.0.swu'), `artifact: ${a.slice(0, 200)}`);
+		assert(/SWUpdate image/.test(a) && /unsigned/.test(a), `reader info: ${a.slice(0, 300)}`);
+		assert(/Entries/.test(a), 'entries not shown');
+		const set = (await apiFromPage('GET', '/api/v1/software/' + swId)).body;
+		assert(set.modules.length === 1 && set.modules[0].id === swModuleId, 'module id');
+		assert(!(await page.$(`#set-${swId}-detail .multi-note`)), 'the multi-module note on a one-artifact set');
 	});
 	await check('the software list offers the image for download', async () => {
 		const href = await page.getAttribute(`#software-table tr[data-id="${swId}"] a[download]`, 'href');
@@ -297,6 +335,279 @@ async function main() {
 		await page.waitForSelector('#uploads .upload.upload-failed', {timeout: 30000});
 		const txt = await page.textContent('#uploads .upload.upload-failed');
 		assert(/Failed/.test(txt), txt);
+	});
+
+	// ---- 3b. a RAUC bundle, modules and distribution sets made by hand --------
+	const raucDir = path.join(TMP, 'rauc');
+	const bundle = path.join(TMP, 'falconet-rauc-2.0.0.raucb');
+	let raucId = null;
+	await check('a RAUC bundle (made with rauc bundle) uploads and shows its compatible, format, images and signer', async () => {
+		const dir = path.join(raucDir, 'content');
+		fs.mkdirSync(dir, {recursive: true});
+		const key = path.join(raucDir, 'key.pem');
+		const cert = path.join(raucDir, 'cert.pem');
+		execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '3650', '-subj', '/CN=falconet-test-signer',
+			'-addext', 'extendedKeyUsage=codeSigning,emailProtection', '-keyout', key, '-out', cert], {stdio: ['ignore', 'ignore', 'ignore']});
+		fs.writeFileSync(path.join(dir, 'rootfs.img'), crypto.randomBytes(64 * 1024));
+		fs.writeFileSync(path.join(dir, 'appfs.img'), crypto.randomBytes(32 * 1024));
+		fs.writeFileSync(path.join(dir, 'manifest.raucm'), [
+			'[update]', 'compatible=falconet-test-board', 'version=2.0.0', 'description=browser test bundle', 'build=20261201', '',
+			'[image.rootfs]', 'filename=rootfs.img', '', '[image.appfs.variant-a]', 'filename=appfs.img', ''].join('\n'));
+		execFileSync('rauc', ['bundle', `--cert=${cert}`, `--key=${key}`, `--keyring=${cert}`, dir, bundle], {stdio: ['ignore', 'ignore', 'pipe']});
+		const resp = page.waitForResponse((r) => r.request().method() === 'POST' && /\/api\/v1\/software\?/.test(r.url()), {timeout: 30000});
+		await page.setInputFiles('#upload-input', bundle);
+		const r = await resp;
+		assert(r.status() === 201 || r.status() === 200, `upload ${r.status()}`);
+		await page.waitForSelector(`#uploads .upload.upload-done[data-file="${path.basename(bundle)}"]`, {timeout: 30000});
+		const all = (await apiFromPage('GET', '/api/v1/software')).body.software || [];
+		const set = all.find((x) => (x.modules || []).some((m) => (m.artifacts || []).some((a) => a.filename === path.basename(bundle))));
+		assert(set, 'the bundle\'s set is not listed by the API');
+		raucId = set.id;
+		assert(set.rauc_compatible === 'falconet-test-board' && set.format === 'raucb', JSON.stringify({rauc_compatible: set.rauc_compatible, format: set.format}));
+		const row = `#software-table tr[data-id="${raucId}"]`;
+		await page.waitForSelector(row);
+		const txt = await page.textContent(row);
+		assert(/semver/.test(txt), `version scheme of a RAUC set: ${txt}`);
+		assert(txt.includes('falconet-test-board'), 'compatible not in the compatibility column');
+		await expand(row);
+		const det = `#set-${raucId}-detail`;
+		await page.waitForSelector(`${det} .artifact[data-format="raucb"] .reader-rauc`);
+		assert((await page.textContent(`${det} [data-field="compatible"]`)) === 'falconet-test-board', 'compatible');
+		assert((await page.textContent(`${det} [data-field="bundle-format"]`)) === 'plain', 'bundle format');
+		const imgs = await page.$$eval(`${det} .images-table tbody tr`, (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+		const root = imgs.find((x) => x[0] === 'rootfs');
+		const app = imgs.find((x) => x[0] === 'appfs');
+		assert(root && root[2] === 'rootfs.img' && root[3] === '64.0 KiB', `rootfs image: ${JSON.stringify(imgs)}`);
+		assert(app && app[1] === 'variant-a' && app[2] === 'appfs.img' && app[3] === '32.0 KiB', `appfs image: ${JSON.stringify(imgs)}`);
+		assert((await page.textContent(`${det} [data-field="signer"]`)).includes('falconet-test-signer'), 'signer');
+		const a = await page.textContent(`${det} .artifact[data-format="raucb"]`);
+		assert(/Certificate expires\s*20\d\d-/.test(a), 'certificate expiry');
+		assert(/Hooks\s*none/.test(a), 'hooks');
+		// No keyring is configured: the dashboard says the check was not made.
+		assert(await page.$(`${det} .artifact .sig-badge[data-sig="unchecked"]`), 'no "not checked" badge on the artifact');
+		assert(await page.$(`${row} [data-sig="unchecked"]`), 'no "not checked" badge on the set');
+		await shot(page, 'software-rauc');
+	});
+
+	await check('an encrypted RAUC bundle: the dashboard asks for its version and compatible, then shows its recipients', async () => {
+		const dir = path.join(raucDir, 'crypt');
+		fs.mkdirSync(dir, {recursive: true});
+		const cert = path.join(raucDir, 'cert.pem');
+		fs.writeFileSync(path.join(dir, 'rootfs.img'), crypto.randomBytes(16 * 1024));
+		fs.writeFileSync(path.join(dir, 'manifest.raucm'), ['[update]', 'compatible=falconet-test-board', 'version=2.1.0', '',
+			'[bundle]', 'format=crypt', '', '[image.rootfs]', 'filename=rootfs.img', ''].join('\n'));
+		const plain = path.join(raucDir, 'crypt-plain.raucb');
+		const enc = path.join(TMP, 'falconet-enc-2.1.0.raucb');
+		execFileSync('rauc', ['bundle', `--cert=${cert}`, `--key=${path.join(raucDir, 'key.pem')}`, `--keyring=${cert}`, dir, plain], {stdio: ['ignore', 'ignore', 'pipe']});
+		execFileSync('rauc', ['encrypt', `--keyring=${cert}`, `--to=${cert}`, plain, enc], {stdio: ['ignore', 'ignore', 'pipe']});
+		await page.setInputFiles('#upload-input', enc);
+		const failed = `#uploads .upload.upload-failed[data-file="${path.basename(enc)}"]`;
+		await page.click(`${failed} [data-action="give-version"]`, {timeout: 30000});
+		await page.fill('#upload-version', '2.1.0');
+		await page.fill('#upload-compatible', 'falconet-test-board');
+		await page.click('dialog .btn-primary');
+		await page.waitForSelector(`#uploads .upload.upload-done[data-file="${path.basename(enc)}"]`, {timeout: 30000});
+		const all = (await apiFromPage('GET', '/api/v1/software')).body.software || [];
+		const set = all.find((x) => x.filename === path.basename(enc));
+		assert(set && set.version === '2.1.0', 'not listed with version 2.1.0');
+		const det = `#set-${set.id}-detail`;
+		await expand(`#software-table tr[data-id="${set.id}"]`);
+		assert((await page.textContent(`${det} [data-field="bundle-format"]`)) === 'crypt-encrypted', 'bundle format');
+		assert(await page.$(`${det} .sig-badge[data-sig="unreadable"]`), 'no "signature unreadable" badge');
+		assert((await page.textContent(`${det} .recipients`)).includes('CN = falconet-test-signer'), 'recipients');
+		await page.evaluate(() => document.querySelectorAll('.toast').forEach((x) => x.remove()));
+	});
+	await check('a signed .swu shows signed, and that the server did not check the signature', async () => {
+		const signed = path.join(TMP, 'signed-0.9.0.swu');
+		execFileSync(MKSWU, ['-o', signed, '-v', '0.9.0', '-r', '9.9', '-s', '8K', '-k', path.join(TMP, 'swu-keys')], {stdio: ['ignore', 'ignore', 'inherit']});
+		await page.setInputFiles('#upload-input', signed);
+		await page.waitForSelector(`#uploads .upload.upload-done[data-file="signed-0.9.0.swu"]`, {timeout: 30000});
+		const all = (await apiFromPage('GET', '/api/v1/software')).body.software || [];
+		const set = all.find((x) => x.filename === 'signed-0.9.0.swu');
+		assert(set, 'not listed');
+		await expand(`#software-table tr[data-id="${set.id}"]`);
+		const a = await page.textContent(`#set-${set.id}-detail .artifact[data-format="swu"]`);
+		assert(/signed/.test(a) && !/unsigned/.test(a), `reader: ${a.slice(0, 200)}`);
+		if (set.signature === 'unchecked') assert(await page.$(`#set-${set.id}-detail .sig-badge[data-sig="unchecked"]`), 'no "not checked" badge');
+		else console.log(`# the signed .swu's signature: ${set.signature}`);
+	});
+	let modId = null;
+	const conf = path.join(TMP, 'webui.conf');
+	fs.writeFileSync(conf, 'listen=0.0.0.0:8080\n');
+	await check('new module: an Application module made in the dashboard', async () => {
+		await page.click('#new-module');
+		await page.selectOption('#module-type', 'application');
+		await page.fill('#module-name', 'webui');
+		await page.fill('#module-version', '3.1.0');
+		await page.fill('#module-vendor', 'ACME');
+		await page.fill('#module-description', 'the operator web interface');
+		await page.click('dialog [data-role="create"]');
+		const row = await page.waitForSelector('#modules-table tr.module-row:has-text("webui")');
+		modId = Number(await row.getAttribute('data-id'));
+		assert(modId > 0, 'no module id');
+		assert((await row.textContent()).includes('ACME'), 'vendor');
+		assert((await row.textContent()).includes('in no set'), 'sets column');
+		await expand(`#modules-table tr[data-id="${modId}"]`);
+		await page.waitForSelector(`#module-${modId}-detail .no-artifacts`);
+	});
+	await check('module: add a plain file artifact (upload)', async () => {
+		await page.click(`#module-${modId}-detail [data-action="add-file"]`);
+		await page.setInputFiles('#artifact-file', conf);
+		await page.click('dialog [data-role="upload"]');
+		const a = await page.waitForSelector(`#module-${modId}-detail .artifact[data-format="file"]:has-text("webui.conf")`);
+		const t = await a.textContent();
+		assert(/file/.test(t) && /B/.test(t), t);
+		const m = (await apiFromPage('GET', '/api/v1/modules/' + modId)).body;
+		const art = (m.artifacts || []).find((x) => x.filename === 'webui.conf');
+		assert(art && art.stored && art.size === fs.statSync(conf).size, `artifact: ${JSON.stringify(art)}`);
+		const href = await a.$eval('a[download]', (x) => x.getAttribute('href'));
+		const body = await page.evaluate(async (u) => (await fetch(u)).text(), href);
+		assert(body === fs.readFileSync(conf, 'utf8'), 'download');
+	});
+	await check('module: add an external URL artifact (fetched once to check it)', async () => {
+		const fav = fs.readFileSync(path.join(ROOT, 'web/favicon.svg'));
+		await page.click(`#module-${modId}-detail [data-action="add-url"]`);
+		await page.fill('#ext-url', `${BASE}/ui/favicon.svg`);
+		await page.fill('#ext-size', String(fav.length));
+		await page.fill('#ext-sha1', 'zz');
+		await page.click('dialog [data-role="add"]');
+		await page.waitForSelector('dialog .form-error:not([hidden])');
+		await page.fill('#ext-sha1', crypto.createHash('sha1').update(fav).digest('hex'));
+		await page.check('#ext-fetch');
+		await page.click('dialog [data-role="add"]');
+		const a = await page.waitForSelector(`#module-${modId}-detail .artifact:has-text("favicon.svg")`);
+		assert(await a.$('.artifact-url'), 'URL not shown');
+		assert(/external/.test(await a.textContent()), 'not marked external');
+		const m = (await apiFromPage('GET', '/api/v1/modules/' + modId)).body;
+		const art = (m.artifacts || []).find((x) => x.filename === 'favicon.svg');
+		assert(art && art.url && art.hashes.sha256 === crypto.createHash('sha256').update(fav).digest('hex'), `fetched hashes: ${JSON.stringify(art)}`);
+	});
+	await check('module: edit its metadata (key, value, visible to the device)', async () => {
+		await page.click(`#module-${modId}-detail [data-action="edit-module"]`);
+		await page.click('#add-metadata');
+		await page.fill('#metadata-rows .meta-row:last-child .meta-key', 'component');
+		await page.fill('#metadata-rows .meta-row:last-child .meta-value', 'ui');
+		await page.check('#metadata-rows .meta-row:last-child .meta-visible');
+		await page.click('#add-metadata');
+		await page.fill('#metadata-rows .meta-row:last-child .meta-key', 'owner');
+		await page.fill('#metadata-rows .meta-row:last-child .meta-value', 'ops');
+		await page.click('dialog [data-role="save"]');
+		await page.waitForSelector(`#module-${modId}-detail .metadata:has-text("component")`);
+		const m = (await apiFromPage('GET', '/api/v1/modules/' + modId)).body;
+		const md = Object.fromEntries((m.metadata || []).map((x) => [x.key, x]));
+		assert(md.component && md.component.value === 'ui' && md.component.target_visible === true, JSON.stringify(m.metadata));
+		assert(md.owner && md.owner.value === 'ops' && md.owner.target_visible === false, JSON.stringify(m.metadata));
+	});
+	let partialId = null;
+	await check('new distribution set of the Application module alone (OS with apps): incomplete', async () => {
+		await page.click('#new-set');
+		await page.fill('#set-name', 'webui-only');
+		await page.fill('#set-version', '3.1.0');
+		await page.selectOption('#set-type', 'os_app');
+		await page.check(`#set-modules input[value="${modId}"]`);
+		await until(async () => /Incomplete/.test(await page.textContent('#set-status')), 3000, 'the dialog says incomplete');
+		assert((await page.textContent('#set-status')).includes(MULTI_NOTE), 'the multi-artifact note in the dialog');
+		await page.click('#add-compat');
+		await page.fill('#compat-rows .compat-row:last-child .compat-board', 'simboard');
+		await page.fill('#compat-rows .compat-row:last-child .compat-revision', '1.0');
+		await page.click('dialog [data-role="create"]');
+		const row = await page.waitForSelector('#software-table tr.set-row:has-text("webui-only")');
+		partialId = Number(await row.getAttribute('data-id'));
+		const t = await row.textContent();
+		assert(/incomplete/.test(t), `not shown incomplete: ${t}`);
+		assert(/simboard/.test(t), 'compatibility');
+		const set = (await apiFromPage('GET', '/api/v1/distributions/' + partialId)).body;
+		assert(set.complete === false && set.type === 'os_app', JSON.stringify({complete: set.complete, type: set.type}));
+		await page.waitForSelector(`#set-${partialId}-detail .multi-note`);
+	});
+	await check('edit the set while it is not locked: compatibility (regex) and metadata', async () => {
+		await page.click(`#software-table tr[data-id="${partialId}"] [data-action="edit"]`);
+		await page.fill('#compat-rows .compat-row:first-child .compat-revision', '^1\\.');
+		await page.check('#compat-rows .compat-row:first-child .compat-regex');
+		await page.click('#add-metadata');
+		await page.fill('#metadata-rows .meta-row:last-child .meta-key', 'channel');
+		await page.fill('#metadata-rows .meta-row:last-child .meta-value', 'beta');
+		await page.click('dialog [data-role="save"]');
+		await until(async () => (await page.textContent(`#software-table tr[data-id="${partialId}"]`)).includes('~ ^1\\.'), 5000, 'the regex revision');
+		const set = (await apiFromPage('GET', '/api/v1/distributions/' + partialId)).body;
+		assert(set.compatibility.length === 1 && set.compatibility[0].regex === true && set.compatibility[0].revision === '^1\\.', JSON.stringify(set.compatibility));
+		assert((set.metadata || []).some((x) => x.key === 'channel' && x.value === 'beta'), JSON.stringify(set.metadata));
+		await page.waitForSelector(`#set-${partialId}-detail .chip:has-text("channel")`);
+	});
+	let multiId = null;
+	await check('new distribution set of the .swu\'s OS module and the Application module: complete, with the multi-module note', async () => {
+		await page.click('#new-set');
+		await page.fill('#set-name', 'gateway');
+		await page.fill('#set-version', '4.0.0');
+		await page.selectOption('#set-type', 'os_app');
+		await page.selectOption('#set-scheme', 'semver');
+		await page.check(`#set-modules input[value="${modId}"]`);
+		await page.check(`#set-modules input[value="${swModuleId}"]`);
+		await until(async () => /Complete/.test(await page.textContent('#set-status')), 3000, 'the dialog says complete');
+		await page.click('dialog [data-role="create"]');
+		const row = await page.waitForSelector('#software-table tr.set-row:has-text("gateway")');
+		multiId = Number(await row.getAttribute('data-id'));
+		const t = await row.textContent();
+		assert(/complete/.test(t) && !/incomplete/.test(t), `not complete: ${t}`);
+		assert(/OS with app\(s\)/.test(t) && /semver/.test(t), 'type and scheme');
+		const det = `#set-${multiId}-detail`;
+		await page.waitForSelector(`${det} .module[data-module="${swModuleId}"]`);
+		await page.waitForSelector(`${det} .module[data-module="${modId}"] .artifact:has-text("favicon.svg")`);
+		assert((await page.textContent(`${det} .multi-note`)).includes(MULTI_NOTE), 'multi-module note');
+		const m = (await apiFromPage('GET', '/api/v1/modules/' + modId)).body;
+		assert((m.distributions || []).includes(multiId) && (m.distributions || []).includes(partialId), `module's sets ${JSON.stringify(m.distributions)}`);
+	});
+	await check('a module in a set cannot be deleted: the server\'s reason is shown', async () => {
+		await page.click(`#modules-table tr[data-id="${modId}"] [data-action="delete-module"]`);
+		await page.click('dialog [data-role="confirm"]');
+		const t = await page.waitForSelector('.toast-error');
+		assert((await t.textContent()).length > 20, 'no reason');
+		await page.waitForSelector(`#modules-table tr[data-id="${modId}"]`);
+		await page.evaluate(() => document.querySelectorAll('.toast').forEach((x) => x.remove()));
+	});
+	await check('a module of its own: add and delete an artifact, then delete the module', async () => {
+		await page.click('#new-module');
+		await page.selectOption('#module-type', 'application');
+		await page.fill('#module-name', 'scratch');
+		await page.fill('#module-version', '0.1');
+		await page.click('dialog [data-role="create"]');
+		const row = await page.waitForSelector('#modules-table tr.module-row:has-text("scratch")');
+		const id = Number(await row.getAttribute('data-id'));
+		await expand(`#modules-table tr[data-id="${id}"]`);
+		await page.click(`#module-${id}-detail [data-action="add-file"]`);
+		await page.setInputFiles('#artifact-file', conf);
+		await page.fill('#artifact-filename', 'scratch.conf');
+		await page.click('dialog [data-role="upload"]');
+		await page.waitForSelector(`#module-${id}-detail .artifact:has-text("scratch.conf")`);
+		await page.click(`#module-${id}-detail [data-action="delete-artifact"]`);
+		await page.click('dialog [data-role="confirm"]');
+		await page.waitForSelector(`#module-${id}-detail .no-artifacts`);
+		await page.click(`#modules-table tr[data-id="${id}"] [data-action="delete-module"]`);
+		await page.click('dialog [data-role="confirm"]');
+		await until(() => page.evaluate((id) => {
+			const r = document.querySelector(`#modules-table tr[data-id="${id}"]`);
+			return !r || /deleted/.test(r.textContent);
+		}, id), 5000, 'the module gone from the list');
+		const g = await apiFromPage('GET', '/api/v1/modules/' + id);
+		assert(g.status === 404 || (g.body && g.body.deleted === true), `GET the deleted module: ${g.status}`);
+	});
+	await check('the software page with a RAUC bundle and a multi-module set', async () => {
+		await go('#/software');
+		await page.reload(); // a fresh page: no upload rows, no open details
+		await page.waitForSelector('#software-table');
+		assert(!(await page.$('#software-table tr.detail-row:not([hidden])')), 'details open after a reload');
+		await expand(`#software-table tr[data-id="${multiId}"]`);
+		await expand(`#software-table tr[data-id="${raucId}"]`);
+		await page.waitForSelector(`#set-${raucId}-detail .images-table`);
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await shot(page, 'software', {fullPage: true});
+		const opts = await page.$$eval('#software-table tbody tr.set-row', (rs) => rs.length);
+		assert(opts >= 4, `${opts} sets`);
+		// At 1366 px the set table fits: its action buttons are not
+		// scrolled out of sight.
+		const [sw, cw] = await page.$eval('#software-table', (t) => [t.parentElement.scrollWidth, t.parentElement.clientWidth]);
+		assert(sw <= cw, `the set table is ${sw - cw} px too wide`);
+		assert(await page.isVisible(`#software-table tr[data-id="${multiId}"] [data-action="delete"]`), 'delete button');
 	});
 
 	// ---- 4. a simulated device and a rollout ------------------------------------
@@ -389,6 +700,9 @@ async function main() {
 		actionId = Number(deployHref.match(/deploymentBase\/(\d+)/)[1]);
 		await until(async () => (await page.textContent('.page-head')).match(/pending/i), 8000, 'state pending');
 		await page.waitForSelector(`#action-${actionId}`);
+		const li = await page.waitForSelector(`#offered-set li[data-module="${swModuleId}"]`);
+		const t = await li.textContent();
+		assert(/OS/.test(t) && t.includes('image-1.0.0') && t.includes('1.0.0'), `offered module: ${t}`);
 		await shot(page, 'device-pending');
 	});
 	await check('progress feedback: the log line appears live (SSE) and the state turns to updating', async () => {
@@ -420,6 +734,8 @@ async function main() {
 		await until(async () => (await page.textContent('.page-head')).match(/in sync/i), 8000, 'state in sync');
 		await configData(CID, {hw_boardname: 'simboard', hw_revision: '1.0', sw_version: '1.0.0'});
 		await until(async () => (await page.textContent('#installed-version').catch(() => '')) === '1.0.0', 8000, 'installed 1.0.0');
+		await page.waitForSelector(`#installed-set li[data-module="${swModuleId}"]`);
+		assert(!(await page.$('#offered-set')), 'a closed action still shown as offered');
 		await shot(page, 'device', {fullPage: true});
 	});
 	await check('the rollout counts the success and links to the filtered device list', async () => {
@@ -432,6 +748,44 @@ async function main() {
 		assert(await page.$eval('#filter-state', (s) => s.value) === 'in_sync', 'state filter not applied');
 	});
 
+	await check('device page: assign the multi-module set; the offered set shows its modules (name, type, version)', async () => {
+		await go('#/devices/sim-003');
+		await page.waitForSelector('#device-form');
+		await page.selectOption('#edit-mode', 'assigned');
+		await until(async () => (await page.$$('#edit-software option')).length > 2, 10000, 'the software options');
+		assert(await page.$eval(`#edit-software option[value="${partialId}"]`, (o) => o.disabled), 'the incomplete set can be chosen');
+		await page.selectOption('#edit-software', String(multiId));
+		await page.click('#save-device');
+		await until(async () => (await apiFromPage('GET', '/api/v1/devices/sim-003')).body.assigned_distribution_id === multiId, 5000, 'the assignment saved');
+		await poll('sim-003');
+		const box = '#offered-set';
+		await page.waitForSelector(`${box} li[data-module="${modId}"]`, {timeout: 8000});
+		const rows = await page.$$eval(`${box} li`, (ls) => ls.map((l) => l.textContent));
+		assert(rows.some((r) => /Application/.test(r) && r.includes('webui') && r.includes('3.1.0')), JSON.stringify(rows));
+		assert(rows.some((r) => /OS/.test(r) && r.includes('image-1.0.0') && r.includes('1.0.0')), JSON.stringify(rows));
+		assert((await page.textContent(`${box} .set-brief-head`)).includes('gateway'), 'set name');
+		assert((await page.textContent(`${box} .multi-note`)).includes(MULTI_NOTE), 'multi-module note');
+		const d = (await apiFromPage('GET', '/api/v1/devices/sim-003')).body;
+		assert(d.action && (d.action.distribution_id === multiId || d.action.software_id === multiId), `action ${JSON.stringify(d.action)}`);
+		await shot(page, 'device-multi');
+		const set = (await apiFromPage('GET', '/api/v1/distributions/' + multiId)).body;
+		assert(set.locked === true, 'an assigned set is not locked');
+	});
+	await check('a locked set keeps its modules and compatibility: the edit dialog says so and saves metadata only', async () => {
+		await go('#/software');
+		await page.click(`#software-table tr[data-id="${multiId}"] [data-action="edit"]`);
+		await page.waitForSelector('dialog .notice-warn');
+		assert(await page.$eval('#set-name', (e) => e.disabled), 'name editable');
+		assert(await page.$eval(`#set-modules input[value="${modId}"]`, (e) => e.disabled), 'modules editable');
+		await page.click('#add-metadata');
+		await page.fill('#metadata-rows .meta-row:last-child .meta-key', 'release');
+		await page.fill('#metadata-rows .meta-row:last-child .meta-value', 'spring');
+		await page.click('dialog [data-role="save"]');
+		await page.waitForSelector('dialog', {state: 'detached'});
+		await until(async () => ((await apiFromPage('GET', '/api/v1/distributions/' + multiId)).body.metadata || []).some((x) => x.key === 'release' && x.value === 'spring'), 5000, 'the metadata saved');
+		await expand(`#software-table tr[data-id="${multiId}"]`);
+		await page.waitForSelector(`#set-${multiId}-detail .chip:has-text("release")`);
+	});
 	await check('device page: set a TargetToken (shown once), then clear it', async () => {
 		await go('#/devices/sim-002');
 		await page.click('#set-token');
@@ -548,6 +902,12 @@ async function main() {
 		await go('#/devices/' + CID);
 		await page.waitForSelector(`#action-${actionId}`);
 		await shot(page, 'device-dark', {fullPage: true});
+		await go('#/software');
+		await page.waitForSelector('#software-table');
+		await expand(`#software-table tr[data-id="${multiId}"]`);
+		await page.waitForSelector(`#set-${multiId}-detail .module`);
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await shot(page, 'software-dark', {fullPage: true});
 		await page.setViewportSize({width: 390, height: 844});
 		await go('#/devices');
 		await page.waitForSelector('#devices-table tbody tr[data-id]');
@@ -559,6 +919,18 @@ async function main() {
 		await page.click('.burger');
 		await page.waitForSelector('.nav a[data-route="software"]', {state: 'visible'});
 		await shot(page, 'phone-menu');
+		await page.click('.burger');
+		await go('#/software');
+		await page.waitForSelector('#software-table');
+		await expand(`#software-table tr[data-id="${raucId}"]`);
+		await page.waitForSelector(`#set-${raucId}-detail .images-table`);
+		const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+		assert(over <= 0, `the software page is ${over} px wider than the phone`);
+		const detailW = await page.$eval(`#set-${raucId}-detail .set-detail`, (e) => e.getBoundingClientRect().width);
+		assert(detailW <= 390, `the set details are ${detailW} px wide on a 390 px phone`);
+		await page.evaluate(() => window.scrollTo(0, 0));
+		await shot(page, 'phone-software', {fullPage: true});
+		await page.click('.burger');
 		await page.click('#theme-toggle');
 		await page.setViewportSize({width: 1366, height: 900});
 	});
@@ -587,6 +959,10 @@ async function main() {
 		await page.waitForSelector('#software-table');
 		if (await page.$('#dropzone')) probs.push('upload zone');
 		if (await page.$('#software-table [data-action="delete"]')) probs.push('software delete');
+		for (const sel of ['#new-module', '#new-set', '#software-table [data-action="edit"]', '#modules-table [data-action="delete-module"]']) if (await page.$(sel)) probs.push(sel);
+		await expand(`#software-table tr[data-id="${multiId}"]`);
+		await page.waitForSelector(`#set-${multiId}-detail .module`);
+		for (const a of ['add-file', 'add-url', 'edit-module', 'delete-artifact', 'edit-set']) if (await page.$(`#set-${multiId}-detail [data-action="${a}"]`)) probs.push('set detail: ' + a);
 		await go('#/rollouts');
 		await page.waitForSelector('article.rollout');
 		if (await page.$('#new-rollout')) probs.push('new rollout');

@@ -104,6 +104,12 @@ const ICONS = {
 	bolt: 'M13 2 4 14h7l-1 8 9-12h-7z',
 	pin: 'M9 3h6l-1 6 4 4H6l4-4zM12 13v8',
 	user: 'M12 12a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM4 21a8 8 0 0 1 16 0',
+	chevron: 'M9 6l6 6-6 6',
+	file: 'M6 3h8l4 4v14H6zM14 3v4h4',
+	link: 'M10 14a4 4 0 0 0 5.7 0l3-3a4 4 0 0 0-5.7-5.7l-1 1M14 10a4 4 0 0 0-5.7 0l-3 3a4 4 0 0 0 5.7 5.7l1-1',
+	layers: 'M12 3 3 8l9 5 9-5zM3 13l9 5 9-5',
+	tag: 'M3 12V3h9l9 9-9 9zM8 8h.01',
+	lock: 'M6 11h12v10H6zM8 11V7a4 4 0 0 1 8 0v4',
 };
 
 export function icon(name, cls) {

@@ -5,7 +5,8 @@ import {h, add, replace, clear, icon, age, badge, progressBar, fmtTime, empty, c
 import {get, patch, post, del} from '../api.js';
 import {session} from '../session.js';
 import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
-import {MODES, seenBadge, hardware, loadSoftwareOptions, compatText} from './devices.js';
+import {MODES, seenBadge, hardware, loadSoftwareOptions, softwareOption} from './devices.js';
+import {setBrief} from './sets.js';
 
 const OPEN = new Set(['scheduled', 'pending', 'retrieved', 'running', 'proceeding', 'download', 'downloaded', 'updating', 'canceling', 'offered']);
 
@@ -42,6 +43,12 @@ export default async function render(ctx) {
 
 	let dev = null;
 	let swList = null;
+	// The distribution sets shown on the Software card (id -> set, or
+	// null when it cannot be read), and the set of the newest successful
+	// update.
+	const sets = new Map();
+	const setLoading = new Set();
+	let installedSetId = null;
 
 	async function loadDevice() {
 		try {
@@ -80,6 +87,7 @@ export default async function render(ctx) {
 		if (!formDirty) fillForm();
 
 		const act = d.action;
+		const offeredId = act && isOpen(act) ? act.distribution_id || act.software_id : null;
 		const softwareCard = h('div', {class: 'card'},
 			h('h2', null, 'Software'),
 			dl([
@@ -87,6 +95,8 @@ export default async function render(ctx) {
 				['Target', d.target_version ? h('span', {class: 'mono', id: 'target-version'}, d.target_version) : null],
 				['Current update', act ? h('span', null, `#${act.id} `, badge(act.status)) : null],
 			]),
+			offeredId ? setBox(offeredId, 'Offered', 'offered-set', act) : null,
+			installedSetId && installedSetId !== offeredId ? setBox(installedSetId, 'Installed', 'installed-set') : null,
 			act && isOpen(act) ? progressBar(act.progress || 0) : null,
 			act && isOpen(act) && canWrite && act.status !== 'canceling' ? h('div', {class: 'card-actions'},
 				h('button', {type: 'button', class: 'btn btn-sm', id: 'cancel-action', onclick: () => cancelAction(act.id)}, icon('x'), 'Cancel update')) : null);
@@ -102,6 +112,7 @@ export default async function render(ctx) {
 				['Address', d.last_address ? h('span', {class: 'mono'}, d.last_address) : null],
 				['Poll interval', d.poll_interval ? `${d.poll_interval} s` : null],
 				['Hardware', h('span', null, hardware(d))],
+				d.compatible ? ['RAUC compatible', h('span', {class: 'mono', id: 'device-compatible'}, d.compatible)] : null,
 				['Registered', fmtTime(d.created_at)],
 				['TargetToken', d.has_token ? badge('set', 'ok') : badge('none', 'muted')],
 			]),
@@ -118,6 +129,30 @@ export default async function render(ctx) {
 				: empty('The device has sent no attributes (configData) yet.'));
 
 		replace(grid, form.card, softwareCard, connCard, attrCard);
+	}
+
+	// A distribution set with its modules, fetched once.
+	function setBox(setId, label, elId, act) {
+		if (!sets.has(setId)) {
+			if (!setLoading.has(setId) && session.can('software.read')) {
+				setLoading.add(setId);
+				get('/api/v1/software/' + encodeURIComponent(setId)).then((x) => sets.set(setId, x), () => sets.set(setId, null))
+					.finally(() => {
+						setLoading.delete(setId);
+						if (dev && !ctx.scope.dead) renderDevice();
+					});
+			}
+			return h('div', {class: 'set-brief', id: elId},
+				h('div', {class: 'set-brief-head'}, h('span', {class: 'set-brief-label'}, label),
+					act && act.name ? h('strong', null, act.name) : h('span', {class: 'muted'}, `set #${setId}`), ' ', act && act.version ? h('span', {class: 'mono'}, act.version) : null));
+		}
+		const x = sets.get(setId);
+		if (!x) {
+			return h('div', {class: 'set-brief', id: elId},
+				h('div', {class: 'set-brief-head'}, h('span', {class: 'set-brief-label'}, label), h('span', {class: 'muted'}, `set #${setId}`),
+					act && act.version ? h('span', {class: 'mono'}, act.version) : null));
+		}
+		return setBrief(x, {id: elId, label});
 	}
 
 	function buildForm() {
@@ -156,11 +191,12 @@ export default async function render(ctx) {
 		});
 	}
 
-	function fillSoftware() {
-		const cur = dev.assigned_software_id;
+	// keep: the operator is editing the form; keep the set chosen.
+	function fillSoftware(keep) {
+		const cur = keep && form.software.value ? Number(form.software.value) : dev.assigned_software_id;
 		clear(form.software);
 		form.software.appendChild(h('option', {value: ''}, '(none)'));
-		for (const x of swList || []) form.software.appendChild(h('option', {value: String(x.id), selected: x.id === cur}, `${x.version} — ${x.filename} (${compatText(x)})`));
+		for (const x of swList || []) form.software.appendChild(softwareOption(x, x.id === cur));
 		if (cur && !(swList || []).some((x) => x.id === cur)) form.software.appendChild(h('option', {value: String(cur), selected: true}, `#${cur}`));
 	}
 
@@ -283,7 +319,8 @@ export default async function render(ctx) {
 		const details = h('details', {class: 'action', id: 'action-' + a.id, dataset: {action: String(a.id)}},
 			h('summary', null,
 				h('span', {class: 'tl-dot'}),
-				h('span', {class: 'action-title'}, h('strong', null, `#${a.id}`), ' ', h('span', {class: 'mono'}, a.version || ''), ' ', h('span', {class: 'muted'}, a.filename || '')),
+				h('span', {class: 'action-title'}, h('strong', null, `#${a.id}`), ' ', a.name ? h('span', {class: 'action-set'}, a.name) : null, ' ', h('span', {class: 'mono'}, a.version || ''), ' ',
+					a.filename && !a.name ? h('span', {class: 'muted'}, a.filename) : null),
 				statusEl),
 			h('div', {class: 'action-body'}, meta, progEl, h('div', {class: 'action-cols'}, h('div', null, h('div', {class: 'log-head'}, 'History'), hist), logWrap), canWrite ? h('div', {class: 'card-actions'}, cancelBtn) : null));
 		// Lines come from the event stream as they happen, and from the
@@ -363,6 +400,12 @@ export default async function render(ctx) {
 			throw e;
 		}
 		const list = r.actions || [];
+		const done = list.find((a) => a.status === 'succeeded');
+		const inst = done ? done.distribution_id || done.software_id || null : null;
+		if (inst !== installedSetId) {
+			installedSetId = inst;
+			if (dev) renderDevice();
+		}
 		if (!list.length) {
 			items.clear();
 			replace(timeline, empty('No update has been offered to this device yet.'));
@@ -470,7 +513,7 @@ export default async function render(ctx) {
 	if (canWrite && session.can('software.read')) {
 		loadSoftwareOptions().then((l) => {
 			swList = l;
-			if (!formDirty && dev) fillSoftware();
+			if (dev) fillSoftware(formDirty);
 		}).catch(() => {});
 	}
 	await loadActions();

@@ -68,6 +68,23 @@ export function compatText(sw) {
 	return c.map((x) => `${x.board || 'any board'} ${revText(x)}`.trim()).join(', ');
 }
 
+// A distribution set in a <select>: version, name, what it holds and
+// where it fits.  Incomplete sets (a mandatory module type missing) can be
+// neither assigned nor rolled out: shown, but not selectable.
+export function softwareLabel(x) {
+	const ms = x.modules || [];
+	const arts = ms.reduce((n, m) => n + (m.artifacts || []).length, 0);
+	let what = '';
+	if (ms.length > 1) what = ` (${ms.length} modules)`;
+	else if (arts === 1 && x.filename && x.filename !== x.name) what = ` (${x.filename})`;
+	else if (arts > 1) what = ` (${arts} artifacts)`;
+	return `${x.version} — ${x.name || x.filename || '#' + x.id}${what} · ${compatText(x)}${x.complete === false ? ' · incomplete' : ''}`;
+}
+
+export function softwareOption(x, selected) {
+	return h('option', {value: String(x.id), selected: !!selected, disabled: x.complete === false && !selected}, softwareLabel(x));
+}
+
 export default async function render(ctx) {
 	const q = ctx.query;
 	const st = {
@@ -366,7 +383,7 @@ export default async function render(ctx) {
 		}
 		const modeIn = h('select', {class: 'input', id: 'bulk-mode'}, MODES.map((m) => h('option', {value: m, selected: m === (preset || 'rollout')}, m)));
 		const swIn = h('select', {class: 'input', id: 'bulk-software'},
-			sw.length ? sw.map((x) => h('option', {value: String(x.id)}, `${x.version} — ${x.filename} (${compatText(x)})`)) : h('option', {value: ''}, 'No software uploaded'));
+			sw.length ? sw.map((x) => softwareOption(x, false)) : h('option', {value: ''}, 'No software uploaded'));
 		const swField = field('Software', swIn, 'The devices install this version and keep it.');
 		const feedIn2 = h('input', {class: 'input', id: 'bulk-feed', placeholder: 'default', list: 'feed-list'});
 		const feedField = field('Feed (optional)', feedIn2, 'Rollouts target the devices of their feed.');

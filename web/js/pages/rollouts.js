@@ -4,7 +4,7 @@ import {h, add, replace, icon, badge, age, fmtTime, empty} from '../dom.js';
 import {get, post, patch, del} from '../api.js';
 import {session} from '../session.js';
 import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
-import {loadSoftwareOptions, compatText} from './devices.js';
+import {loadSoftwareOptions, softwareOption} from './devices.js';
 
 // Which device state each count stands for in the device list.
 const COUNT_STATES = [
@@ -83,7 +83,8 @@ export default async function render(ctx) {
 		const name = h('input', {class: 'input', id: 'rollout-name', placeholder: 'e.g. Spring release', autocomplete: 'off'});
 		const feed = h('input', {class: 'input', id: 'rollout-feed', value: 'default', list: 'rollout-feeds', required: true, autocomplete: 'off'});
 		const feedList = h('datalist', {id: 'rollout-feeds'}, feeds.map((f) => h('option', {value: f})));
-		const swSel = h('select', {class: 'input', id: 'rollout-software'}, sw.map((x) => h('option', {value: String(x.id)}, `${x.version} — ${x.filename} (${compatText(x)})`)));
+		const firstOk = sw.find((x) => x.complete !== false);
+		const swSel = h('select', {class: 'input', id: 'rollout-software'}, sw.map((x) => softwareOption(x, x === firstOk)));
 		const maxRun = numInput('rollout-max-running', '', 'no limit');
 		const failCount = numInput('rollout-fail-count', '', 'none');
 		const failPct = numInput('rollout-fail-percent', '', 'none');
@@ -202,7 +203,7 @@ export default async function render(ctx) {
 					h('h2', null, h('span', {class: 'muted'}, `#${r.id} `), r.name || `Rollout of ${r.version || 'software #' + r.software_id}`),
 					h('div', {class: 'rollout-sub'},
 						'feed ', h('strong', {class: 'mono'}, r.feed || 'default'), ' · version ', h('strong', {class: 'mono'}, r.version || (sw && sw.version) || '?'),
-						sw ? h('span', {class: 'muted'}, ` (${sw.filename})`) : null,
+						sw ? h('span', {class: 'muted'}, ` (${sw.name || sw.filename})`) : null,
 						' · created ', h('span', {title: fmtTime(r.created_at)}, age(r.created_at)))),
 				h('div', {class: 'rollout-status'}, status)),
 			r.paused && r.pause_reason ? h('div', {class: 'notice notice-warn'}, 'Paused: ', r.pause_reason) : null,
