@@ -15,6 +15,9 @@
 #   download   wrk + download.lua: a 1 GiB artifact (a valid .swu from
 #              mkswu), whole GETs and 1 MiB Range GETs at random offsets,
 #              against nginx's sendfile of the same bytes; MB/s.
+#   raucb      a verity RAUC bundle of the same size through the same
+#              upload, its signature and dm-verity tree checked; MB/s
+#              against cp, and the peak RSS above idle
 #   upload     the same .swu through POST /api/v1/software with curl,
 #              against cp of the file to the same disk; MB/s, and the
 #              daemon's peak RSS above its idle RSS (VmHWM after the upload,
@@ -119,6 +122,9 @@ install_tools()
 	command -v sqlite3 >/dev/null || need="$need sqlite3"
 	command -v curl >/dev/null || need="$need curl"
 	command -v jq >/dev/null || need="$need jq"
+	command -v rauc >/dev/null || need="$need rauc"
+	command -v mksquashfs >/dev/null || need="$need squashfs-tools"
+	command -v openssl >/dev/null || need="$need openssl"
 	[ -x "$PY" ] || need="$need python3"
 	if [ "$PERF" = 1 ] && ! command -v perf >/dev/null; then
 		need="$need linux-perf"
@@ -584,6 +590,69 @@ for kind in full range; do
 done
 stop_falconet
 
+# --- Phase D: a RAUC verity bundle through upload ----------------------------
+# The whole path of a bundle: streamed to a temp file with three hashes,
+# the CMS verified against rauc.keyring, the dm-verity tree checked over
+# the payload, renamed into place.  Against cp of the bundle.
+say "== upload of a $ARTIFACT RAUC verity bundle"
+phase_load "raucb upload"
+mkdir -p "$T/d/data" "$T/d/bundle" "$T/d/keys"
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=bench-signer \
+    -addext "extendedKeyUsage=codeSigning,emailProtection" \
+    -keyout "$T/d/keys/key.pem" -out "$T/d/keys/cert.pem" 2>/dev/null ||
+    die "openssl req failed"
+head -c "$SWU_SIZE" /dev/urandom >"$T/d/bundle/rootfs.img"
+printf '[update]\ncompatible=bench-board\nversion=1.0.0\n\n[bundle]\nformat=verity\n\n[image.rootfs]\nfilename=rootfs.img\n' \
+    >"$T/d/bundle/manifest.raucm"
+RAUCB=$T/www/big.raucb
+TMPDIR=$T/d rauc bundle --cert="$T/d/keys/cert.pem" --key="$T/d/keys/key.pem" \
+    --mksquashfs-args="-noI -noD -noF -noX" "$T/d/bundle" "$RAUCB" \
+    >"$T/d/rauc.out" 2>&1 || die "rauc bundle failed: $(tail -3 "$T/d/rauc.out")"
+rm -rf "$T/d/bundle"
+RAUCB_SIZE=$(stat -c %s "$RAUCB")
+note "bundle: $RAUCB_SIZE bytes (verity, uncompressed squashfs)"
+write_settings "$T/d"
+printf 'rauc:\n  keyring: %s\n  signature: require\n' "$T/d/keys/cert.pem" \
+    >>"$T/d/settings.yaml"
+"$FALCONET" -c "$T/d/settings.yaml" migrate >/dev/null 2>&1 || die "migrate failed"
+"$BENCH/seed.sh" "$T/d/data/falconet.db" 1 1 >/dev/null || die "seeding failed"
+TOKEN=$("$FALCONET" -c "$T/d/settings.yaml" token create bench 2>/dev/null) ||
+    die "token create failed"
+AUTH="Authorization: Bearer $TOKEN"
+start_falconet "$T/d" dev-0000001
+API=http://127.0.0.1:$FPORT/api/v1
+RUP_MBPS=() RCP_MBPS=() RUP_EXTRA=()
+for r in $(seq "$ROUNDS"); do
+	sync
+	idle=$(status_kib "$FPID" VmRSS)
+	echo 5 >"/proc/$FPID/clear_refs"
+	t0=$(now)
+	code=$(curl -sS -o "$T/rup.json" -w '%{http_code}' -X POST -T "$RAUCB" \
+	    -H "$AUTH" -H 'Content-Type: application/octet-stream' \
+	    -H 'Expect:' "$API/software?filename=big.raucb") ||
+	    die "bundle upload failed"
+	t1=$(now)
+	hwm=$(status_kib "$FPID" VmHWM)
+	[ "$code" = 201 ] || die "bundle upload answered $code: $(cat "$T/rup.json")"
+	[ "$(jq -r .signature "$T/rup.json")" = verified ] ||
+	    die "the bundle's signature was not verified"
+	RUP_MBPS+=("$(awk -v b="$RAUCB_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
+	RUP_EXTRA+=("$((hwm - idle))")
+	note "raucb upload round $r: falconet ${RUP_MBPS[-1]} MB/s, +$((hwm - idle)) KiB peak RSS"
+	sync
+	t0=$(now)
+	cp "$RAUCB" "$T/d/data/cp-copy" || die "cp failed"
+	t1=$(now)
+	RCP_MBPS+=("$(awk -v b="$RAUCB_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
+	rm -f "$T/d/data/cp-copy"
+	note "raucb upload round $r: cp ${RCP_MBPS[-1]} MB/s"
+	code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "$AUTH" \
+	    "$API/software/$(jq -r .id "$T/rup.json")")
+	[ "$code" = 204 ] || die "DELETE software answered $code"
+done
+stop_falconet
+rm -f "$RAUCB"
+
 # ---------------------------------------------------------------------------
 # The table
 
@@ -646,6 +715,11 @@ TABLE=$T/table.md
 	say "| upload MB/s, $ARTIFACT .swu (vs cp + fsync) | $(int "$fu") | $(int "$csu") | $(ratio "$fu" "$csu")× | (info) | |"
 	ex=$(maxof "${UP_EXTRA[@]}")
 	say "| upload peak RSS above idle, MiB (worst round) | $(mib "$ex") | | | < 16 MiB | $(yesno ge 16383 "$ex") |"
+	fu=$(median "${RUP_MBPS[@]}"); cu=$(median "${RCP_MBPS[@]}")
+	rr=$(ratio "$fu" "$cu")
+	say "| upload MB/s, $ARTIFACT verity .raucb: signature and hash tree checked (vs cp) | $(int "$fu") | $(int "$cu") | ${rr}× | ≥ 0.5× | $(yesno ge "$rr" 0.5) |"
+	ex=$(maxof "${RUP_EXTRA[@]}")
+	say "| .raucb upload peak RSS above idle, MiB (worst round) | $(mib "$ex") | | | < 16 MiB | $(yesno ge 16383 "$ex") |"
 	say "| idle RSS, MiB ($(commas "$SMALL") devices; reference: nginx master + workers) | $(mib "$IDLE_RSS") | $(mib "$NGINX_IDLE_RSS") | | ≤ 10 MiB | $(yesno ge 10240 "$IDLE_RSS") |"
 	say "| RSS with $(commas "$HOLD") open device connections, MiB | $(mib "$HOLD_RSS") | | | ≤ 24 MiB | $(yesno ge 24576 "$HOLD_RSS") |"
 	say "| RSS after the poll runs, $(commas "$SMALL") devices, MiB (VmRSS / VmHWM) | $(mib "$SMALL_RSS_AFTER") / $(mib "$SMALL_HWM_AFTER") | | | (info) | |"
