@@ -25,7 +25,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	    -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wmissing-declarations -Wpointer-arith -Wcast-qual -fno-common \
-	    -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP -Iserver \
+	    -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP $(INCLUDES) \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 	    $(if $(WERROR),-Werror) \
 	    $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
@@ -33,7 +33,14 @@ LDFLAGS  += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 BUILD    ?= build
-SRCS      = $(wildcard server/*.c)
+# server/ is grouped by layer: http/ (daemon, routes, SSE, static files),
+# api/ (DDI, the JSON API), model/ (devices, actions, rollouts, software),
+# formats/ (swu, raucb, versions, signatures), store/ (database,
+# migrations, last-seen, uploads), lib/ (settings, log, util).
+LAYERS    = http api model formats store lib
+INCLUDES  = -Iserver $(LAYERS:%=-Iserver/%)
+SRCS      = $(wildcard server/*.c $(LAYERS:%=server/%/*.c))
+HDRS      = $(wildcard server/*.h $(LAYERS:%=server/%/*.h))
 MIGRATIONS = $(sort $(wildcard migrations/*.sql))
 OBJS      = $(SRCS:server/%.c=$(BUILD)/%.o) $(BUILD)/migrations_data.o \
 	    $(BUILD)/openapi_data.o
@@ -65,13 +72,13 @@ $(BUILD)/%.o: server/%.c
 
 # Generated sources, in whichever build directory asks for them: the SQL
 # files of migrations/ and the OpenAPI document are compiled into the binary.
-%/migrations_data.c: $(MIGRATIONS) server/embed-migrations.sh
+%/migrations_data.c: $(MIGRATIONS) server/store/embed-migrations.sh
 	@mkdir -p $(@D)
-	$(Q)server/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+	$(Q)server/store/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
-%/openapi_data.c: server/openapi.json server/embed-text.sh
+%/openapi_data.c: server/api/openapi.json server/lib/embed-text.sh
 	@mkdir -p $(@D)
-	$(Q)server/embed-text.sh openapi_json server/openapi.json > $@.tmp && \
+	$(Q)server/lib/embed-text.sh openapi_json server/api/openapi.json > $@.tmp && \
 	    mv $@.tmp $@
 
 $(BUILD)/%_data.o: $(BUILD)/%_data.c
@@ -157,7 +164,7 @@ browser: deps-test
 
 # libFuzzer targets: clang, one binary per parser, linked with the objects
 # built for fuzzing in build/fuzz.
-FUZZ_CFLAGS = -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -MMD -MP -Iserver \
+FUZZ_CFLAGS = -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -MMD -MP $(INCLUDES) \
 	      $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
 	      -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
@@ -199,13 +206,14 @@ demo: deps
 	$(Q)tests/sim/demo.sh $(BUILD)
 
 format:
-	clang-format -i server/*.c server/*.h tests/unit/*.c tests/tools/*.c \
+	clang-format -i $(SRCS) $(HDRS) tests/unit/*.c tests/tools/*.c \
 	    tests/fuzz/*.c
 
 format-check:
-	clang-format --dry-run -Werror server/*.c server/*.h
+	clang-format --dry-run -Werror $(SRCS) $(HDRS)
 
 clean:
 	rm -rf build
 
--include $(OBJS:.o=.d) $(wildcard build/test/*.d build/fuzz/obj/*.d)
+-include $(OBJS:.o=.d) $(wildcard build/test/*.d build/test/*/*.d \
+    build/fuzz/obj/*.d build/fuzz/obj/*/*.d)

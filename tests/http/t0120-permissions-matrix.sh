@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The permission matrix: every route of server/route.c (parsed from the
+# The permission matrix: every route of server/http/route.c (parsed from the
 # table, so new routes are covered without editing this script) against
 # principals with the admin, operator and readonly roles, deny grants
 # ("!device.delete"), prefix grants ("device"), wildcard-segment grants
@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/operators.sh"
 
-ROUTE_C=$(cd "$(dirname "$0")/../.." && pwd)/server/route.c
+ROUTE_C=$(cd "$(dirname "$0")/../.." && pwd)/server/http/route.c
 
 # sreq COOKIE CSRF METHOD PATH [JSON]
 sreq()

@@ -1,5 +1,5 @@
 /*
- * Unit tests for the OpenAPI document (server/openapi.json, embedded as
+ * Unit tests for the OpenAPI document (server/api/openapi.json, embedded as
  * openapi_json): it parses, and it agrees with the route table (route.c)
  * both ways: every route has its operation and every operation its route,
  * with the route's permission, audit name, auth and body kind.  $refs must
