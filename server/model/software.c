@@ -139,7 +139,8 @@ software_read_swu(const struct app *app, int fd, struct read_result *out,
 		if (!software_looks_cpio(fd))
 			snprintf(why, whylen,
 			    "neither an SWUpdate image (.swu) nor a RAUC "
-			    "bundle (.raucb)");
+			    "bundle (.raucb); other files are artifacts of "
+			    "a module: POST /api/v1/modules/{id}/artifacts");
 		else
 			snprintf(why, whylen, "not a valid SWUpdate image: %s",
 			    swu_strerror(e));

@@ -185,4 +185,35 @@ mkimg "$T/signed2.swu" 5.4.0 '1.0' -s 8K -k "$T/keys-a"
 upload "$T/signed2.swu" signed-5.4.0.swu
 expect_status 201 "require: the devices' signer's image is accepted"
 
+# --- a database the previous release (schema 3) wrote itself -------------
+# tests/data/release-3 was made by that release's daemon over its API: two
+# images uploaded (1: image-1.0.0.swu, 2: image-2.0.0.swu), a rollout of 1
+# with dev-old's action 1 running, and dev-done's action 2 (assigned 2)
+# succeeded.
+FIX=$(cd "$(dirname "$0")/../data/release-3" && pwd)
+mkdir -p "$T/rel/data"
+cp -r "$FIX/falconet.db" "$FIX/artifacts" "$T/rel/data/"
+start_server "data_dir: $T/rel/data"
+TOKEN=$(make_token release-check)
+api GET /api/v1/software/1
+expect_status 200 "release 3: software 1 kept"
+expect_json .filename image-1.0.0.swu "release 3: its file name"
+expect_json '.modules[0].artifacts[0].hashes.sha256' \
+    "$(sha256sum "$FIX"/artifacts/1-*.swu | cut -d' ' -f1)" "release 3: its hash"
+ddi GET dev-old
+DB=$(link deploymentBase)
+check "release 3: the running action goes on ($DB)" [ "$(action_id_of_href "$DB")" = 1 ]
+req GET "$DB"
+DL=$(jq -r '.deployment.chunks[0].artifacts[0]._links.download.href' <"$T/body")
+check "release 3: the same artifact URL" \
+    sh -c "echo '$DL' | grep -q '/softwaremodules/1/artifacts/image-1.0.0.swu$'"
+curl -s -o "$T/rel.swu" "$DL"
+check "release 3: the download is the stored image" cmp -s "$T/rel.swu" "$FIX"/artifacts/1-*.swu
+api GET /api/v1/devices/dev-done
+expect_json .installed_version 2.0.0 "release 3: the installed version kept"
+expect_json .installed_distribution_id 2 "release 3: the installed set"
+ddi GET dev-done
+check "release 3: installedBase of the succeeded action" [ \
+    "$(action_id_of_href "$(link installedBase)")" = 2 ]
+
 finish

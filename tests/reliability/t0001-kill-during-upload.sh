@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # kill -9 the daemon in the middle of a 200 MiB upload, restart it on the
 # same data: no software row, no artifact file, the temp file removed at
-# start-up, and the daemon serves (a later upload works).
+# start-up, and the daemon serves (a later upload works).  Then kills at
+# spread-out moments of .swu and RAUC bundle uploads.
 . "$(dirname "$0")/../http/lib.sh"
 . "$(dirname "$0")/../sim/common.sh"
+. "$(dirname "$0")/../http/bundles.sh"
 
 sim_start 'upload:
   max_size: 1G' 'log:
@@ -138,6 +140,56 @@ done
 check "10 kills during fast uploads: rows and files always agree, answered uploads kept ($ANSWERED answered 201, $KEPT kept)" \
     [ "$BAD" -eq 0 ]
 alive "ten kills"
+
+# RAUC bundles: kills while a 32 MiB verity bundle is read after its body
+# landed (manifest, signature, hash tree), and while it streams in.
+rauc_signer "$T/signer" reliability-signer
+BAD=0
+for i in 1 2 3 4 5; do
+	mkbundle "$T/r$i.raucb" board-r "7.0.$i" verity "$T/signer" $((32 * 1024 * 1024))
+	IMG_SIZE=$(stat -c %s "$T/r$i.raucb")
+	before=$(count_files "$T/data/artifacts")
+	rm -f "$T/k.status"
+	curl -sS --max-time 30 -X POST -T "$T/r$i.raucb" -H 'Expect:' \
+	    -H "Authorization: Bearer $TOKEN" \
+	    -H 'Content-Type: application/octet-stream' -o /dev/null \
+	    -w '%{http_code}' "$BASE/api/v1/software?filename=r$i.raucb" \
+	    >"$T/k.status" 2>/dev/null &
+	UP=$!
+	sim_track "$UP"
+	if [ "$i" -le 3 ]; then
+		n=0
+		until full || [ "$n" -ge 5000 ]; do n=$((n + 1)); done
+	else
+		sleep 0.05
+	fi
+	WHEN="mid-body"
+	full && WHEN="with the whole body in data/tmp"
+	kill_server_hard
+	wait "$UP"
+	ST=$(cat "$T/k.status" 2>/dev/null)
+	restart_server
+	api GET "/api/v1/software?q=r$i.raucb"
+	rows=$(jq -r '.total' <"$T/body")
+	after=$(count_files "$T/data/artifacts")
+	if [ "$ST" = 201 ] && [ "$rows" != 1 ]; then
+		BAD=$((BAD + 1))
+		echo "# bundle kill $i: answered 201 but not listed"
+	fi
+	if [ "$((after - before))" != "$rows" ]; then
+		BAD=$((BAD + 1))
+		echo "# bundle kill $i: $rows rows but $((after - before)) new files"
+	fi
+	if [ "$(count_files "$T/data/tmp")" -ne 0 ]; then
+		BAD=$((BAD + 1))
+		echo "# bundle kill $i: data/tmp not empty after the restart"
+	fi
+	echo "# bundle kill $i $WHEN: client got ${ST:-nothing}; $rows rows, $((after - before)) new files"
+	rm -f "$T/r$i.raucb"
+done
+check "5 kills during RAUC bundle uploads: rows and files agree, nothing left in data/tmp" \
+    [ "$BAD" -eq 0 ]
+alive "the bundle kills"
 
 stop_server
 RES=$(sqlite3 "$T/data/falconet.db" 'PRAGMA integrity_check' 2>&1)
