@@ -176,7 +176,6 @@ artifact_insert_upload(struct db *db, const char *dir, int64_t module_id,
 	sqlite3_stmt *st = db_prepare(db, sql);
 	enum result r;
 	char name[64];
-	int rc;
 
 	final[0] = '\0';
 	if (st == NULL)
@@ -191,19 +190,8 @@ artifact_insert_upload(struct db *db, const char *dir, int64_t module_id,
 	db_bind_text(st, 8, info);
 	db_bind_text(st, 9, signature);
 	db_bind_int64(st, 10, now_s());
-	/* Extended result codes may be on: compare the primary code. */
-	rc = sqlite3_step(st) & 0xff;
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	else if (rc == SQLITE_CONSTRAINT) {
-		db_done(st);
-		return RESULT_CONFLICT;
-	} else {
-		db_log_error(db, __func__);
-		db_done(st);
-		return RESULT_ERROR;
-	}
-	db_done(st);
+	if ((r = db_step_id(db, st, id, __func__)) != RESULT_OK)
+		return r;
 	/* Stored names start with the id: see artifact_sweep. */
 	snprintf(name, sizeof(name), "%lld-%.16s.%s", (long long)*id,
 	    upload_sha256(u), format);
@@ -235,10 +223,9 @@ artifact_insert_external(struct db *db, int64_t module_id, const char *filename,
 	    "VALUES (?1, ?2, ?3, lower(?4), lower(?5), lower(?6), ?7, ?8, ?9, "
 	    "?10, ?11) RETURNING id";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	enum result r = RESULT_ERROR;
 
 	if (st == NULL)
-		return r;
+		return RESULT_ERROR;
 	db_bind_int64(st, 1, module_id);
 	db_bind_text(st, 2, filename);
 	db_bind_int64(st, 3, size);
@@ -250,19 +237,7 @@ artifact_insert_external(struct db *db, int64_t module_id, const char *filename,
 	db_bind_text(st, 9, info);
 	db_bind_text(st, 10, signature);
 	db_bind_int64(st, 11, now_s());
-	switch (sqlite3_step(st) & 0xff) {
-	case SQLITE_ROW:
-		*id = sqlite3_column_int64(st, 0);
-		r = RESULT_OK;
-		break;
-	case SQLITE_CONSTRAINT:
-		r = RESULT_CONFLICT;
-		break;
-	default:
-		db_log_error(db, __func__);
-	}
-	db_done(st);
-	return r;
+	return db_step_id(db, st, id, __func__);
 }
 
 void

@@ -259,12 +259,7 @@ dist_insert(struct db *db, const struct dist *d, int64_t *id)
 	db_bind_text(st, 6, d->rauc_compatible);
 	db_bind_int64(st, 7, d->required_migration);
 	db_bind_int64(st, 8, now_s());
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		r = RESULT_OK;
-	} else
-		db_log_error(db, __func__);
-	db_done(st);
+	r = db_step_id(db, st, id, __func__);
 	for (size_t i = 0; i < d->nhw && r == RESULT_OK; i++) {
 		if ((st = db_prepare(db, hw_sql)) == NULL)
 			return RESULT_ERROR;
@@ -1189,7 +1184,6 @@ dist_type_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	json_t *desc = json_object_get(body, "description");
 	sqlite3_stmt *st;
 	enum result r = RESULT_ERROR;
-	int rc;
 
 	*why = NULL;
 	if (key == NULL || !module_type_key_valid(key))
@@ -1208,18 +1202,12 @@ dist_type_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	db_bind_text(st, 2, name);
 	db_bind_text(st, 3, json_string_value(desc));
 	db_bind_int64(st, 4, now_s());
-	rc = sqlite3_step(st) & 0xff;
-	if (rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	db_done(st);
-	if (rc == SQLITE_CONSTRAINT) {
-		*why = "a set type with that key exists (deleted ones "
-		       "included)";
-		r = RESULT_CONFLICT;
+	if ((r = db_step_id(db, st, id, __func__)) != RESULT_OK) {
+		if (r == RESULT_CONFLICT)
+			*why = "a set type with that key exists (deleted ones "
+			       "included)";
 		goto fail;
 	}
-	if (rc != SQLITE_ROW)
-		goto fail;
 	if ((r = dist_type_add_elements(db, *id,
 	         json_object_get(body, "mandatory"), true, why)) != RESULT_OK ||
 	    (r = dist_type_add_elements(db, *id,

@@ -99,30 +99,16 @@ module_create(struct db *db, int64_t type_id, const char *name,
 	    "description, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
 	    "RETURNING id";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	enum result r = RESULT_ERROR;
 
 	if (st == NULL)
-		return r;
+		return RESULT_ERROR;
 	db_bind_int64(st, 1, type_id);
 	db_bind_text(st, 2, name);
 	db_bind_text(st, 3, version);
 	db_bind_text(st, 4, vendor);
 	db_bind_text(st, 5, description);
 	db_bind_int64(st, 6, now_s());
-	/* Extended result codes may be on: compare the primary code. */
-	switch (sqlite3_step(st) & 0xff) {
-	case SQLITE_ROW:
-		*id = sqlite3_column_int64(st, 0);
-		r = RESULT_OK;
-		break;
-	case SQLITE_CONSTRAINT:
-		r = RESULT_CONFLICT;
-		break;
-	default:
-		db_log_error(db, __func__);
-	}
-	db_done(st);
-	return r;
+	return db_step_id(db, st, id, __func__);
 }
 
 enum result
@@ -497,7 +483,7 @@ module_type_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	json_t *desc = json_object_get(body, "description");
 	json_t *max = json_object_get(body, "max_assignments");
 	sqlite3_stmt *st;
-	enum result r = RESULT_ERROR;
+	enum result r;
 
 	*why = NULL;
 	if (key == NULL || !module_type_key_valid(key))
@@ -518,20 +504,9 @@ module_type_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	db_bind_text(st, 3, json_string_value(desc));
 	db_bind_int64(st, 4, max ? json_integer_value(max) : 1);
 	db_bind_int64(st, 5, now_s());
-	switch (sqlite3_step(st) & 0xff) {
-	case SQLITE_ROW:
-		*id = sqlite3_column_int64(st, 0);
-		r = RESULT_OK;
-		break;
-	case SQLITE_CONSTRAINT:
+	if ((r = db_step_id(db, st, id, __func__)) == RESULT_CONFLICT)
 		*why = "a module type with that key exists (deleted ones "
 		       "included)";
-		r = RESULT_CONFLICT;
-		break;
-	default:
-		db_log_error(db, __func__);
-	}
-	db_done(st);
 	return r;
 }
 

@@ -367,6 +367,22 @@ db_step_done(struct db *db, sqlite3_stmt *st, const char *where)
 }
 
 enum result
+db_step_id(struct db *db, sqlite3_stmt *st, int64_t *id, const char *where)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	db_done(st);
+	if (rc == SQLITE_ROW)
+		return RESULT_OK;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return RESULT_CONFLICT;
+	db_log_error(db, where);
+	return RESULT_ERROR;
+}
+
+enum result
 db_step_changed(struct db *db, sqlite3_stmt *st, const char *where)
 {
 	enum result r = db_step_done(db, st, where);

@@ -66,6 +66,11 @@ void db_rollback(struct db *);
  */
 enum result db_step_done(struct db *, sqlite3_stmt *, const char *where);
 
+/* Step an INSERT ... RETURNING id and reset it: RESULT_OK with *id,
+ * RESULT_CONFLICT for a constraint, or RESULT_ERROR (logged). */
+enum result db_step_id(
+    struct db *, sqlite3_stmt *, int64_t *id, const char *where);
+
 /* db_step_done for an UPDATE or DELETE of one row: RESULT_NOTFOUND when
  * it changed nothing. */
 enum result db_step_changed(struct db *, sqlite3_stmt *, const char *where);
