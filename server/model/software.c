@@ -434,27 +434,6 @@ software_module_open(struct db *db, int64_t module_id, char *why, size_t len)
 	return r;
 }
 
-/* Sets holding the module may have become complete (or not). */
-static enum result
-software_module_changed(struct db *db, int64_t module_id)
-{
-	static const char sql[] =
-	    "SELECT ds_id FROM ds_module WHERE module_id = ?1";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	enum result r = RESULT_OK;
-	int64_t *ids;
-	size_t n;
-
-	if (st == NULL)
-		return RESULT_ERROR;
-	db_bind_int64(st, 1, module_id);
-	ids = db_collect_ids(st, &n);
-	for (size_t i = 0; i < n && r == RESULT_OK; i++)
-		r = dist_update_complete(db, ids[i]);
-	free(ids);
-	return r;
-}
-
 enum result
 software_add_artifact(struct db *db, const struct app *app, int64_t module_id,
     struct upload *u, const struct software_expect *expect, int64_t *id,
@@ -509,8 +488,7 @@ software_add_artifact(struct db *db, const struct app *app, int64_t module_id,
 		snprintf(why, whylen,
 		    "module %lld has an artifact named %s already",
 		    (long long)module_id, filename);
-	if (r != RESULT_OK ||
-	    (r = software_module_changed(db, module_id)) != RESULT_OK)
+	if (r != RESULT_OK)
 		goto fail;
 	if (db_commit(db) == -1) {
 		r = RESULT_ERROR;
@@ -647,8 +625,7 @@ software_add_external(struct db *db, const struct app *app, int64_t module_id,
 		snprintf(why, whylen,
 		    "module %lld has an artifact named %s already",
 		    (long long)module_id, filename);
-	if (r != RESULT_OK ||
-	    (r = software_module_changed(db, module_id)) != RESULT_OK)
+	if (r != RESULT_OK)
 		goto fail;
 	if (db_commit(db) == -1) {
 		r = RESULT_ERROR;
@@ -700,8 +677,7 @@ software_delete_artifact(struct db *db, const struct app *app,
 		goto fail;
 	}
 	db_bind_int64(st, 1, aid);
-	if ((r = db_step_done(db, st, __func__)) != RESULT_OK ||
-	    (r = software_module_changed(db, module_id)) != RESULT_OK)
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		goto fail;
 	if (db_commit(db) == -1) {
 		r = RESULT_ERROR;
