@@ -282,13 +282,16 @@ ddi_action_history(struct db *db, const struct action *a, int64_t n)
 		db_bind_int64(st, 1, a->id);
 		db_bind_int64(st, 2, n);
 		while (sqlite3_step(st) == SQLITE_ROW) {
-			const char *m =
-			    (const char *)sqlite3_column_text(st, 1);
+			/* Lossy: an old row with a split character is sent,
+			 * not dropped. */
+			char *m = utf8_lossy(
+			    (const char *)sqlite3_column_text(st, 1));
 
 			json_array_append_new(msgs,
 			    json_string(
 			        m ? m
 			          : (const char *)sqlite3_column_text(st, 0)));
+			free(m);
 		}
 		db_done(st);
 	}

@@ -684,7 +684,8 @@ mgmt_post_devices_bulk(struct request *req)
 		    strcmp(key, "controller_id") == 0 ||
 		    !((1u << json_typeof(v)) & device_fields[k].types)) {
 			http_reply_error(req, 400, "invalid_field",
-			    "patch: unknown field or wrong type: %.64s", key);
+			    "patch: unknown field or wrong type: %.*s",
+			    (int)utf8_cut(key, 64), key);
 			goto done;
 		}
 	}

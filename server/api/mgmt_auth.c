@@ -484,12 +484,27 @@ mgmt_delete_user(struct request *req)
 		    req, r, r == RESULT_NOTFOUND ? "no such user" : NULL);
 }
 
+/*
+ * Tokens are managed from a login session or with a token that may manage
+ * accounts (auth_manages_tokens).  Replies 403 and returns false if not.
+ */
+static bool
+mgmt_may_manage_tokens(struct request *req)
+{
+	if (auth_manages_tokens(req))
+		return true;
+	http_reply_error(req, 403, "forbidden",
+	    "managing tokens needs a login session or a token "
+	    "with " AUTH_TOKENS_PERM);
+	return false;
+}
+
 void
 mgmt_get_tokens(struct request *req)
 {
-	struct db *db = mgmt_db(req);
+	struct db *db;
 
-	if (db)
+	if (mgmt_may_manage_tokens(req) && (db = mgmt_db(req)) != NULL)
 		mgmt_reply_object(
 		    req, 200, auth_token_list_json(db, req->user_id));
 }
@@ -503,14 +518,14 @@ mgmt_post_token(struct request *req)
 		{ "permissions", T_ARRAY },
 	};
 	/* clang-format on */
-	struct db *db = mgmt_db(req);
 	char token[AUTH_TOKEN_LEN + 1];
 	const char *name, *why = NULL;
 	json_t *body, *grants;
+	struct db *db;
 	enum result r;
 	int64_t id = 0;
 
-	if (db == NULL ||
+	if (!mgmt_may_manage_tokens(req) || (db = mgmt_db(req)) == NULL ||
 	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
 		return;
 	name = json_string_value(json_object_get(body, "name"));
@@ -550,11 +565,14 @@ done:
 void
 mgmt_delete_token(struct request *req)
 {
-	struct db *db = mgmt_db(req);
+	struct db *db;
 	enum result r;
 	int64_t id;
 
-	if (db == NULL || !mgmt_id(req, &id))
+	/* Any token may delete itself: revoking is never an escalation. */
+	if (!mgmt_id(req, &id) ||
+	    (id != req->token_id && !mgmt_may_manage_tokens(req)) ||
+	    (db = mgmt_db(req)) == NULL)
 		return;
 	if ((r = auth_token_delete_id(db, id, req->user_id)) == RESULT_OK)
 		http_reply_empty(req, 204);

@@ -37,8 +37,13 @@ mgmt_body(struct request *req, const struct field *fields, size_t nfields)
 	root =
 	    json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL) {
-		http_reply_error(req, 400, "invalid_json", "line %d: %s",
-		    err.line, err.text);
+		/* jansson quotes the bytes near the error as it read them:
+		 * half a character, or bytes that are not UTF-8 at all. */
+		char *text = utf8_lossy(err.text);
+
+		http_reply_error(
+		    req, 400, "invalid_json", "line %d: %s", err.line, text);
+		free(text);
 		return NULL;
 	}
 	if (!json_is_object(root)) {
@@ -56,7 +61,8 @@ mgmt_body(struct request *req, const struct field *fields, size_t nfields)
 				break;
 		if (i == nfields) {
 			http_reply_error(req, 400, "unknown_field",
-			    "unknown field \"%.64s\"", key);
+			    "unknown field \"%.*s\"", (int)utf8_cut(key, 64),
+			    key);
 			json_decref(root);
 			return NULL;
 		}

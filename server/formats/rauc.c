@@ -699,15 +699,15 @@ rauc_list_has(const char *list, const char *item)
 }
 
 /*
- * s cut to 64 bytes with control characters as '?', for quoting manifest
- * text in a one-line reason.
+ * s cut to at most 64 bytes on a UTF-8 boundary, control characters as
+ * '?', for quoting manifest text in a one-line reason.
  */
 static const char *
 rauc_quote(const char *s, char buf[65])
 {
-	size_t i;
+	size_t i, n = utf8_cut(s, 64);
 
-	for (i = 0; i < 64 && s[i] != '\0'; i++)
+	for (i = 0; i < n; i++)
 		buf[i] = iscntrl((unsigned char)s[i]) ? '?' : s[i];
 	buf[i] = '\0';
 	return buf;
@@ -743,18 +743,20 @@ rauc_mf_image(const struct rauc_rawimage *r, struct rauc_image *im, char *why,
 	if (im->slotclass[0] == '\0' ||
 	    (im->variant != NULL && im->variant[0] == '\0'))
 		return rauc_fail(why, whylen, RAUC_ERR_MANIFEST,
-		    "image group [%.64s] lacks a slot class or variant",
-		    r->group);
+		    "image group [%s] lacks a slot class or variant",
+		    rauc_quote(r->group, q));
 	if (rauc_mf_value(r->v[RAUC_IK_FILENAME], false, &im->filename) == -1 ||
 	    rauc_mf_value(r->v[RAUC_IK_HOOKS], true, &im->hooks) == -1 ||
 	    rauc_mf_value(r->v[RAUC_IK_ADAPTIVE], true, &im->adaptive) == -1)
 		return rauc_fail(why, whylen, RAUC_ERR_MANIFEST,
-		    "image [%.64s]: invalid escape sequence", r->group);
+		    "image [%s]: invalid escape sequence",
+		    rauc_quote(r->group, q));
 	if (im->filename == NULL) {
 		/* Only an install hook may do without an image file. */
 		if (im->hooks == NULL || !rauc_list_has(im->hooks, "install"))
 			return rauc_fail(why, whylen, RAUC_ERR_MANIFEST,
-			    "image [%.64s] has no filename", r->group);
+			    "image [%s] has no filename",
+			    rauc_quote(r->group, q));
 		return RAUC_OK;
 	}
 	if (!rauc_plain_name(im->filename))
@@ -763,14 +765,15 @@ rauc_mf_image(const struct rauc_rawimage *r, struct rauc_image *im, char *why,
 		    rauc_quote(im->filename, q));
 	if (sha == NULL || !rauc_is_hex(sha, RAUC_HEX))
 		return rauc_fail(why, whylen, RAUC_ERR_MANIFEST,
-		    "image %.64s has no valid sha256", im->filename);
+		    "image %s has no valid sha256",
+		    rauc_quote(im->filename, q));
 	im->sha256 = xstrdup(sha);
 	if (size == NULL &&
 	    rauc_list_has(im->hooks ? im->hooks : "", "install"))
 		im->size = 0;
 	else if (size == NULL || rauc_u63(size, &im->size) == -1)
 		return rauc_fail(why, whylen, RAUC_ERR_MANIFEST,
-		    "image %.64s has no valid size", im->filename);
+		    "image %s has no valid size", rauc_quote(im->filename, q));
 	return RAUC_OK;
 }
 

@@ -33,7 +33,7 @@ trust_store_load(const char *pem_path, char *why, size_t whylen)
 		fatalx("%s: out of memory", __func__);
 	if (pem_path == NULL || X509_STORE_load_file(store, pem_path) != 1) {
 		e = ERR_peek_last_error();
-		snprintf(why, whylen, "%s: %s",
+		utf8_snprintf(why, whylen, "%s: %s",
 		    pem_path != NULL ? pem_path : "(none)",
 		    e != 0 && ERR_reason_error_string(e) != NULL
 		        ? ERR_reason_error_string(e)
@@ -48,7 +48,7 @@ trust_store_load(const char *pem_path, char *why, size_t whylen)
 		    X509_LU_X509)
 			ncerts++;
 	if (ncerts == 0) {
-		snprintf(why, whylen, "%s holds no certificate", pem_path);
+		utf8_snprintf(why, whylen, "%s holds no certificate", pem_path);
 		X509_STORE_free(store);
 		return NULL;
 	}
@@ -85,10 +85,10 @@ trust_ssl_error(void)
 	while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
 		if (reason[0] == '\0' &&
 		    (r = ERR_reason_error_string(e)) != NULL)
-			snprintf(reason, sizeof(reason), "%s", r);
+			utf8_snprintf(reason, sizeof(reason), "%s", r);
 		if ((flags & ERR_TXT_STRING) != 0 && data != NULL &&
 		    data[0] != '\0')
-			snprintf(detail, sizeof(detail), "%s", data);
+			utf8_snprintf(detail, sizeof(detail), "%s", data);
 	}
 	if (reason[0] == '\0')
 		snprintf(reason, sizeof(reason), "verification failed");
@@ -110,9 +110,10 @@ trust_x509_name(const X509_NAME *name)
 		(void)BIO_reset(b);
 	if ((n = BIO_get_mem_data(b, &data)) <= 0)
 		s = xstrdup("");
-	else
-		s = xstrndup(
-		    data, n > TRUST_NAME_MAX ? TRUST_NAME_MAX : (size_t)n);
+	else {
+		s = xstrndup(data, (size_t)n);
+		s[utf8_cut(s, TRUST_NAME_MAX)] = '\0';
+	}
 	BIO_free(b);
 	return s;
 }

@@ -324,13 +324,31 @@ http_ddi_code(int status)
 	                     : "hawkbit.server.error.rest.body.notReadable";
 }
 
+/*
+ * Format an error's text into buf: cut on a character boundary if it is
+ * too long, and with any invalid UTF-8 in what the caller passed replaced,
+ * since jansson refuses it (the answer would be a 500 instead).
+ */
+static void
+http_format_text(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	size_t n = utf8_vsnprintf(buf, size, fmt, ap);
+	char *fixed;
+
+	if (utf8_valid(buf, n))
+		return;
+	fixed = utf8_lossy(buf);
+	utf8_snprintf(buf, size, "%s", fixed);
+	free(fixed);
+}
+
 static void
 http_vreply_error(struct request *req, int status, const char *code,
     const char *fmt, va_list ap)
 {
-	char detail[512];
+	char detail[HTTP_TEXT_MAX];
 
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	http_format_text(detail, sizeof(detail), fmt, ap);
 	if (http_is_ddi(req)) {
 		/* Devices get hawkBit's error bodies (none for 401, 405). */
 		http_reply_ddi_error(
@@ -366,7 +384,7 @@ void
 http_reply_ddi_error(
     struct request *req, int status, const char *code, const char *fmt, ...)
 {
-	char message[512];
+	char message[HTTP_TEXT_MAX];
 	va_list ap;
 
 	if (status == MHD_HTTP_UNAUTHORIZED ||
@@ -375,7 +393,7 @@ http_reply_ddi_error(
 		return;
 	}
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	http_format_text(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	http_reply_json(req, status,
 	    json_pack("{s:s, s:s}", "errorCode", code, "message", message));
@@ -587,8 +605,15 @@ http_post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
 	(void)off;
 	if (strcmp(key, "file") != 0)
 		return MHD_YES;
-	if (filename && upload_filename(req->upload) == NULL)
+	if (filename && upload_filename(req->upload) == NULL) {
+		/* It becomes the stored name and the audit target. */
+		if (!utf8_valid(filename, strlen(filename))) {
+			http_defer_error(
+			    req, 400, "the multipart file name is not UTF-8");
+			return MHD_NO;
+		}
 		upload_set_filename(req->upload, filename);
+	}
 	req->upload_seen_file = true;
 	if (size > 0 && upload_write(req->upload, data, size) != UPLOAD_OK)
 		return MHD_NO;
@@ -958,7 +983,7 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	char buf[512];
 
 	(void)cls;
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	utf8_vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\n")] = '\0';
 	log_warnx("libmicrohttpd: %s", buf);
 }

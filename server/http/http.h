@@ -16,6 +16,7 @@
 #define HTTP_JSON_BODY_MAX (256 * 1024) /* DDI and management JSON bodies */
 #define HTTP_HEADERS_MAX 16             /* extra response headers */
 #define HTTP_PARAMS_MAX 4               /* {name} segments in a route */
+#define HTTP_TEXT_MAX 512 /* an error's detail or message, NUL included */
 
 struct app;
 struct device;

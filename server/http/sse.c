@@ -113,12 +113,15 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 		db_bind_int64(st, 2, from);
 		db_bind_int64(st, 3, SSE_LINES_PER_TICK);
 		while (sqlite3_step(st) == SQLITE_ROW) {
+			char *line = utf8_lossy(
+			    (const char *)sqlite3_column_text(st, 3));
 			json_t *o = json_pack("{s:I, s:I, s:s}", "action_id",
 			    (json_int_t)sqlite3_column_int64(st, 1), "at",
 			    (json_int_t)sqlite3_column_int64(st, 2), "line",
-			    (const char *)sqlite3_column_text(st, 3));
+			    line ? line : "");
 			char *d = o ? json_dumps(o, JSON_COMPACT) : NULL;
 
+			free(line);
 			from = sqlite3_column_int64(st, 0);
 			pthread_mutex_lock(&c->lock);
 			if (d)

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "settings.h"
 #include "upload.h"
+#include "util.h"
 
 struct fetch_sink {
 	struct upload *u;
@@ -89,18 +90,19 @@ fetch_url(const struct app *app, const char *url, uint64_t expect,
 	if (status != 0 && status != 200 &&
 	    (rc == CURLE_OK || rc == CURLE_HTTP_RETURNED_ERROR ||
 	        rc == CURLE_FILESIZE_EXCEEDED || rc == CURLE_WRITE_ERROR)) {
-		snprintf(why, whylen, "fetch: %s answered %ld", url, status);
+		utf8_snprintf(
+		    why, whylen, "fetch: %s answered %ld", url, status);
 		goto fail;
 	}
 	if (sink.too_long || rc == CURLE_FILESIZE_EXCEEDED) {
-		snprintf(why, whylen,
+		utf8_snprintf(why, whylen,
 		    "fetch: %s sent more than the %llu bytes "
 		    "announced",
 		    url, (unsigned long long)expect);
 		goto fail;
 	}
 	if (rc != CURLE_OK) {
-		snprintf(why, whylen, "fetch: %s",
+		utf8_snprintf(why, whylen, "fetch: %s",
 		    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		goto fail;
 	}

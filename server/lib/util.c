@@ -257,45 +257,127 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-bool
-utf8_valid(const char *str, size_t len)
+size_t
+utf8_char(const char *str, size_t len, uint32_t *cpp)
 {
 	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
+	size_t n;
+	uint32_t cp;
+
+	if (len == 0 || s[0] == 0)
+		return 0;
+	if (s[0] < 0x80) {
+		n = 0;
+		cp = s[0];
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		n = 1;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		n = 2;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		n = 3;
+		cp = s[0] & 0x07;
+	} else
+		return 0;
+	if (n >= len)
+		return 0;
+	for (size_t k = 1; k <= n; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+	    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	if (cpp)
+		*cpp = cp;
+	return n + 1;
+}
+
+bool
+utf8_valid(const char *s, size_t len)
+{
+	size_t i = 0, n;
 
 	while (i < len) {
-		unsigned char c = s[i];
-		size_t n;
-		uint32_t cp;
-
-		if (c == 0)
+		if ((n = utf8_char(s + i, len - i, NULL)) == 0)
 			return false;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1;
-			cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2;
-			cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3;
-			cp = c & 0x07;
-		} else
-			return false;
-		for (size_t k = 1; k <= n; k++) {
-			if (i + k >= len || (s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += n + 1;
+		i += n;
 	}
 	return true;
+}
+
+size_t
+utf8_cut(const char *str, size_t max)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n = strnlen(str, max), i = n, need;
+
+	/* Find the lead byte of the last character: at most 3 bytes back. */
+	while (i > 0 && n - i < 4 && (s[--i] & 0xc0) == 0x80)
+		;
+	if (n == 0 || (s[i] & 0xc0) == 0x80)
+		return n; /* nothing, or no lead byte: not UTF-8 anyway */
+	need = s[i] >= 0xf8   ? 1 /* not a lead byte */
+	       : s[i] >= 0xf0 ? 4
+	       : s[i] >= 0xe0 ? 3
+	       : s[i] >= 0xc0 ? 2
+	                      : 1;
+	return n - i < need ? i : n;
+}
+
+size_t
+utf8_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	int n;
+
+	if (size == 0)
+		return 0;
+	n = vsnprintf(buf, size, fmt, ap);
+	if (n < 0) {
+		buf[0] = '\0';
+		return 0;
+	}
+	if ((size_t)n < size)
+		return (size_t)n;
+	n = (int)utf8_cut(buf, size - 1);
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
+size_t
+utf8_snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	n = utf8_vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+char *
+utf8_lossy(const char *s)
+{
+	struct buf b = {0};
+	size_t len, i = 0, n;
+
+	if (s == NULL)
+		return NULL;
+	len = strlen(s);
+	while (i < len) {
+		if ((n = utf8_char(s + i, len - i, NULL)) == 0) {
+			buf_add(&b, "\xef\xbf\xbd", 3); /* U+FFFD */
+			i++;
+			continue;
+		}
+		buf_add(&b, s + i, n);
+		i += n;
+	}
+	return buf_take(&b, NULL);
 }
 
 /* Parse a decimal uint64 from *p, advancing it.  -1 if no digits/overflow. */

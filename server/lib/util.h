@@ -1,11 +1,13 @@
 /*
  * Small helpers every module may use: allocation that never returns NULL,
  * bounded number parsing, HH:MM:SS durations, byte sizes, random tokens,
- * constant-time comparison and hex encoding.  No I/O beyond the random device.
+ * constant-time comparison, hex encoding, and UTF-8 checks and cuts.  No
+ * I/O beyond the random device.
  */
 #ifndef UTIL_H
 #define UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,6 +82,34 @@ char *url_encode_segment(const char *s);
 
 /* True if s is valid UTF-8 without NUL bytes in its first len bytes. */
 bool utf8_valid(const char *s, size_t len);
+/*
+ * The length in bytes (1 to 4) of the UTF-8 character at s, which has len
+ * bytes, with its code point in *cp (if not NULL); 0 if s does not start
+ * with a valid one (a NUL, a stray, overlong or truncated sequence, a
+ * surrogate).
+ */
+size_t utf8_char(const char *s, size_t len, uint32_t *cp);
+/*
+ * Where to cut s to keep at most max bytes: the length of its longest
+ * prefix of at most max bytes that does not end inside a character.  If s
+ * is valid UTF-8, so is that prefix, and it is at most 3 bytes shorter than
+ * min(strlen(s), max).  utf8_cut(buf, strlen(buf)) drops what a truncating
+ * snprintf left of a character.  Every byte cap on text uses this.
+ */
+size_t utf8_cut(const char *s, size_t max);
+/* vsnprintf and snprintf that, when they truncate, cut on a character
+ * boundary (utf8_cut).  Return the length written. */
+size_t utf8_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+size_t utf8_snprintf(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/*
+ * A copy of s (the caller frees it) with every byte that is not part of a
+ * valid UTF-8 character replaced by U+FFFD: for text read back from the
+ * database or a library that must reach jansson, so that a bad row is
+ * shown, not dropped.  NULL for NULL.
+ */
+char *utf8_lossy(const char *s);
 
 /*
  * A growing string, for answers written by hand where a general encoder

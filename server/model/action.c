@@ -352,7 +352,7 @@ action_append_log(struct db *db, int64_t id, json_t *details)
 			break; /* the log keeps its first lines */
 		if ((st = db_prepare(db, sql)) == NULL)
 			return RESULT_ERROR;
-		cut = xstrndup(line, ACTION_LINE_MAX);
+		cut = xstrndup(line, utf8_cut(line, ACTION_LINE_MAX));
 		db_bind_int64(st, 1, id);
 		db_bind_int64(st, 2, now_s());
 		db_bind_text(st, 3, cut);
@@ -451,7 +451,9 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 	struct action a;
 	enum action_status next;
 	enum result r;
-	char msg[256], *version = NULL;
+	char msg[ACTION_MESSAGE_MAX + 1], code[32] = "", *version = NULL;
+	const char *last = NULL;
+	size_t head;
 	int pct;
 
 	if (!action_enum_ok(fb->execution, executions) ||
@@ -484,16 +486,22 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 	    (r = action_set_progress(db, id, pct, fb->has_code, fb->code)) !=
 	        RESULT_OK)
 		goto fail;
-	snprintf(msg, sizeof(msg), "%s%s/%s%s%s", cancel ? "cancel " : "",
-	    fb->execution, fb->finished,
-	    json_array_size(fb->details) ? ": " : "",
-	    json_array_size(fb->details)
-	        ? json_string_value(json_array_get(
-	              fb->details, json_array_size(fb->details) - 1))
-	        : "");
+	if (json_array_size(fb->details))
+		last = json_string_value(json_array_get(
+		    fb->details, json_array_size(fb->details) - 1));
 	if (fb->has_code)
-		snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
-		    " (code %lld)", (long long)fb->code);
+		snprintf(
+		    code, sizeof(code), " (code %lld)", (long long)fb->code);
+	/* The last detail is cut to fit, on a character boundary (jansson
+	 * refuses half a character, and the row would vanish from the
+	 * history); the words before it are short, the code is kept. */
+	head = (size_t)snprintf(msg, sizeof(msg), "%s%s/%s%s",
+	    cancel ? "cancel " : "", fb->execution, fb->finished,
+	    last ? ": " : "");
+	snprintf(msg + head, sizeof(msg) - head, "%.*s%s",
+	    (int)utf8_cut(
+	        last ? last : "", sizeof(msg) - 1 - head - strlen(code)),
+	    last ? last : "", code);
 	if ((r = action_history(db, id, fb->execution, msg)) != RESULT_OK)
 		goto fail;
 	if (next != a.status) {
@@ -592,12 +600,18 @@ action_history_json(struct db *db, int64_t id)
 	if (st == NULL)
 		return a;
 	db_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		/* Lossy: a row stored before messages were cut on character
+		 * boundaries is shown, not dropped. */
+		char *m = utf8_lossy((const char *)sqlite3_column_text(st, 2));
+
 		json_array_append_new(
 		    a, json_pack("{s:I, s:s, s:s?}", "at",
 		           (json_int_t)sqlite3_column_int64(st, 0), "status",
 		           (const char *)sqlite3_column_text(st, 1), "message",
-		           (const char *)sqlite3_column_text(st, 2)));
+		           m));
+		free(m);
+	}
 	db_done(st);
 	return a;
 }
@@ -613,11 +627,16 @@ action_log_json(struct db *db, int64_t id)
 	if (st == NULL)
 		return a;
 	db_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		char *line =
+		    utf8_lossy((const char *)sqlite3_column_text(st, 1));
+
 		json_array_append_new(
 		    a, json_pack("{s:I, s:s}", "at",
 		           (json_int_t)sqlite3_column_int64(st, 0), "line",
-		           (const char *)sqlite3_column_text(st, 1)));
+		           line ? line : ""));
+		free(line);
+	}
 	db_done(st);
 	return a;
 }

@@ -18,6 +18,7 @@ struct db;
 
 #define ACTION_DETAILS_MAX 256 /* details lines in one feedback */
 #define ACTION_LINE_MAX 2048   /* bytes kept of one log line */
+#define ACTION_MESSAGE_MAX 255 /* bytes kept of one history message */
 #define ACTION_LOG_MAX 20000   /* log lines kept per action */
 
 enum action_status {

@@ -50,16 +50,24 @@ audit_list_json(struct db *db, int64_t limit, int64_t offset)
 		return NULL;
 	db_bind_int64(st, 1, limit);
 	db_bind_int64(st, 2, offset);
-	while (sqlite3_step(st) == SQLITE_ROW)
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		/* Lossy: a row holding invalid UTF-8 (written by an older
+		 * release) is shown, not left out while total counts it. */
+		char *text[4];
+
+		for (int i = 0; i < 4; i++)
+			text[i] = utf8_lossy(
+			    (const char *)sqlite3_column_text(st, 2 + i));
 		json_array_append_new(list,
 		    json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s?, s:i}", "id",
 		        (json_int_t)sqlite3_column_int64(st, 0), "at",
 		        (json_int_t)sqlite3_column_int64(st, 1), "user",
-		        (const char *)sqlite3_column_text(st, 2), "address",
-		        (const char *)sqlite3_column_text(st, 3), "action",
-		        (const char *)sqlite3_column_text(st, 4), "target",
-		        (const char *)sqlite3_column_text(st, 5), "status",
+		        text[0] ? text[0] : "-", "address", text[1], "action",
+		        text[2] ? text[2] : "", "target", text[3], "status",
 		        sqlite3_column_int(st, 6)));
+		for (int i = 0; i < 4; i++)
+			free(text[i]);
+	}
 	db_done(st);
 	return json_pack("{s:o, s:I, s:I, s:I}", "entries", list, "total",
 	    (json_int_t)total, "limit", (json_int_t)limit, "offset",

@@ -74,7 +74,7 @@ auth_device(struct request *req, struct db *db, const char *cid)
 	char hash[65];
 	enum result r;
 
-	req->principal = xstrndup(cid, 256);
+	req->principal = xstrndup(cid, utf8_cut(cid, 256));
 	if (strlen(cid) > 256) {
 		free(d);
 		return 0; /* the handler answers 400 */
@@ -232,6 +232,12 @@ auth_may_grant(struct request *req, const json_t *grants)
 	return perm_subset(grants, req->grants) &&
 	       (req->user_grants == NULL ||
 	           perm_subset(grants, req->user_grants));
+}
+
+bool
+auth_manages_tokens(struct request *req)
+{
+	return req->via_session || auth_allows(req, AUTH_TOKENS_PERM);
 }
 
 int

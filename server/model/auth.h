@@ -18,6 +18,9 @@ struct request;
 
 #define AUTH_TOKEN_LEN 40 /* alphanumerics in a management token */
 #define AUTH_DEVICE_TOKEN_MAX 128
+/* What an API token needs to manage its user's tokens (a session needs
+ * nothing): see auth_manages_tokens. */
+#define AUTH_TOKENS_PERM "users.write"
 
 /*
  * Decide whether req may act as device `cid`.  Sets req->device_id (0 for
@@ -40,6 +43,14 @@ bool auth_allows(struct request *req, const char *perm);
  * what it holds itself: for a personal token, what both the token and
  * its user hold. */
 bool auth_may_grant(struct request *req, const json_t *grants);
+/*
+ * May the principal list, create and delete its own API tokens?  A login
+ * session may; an API token only if it allows users.write (minting
+ * credentials is managing accounts), so a scoped token cannot outlive its
+ * own revocation through children or revoke its siblings.  (Any token may
+ * still delete itself: mgmt_delete_token.)
+ */
+bool auth_manages_tokens(struct request *req);
 /* A state-changing request made with the session cookie must echo the
  * session's CSRF token in X-CSRF-Token.  0 ok, else 403. */
 int auth_check_csrf(struct request *req);

@@ -309,9 +309,9 @@ software_store(struct db *db, const struct app *app, struct upload *u,
 		return r;
 	if (!version_valid(rr.version)) {
 		snprintf(why, whylen,
-		    "version '%.64s' is not usable: printable "
+		    "version '%.*s' is not usable: printable "
 		    "ASCII without spaces, at most 255 characters",
-		    rr.version);
+		    (int)utf8_cut(rr.version, 64), rr.version);
 		r = RESULT_INVALID;
 		goto done;
 	}

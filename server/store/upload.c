@@ -311,7 +311,7 @@ void
 upload_set_filename(struct upload *u, const char *name)
 {
 	free(u->filename);
-	u->filename = xstrndup(name, UPLOAD_FILENAME_MAX);
+	u->filename = xstrndup(name, utf8_cut(name, UPLOAD_FILENAME_MAX));
 }
 
 const char *

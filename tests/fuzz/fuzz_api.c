@@ -8,9 +8,16 @@
  * line is the Authorization header (else a valid one is sent); the rest is
  * the body.  The HTTP layer below stands in for http.c, so no socket is
  * involved; it checks that every request gets exactly one answer and that
- * no answer is a 5xx: bad input must be a 4xx.  The database is restored
- * to its seeded state after every input that changed it, so runs do not
- * depend on their order.
+ * no answer is a 5xx: bad input must be a 4xx.  Every answer is built as
+ * http.c builds it: JSON bodies must serialise to valid UTF-8 that parses
+ * again, and error texts must be valid UTF-8 as the handler wrote them
+ * (a byte cap that splits a character fails here, though http.c would
+ * repair it) and pack into their JSON body once cut to HTTP_TEXT_MAX on a
+ * character boundary.  After each input, the rows the handlers stored
+ * (action log and history, the newest audit entry) must be valid UTF-8
+ * and all of them must show in the JSON built from them: none dropped.
+ * The database is restored to its seeded state after every input that
+ * changed it, so runs do not depend on their order.
  */
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -20,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "app.h"
 #include "audit.h"
 #include "auth.h"
@@ -41,6 +49,21 @@ static const char *fake_authz;
 static char admin_authz[64];
 
 /* ---- the HTTP layer, without libmicrohttpd ---- */
+
+/* An answer's JSON text: valid UTF-8 that parses as JSON. */
+static void
+fake_check_text(struct request *req, const char *text, size_t len)
+{
+	json_t *j;
+
+	if (!utf8_valid(text, len) ||
+	    (j = json_loadb(text, len, 0, NULL)) == NULL) {
+		fprintf(stderr, "%s %s: the answer is not JSON in UTF-8\n",
+		    req->method, req->url);
+		abort();
+	}
+	json_decref(j);
+}
 
 static void
 fake_answer(struct request *req, int status)
@@ -118,9 +141,11 @@ http_reply_json(struct request *req, int status, json_t *body)
 		fake_answer(req, 500);
 		return;
 	}
-	/* Serialise as the real layer does: the answer must be valid JSON. */
+	/* Serialise as the real layer does: the answer must be valid JSON,
+	 * in valid UTF-8. */
 	if ((s = json_dumps(body, JSON_COMPACT)) == NULL)
 		abort();
+	fake_check_text(req, s, strlen(s));
 	free(s);
 	json_decref(body);
 	fake_answer(req, status);
@@ -130,23 +155,45 @@ http_reply_json(struct request *req, int status, json_t *body)
 void
 http_reply_json_text(struct request *req, int status, char *text, size_t len)
 {
-	json_t *j = json_loadb(text, len, 0, NULL);
-
-	if (j == NULL)
-		abort();
-	json_decref(j);
+	fake_check_text(req, text, len);
 	free(text);
 	fake_answer(req, status);
 }
 
-/* An error answer: the detail is formatted, as the real layer does, so a
- * bad format or argument shows under the sanitizers. */
+/*
+ * An error answer, built as http.c builds it: the text formatted (so a bad
+ * format or argument shows under the sanitizers), cut to HTTP_TEXT_MAX on
+ * a character boundary and packed into the management or the DDI error
+ * body.  The handler's text must be valid UTF-8 before the cut.
+ */
 static void
-fake_error(struct request *req, int status, const char *fmt, va_list ap)
+fake_error(struct request *req, int status, bool ddi, const char *code,
+    const char *fmt, va_list ap)
 {
-	char detail[512];
+	json_t *body;
+	char *text, *s;
 
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	if (vasprintf(&text, fmt, ap) < 0)
+		abort();
+	if (!utf8_valid(text, strlen(text))) {
+		fprintf(stderr, "%s %s: the error text is not UTF-8: %s\n",
+		    req->method, req->url, text);
+		abort();
+	}
+	text[utf8_cut(text, HTTP_TEXT_MAX - 1)] = '\0';
+	body = ddi ? json_pack("{s:s, s:s}", "errorCode", code ? code : "x",
+	                 "message", text)
+	           : json_pack("{s:s, s:s}", "error", code ? code : "error",
+	                 "detail", text);
+	if (body == NULL || (s = json_dumps(body, JSON_COMPACT)) == NULL) {
+		fprintf(stderr, "%s %s: no JSON body for the error text %s\n",
+		    req->method, req->url, text);
+		abort();
+	}
+	fake_check_text(req, s, strlen(s));
+	free(s);
+	json_decref(body);
+	free(text);
 	fake_answer(req, status);
 }
 
@@ -156,9 +203,8 @@ http_reply_error(
 {
 	va_list ap;
 
-	(void)code;
 	va_start(ap, fmt);
-	fake_error(req, status, fmt, ap);
+	fake_error(req, status, false, code, fmt, ap);
 	va_end(ap);
 }
 
@@ -185,7 +231,8 @@ http_status_of(enum result r)
 void
 http_reply_result(struct request *req, enum result r, const char *detail)
 {
-	http_reply_error(req, http_status_of(r), NULL, "%s", detail);
+	http_reply_error(
+	    req, http_status_of(r), NULL, "%s", detail ? detail : "error");
 }
 
 void
@@ -194,9 +241,8 @@ http_reply_ddi_error(
 {
 	va_list ap;
 
-	(void)code;
 	va_start(ap, fmt);
-	fake_error(req, status, fmt, ap);
+	fake_error(req, status, true, code, fmt, ap);
 	va_end(ap);
 }
 
@@ -354,6 +400,88 @@ fuzz_restore(void)
 		abort();
 }
 
+/* Column 0 of every row of sql: an integer, or -1 for no row. */
+static int64_t
+fuzz_int(sqlite3 *h, const char *sql, int64_t id)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		abort();
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Every text sql selects is valid UTF-8 (jansson would refuse it). */
+static void
+fuzz_check_texts(sqlite3 *h, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) != SQLITE_OK)
+		abort();
+	while (sqlite3_step(st) == SQLITE_ROW)
+		for (int i = 0; i < sqlite3_column_count(st); i++) {
+			const char *t =
+			    (const char *)sqlite3_column_text(st, i);
+
+			if (t && !utf8_valid(t, strlen(t))) {
+				fprintf(stderr,
+				    "%s: a stored text is not "
+				    "UTF-8: %s\n",
+				    sql, t);
+				abort();
+			}
+		}
+	sqlite3_finalize(st);
+}
+
+/*
+ * The rows handlers store are valid UTF-8 and every one of them shows in
+ * the API's JSON: an action's log and history, and the newest audit entry
+ * (which every input with an audit name writes).
+ */
+static void
+fuzz_check_rows(struct db *db, bool actions)
+{
+	sqlite3 *h = db_handle(db);
+	json_t *j;
+
+	fuzz_check_texts(h, "SELECT actor, address, action, target FROM "
+	                    "audit ORDER BY id DESC LIMIT 1");
+	j = audit_list_json(db, 1, 0);
+	if (j == NULL ||
+	    json_array_size(json_object_get(j, "entries")) !=
+	        (json_integer_value(json_object_get(j, "total")) > 0 ? 1u : 0u))
+		abort(); /* the newest audit entry left out */
+	json_decref(j);
+	if (!actions)
+		return;
+	fuzz_check_texts(h, "SELECT line FROM action_log");
+	fuzz_check_texts(h, "SELECT message FROM action_status");
+	for (int64_t id = 1; id <= 2; id++) {
+		if (fuzz_int(h, "SELECT id FROM action WHERE id = ?1", id) < 0)
+			continue; /* the device was deleted */
+		if ((j = action_to_json(db, id, true)) == NULL ||
+		    (int64_t)json_array_size(json_object_get(j, "log")) !=
+		        fuzz_int(h,
+		            "SELECT count(*) FROM action_log "
+		            "WHERE action_id = ?1",
+		            id) ||
+		    (int64_t)json_array_size(json_object_get(j, "history")) !=
+		        fuzz_int(h,
+		            "SELECT count(*) FROM action_status "
+		            "WHERE action_id = ?1",
+		            id))
+			abort(); /* a row left out of the action's JSON */
+		json_decref(j);
+	}
+}
+
 /* The route's pattern with its {captures} filled in, into req. */
 static void
 fuzz_fill_params(struct request *req, uint8_t pick)
@@ -368,7 +496,7 @@ fuzz_fill_params(struct request *req, uint8_t pick)
 
 		if (strncmp(p, "{tenant}", 8) == 0)
 			v = pick & 0x10 ? "other" : "DEFAULT";
-		else if (strncmp(p, "{controllerId}", 14) == 0)
+		else if (strncmp(p, "{cid}", 5) == 0)
 			v = pick & 0x20 ? "dev2" : "dev1";
 		else if (strncmp(p, "{name}", 6) == 0)
 			v = users[(pick >> 1) & 1];
@@ -455,6 +583,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    : req.nparams    ? req.params[0]
 		                     : NULL,
 		    req.status);
+	fuzz_check_rows(db, dirty);
 
 	for (int i = 0; i < req.nparams; i++)
 		free(req.params[i]);

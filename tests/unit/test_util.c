@@ -1,7 +1,10 @@
 /*
  * Unit tests for util.c's growing string (struct buf): it grows past its
  * first allocation, and buf_add_json_string writes what jansson reads back
- * as the same string, for every byte that may appear in one.
+ * as the same string, for every byte that may appear in one.  Then the
+ * UTF-8 cuts: utf8_cut never splits a character, for every length of a
+ * table of strings, and utf8_snprintf and utf8_lossy give what jansson
+ * takes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,6 +104,132 @@ test_json_string_exact(void **state)
 	free(s);
 }
 
+/* clang-format off */
+static const struct {
+	const char *s;
+	size_t max, want;
+} cuts[] = {
+	{ "",                     0,  0 },
+	{ "",                     5,  0 },
+	{ "abc",                  0,  0 },
+	{ "abc",                  2,  2 },
+	{ "abc",                  9,  3 },
+	{ "a\xc3\xa9",              1,  1 }, /* a | é */
+	{ "a\xc3\xa9",              2,  1 }, /* inside é */
+	{ "a\xc3\xa9",              3,  3 },
+	{ "\xe2\x82\xac!",          1,  0 }, /* inside € */
+	{ "\xe2\x82\xac!",          2,  0 },
+	{ "\xe2\x82\xac!",          3,  3 },
+	{ "\xf0\x9f\x98\x80x",      3,  0 }, /* inside U+1F600 */
+	{ "\xf0\x9f\x98\x80x",      4,  4 },
+	{ "\xf0\x9f\x98\x80x",      5,  5 },
+	{ "x\xf0\x9f\x98\x80",      4,  1 },
+	/* Not UTF-8: no lead byte within reach, so the cut stays. */
+	{ "\x80\x80\x80\x80\x80",    4,  4 },
+	{ "\xff\xfe",               1,  1 },
+	/* A string ending in half a character is trimmed too: that is
+	 * what a truncating snprintf leaves. */
+	{ "ab\xc3",                3,  2 },
+	{ "ab\xe2\x82",             9,  2 },
+};
+/* clang-format on */
+
+static void
+test_utf8_cut_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < NELEM(cuts); i++) {
+		size_t got = utf8_cut(cuts[i].s, cuts[i].max);
+
+		if (got != cuts[i].want)
+			fail_msg("row %zu: utf8_cut(.., %zu) = %zu, want %zu",
+			    i, cuts[i].max, got, cuts[i].want);
+	}
+}
+
+/* Every cut of a mixed string is valid UTF-8 that jansson takes, and at
+ * most 3 bytes short of the cap. */
+static void
+test_utf8_cut_every_length(void **state)
+{
+	const char *s = "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+	                "b\xc3\xa9\xc3\xa9z";
+	size_t len = strlen(s);
+
+	(void)state;
+	for (size_t max = 0; max <= len + 2; max++) {
+		size_t n = utf8_cut(s, max);
+		json_t *j;
+
+		assert_true(n <= max && n <= len);
+		assert_true(n + 3 >= (max < len ? max : len));
+		assert_true(utf8_valid(s, n));
+		j = json_stringn(s, n);
+		assert_non_null(j);
+		json_decref(j);
+	}
+}
+
+static void
+test_utf8_snprintf(void **state)
+{
+	char buf[8];
+	size_t n;
+
+	(void)state;
+	/* "ab" + 3 x é is 8 bytes: the buffer holds 7, so the last é goes
+	 * whole rather than half. */
+	n = utf8_snprintf(buf, sizeof(buf), "ab%s", "\xc3\xa9\xc3\xa9\xc3\xa9");
+	assert_int_equal(n, 6);
+	assert_string_equal(buf, "ab\xc3\xa9\xc3\xa9");
+	n = utf8_snprintf(buf, sizeof(buf), "%s", "short");
+	assert_int_equal(n, 5);
+	assert_string_equal(buf, "short");
+	n = utf8_snprintf(buf, 3, "%s", "\xe2\x82\xac");
+	assert_int_equal(n, 0);
+	assert_string_equal(buf, "");
+}
+
+static void
+test_utf8_lossy(void **state)
+{
+	char *s;
+
+	(void)state;
+	assert_null(utf8_lossy(NULL));
+	s = utf8_lossy("caf\xc3\xa9");
+	assert_string_equal(s, "caf\xc3\xa9");
+	free(s);
+	/* A cut lead byte, a stray continuation, an overlong '/', and a
+	 * surrogate: each byte becomes U+FFFD. */
+	s = utf8_lossy("a\xc3|\x80|\xc0\xaf|\xed\xa0\x80");
+	assert_string_equal(s,
+	    "a\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd|"
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_true(utf8_valid(s, strlen(s)));
+	free(s);
+}
+
+static void
+test_utf8_char(void **state)
+{
+	uint32_t cp = 0;
+
+	(void)state;
+	assert_int_equal(utf8_char("A", 1, &cp), 1);
+	assert_int_equal(cp, 'A');
+	assert_int_equal(utf8_char("\xc2\x85", 2, &cp), 2);
+	assert_int_equal(cp, 0x85);
+	assert_int_equal(utf8_char("\xe2\x80\xae", 3, &cp), 3);
+	assert_int_equal(cp, 0x202e);
+	assert_int_equal(utf8_char("\xf4\x8f\xbf\xbf", 4, &cp), 4);
+	assert_int_equal(cp, 0x10ffff);
+	assert_int_equal(utf8_char("\xe2\x80\xae", 2, &cp), 0); /* short */
+	assert_int_equal(utf8_char("\xf4\x90\x80\x80", 4, &cp), 0);
+	assert_int_equal(utf8_char("", 1, &cp), 0);
+	assert_int_equal(utf8_char("\x80", 1, &cp), 0);
+}
+
 int
 main(void)
 {
@@ -109,6 +238,11 @@ main(void)
 	    cmocka_unit_test(test_buf_take_empty),
 	    cmocka_unit_test(test_json_string_escapes),
 	    cmocka_unit_test(test_json_string_exact),
+	    cmocka_unit_test(test_utf8_cut_table),
+	    cmocka_unit_test(test_utf8_cut_every_length),
+	    cmocka_unit_test(test_utf8_snprintf),
+	    cmocka_unit_test(test_utf8_lossy),
+	    cmocka_unit_test(test_utf8_char),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
