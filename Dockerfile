@@ -9,6 +9,7 @@ FROM debian:12-slim AS build
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	build-essential pkg-config libmicrohttpd-dev libjansson-dev libsqlite3-dev \
 	libarchive-dev libargon2-dev libyaml-dev nettle-dev libconfig-dev \
+	libssl-dev libsquashfs-dev libcurl4-openssl-dev \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
@@ -19,7 +20,7 @@ RUN make deps && make WERROR=1 && strip build/falconet
 FROM debian:12-slim
 RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	libmicrohttpd12 libjansson4 libsqlite3-0 libarchive13 libargon2-1 \
-	libyaml-0-2 libnettle8 libconfig9 curl \
+	libyaml-0-2 libnettle8 libconfig9 libssl3 libsquashfs1 libcurl4 curl \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --home /data --shell /usr/sbin/nologin falconet \
 	&& mkdir -p /data /etc/falconet && chown falconet /data

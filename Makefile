@@ -6,10 +6,11 @@
 
 # nettle (hashes) is the library libmicrohttpd's TLS stack and libarchive
 # load anyway; OpenSSL's libcrypto checks CMS signatures (RAUC bundles),
-# libsquashfs reads the manifest inside a plain RAUC bundle, libcurl
-# fetches external artifacts once to check them.
+# libsquashfs reads the manifest inside a plain RAUC bundle.  libcurl,
+# which fetches external artifacts once to check them, is loaded with
+# dlopen on first use (server/lib/fetch.c): only its header is built on.
 PKGS      = libmicrohttpd jansson sqlite3 libarchive libargon2 yaml-0.1 \
-	    nettle libconfig libcrypto libsquashfs1 libcurl
+	    nettle libconfig libcrypto libsquashfs1
 DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libjansson-dev \
 	    libsqlite3-dev libarchive-dev libargon2-dev libyaml-dev nettle-dev \
 	    libconfig-dev libssl-dev libsquashfs-dev libcurl4-openssl-dev
@@ -26,7 +27,7 @@ CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	    -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wmissing-declarations -Wpointer-arith -Wcast-qual -fno-common \
 	    -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP $(INCLUDES) \
-	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	    $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null) \
 	    $(if $(WERROR),-Werror) \
 	    $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
 LDFLAGS  += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
@@ -107,7 +108,7 @@ tools: $(TOOL_BINS)
 
 # Install build dependencies when pkg-config cannot find them.
 deps:
-	@if pkg-config --exists $(PKGS) 2>/dev/null; then :; \
+	@if pkg-config --exists $(PKGS) libcurl 2>/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq $(DEB_BUILD); \
@@ -165,7 +166,7 @@ browser: deps-test
 # libFuzzer targets: clang, one binary per parser, linked with the objects
 # built for fuzzing in build/fuzz.
 FUZZ_CFLAGS = -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -MMD -MP $(INCLUDES) \
-	      $(shell pkg-config --cflags $(PKGS) 2>/dev/null) \
+	      $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null) \
 	      -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 
