@@ -4,18 +4,23 @@
  * the final rename(2) into the artifact folder is atomic (same file system).
  *
  * The three digests one after the other cost more than the network and the
- * disk (measured here: md5 650 MB/s, sha1 and sha256 1,270 MB/s each with
- * the CPU's SHA instructions).  So the data arrives in one of two 1 MiB
- * blocks, hashed with sha1 and sha256 by the connection's thread, while a
- * writer thread of the upload runs md5 over the other block and writes it.
+ * disk (libcrypto, measured here: md5 735 MB/s, sha1 1,800 and sha256
+ * 1,650 MB/s with the CPU's SHA instructions; nettle's are 20-35 % slower).
+ * So the connection's thread runs md5, the slowest, over the data as it
+ * arrives into one of two 1 MiB blocks, while a writer thread of the upload
+ * runs sha1 and sha256 over the other block and writes it.
+ *
+ * The blocks are written with O_DIRECT where the file system allows: a
+ * fresh page-cache page for every 4 KiB of a big upload cost more than
+ * the disk (1 GiB: 2.2 s instead of 5 s here), and the file is read again
+ * at most once, by its format's reader.  The short last block, and every
+ * read after upload_finish, go through the page cache.
  */
 #include "upload.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <nettle/md5.h>
-#include <nettle/sha1.h>
-#include <nettle/sha2.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +32,7 @@
 
 #define UPLOAD_FILENAME_MAX 255
 #define UPLOAD_BLOCK (1024 * 1024) /* bytes written to the file at once */
+#define UPLOAD_ALIGN 4096          /* O_DIRECT: buffer, length and offset */
 
 /* The writer thread's side: one block at a time, under lock. */
 struct upload_writer {
@@ -46,9 +52,8 @@ struct upload {
 	bool keep;
 	uint64_t size, max_size;
 	enum upload_err err;
-	struct md5_ctx md5; /* the writer's */
-	struct sha1_ctx sha1;
-	struct sha256_ctx sha256;
+	EVP_MD_CTX *md5;            /* the connection thread's */
+	EVP_MD_CTX *sha1, *sha256; /* the writer's */
 	unsigned char *blocks[2]; /* whole, aligned blocks go to the file */
 	unsigned char *block;     /* the one being filled */
 	size_t fill;
@@ -65,8 +70,9 @@ upload_new(const char *dir, uint64_t max_size)
 
 	u->fd = -1;
 	u->max_size = max_size;
-	u->blocks[0] = xmalloc(UPLOAD_BLOCK);
-	u->blocks[1] = xmalloc(UPLOAD_BLOCK);
+	if ((u->blocks[0] = aligned_alloc(UPLOAD_ALIGN, UPLOAD_BLOCK)) == NULL ||
+	    (u->blocks[1] = aligned_alloc(UPLOAD_ALIGN, UPLOAD_BLOCK)) == NULL)
+		fatal("%s: aligned_alloc", __func__);
 	u->block = u->blocks[0];
 	pthread_mutex_init(&u->w.lock, NULL);
 	pthread_cond_init(&u->w.cond, NULL);
@@ -75,14 +81,23 @@ upload_new(const char *dir, uint64_t max_size)
 		goto fail;
 	}
 	u->path = xasprintf("%s/upload-%s.tmp", dir, name);
-	u->fd = open(u->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	u->fd = open(u->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT,
+	    0640);
+	if (u->fd == -1 && errno == EINVAL) /* tmpfs and others */
+		u->fd = open(u->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (u->fd == -1) {
 		log_warn("%s: %s", __func__, u->path);
 		goto fail;
 	}
-	md5_init(&u->md5);
-	sha1_init(&u->sha1);
-	sha256_init(&u->sha256);
+	if ((u->md5 = EVP_MD_CTX_new()) == NULL ||
+	    (u->sha1 = EVP_MD_CTX_new()) == NULL ||
+	    (u->sha256 = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(u->md5, EVP_md5(), NULL) != 1 ||
+	    EVP_DigestInit_ex(u->sha1, EVP_sha1(), NULL) != 1 ||
+	    EVP_DigestInit_ex(u->sha256, EVP_sha256(), NULL) != 1) {
+		log_warnx("%s: digest setup failed", __func__);
+		goto fail;
+	}
 	return u;
 fail:
 	upload_free(u);
@@ -96,15 +111,35 @@ upload_errno(void)
 }
 
 /* Write len bytes to the file. */
+static void
+upload_buffered(struct upload *u)
+{
+	int fl = fcntl(u->fd, F_GETFL);
+
+	if (fl != -1 && (fl & O_DIRECT))
+		fcntl(u->fd, F_SETFL, fl & ~O_DIRECT);
+}
+
 static enum upload_err
 upload_write_file(struct upload *u, const unsigned char *p, size_t left)
 {
+	/* The last, short block goes through the page cache. */
+	if (left % UPLOAD_ALIGN != 0)
+		upload_buffered(u);
 	while (left > 0) {
 		ssize_t n = write(u->fd, p, left);
 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EINVAL) { /* O_DIRECT refused */
+				int fl = fcntl(u->fd, F_GETFL);
+
+				if (fl != -1 && (fl & O_DIRECT)) {
+					upload_buffered(u);
+					continue;
+				}
+			}
 			log_warn("%s: %s", __func__, u->path);
 			return upload_errno();
 		}
@@ -112,6 +147,18 @@ upload_write_file(struct upload *u, const unsigned char *p, size_t left)
 		left -= (size_t)n;
 	}
 	return UPLOAD_OK;
+}
+
+/* The writer's part of a block: its two digests, then the file. */
+static enum upload_err
+upload_block(struct upload *u, const unsigned char *p, size_t len)
+{
+	if (EVP_DigestUpdate(u->sha1, p, len) != 1 ||
+	    EVP_DigestUpdate(u->sha256, p, len) != 1) {
+		log_warnx("%s: digest failed", __func__);
+		return UPLOAD_IO;
+	}
+	return upload_write_file(u, p, len);
 }
 
 static void *
@@ -129,10 +176,8 @@ upload_writer_main(void *arg)
 			break;
 		pthread_mutex_unlock(&w->lock);
 		/* Only this thread sets w->err: reading it unlocked is safe. */
-		md5_update(&u->md5, w->job_len, w->job);
-		e = w->err == UPLOAD_OK
-		        ? upload_write_file(u, w->job, w->job_len)
-		        : w->err;
+		e = w->err == UPLOAD_OK ? upload_block(u, w->job, w->job_len)
+		                        : w->err;
 		pthread_mutex_lock(&w->lock);
 		w->err = e;
 		w->job = NULL;
@@ -190,8 +235,7 @@ upload_flush(struct upload *u)
 	    pthread_create(&w->thread, NULL, upload_writer_main, u) == 0)
 		w->started = true;
 	if (!w->started) {
-		md5_update(&u->md5, u->fill, u->block);
-		if ((e = upload_write_file(u, u->block, u->fill)) != UPLOAD_OK)
+		if ((e = upload_block(u, u->block, u->fill)) != UPLOAD_OK)
 			return u->err = e;
 		u->fill = 0;
 		return UPLOAD_OK;
@@ -217,8 +261,10 @@ upload_write(struct upload *u, const void *buf, size_t len)
 		return u->err;
 	if (len > u->max_size || u->size > u->max_size - len)
 		return u->err = UPLOAD_TOO_BIG;
-	sha1_update(&u->sha1, len, buf);
-	sha256_update(&u->sha256, len, buf);
+	if (EVP_DigestUpdate(u->md5, buf, len) != 1) {
+		log_warnx("%s: digest failed", __func__);
+		return u->err = UPLOAD_IO;
+	}
 	/* The network hands over a few KiB at a time; the file gets whole
 	 * 1 MiB blocks, far fewer and page-aligned writes. */
 	while (len > 0) {
@@ -240,7 +286,8 @@ upload_write(struct upload *u, const void *buf, size_t len)
 enum upload_err
 upload_finish(struct upload *u)
 {
-	uint8_t md[SHA256_DIGEST_SIZE];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n;
 	enum upload_err e;
 
 	if (u->err != UPLOAD_OK)
@@ -250,16 +297,20 @@ upload_finish(struct upload *u)
 	if (u->w.started && (e = upload_writer_wait(u)) != UPLOAD_OK)
 		return u->err = e;
 	upload_writer_stop(u);
+	upload_buffered(u); /* the readers that follow read as they like */
 	if (fdatasync(u->fd) == -1) {
 		log_warn("%s: %s", __func__, u->path);
 		return u->err = upload_errno();
 	}
-	md5_digest(&u->md5, MD5_DIGEST_SIZE, md);
-	hex_encode(md, MD5_DIGEST_SIZE, u->md5_hex);
-	sha1_digest(&u->sha1, SHA1_DIGEST_SIZE, md);
-	hex_encode(md, SHA1_DIGEST_SIZE, u->sha1_hex);
-	sha256_digest(&u->sha256, SHA256_DIGEST_SIZE, md);
-	hex_encode(md, SHA256_DIGEST_SIZE, u->sha256_hex);
+	if (EVP_DigestFinal_ex(u->md5, md, &n) != 1 || n != 16)
+		return u->err = UPLOAD_IO;
+	hex_encode(md, n, u->md5_hex);
+	if (EVP_DigestFinal_ex(u->sha1, md, &n) != 1 || n != 20)
+		return u->err = UPLOAD_IO;
+	hex_encode(md, n, u->sha1_hex);
+	if (EVP_DigestFinal_ex(u->sha256, md, &n) != 1 || n != 32)
+		return u->err = UPLOAD_IO;
+	hex_encode(md, n, u->sha256_hex);
 	if (lseek(u->fd, 0, SEEK_SET) == -1)
 		return u->err = UPLOAD_IO;
 	return UPLOAD_OK;
@@ -338,6 +389,9 @@ upload_free(struct upload *u)
 		close(u->fd);
 	if (u->path != NULL && !u->keep)
 		unlink(u->path);
+	EVP_MD_CTX_free(u->md5);
+	EVP_MD_CTX_free(u->sha1);
+	EVP_MD_CTX_free(u->sha256);
 	free(u->blocks[0]);
 	free(u->blocks[1]);
 	free(u->path);

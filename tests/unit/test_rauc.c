@@ -512,6 +512,59 @@ test_big_verity(void **state)
 	rauc_info_clear(&in);
 }
 
+/*
+ * The big bundle's tree is checked by several threads, each a share of
+ * the data, reading around the page cache where it can: a flipped byte
+ * in any share is found, the lowest one is named, and the descriptor's
+ * flags are as they were.
+ */
+static void
+test_big_tampered(void **state)
+{
+	const uint64_t blocks[] = {
+	    /* data blocks of the image file: in the last and second share */
+	    14000, 6000};
+	char path[2 * PATH_MAX], why[256], want[64];
+	unsigned char byte;
+	struct rauc_info in;
+	int fd, fl;
+	size_t i;
+
+	(void)state;
+	NEED_TOOLS();
+	snprintf(path, sizeof(path), "%s/big-tampered.raucb", fixtures);
+	{
+		size_t len;
+		unsigned char *buf = load(bundle_path("big"), &len);
+
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, buf, len), (ssize_t)len);
+		assert_int_equal(fsync(fd), 0);
+		free(buf);
+	}
+	fl = fcntl(fd, F_GETFL);
+	for (i = 0; i < sizeof(blocks) / sizeof(blocks[0]); i++) {
+		assert_int_equal(
+		    pread(fd, &byte, 1, (off_t)(blocks[i] * 4096 + 100)), 1);
+		byte ^= 0x20;
+		assert_int_equal(
+		    pwrite(fd, &byte, 1, (off_t)(blocks[i] * 4096 + 100)), 1);
+		assert_int_equal(fsync(fd), 0);
+		assert_int_equal(rauc_parse_fd(fd, kr_ca, true, &in, why,
+		                     sizeof(why)),
+		    RAUC_ERR_PAYLOAD);
+		assert_empty(&in);
+		snprintf(want, sizeof(want), "level 0, block %llu)",
+		    (unsigned long long)blocks[i]);
+		if (strstr(why, want) == NULL)
+			fail_msg("want \"%s\" in \"%s\"", want, why);
+		assert_int_equal(fcntl(fd, F_GETFL), fl);
+	}
+	close(fd);
+	unlink(path);
+}
+
 /* Every valid bundle: no keyring, the right one, another one. */
 static void
 test_valid_bundles(void **state)
@@ -1471,6 +1524,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_big_verity),
+	    cmocka_unit_test(test_big_tampered),
 	    cmocka_unit_test(test_valid_bundles),
 	    cmocka_unit_test(test_images_and_hooks),
 	    cmocka_unit_test(test_lzo),
