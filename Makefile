@@ -9,8 +9,11 @@
 # libsquashfs reads the manifest inside a plain RAUC bundle.  libcurl,
 # which fetches external artifacts once to check them, is loaded with
 # dlopen on first use (server/lib/fetch.c): only its header is built on.
-PKGS      = libmicrohttpd jansson sqlite3 libarchive libargon2 yaml-0.1 \
+# So is libarchive, with libxml2, ICU and libstdc++ behind it, on the first
+# .swu read (server/formats/swu.c); the unit tests that build images link it.
+PKGS      = libmicrohttpd jansson sqlite3 libargon2 yaml-0.1 \
 	    nettle libconfig libcrypto libsquashfs1
+DLOPEN_PKGS = libarchive libcurl
 DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libjansson-dev \
 	    libsqlite3-dev libarchive-dev libargon2-dev libyaml-dev nettle-dev \
 	    libconfig-dev libssl-dev libsquashfs-dev libcurl4-openssl-dev
@@ -27,7 +30,7 @@ CFLAGS   += -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Wshadow \
 	    -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wmissing-declarations -Wpointer-arith -Wcast-qual -fno-common \
 	    -fstack-protector-strong -D_FORTIFY_SOURCE=2 -MMD -MP $(INCLUDES) \
-	    $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null) \
+	    $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null) \
 	    $(if $(WERROR),-Werror) \
 	    $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
 LDFLAGS  += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
@@ -96,7 +99,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libfalconet.a
 	@mkdir -p $(@D)
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libfalconet.a \
-	    $(LDLIBS) -lcmocka
+	    $(LDLIBS) $(shell pkg-config --libs libarchive 2>/dev/null) -lcmocka
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libfalconet.a
 	@mkdir -p $(@D)
@@ -108,7 +111,7 @@ tools: $(TOOL_BINS)
 
 # Install build dependencies when pkg-config cannot find them.
 deps:
-	@if pkg-config --exists $(PKGS) libcurl 2>/dev/null; then :; \
+	@if pkg-config --exists $(PKGS) $(DLOPEN_PKGS) 2>/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq $(DEB_BUILD); \
@@ -166,7 +169,7 @@ browser: deps-test
 # libFuzzer targets: clang, one binary per parser, linked with the objects
 # built for fuzzing in build/fuzz.
 FUZZ_CFLAGS = -g -O1 -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -MMD -MP $(INCLUDES) \
-	      $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null) \
+	      $(shell pkg-config --cflags $(PKGS) $(DLOPEN_PKGS) 2>/dev/null) \
 	      -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BINS = $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 

@@ -9,6 +9,9 @@
  * lseek on a regular file.  The CRC of crc-format members is not checked:
  * that would mean reading every payload byte, which SWUpdate does anyway.
  *
+ * libarchive itself is loaded with dlopen on the first read (see
+ * swu_la_load).
+ *
  * sw-description is libconfig (Debian's libconfig 1.5) or JSON; both are
  * turned into one jansson tree that the rest of the file reads.
  */
@@ -18,10 +21,12 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
 #include <libconfig.h>
 #include <math.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +315,59 @@ swu_guard_skip(struct swu_guard *g, uint64_t n)
 	}
 }
 
+/*
+ * libarchive is loaded on the first image read, not linked: with libxml2,
+ * ICU and libstdc++ behind it, it would be 2 MiB of every idle daemon's
+ * memory for a reader that runs once per upload.
+ */
+#define SWU_LIBARCHIVE "libarchive.so.13"
+
+static struct {
+	__typeof__(&archive_read_new) read_new;
+	__typeof__(&archive_read_support_format_cpio) read_support_format_cpio;
+	__typeof__(&archive_error_string) error_string;
+	__typeof__(&archive_set_error) set_error;
+	__typeof__(&archive_read_open2) read_open2;
+	__typeof__(&archive_read_open_memory) read_open_memory;
+	__typeof__(&archive_read_next_header) read_next_header;
+	__typeof__(&archive_read_data) read_data;
+	__typeof__(&archive_read_free) read_free;
+	__typeof__(&archive_format) format;
+	__typeof__(&archive_entry_pathname) entry_pathname;
+	__typeof__(&archive_entry_size) entry_size;
+	__typeof__(&archive_entry_size_is_set) entry_size_is_set;
+	__typeof__(&archive_entry_filetype) entry_filetype;
+	bool loaded;
+} la;
+
+static pthread_once_t swu_la_once = PTHREAD_ONCE_INIT;
+
+/* dlsym into a function pointer (POSIX allows the conversion). */
+#define SWU_SYM(h, field)                                                      \
+	((*(void **)(&la.field) = dlsym(h, "archive_" #field)) != NULL)
+
+static void
+swu_la_load(void)
+{
+	void *h = dlopen(SWU_LIBARCHIVE, RTLD_NOW | RTLD_LOCAL);
+
+	if (h == NULL) {
+		log_warnx("cannot load %s: %s", SWU_LIBARCHIVE, dlerror());
+		return;
+	}
+	la.loaded = SWU_SYM(h, read_new) &&
+	            SWU_SYM(h, read_support_format_cpio) &&
+	            SWU_SYM(h, error_string) && SWU_SYM(h, set_error) &&
+	            SWU_SYM(h, read_open2) && SWU_SYM(h, read_open_memory) &&
+	            SWU_SYM(h, read_next_header) && SWU_SYM(h, read_data) &&
+	            SWU_SYM(h, read_free) && SWU_SYM(h, format) &&
+	            SWU_SYM(h, entry_pathname) && SWU_SYM(h, entry_size) &&
+	            SWU_SYM(h, entry_size_is_set) && SWU_SYM(h, entry_filetype);
+	if (!la.loaded)
+		log_warnx("%s lacks a function the .swu reader needs",
+		    SWU_LIBARCHIVE);
+}
+
 /* libarchive client callbacks for a file descriptor. */
 
 static la_ssize_t
@@ -323,12 +381,12 @@ swu_fd_read(struct archive *a, void *cls, const void **buf)
 	while (n == -1 && errno == EINTR);
 	if (n == -1) {
 		src->io_error = true;
-		archive_set_error(a, errno, "read failed");
+		la.set_error(a, errno, "read failed");
 		return -1;
 	}
 	/* libarchive sees a block only once every header in it passed. */
 	if (swu_guard_feed(&src->guard, src->buf, (size_t)n) != SWU_OK) {
-		archive_set_error(a, EILSEQ, "bad cpio header");
+		la.set_error(a, EILSEQ, "bad cpio header");
 		return -1;
 	}
 	*buf = src->buf;
@@ -368,10 +426,13 @@ swu_archive_new(void)
 {
 	struct archive *a;
 
-	if ((a = archive_read_new()) == NULL)
+	pthread_once(&swu_la_once, swu_la_load);
+	if (!la.loaded)
+		return NULL;
+	if ((a = la.read_new()) == NULL)
 		fatalx("%s: archive_read_new failed", __func__);
-	if (archive_read_support_format_cpio(a) != ARCHIVE_OK)
-		fatalx("%s: %s", __func__, archive_error_string(a));
+	if (la.read_support_format_cpio(a) != ARCHIVE_OK)
+		fatalx("%s: %s", __func__, la.error_string(a));
 	return a;
 }
 
@@ -389,13 +450,13 @@ static enum swu_err
 swu_read_desc(
     struct archive *a, struct archive_entry *e, char **textp, size_t *lenp)
 {
-	size_t size = (size_t)archive_entry_size(e), got = 0;
+	size_t size = (size_t)la.entry_size(e), got = 0;
 	la_ssize_t r;
 	char *text;
 
 	text = xmalloc(size + 1);
 	while (got < size) {
-		if ((r = archive_read_data(a, text + got, size - got)) <= 0) {
+		if ((r = la.read_data(a, text + got, size - got)) <= 0) {
 			free(text);
 			return SWU_ERR_FORMAT;
 		}
@@ -415,22 +476,22 @@ swu_read_desc(
 static enum swu_err
 swu_check_member(struct archive_entry *e, size_t index, struct swu_info *out)
 {
-	const char *name = archive_entry_pathname(e);
+	const char *name = la.entry_pathname(e);
 
 	if (index == 0) {
 		if (strcmp(name, SWU_DESC_NAME) != 0)
 			return SWU_ERR_FIRST;
-		if (archive_entry_filetype(e) != AE_IFREG ||
-		    !archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+		if (la.entry_filetype(e) != AE_IFREG ||
+		    !la.entry_size_is_set(e) || la.entry_size(e) < 0)
 			return SWU_ERR_FORMAT;
-		if (archive_entry_size(e) > SWU_DESC_MAX)
+		if (la.entry_size(e) > SWU_DESC_MAX)
 			return SWU_ERR_LIMIT;
 	}
 	if (strcmp(name, SWU_SIG_NAME) == 0) {
-		if (index != 1 || archive_entry_filetype(e) != AE_IFREG ||
-		    !archive_entry_size_is_set(e) || archive_entry_size(e) < 0)
+		if (index != 1 || la.entry_filetype(e) != AE_IFREG ||
+		    !la.entry_size_is_set(e) || la.entry_size(e) < 0)
 			return SWU_ERR_FORMAT;
-		if (archive_entry_size(e) > SWU_SIG_MAX)
+		if (la.entry_size(e) > SWU_SIG_MAX)
 			return SWU_ERR_LIMIT;
 		out->is_signed = true;
 	}
@@ -458,14 +519,14 @@ swu_walk(struct archive *a, struct swu_info *out, char **textp, size_t *lenp)
 	*textp = NULL;
 	names = xcalloc(SWU_ENTRIES_MAX, sizeof(*names));
 	for (;;) {
-		if ((r = archive_read_next_header(a, &e)) == ARCHIVE_EOF)
+		if ((r = la.read_next_header(a, &e)) == ARCHIVE_EOF)
 			break;
 		/* Not even ARCHIVE_WARN: it means garbage was skipped. */
-		fmt = archive_format(a);
+		fmt = la.format(a);
 		if (r != ARCHIVE_OK ||
 		    (fmt != ARCHIVE_FORMAT_CPIO_SVR4_NOCRC &&
 		        fmt != ARCHIVE_FORMAT_CPIO_SVR4_CRC) ||
-		    (name = archive_entry_pathname(e)) == NULL ||
+		    (name = la.entry_pathname(e)) == NULL ||
 		    *name == '\0') {
 			err = SWU_ERR_FORMAT;
 			goto done;
@@ -557,9 +618,10 @@ swu_parse_fd(int fd, struct swu_info *out)
 		goto done;
 	src->seekable = S_ISREG(st.st_mode);
 	src->size = st.st_size;
-	a = swu_archive_new();
-	if (archive_read_open2(a, src, NULL, swu_fd_read, swu_fd_skip, NULL) !=
-	    ARCHIVE_OK)
+	if ((a = swu_archive_new()) == NULL)
+		err = SWU_ERR_IO; /* logged once: the library is missing */
+	else if (la.read_open2(a, src, NULL, swu_fd_read, swu_fd_skip,
+	             NULL) != ARCHIVE_OK)
 		err = SWU_ERR_FORMAT;
 	else
 		err = swu_parse_archive(a, out);
@@ -571,7 +633,8 @@ swu_parse_fd(int fd, struct swu_info *out)
 done:
 	if (err != SWU_OK)
 		swu_info_clear(out);
-	archive_read_free(a); /* accepts NULL */
+	if (a != NULL)
+		la.read_free(a);
 	free(src);
 	return err;
 }
@@ -595,14 +658,16 @@ swu_parse_mem(const void *buf, size_t len, struct swu_info *out)
 	free(g);
 	if (err != SWU_OK)
 		return err;
-	a = swu_archive_new();
-	if (archive_read_open_memory(a, buf, len) != ARCHIVE_OK)
+	if ((a = swu_archive_new()) == NULL)
+		err = SWU_ERR_IO;
+	else if (la.read_open_memory(a, buf, len) != ARCHIVE_OK)
 		err = SWU_ERR_FORMAT;
 	else
 		err = swu_parse_archive(a, out);
 	if (err != SWU_OK)
 		swu_info_clear(out);
-	archive_read_free(a);
+	if (a != NULL)
+		la.read_free(a);
 	return err;
 }
 
