@@ -89,8 +89,10 @@ dist_free_hw(struct swu_hw *hw, size_t nhw)
 enum result
 dist_load_hw(struct db *db, int64_t id, struct swu_hw **hw, size_t *nhw)
 {
-	static const char sql[] = "SELECT board, revision, is_regex FROM ds_hw "
-	                          "WHERE ds_id = ?1 ORDER BY rowid";
+	/* Sorted, NULLs first on any engine. */
+	static const char sql[] =
+	    "SELECT board, revision, is_regex FROM ds_hw WHERE ds_id = ?1 "
+	    "ORDER BY COALESCE(board, ''), COALESCE(revision, ''), is_regex";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	size_t cap = 0;
 	int rc;
