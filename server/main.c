@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -232,7 +233,7 @@ serve(struct app *app)
 			fatal("random");
 	}
 	session_expire(db, app->settings);
-	app->login_limits = ratelimit_new();
+	app->login_limits = ratelimit_new(app->settings->login_tracked_keys);
 	app->metrics = metrics_new(nroutes);
 	if ((app->sse = sse_start(app->db_path)) == NULL)
 		fatalx("cannot start the event hub");
@@ -260,9 +261,17 @@ serve(struct app *app)
 		         "NAME)",
 		    base, app->setup_token);
 	free(base);
+	/* Between signals, delete the sessions that ended: session_find
+	 * refuses them already, this keeps their rows from piling up. */
 	for (;;) {
-		if (sigwait(&set, &sig) != 0)
+		struct timespec purge = {
+		    .tv_sec = app->settings->session_purge_interval};
+
+		if ((sig = sigtimedwait(&set, NULL, &purge)) == -1) {
+			if (errno == EAGAIN)
+				session_expire(db, app->settings);
 			continue;
+		}
 		if (sig == SIGHUP) {
 			log_info("SIGHUP: settings are read at start-up only");
 			continue;
@@ -308,6 +317,10 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	/* The database holds password hashes and tokens' hashes, the
+	 * artifacts may be private: nothing this process creates is for
+	 * other local users (files 0600, directories 0700). */
+	umask(077);
 	log_init(LOG_LVL_INFO, false);
 	settings_defaults(&settings);
 	if (settings_load(&settings, path, err, sizeof(err)) == -1) {

@@ -27,13 +27,14 @@ mgmt_start_session(
 	const struct settings *s = req->app->settings;
 	char cookie[USER_SESSION_LEN + 1], csrf[USER_CSRF_LEN + 1], *hdr;
 
-	if (session_create(db, u->id, req->peer, cookie, csrf) != RESULT_OK) {
+	if (session_create(db, s, u->id, req->peer, cookie, csrf) !=
+	    RESULT_OK) {
 		http_reply_error(req, 500, NULL, "cannot start a session");
 		return;
 	}
 	hdr = xasprintf("%s=%s; Path=/; HttpOnly; SameSite=Strict; "
 	                "Max-Age=%d%s",
-	    AUTH_COOKIE, cookie, s->session_max_hours * 3600,
+	    auth_cookie_name(req), cookie, s->session_max_hours * 3600,
 	    http_is_https(req) ? "; Secure" : "");
 	http_set_header(req, "Set-Cookie", hdr);
 	explicit_bzero(cookie, sizeof(cookie));
@@ -47,8 +48,67 @@ mgmt_start_session(
 static void
 mgmt_clear_cookie(struct request *req)
 {
-	http_set_header(req, "Set-Cookie",
-	    AUTH_COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+	char *hdr = xasprintf("%s=; Path=/; HttpOnly; SameSite=Strict; "
+	                      "Max-Age=0%s",
+	    auth_cookie_name(req), http_is_https(req) ? "; Secure" : "");
+
+	http_set_header(req, "Set-Cookie", hdr);
+	free(hdr);
+}
+
+/*
+ * Password checks, at login and where a signed-in user proves who they
+ * are, count against two limits: auth.login_max_failures per user name
+ * and four times that per client address (an IPv6 /64 counting as one).
+ * mgmt_guard_begin counts the attempt first, so concurrent guesses cannot
+ * slip past together; while either limit refuses it answers 429 and
+ * returns false.  mgmt_guard_end takes the attempt back after a success
+ * or logs the failure.
+ */
+struct mgmt_guard {
+	char user_key[RATELIMIT_KEY_MAX];
+	char addr_key[RATELIMIT_KEY_MAX];
+};
+
+static bool
+mgmt_guard_begin(struct request *req, const char *name, struct mgmt_guard *g)
+{
+	const struct settings *s = req->app->settings;
+	struct ratelimit *rl = req->app->login_limits;
+	char retry[16];
+	int wait = 0;
+
+	snprintf(g->user_key, sizeof(g->user_key), "user:%s", name);
+	ratelimit_address_key(req->peer, g->addr_key);
+	/* The address first: while it is refused, the user's count stays
+	 * untouched; an attempt the user's limit refuses is taken back
+	 * from the address. */
+	if (!ratelimit_attempt(rl, g->addr_key, s->login_max_failures * 4,
+	        s->login_window, &wait))
+		goto blocked;
+	if (ratelimit_attempt(
+	        rl, g->user_key, s->login_max_failures, s->login_window, &wait))
+		return true;
+	ratelimit_refund(rl, g->addr_key);
+blocked:
+	snprintf(retry, sizeof(retry), "%d", wait);
+	http_set_header(req, "Retry-After", retry);
+	http_reply_error(req, 429, "too_many_attempts",
+	    "too many failed logins; try again in %d seconds", wait);
+	return false;
+}
+
+static void
+mgmt_guard_end(struct request *req, const char *name, struct mgmt_guard *g,
+    bool ok, const char *what)
+{
+	if (!ok) {
+		log_warnx("failed %s for %s from %s", what, name, req->peer);
+		return;
+	}
+	/* A success counts against neither limit. */
+	ratelimit_reset(req->app->login_limits, g->user_key);
+	ratelimit_refund(req->app->login_limits, g->addr_key);
 }
 
 void
@@ -142,11 +202,9 @@ mgmt_post_login(struct request *req)
 	const struct settings *s = req->app->settings;
 	struct db *db = mgmt_db(req);
 	const char *name, *pw;
-	char addr_key[80];
+	struct mgmt_guard guard;
 	struct user u;
 	json_t *body;
-	int wait = 0;
-	bool blocked;
 	enum result r;
 
 	if (db == NULL ||
@@ -162,40 +220,19 @@ mgmt_post_login(struct request *req)
 	}
 	free(req->principal);
 	req->principal = xstrdup(name);
-	snprintf(addr_key, sizeof(addr_key), "addr:%s", req->peer);
-	/* The address first: while it is refused, the user's count stays
-	 * untouched; an attempt the user's limit refuses is taken back
-	 * from the address. */
-	blocked = !ratelimit_attempt(req->app->login_limits, addr_key,
-	    s->login_max_failures * 4, s->login_window, &wait);
-	if (!blocked && !ratelimit_attempt(req->app->login_limits, name,
-	                    s->login_max_failures, s->login_window, &wait)) {
-		ratelimit_refund(req->app->login_limits, addr_key);
-		blocked = true;
-	}
-	if (blocked) {
-		char retry[16];
-
-		snprintf(retry, sizeof(retry), "%d", wait);
-		http_set_header(req, "Retry-After", retry);
-		http_reply_error(req, 429, "too_many_attempts",
-		    "too many failed logins; try again in %d seconds", wait);
+	if (!mgmt_guard_begin(req, name, &guard))
 		goto done;
-	}
 	r = user_verify(db, s, name, pw, &u);
 	if (r == RESULT_ERROR) {
 		http_reply_error(req, 500, NULL, "cannot check the password");
 		goto done;
 	}
+	mgmt_guard_end(req, name, &guard, r == RESULT_OK, "login");
 	if (r != RESULT_OK) {
-		log_warnx("failed login for %s from %s", name, req->peer);
 		http_reply_error(
 		    req, 401, "bad_credentials", "wrong user name or password");
 		goto done;
 	}
-	/* A success counts against neither limit. */
-	ratelimit_reset(req->app->login_limits, name);
-	ratelimit_refund(req->app->login_limits, addr_key);
 	mgmt_start_session(req, db, &u, 200);
 	user_clear(&u);
 done:
@@ -207,7 +244,7 @@ void
 mgmt_post_logout(struct request *req)
 {
 	struct db *db = mgmt_db(req);
-	const char *cookie = http_cookie(req, AUTH_COOKIE);
+	const char *cookie = http_cookie(req, auth_cookie_name(req));
 
 	if (db == NULL)
 		return;
@@ -227,18 +264,54 @@ mgmt_get_me(struct request *req)
 	        req->via_session));
 }
 
+/*
+ * A signed-in user changing their own password proves they know the
+ * current one: the check counts against the login limits and a wrong one
+ * is logged like a failed login.  Replies (429, 403) and returns false if
+ * not proven.
+ */
+static bool
+mgmt_check_current_password(struct request *req, struct db *db, const char *cur)
+{
+	struct mgmt_guard guard;
+	struct user u;
+	enum result r;
+
+	if (strlen(cur) > USER_PASSWORD_MAX) {
+		http_reply_error(req, 400, "invalid_field",
+		    "passwords have at most 256 characters");
+		return false;
+	}
+	if (!mgmt_guard_begin(req, req->principal, &guard))
+		return false;
+	r = user_verify(db, req->app->settings, req->principal, cur, &u);
+	if (r == RESULT_ERROR) {
+		http_reply_error(req, 500, NULL, "cannot check the password");
+		return false;
+	}
+	user_clear(&u);
+	mgmt_guard_end(
+	    req, req->principal, &guard, r == RESULT_OK, "password check");
+	if (r != RESULT_OK) {
+		http_reply_error(req, 403, "bad_credentials",
+		    "the current password is wrong");
+		return false;
+	}
+	return true;
+}
+
 void
 mgmt_post_password(struct request *req)
 {
 	/* clang-format off */
 	static const struct field fields[] = {
-		{ "current", T_STR },
-		{ "new",     T_STR },
+		{ "current",     T_STR },
+		{ "new",         T_STR },
+		{ "keep_tokens", T_BOOL },
 	};
 	/* clang-format on */
 	struct db *db = mgmt_db(req);
 	const char *cur, *new, *why;
-	struct user u;
 	json_t *body;
 	enum result r;
 
@@ -261,14 +334,10 @@ mgmt_post_password(struct request *req)
 		http_reply_error(req, 400, "weak_password", "%s", why);
 		goto done;
 	}
-	if (user_verify(db, req->app->settings, req->principal, cur, &u) !=
-	    RESULT_OK) {
-		http_reply_error(req, 403, "bad_credentials",
-		    "the current password is wrong");
+	if (!mgmt_check_current_password(req, db, cur))
 		goto done;
-	}
-	user_clear(&u);
-	r = user_update(db, req->app->settings, req->principal, NULL, -1, new);
+	r = user_update(db, req->app->settings, req->principal, NULL, -1, new,
+	    json_is_true(json_object_get(body, "keep_tokens")));
 	if (r == RESULT_OK) {
 		mgmt_clear_cookie(req);
 		http_reply_empty(req, 204);
@@ -415,18 +484,21 @@ mgmt_patch_user(struct request *req)
 		{ "role",        T_STR },
 		{ "enabled",     T_BOOL },
 		{ "password",    T_STR },
+		{ "current_password", T_STR },
+		{ "keep_tokens", T_BOOL },
 	};
 	/* clang-format on */
 	struct db *db = mgmt_db(req);
-	const char *pw, *why;
+	const char *pw, *cur, *why;
 	json_t *body, *grants = NULL, *en;
-	bool bad;
+	bool bad, self;
 	enum result r;
 
 	if (db == NULL ||
 	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
 		return;
 	pw = json_string_value(json_object_get(body, "password"));
+	cur = json_string_value(json_object_get(body, "current_password"));
 	en = json_object_get(body, "enabled");
 	if (pw && (why = user_password_problem(pw)) != NULL) {
 		http_reply_error(req, 400, "weak_password", "%s", why);
@@ -442,15 +514,26 @@ mgmt_patch_user(struct request *req)
 	}
 	if (!mgmt_may_manage(req, db, req->params[0]))
 		goto done;
-	if (strcmp(req->params[0], req->principal) == 0 &&
-	    (json_is_false(en) || grants)) {
+	self = req->user_id != 0 && strcmp(req->params[0], req->principal) == 0;
+	if (self && (json_is_false(en) || grants)) {
 		http_reply_error(req, 409, "conflict",
 		    "you cannot disable yourself or change your own "
 		    "permissions");
 		goto done;
 	}
+	/* Your own password, as at /me/password: a stolen session or token
+	 * must not lock its owner out.  (Resetting another user's password
+	 * needs only the right to manage them.) */
+	if (self && pw && cur == NULL) {
+		http_reply_error(req, 403, "current_password_required",
+		    "changing your own password needs current_password");
+		goto done;
+	}
+	if (self && pw && !mgmt_check_current_password(req, db, cur))
+		goto done;
 	r = user_update(db, req->app->settings, req->params[0], grants,
-	    en ? json_is_true(en) : -1, pw);
+	    en ? json_is_true(en) : -1, pw,
+	    json_is_true(json_object_get(body, "keep_tokens")));
 	if (r == RESULT_OK)
 		mgmt_reply_object(req, 200, mgmt_user_json(db, req->params[0]));
 	else
@@ -458,6 +541,8 @@ mgmt_patch_user(struct request *req)
 		    req, r, r == RESULT_NOTFOUND ? "no such user" : NULL);
 done:
 	mgmt_wipe_string(json_object_get(body, "password"));
+	if (json_object_get(body, "current_password"))
+		mgmt_wipe_string(json_object_get(body, "current_password"));
 	json_decref(grants);
 	json_decref(body);
 }

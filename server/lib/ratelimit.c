@@ -1,9 +1,18 @@
 /*
- * A small fixed table: RATELIMIT_SLOTS entries, linear search (the table is
- * consulted only on logins, so simplicity wins over speed).
+ * An open-addressing hash table with linear probing, sized once: twice as
+ * many slots as keys it may hold, so probes stay short.  A slot holds
+ * 128 bits of the SHA-256 of its key, not the key: slots stay 32 bytes,
+ * and no two keys an attacker can choose share a counter (sharing one
+ * would let a successful login of one name reset another's lock).
+ * Entries leave by backward-shift deletion, so no tombstones pile up.
+ * Making room when full is a scan of the table; it happens only while the
+ * table is full, and each attempt it serves costs far less than the
+ * password hash behind it.
  */
 #include "ratelimit.h"
 
+#include <arpa/inet.h>
+#include <nettle/sha2.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,25 +20,32 @@
 
 #include "util.h"
 
-#define RATELIMIT_SLOTS 1024
-#define RATELIMIT_KEY 96
-
 struct rl_slot {
-	char key[RATELIMIT_KEY];
-	int64_t start; /* window start, 0 = free */
-	int failures;
+	uint64_t hash[2]; /* of the key; hash[0] picks the home slot */
+	int64_t expires;  /* window end, 0 = free slot */
+	int32_t failures; /* attempts counted in the window */
+	int32_t max;      /* the limit counted against: locked at max */
 };
 
 struct ratelimit {
 	pthread_mutex_t lock;
-	struct rl_slot slots[RATELIMIT_SLOTS];
+	struct rl_slot *slots;
+	size_t mask;  /* slots - 1 (a power of two) */
+	size_t used;  /* occupied slots */
+	size_t limit; /* keys held at most */
 };
 
 struct ratelimit *
-ratelimit_new(void)
+ratelimit_new(int keys)
 {
 	struct ratelimit *rl = xcalloc(1, sizeof(*rl));
+	size_t n = 4;
 
+	rl->limit = keys < 2 ? 2 : (size_t)keys;
+	while (n < rl->limit * 2)
+		n *= 2;
+	rl->slots = xcalloc(n, sizeof(*rl->slots));
+	rl->mask = n - 1;
 	pthread_mutex_init(&rl->lock, NULL);
 	return rl;
 }
@@ -40,74 +56,169 @@ ratelimit_free(struct ratelimit *rl)
 	if (rl == NULL)
 		return;
 	pthread_mutex_destroy(&rl->lock);
+	free(rl->slots);
 	free(rl);
 }
 
-/* The slot of key, or NULL.  Called with the lock held. */
-static struct rl_slot *
-rl_find(struct ratelimit *rl, const char *key)
+static void
+rl_hash(const char *key, uint64_t out[2])
 {
-	for (size_t i = 0; i < RATELIMIT_SLOTS; i++)
-		if (rl->slots[i].start != 0 &&
-		    strncmp(rl->slots[i].key, key, RATELIMIT_KEY - 1) == 0)
-			return &rl->slots[i];
-	return NULL;
+	struct sha256_ctx ctx;
+	uint8_t md[SHA256_DIGEST_SIZE];
+
+	sha256_init(&ctx);
+	sha256_update(&ctx, strlen(key), (const uint8_t *)key);
+	sha256_digest(&ctx, sizeof(md), md);
+	memcpy(out, md, 2 * sizeof(uint64_t));
 }
 
-/* The slot of key in its current window, made if need be.  Lock held. */
+/* The slot holding hash h, or NULL.  Lock held. */
 static struct rl_slot *
-rl_get(struct ratelimit *rl, const char *key, int window, int64_t now)
+rl_find(struct ratelimit *rl, const uint64_t h[2])
 {
-	struct rl_slot *s, *oldest = &rl->slots[0];
+	for (size_t i = h[0] & rl->mask;; i = (i + 1) & rl->mask) {
+		struct rl_slot *s = &rl->slots[i];
 
-	if ((s = rl_find(rl, key)) != NULL && now - s->start >= window)
-		s->start = 0;
-	if (s == NULL || s->start == 0) {
-		s = NULL;
-		for (size_t i = 0; i < RATELIMIT_SLOTS && s == NULL; i++) {
-			if (rl->slots[i].start == 0 ||
-			    now - rl->slots[i].start >= window)
-				s = &rl->slots[i];
-			else if (rl->slots[i].start < oldest->start)
-				oldest = &rl->slots[i];
-		}
-		if (s == NULL)
-			s = oldest;
-		snprintf(s->key, sizeof(s->key), "%s", key);
-		s->start = now;
-		s->failures = 0;
+		if (s->expires == 0)
+			return NULL;
+		if (s->hash[0] == h[0] && s->hash[1] == h[1])
+			return s;
 	}
-	return s;
+}
+
+/* Empty slot s and move later entries of its probe run back into the
+ * hole, so every entry stays reachable from its home slot.  Lock held. */
+static void
+rl_remove(struct ratelimit *rl, struct rl_slot *s)
+{
+	size_t i = (size_t)(s - rl->slots), j = i, home;
+
+	for (;;) {
+		j = (j + 1) & rl->mask;
+		if (rl->slots[j].expires == 0)
+			break;
+		home = rl->slots[j].hash[0] & rl->mask;
+		/* Leave entry j if its home lies cyclically in (i, j]. */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		rl->slots[i] = rl->slots[j];
+		i = j;
+	}
+	memset(&rl->slots[i], 0, sizeof(rl->slots[i]));
+	rl->used--;
+}
+
+/*
+ * Make room for one more key in a full table: an expired entry goes
+ * first, then the one with the fewest failures among those not locked
+ * (the newest of equals: an old entry is the likelier to be a real user
+ * near the limit).  A locked entry stays until its window ends.  False if
+ * every entry is locked; *wait is then the seconds until one expires.
+ * Lock held.
+ */
+static bool
+rl_evict(struct ratelimit *rl, int64_t now, int64_t *wait)
+{
+	struct rl_slot *victim = NULL;
+	int64_t first_end = INT64_MAX;
+
+	for (size_t i = 0; i <= rl->mask; i++) {
+		struct rl_slot *s = &rl->slots[i];
+
+		if (s->expires == 0)
+			continue;
+		if (s->expires <= now) {
+			victim = s;
+			break;
+		}
+		if (s->failures >= s->max) {
+			if (s->expires < first_end)
+				first_end = s->expires;
+			continue;
+		}
+		if (victim == NULL || s->failures < victim->failures ||
+		    (s->failures == victim->failures &&
+		        s->expires > victim->expires))
+			victim = s;
+	}
+	if (victim == NULL) {
+		*wait = first_end == INT64_MAX ? 1 : first_end - now;
+		return false;
+	}
+	rl_remove(rl, victim);
+	return true;
+}
+
+/* A new entry for hash h, or NULL (and *wait) if the table has no room.
+ * Lock held. */
+static struct rl_slot *
+rl_insert(struct ratelimit *rl, const uint64_t h[2], int64_t now, int64_t *wait)
+{
+	size_t i;
+
+	if (rl->used >= rl->limit && !rl_evict(rl, now, wait))
+		return NULL;
+	for (i = h[0] & rl->mask; rl->slots[i].expires != 0;
+	     i = (i + 1) & rl->mask)
+		;
+	rl->slots[i].hash[0] = h[0];
+	rl->slots[i].hash[1] = h[1];
+	rl->used++;
+	return &rl->slots[i];
+}
+
+bool
+ratelimit_attempt_at(struct ratelimit *rl, const char *key, int max, int window,
+    int *retry_after, int64_t now)
+{
+	struct rl_slot *s;
+	uint64_t h[2];
+	int64_t wait = 0;
+	bool allowed = true;
+
+	rl_hash(key, h);
+	pthread_mutex_lock(&rl->lock);
+	/* A new slot is free (expires 0): its window starts below. */
+	if ((s = rl_find(rl, h)) == NULL)
+		s = rl_insert(rl, h, now, &wait);
+	if (s == NULL)
+		allowed = false;
+	else {
+		if (s->expires <= now) {
+			s->expires = now + window;
+			s->failures = 0;
+		}
+		s->max = max;
+		if (s->failures >= max) {
+			allowed = false;
+			wait = s->expires - now;
+		} else
+			s->failures++;
+	}
+	pthread_mutex_unlock(&rl->lock);
+	if (!allowed)
+		*retry_after = wait < 1           ? 1
+		               : wait > INT32_MAX ? INT32_MAX
+		                                  : (int)wait;
+	return allowed;
 }
 
 bool
 ratelimit_attempt(struct ratelimit *rl, const char *key, int max, int window,
     int *retry_after)
 {
-	struct rl_slot *s;
-	int64_t now = now_s();
-	bool allowed = true;
-
-	pthread_mutex_lock(&rl->lock);
-	s = rl_get(rl, key, window, now);
-	if (s->failures >= max) {
-		allowed = false;
-		*retry_after = (int)(s->start + window - now);
-		if (*retry_after < 1)
-			*retry_after = 1;
-	} else
-		s->failures++;
-	pthread_mutex_unlock(&rl->lock);
-	return allowed;
+	return ratelimit_attempt_at(rl, key, max, window, retry_after, now_s());
 }
 
 void
 ratelimit_refund(struct ratelimit *rl, const char *key)
 {
 	struct rl_slot *s;
+	uint64_t h[2];
 
+	rl_hash(key, h);
 	pthread_mutex_lock(&rl->lock);
-	if ((s = rl_find(rl, key)) != NULL && s->failures > 0)
+	if ((s = rl_find(rl, h)) != NULL && s->failures > 0)
 		s->failures--;
 	pthread_mutex_unlock(&rl->lock);
 }
@@ -116,9 +227,48 @@ void
 ratelimit_reset(struct ratelimit *rl, const char *key)
 {
 	struct rl_slot *s;
+	uint64_t h[2];
+
+	rl_hash(key, h);
+	pthread_mutex_lock(&rl->lock);
+	if ((s = rl_find(rl, h)) != NULL)
+		rl_remove(rl, s);
+	pthread_mutex_unlock(&rl->lock);
+}
+
+size_t
+ratelimit_count(struct ratelimit *rl)
+{
+	size_t n;
 
 	pthread_mutex_lock(&rl->lock);
-	if ((s = rl_find(rl, key)) != NULL)
-		s->start = 0;
+	n = rl->used;
 	pthread_mutex_unlock(&rl->lock);
+	return n;
+}
+
+void
+ratelimit_address_key(const char *address, char out[RATELIMIT_KEY_MAX])
+{
+	static const unsigned char mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	unsigned char a[16];
+	char text[INET6_ADDRSTRLEN];
+
+	if (inet_pton(AF_INET6, address, a) == 1) {
+		if (memcmp(a, mapped, sizeof(mapped)) == 0)
+			inet_ntop(AF_INET, a + 12, text, sizeof(text));
+		else {
+			memset(a + 8, 0, 8);
+			inet_ntop(AF_INET6, a, text, sizeof(text));
+			strcat(text, "/64");
+		}
+	} else if (inet_pton(AF_INET, address, a) == 1)
+		inet_ntop(AF_INET, a, text, sizeof(text));
+	else {
+		snprintf(out, RATELIMIT_KEY_MAX, "addr:%.*s",
+		    (int)utf8_cut(address, RATELIMIT_KEY_MAX - 6), address);
+		return;
+	}
+	snprintf(out, RATELIMIT_KEY_MAX, "addr:%s", text);
 }

@@ -202,6 +202,9 @@ static const struct setting table[] = {
 	INT("auth.argon2_parallelism",	argon2_parallelism, 1, 16),
 	INT("auth.login_max_failures",	login_max_failures, 1, 1000),
 	HMS("auth.login_window",	login_window, 1, 86399),
+	INT("auth.login_tracked_keys",	login_tracked_keys, 16, 1048576),
+	INT("auth.max_sessions_per_user", max_sessions_per_user, 1, 10000),
+	HMS("auth.session_purge_interval", session_purge_interval, 1, 86399),
 
 	SECTION("metrics"),
 	BOOL("metrics.public",		metrics_public),
@@ -277,6 +280,9 @@ settings_defaults(struct settings *s)
 	s->argon2_parallelism = 1;
 	s->login_max_failures = 5;
 	s->login_window = 900;
+	s->login_tracked_keys = 16384;
+	s->max_sessions_per_user = 20;
+	s->session_purge_interval = 60;
 	s->metrics_public = false;
 }
 

@@ -88,6 +88,11 @@ struct settings {
 	int login_max_failures; /* auth.login_max_failures, 5 per window */
 	int login_window;    /* auth.login_window "HH:MM:SS" -> s, 00:15:00 */
 	bool metrics_public; /* metrics.public: /metrics without a token */
+
+	/* The login limiter's size, sessions per user and their purge. */
+	int login_tracked_keys;     /* auth.login_tracked_keys, 16384 */
+	int max_sessions_per_user;  /* auth.max_sessions_per_user, 20 */
+	int session_purge_interval; /* auth.session_purge_interval s, 60 */
 };
 
 /* Fill *s with the compiled-in defaults. */

@@ -190,6 +190,12 @@ auth_admin_token(struct request *req, struct db *db, const char *token)
 	return rc;
 }
 
+const char *
+auth_cookie_name(struct request *req)
+{
+	return http_is_https(req) ? AUTH_COOKIE_HTTPS : AUTH_COOKIE;
+}
+
 int
 auth_admin(struct request *req, struct db *db)
 {
@@ -201,7 +207,7 @@ auth_admin(struct request *req, struct db *db)
 
 	if (authz != NULL)
 		return token ? auth_admin_token(req, db, token) : 401;
-	if ((cookie = http_cookie(req, AUTH_COOKIE)) == NULL)
+	if ((cookie = http_cookie(req, auth_cookie_name(req))) == NULL)
 		return 401;
 	r = session_find(db, req->app->settings, cookie, &sess);
 	if (r == RESULT_ERROR)

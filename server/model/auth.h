@@ -30,6 +30,14 @@ struct request;
 int auth_device(struct request *req, struct db *db, const char *cid);
 
 #define AUTH_COOKIE "falconet_session"
+/* Over HTTPS: browsers take a __Host- cookie only from a secure origin,
+ * for Path=/ and no Domain, so a sibling subdomain cannot plant one. */
+#define AUTH_COOKIE_HTTPS "__Host-falconet_session"
+
+/* The session cookie's name for this request: AUTH_COOKIE_HTTPS when the
+ * server is reached over HTTPS (http_is_https), else AUTH_COOKIE.  Only
+ * that name is read. */
+const char *auth_cookie_name(struct request *req);
 
 /*
  * Authenticate a management request: a Bearer token (machine or personal)

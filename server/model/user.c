@@ -226,9 +226,26 @@ user_revoke_sessions(struct db *db, int64_t user_id)
 	return db_step_done(db, st, __func__);
 }
 
+/* Delete the personal API tokens of user_id; *n says how many. */
+static enum result
+user_revoke_tokens(struct db *db, int64_t user_id, int *n)
+{
+	static const char sql[] = "DELETE FROM api_token WHERE user_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r;
+
+	*n = 0;
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, user_id);
+	if ((r = db_step_done(db, st, __func__)) == RESULT_OK)
+		*n = sqlite3_changes(db_handle(db));
+	return r;
+}
+
 enum result
 user_update(struct db *db, const struct settings *s, const char *username,
-    const json_t *perms, int enabled, const char *password)
+    const json_t *perms, int enabled, const char *password, bool keep_tokens)
 {
 	static const char sql[] =
 	    "UPDATE app_user SET permissions = COALESCE(?2, permissions), "
@@ -240,6 +257,7 @@ user_update(struct db *db, const struct settings *s, const char *username,
 	struct user u;
 	sqlite3_stmt *st;
 	enum result r;
+	int ntokens = 0;
 
 	if (password && user_password_problem(password))
 		return RESULT_INVALID;
@@ -266,9 +284,20 @@ user_update(struct db *db, const struct settings *s, const char *username,
 	if ((password || enabled == 0) &&
 	    (r = user_revoke_sessions(db, u.id)) != RESULT_OK)
 		goto fail;
-	user_clear(&u);
+	if (password && !keep_tokens &&
+	    (r = user_revoke_tokens(db, u.id, &ntokens)) != RESULT_OK)
+		goto fail;
 	explicit_bzero(encoded, sizeof(encoded));
-	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+	if (db_commit(db) == -1) {
+		user_clear(&u);
+		return RESULT_ERROR;
+	}
+	if (ntokens > 0)
+		log_info("password of %s changed: %d personal token(s) "
+		         "revoked",
+		    u.username, ntokens);
+	user_clear(&u);
+	return RESULT_OK;
 fail:
 	user_clear(&u);
 	explicit_bzero(encoded, sizeof(encoded));
@@ -319,27 +348,51 @@ user_list_json(struct db *db)
 }
 
 enum result
-session_create(struct db *db, int64_t user_id, const char *address,
-    char cookie[USER_SESSION_LEN + 1], char csrf[USER_CSRF_LEN + 1])
+session_create(struct db *db, const struct settings *s, int64_t user_id,
+    const char *address, char cookie[USER_SESSION_LEN + 1],
+    char csrf[USER_CSRF_LEN + 1])
 {
 	static const char sql[] =
 	    "INSERT INTO session (user_id, token_hash, csrf_token, created_at, "
 	    "last_seen_at, address) VALUES (?1, ?2, ?3, ?4, ?4, ?5)";
+	/* The newest max_sessions_per_user stay (the new one included). */
+	static const char cap[] =
+	    "DELETE FROM session WHERE user_id = ?1 AND id NOT IN "
+	    "(SELECT id FROM session WHERE user_id = ?1 "
+	    "ORDER BY created_at DESC, id DESC LIMIT ?2)";
 	sqlite3_stmt *st;
 	char hash[65];
+	enum result r;
 
 	if (random_token(cookie, USER_SESSION_LEN) == -1 ||
 	    random_token(csrf, USER_CSRF_LEN) == -1)
 		return RESULT_ERROR;
 	sha256_hex(cookie, hash);
-	if ((st = db_prepare(db, sql)) == NULL)
+	if (db_begin(db) == -1)
 		return RESULT_ERROR;
+	if ((st = db_prepare(db, sql)) == NULL) {
+		r = RESULT_ERROR;
+		goto fail;
+	}
 	db_bind_int64(st, 1, user_id);
 	db_bind_text(st, 2, hash);
 	db_bind_text(st, 3, csrf);
 	db_bind_int64(st, 4, now_s());
 	db_bind_text(st, 5, address);
-	return db_step_done(db, st, __func__);
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+		goto fail;
+	if ((st = db_prepare(db, cap)) == NULL) {
+		r = RESULT_ERROR;
+		goto fail;
+	}
+	db_bind_int64(st, 1, user_id);
+	db_bind_int64(st, 2, s->max_sessions_per_user);
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+		goto fail;
+	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+fail:
+	db_rollback(db);
+	return r;
 }
 
 enum result

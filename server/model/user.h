@@ -55,16 +55,19 @@ enum result user_verify(struct db *, const struct settings *,
     const char *username, const char *password, struct user *u);
 enum result user_load(struct db *, const char *username, struct user *);
 /* Change permissions, enabled or password (any may be NULL/unset). A
- * password change or disabling revokes the user's sessions. */
+ * password change or disabling revokes the user's sessions; a password
+ * change also their personal API tokens, unless keep_tokens. */
 enum result user_update(struct db *, const struct settings *,
     const char *username, const json_t *perms, int enabled,
-    const char *password);
+    const char *password, bool keep_tokens);
 enum result user_delete(struct db *, const char *username);
 json_t *user_list_json(struct db *);
 
-/* Start a session; writes the cookie value and CSRF token. */
-enum result session_create(struct db *, int64_t user_id, const char *address,
-    char cookie[USER_SESSION_LEN + 1], char csrf[USER_CSRF_LEN + 1]);
+/* Start a session; writes the cookie value and CSRF token.  The user's
+ * oldest sessions end beyond s->max_sessions_per_user. */
+enum result session_create(struct db *, const struct settings *,
+    int64_t user_id, const char *address, char cookie[USER_SESSION_LEN + 1],
+    char csrf[USER_CSRF_LEN + 1]);
 /* The live session of a cookie value (idle and absolute expiry applied). */
 enum result session_find(
     struct db *, const struct settings *, const char *cookie, struct session *);

@@ -70,6 +70,9 @@ static const char *const all_keys[] = {
 	"auth.argon2_parallelism",
 	"auth.login_max_failures",
 	"auth.login_window",
+	"auth.login_tracked_keys",
+	"auth.max_sessions_per_user",
+	"auth.session_purge_interval",
 	"metrics.public",
 };
 /* clang-format on */
@@ -137,6 +140,9 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 	assert_int_equal(a->argon2_parallelism, b->argon2_parallelism);
 	assert_int_equal(a->login_max_failures, b->login_max_failures);
 	assert_int_equal(a->login_window, b->login_window);
+	assert_int_equal(a->login_tracked_keys, b->login_tracked_keys);
+	assert_int_equal(a->max_sessions_per_user, b->max_sessions_per_user);
+	assert_int_equal(a->session_purge_interval, b->session_purge_interval);
 	assert_int_equal(a->metrics_public, b->metrics_public);
 }
 
