@@ -474,7 +474,7 @@ rsql_comparison(struct rsql_parser *p)
 	size_t start = p->pos, n = 0, keylen, i;
 	const char *key;
 	char *keycopy = NULL;
-	enum rsql_op op;
+	enum rsql_op op = RSQL_EQ;
 	bool ok = false, list;
 
 	while (p->pos < p->len && rsql_selector_char(p->s[p->pos]))
