@@ -1498,8 +1498,8 @@ rauc_tree_run(void *arg)
 	uint64_t p;
 
 	if ((hbuf = aligned_alloc(RAUC_BLOCK, RAUC_BLOCK)) == NULL ||
-	    (cbuf = aligned_alloc(RAUC_BLOCK,
-	         (size_t)RAUC_PER_BLOCK * RAUC_BLOCK)) == NULL)
+	    (cbuf = aligned_alloc(
+	         RAUC_BLOCK, (size_t)RAUC_PER_BLOCK * RAUC_BLOCK)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    (salted = EVP_MD_CTX_new()) == NULL ||
@@ -1526,7 +1526,8 @@ rauc_tree_level(int fd, const struct rauc_tree *t, int lv,
 	pthread_t thread[RAUC_TREE_JOBS];
 	bool threaded[RAUC_TREE_JOBS] = {false};
 	uint64_t n = t->count[lv];
-	int i, jobs = n >= RAUC_TREE_JOBS * RAUC_TREE_SPLIT ? RAUC_TREE_JOBS : 1;
+	int i,
+	    jobs = n >= RAUC_TREE_JOBS * RAUC_TREE_SPLIT ? RAUC_TREE_JOBS : 1;
 
 	for (i = 0; i < jobs; i++) {
 		memset(&j[i], 0, sizeof(j[i]));
@@ -1586,7 +1587,8 @@ rauc_verity_check(int fd, uint64_t payload, const struct rauc_info *in,
 		else {
 			if ((ctx = EVP_MD_CTX_new()) == NULL ||
 			    (salted = EVP_MD_CTX_new()) == NULL ||
-			    EVP_DigestInit_ex(salted, EVP_sha256(), NULL) != 1 ||
+			    EVP_DigestInit_ex(salted, EVP_sha256(), NULL) !=
+			        1 ||
 			    EVP_DigestUpdate(salted, salt, sizeof(salt)) != 1)
 				fatalx("%s: SHA-256 setup failed", __func__);
 			rauc_block_digest(ctx, salted, hbuf, digest);

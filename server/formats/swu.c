@@ -526,8 +526,7 @@ swu_walk(struct archive *a, struct swu_info *out, char **textp, size_t *lenp)
 		if (r != ARCHIVE_OK ||
 		    (fmt != ARCHIVE_FORMAT_CPIO_SVR4_NOCRC &&
 		        fmt != ARCHIVE_FORMAT_CPIO_SVR4_CRC) ||
-		    (name = la.entry_pathname(e)) == NULL ||
-		    *name == '\0') {
+		    (name = la.entry_pathname(e)) == NULL || *name == '\0') {
 			err = SWU_ERR_FORMAT;
 			goto done;
 		}
@@ -620,8 +619,8 @@ swu_parse_fd(int fd, struct swu_info *out)
 	src->size = st.st_size;
 	if ((a = swu_archive_new()) == NULL)
 		err = SWU_ERR_IO; /* logged once: the library is missing */
-	else if (la.read_open2(a, src, NULL, swu_fd_read, swu_fd_skip,
-	             NULL) != ARCHIVE_OK)
+	else if (la.read_open2(a, src, NULL, swu_fd_read, swu_fd_skip, NULL) !=
+	         ARCHIVE_OK)
 		err = SWU_ERR_FORMAT;
 	else
 		err = swu_parse_archive(a, out);

@@ -57,7 +57,8 @@ cron_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 static int
 cron_days_in_month(int64_t y, int m)
 {
-	static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int dim[] = {
+	    31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
 	return m == 2 && leap ? 29 : dim[m - 1];
@@ -137,8 +138,8 @@ struct cron_range {
 
 /* One list field: items a, a-b, *, each with an optional /step. */
 static int
-cron_list(const char *f, const struct cron_range *r, uint64_t *bits,
-    char *why, size_t whylen)
+cron_list(const char *f, const struct cron_range *r, uint64_t *bits, char *why,
+    size_t whylen)
 {
 	const char *p = f, *end;
 	int a, b, step, k, span = r->hi - r->lo + 1, items = 0;
@@ -152,8 +153,8 @@ cron_list(const char *f, const struct cron_range *r, uint64_t *bits,
 			b = r->hi;
 			p++;
 		} else {
-			if ((a = cron_value(p, r->names, r->nnames, r->lo,
-			         &end)) == -1)
+			if ((a = cron_value(
+			         p, r->names, r->nnames, r->lo, &end)) == -1)
 				goto bad;
 			p = end;
 			b = a;
@@ -188,8 +189,8 @@ cron_list(const char *f, const struct cron_range *r, uint64_t *bits,
 			goto bad;
 	}
 bad:
-	return cron_fail(why, whylen, "%s: \"%s\" is not a cron field", r->name,
-	    f);
+	return cron_fail(
+	    why, whylen, "%s: \"%s\" is not a cron field", r->name, f);
 }
 
 static const struct cron_range cron_ranges[] = {
@@ -253,8 +254,8 @@ cron_dow(const char *f, struct cron *c, char *why, size_t whylen)
 	n = cron_value(f, cron_days, 7, 1, &end);
 	if (n != -1 && (*end == 'L' || *end == 'l') && end[1] == '\0') {
 		if (n < 1 || n > 7)
-			return cron_fail(why, whylen,
-			    "day-of-week: nL takes n from 1 to 7");
+			return cron_fail(
+			    why, whylen, "day-of-week: nL takes n from 1 to 7");
 		c->dow_last = n;
 		return 0;
 	}
@@ -262,7 +263,8 @@ cron_dow(const char *f, struct cron *c, char *why, size_t whylen)
 		k = cron_value(end + 1, NULL, 0, 0, &end);
 		if (n < 1 || n > 7 || k < 1 || k > 5 || *end != '\0')
 			return cron_fail(why, whylen,
-			    "day-of-week: n#k takes n from 1 to 7, k from 1 to 5");
+			    "day-of-week: n#k takes n from 1 to 7, k from 1 to "
+			    "5");
 		c->dow_nth_day = n;
 		c->dow_nth = k;
 		return 0;
@@ -287,8 +289,10 @@ cron_parse(const char *expr, struct cron *out, char *why, size_t whylen)
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (expr == NULL || (len = strlen(expr)) > CRON_EXPR_MAX)
-		return cron_fail(why, whylen, "a cron expression of at most %d "
-		    "bytes", CRON_EXPR_MAX);
+		return cron_fail(why, whylen,
+		    "a cron expression of at most %d "
+		    "bytes",
+		    CRON_EXPR_MAX);
 	memcpy(buf, expr, len + 1);
 	for (p = buf; *p != '\0';) {
 		while (*p == ' ' || *p == '\t')
@@ -300,9 +304,11 @@ cron_parse(const char *expr, struct cron *out, char *why, size_t whylen)
 			    CRON_FIELDS_MAX);
 		fields[n++] = p;
 		while (*p != '\0' && *p != ' ' && *p != '\t') {
-			if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
+			if ((unsigned char)*p < 0x21 ||
+			    (unsigned char)*p > 0x7e)
 				return cron_fail(why, whylen,
-				    "a character a cron expression cannot hold");
+				    "a character a cron expression cannot "
+				    "hold");
 			p++;
 		}
 	}
@@ -312,7 +318,8 @@ cron_parse(const char *expr, struct cron *out, char *why, size_t whylen)
 		    "day-of-week [year]");
 	for (i = 0; i < 3; i++) {
 		bits[0] = 0;
-		if (cron_list(fields[i], &cron_ranges[i], bits, why, whylen) == -1)
+		if (cron_list(fields[i], &cron_ranges[i], bits, why, whylen) ==
+		    -1)
 			return -1;
 		if (i == 0)
 			out->sec = bits[0];
@@ -326,7 +333,8 @@ cron_parse(const char *expr, struct cron *out, char *why, size_t whylen)
 		return -1;
 	out->month = (uint16_t)bits[0];
 	if ((strcmp(fields[3], "?") == 0) == (strcmp(fields[5], "?") == 0))
-		return cron_fail(why, whylen, "one of day-of-month and "
+		return cron_fail(why, whylen,
+		    "one of day-of-month and "
 		    "day-of-week must be ?, and only one");
 	out->dom_any = strcmp(fields[3], "?") == 0;
 	if (!out->dom_any && cron_dom(fields[3], out, why, whylen) == -1)
@@ -353,15 +361,17 @@ cron_day_ok(const struct cron *c, int64_t z, int64_t y, int m, int d)
 		if (c->dom_last)
 			return d == dim - c->dom_last_off;
 		if (c->dom_weekday) {
-			target = c->dom_weekday_day == 0 ? dim
-			                                 : c->dom_weekday_day;
+			target =
+			    c->dom_weekday_day == 0 ? dim : c->dom_weekday_day;
 			if (target > dim)
 				return false;
 			twd = cron_weekday(z + (target - d));
-			if (twd == 7) /* Saturday: the Friday, or Monday the 3rd */
+			if (twd ==
+			    7) /* Saturday: the Friday, or Monday the 3rd */
 				target = target == 1 ? 3 : target - 1;
 			else if (twd == 1) /* Sunday: Monday, or Friday */
-				target = target == dim ? target - 2 : target + 1;
+				target =
+				    target == dim ? target - 2 : target + 1;
 			return d == target;
 		}
 		return (c->dom >> d) & 1;
@@ -448,12 +458,13 @@ cron_matches(const struct cron *c, int64_t t, int offset_s)
 	       cron_bit(c->year, (int)(y - CRON_YEAR_MIN)) &&
 	       ((c->month >> m) & 1) && cron_day_ok(c, z, y, m, d) &&
 	       ((c->hour >> (sod / 3600)) & 1) &&
-	       ((c->min >> (sod % 3600 / 60)) & 1) && ((c->sec >> (sod % 60)) & 1);
+	       ((c->min >> (sod % 3600 / 60)) & 1) &&
+	       ((c->sec >> (sod % 60)) & 1);
 }
 
 bool
-cron_window(const struct cron *c, int64_t now, int offset_s,
-    int64_t duration_s, int64_t *start)
+cron_window(const struct cron *c, int64_t now, int offset_s, int64_t duration_s,
+    int64_t *start)
 {
 	int64_t s;
 

@@ -20,25 +20,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRON_EXPR_MAX 256  /* bytes of an expression */
+#define CRON_EXPR_MAX 256 /* bytes of an expression */
 #define CRON_YEAR_MIN 1970
 #define CRON_YEAR_MAX 2099
 #define CRON_OFFSET_MAX (18 * 3600) /* |UTC offset| in seconds */
 
 struct cron {
-	uint64_t sec, min;       /* bit n: value n */
-	uint32_t hour, dom;      /* dom bit n: day n (1-31) */
-	uint16_t month;          /* bit n: month n (1-12) */
-	uint8_t dow;             /* bit n: day n (1 = Sunday ... 7) */
-	uint64_t year[3];        /* bit y - CRON_YEAR_MIN */
-	bool dom_any;            /* day-of-month is `?`: day-of-week decides */
+	uint64_t sec, min;  /* bit n: value n */
+	uint32_t hour, dom; /* dom bit n: day n (1-31) */
+	uint16_t month;     /* bit n: month n (1-12) */
+	uint8_t dow;        /* bit n: day n (1 = Sunday ... 7) */
+	uint64_t year[3];   /* bit y - CRON_YEAR_MIN */
+	bool dom_any;       /* day-of-month is `?`: day-of-week decides */
 	/* Day-of-month specials (only one per expression, as Quartz). */
-	bool dom_last;           /* L, or L-n with dom_last_off = n */
+	bool dom_last; /* L, or L-n with dom_last_off = n */
 	int dom_last_off;
-	bool dom_weekday;        /* nW (dom_weekday_day = n) or LW (0) */
+	bool dom_weekday; /* nW (dom_weekday_day = n) or LW (0) */
 	int dom_weekday_day;
 	/* Day-of-week specials. */
-	int dow_last;            /* nL: the last day n of the month, or 0 */
+	int dow_last;             /* nL: the last day n of the month, or 0 */
 	int dow_nth_day, dow_nth; /* n#k: the k-th day n, or 0 */
 };
 

@@ -81,8 +81,8 @@ rsql_fail(struct rsql_parser *p, enum rsql_err err, const char *fmt, ...)
 	utf8_vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (p->why != NULL && p->whylen > 0)
-		utf8_snprintf(p->why, p->whylen, "%s (at byte %zu)", msg,
-		    p->pos);
+		utf8_snprintf(
+		    p->why, p->whylen, "%s (at byte %zu)", msg, p->pos);
 	return false;
 }
 
@@ -253,8 +253,7 @@ unterminated:
 bad_char:
 	free(text.data);
 	free(pat.data);
-	return rsql_fail(
-	    p, RSQL_ERR_SYNTAX, "a control character in a value");
+	return rsql_fail(p, RSQL_ERR_SYNTAX, "a control character in a value");
 }
 
 static bool
@@ -294,8 +293,8 @@ rsql_operator(struct rsql_parser *p, enum rsql_op *op)
 
 /* The field a selector names; *key is set for a keyed field. */
 static const struct rsql_field *
-rsql_field(struct rsql_parser *p, const char *sel, size_t n,
-    const char **key, size_t *keylen)
+rsql_field(struct rsql_parser *p, const char *sel, size_t n, const char **key,
+    size_t *keylen)
 {
 	const struct rsql_field *f;
 	size_t i, fl;
@@ -347,8 +346,8 @@ rsql_bind_value(struct rsql_parser *p, const struct rsql_field *f,
 	case RSQL_TEXT:
 		return rsql_param(p, false, 0, pattern ? v->pattern : v->text);
 	case RSQL_INT:
-		if (v->wild || parse_int64(v->text, INT64_MIN, INT64_MAX,
-		                   &num) == -1)
+		if (v->wild ||
+		    parse_int64(v->text, INT64_MIN, INT64_MAX, &num) == -1)
 			return rsql_fail(p, RSQL_ERR_VALUE,
 			    "field %s takes an integer, not \"%s\"", f->name,
 			    v->text);
@@ -373,8 +372,8 @@ rsql_bind_value(struct rsql_parser *p, const struct rsql_field *f,
 
 /* "E op ?" for one value; text compares ignoring case. */
 static bool
-rsql_compare(struct rsql_parser *p, const struct rsql_field *f,
-    const char *key, enum rsql_op op, const struct rsql_value *v)
+rsql_compare(struct rsql_parser *p, const struct rsql_field *f, const char *key,
+    enum rsql_op op, const struct rsql_value *v)
 {
 	static const char *const sym[] = {
 	    [RSQL_EQ] = " = ",
@@ -482,13 +481,12 @@ rsql_comparison(struct rsql_parser *p)
 	if (p->pos == start)
 		return rsql_fail(p, RSQL_ERR_SYNTAX, "a field name is missing");
 	if (++p->terms > RSQL_TERMS_MAX)
-		return rsql_fail(p, RSQL_ERR_LIMIT,
-		    "more than %d comparisons", RSQL_TERMS_MAX);
+		return rsql_fail(p, RSQL_ERR_LIMIT, "more than %d comparisons",
+		    RSQL_TERMS_MAX);
 	f = rsql_field(p, p->s + start, p->pos - start, &key, &keylen);
 	if (f == NULL)
 		return rsql_fail(p, RSQL_ERR_FIELD, "no field \"%.*s\" here",
-		    (int)utf8_cut(p->s + start, p->pos - start),
-		    p->s + start);
+		    (int)utf8_cut(p->s + start, p->pos - start), p->s + start);
 	if (key != NULL) {
 		if (keylen > RSQL_KEY_MAX)
 			return rsql_fail(p, RSQL_ERR_LIMIT,
@@ -631,8 +629,10 @@ rsql_compile(const char *q, const struct rsql_field *fields, size_t nfields,
 		why[0] = '\0';
 	p.len = q != NULL ? strlen(q) : 0;
 	if (p.len > RSQL_QUERY_MAX)
-		rsql_fail(&p, RSQL_ERR_LIMIT, "the filter is longer than %d "
-		    "bytes", RSQL_QUERY_MAX);
+		rsql_fail(&p, RSQL_ERR_LIMIT,
+		    "the filter is longer than %d "
+		    "bytes",
+		    RSQL_QUERY_MAX);
 	else if (!utf8_valid(q, p.len))
 		rsql_fail(&p, RSQL_ERR_SYNTAX, "the filter is not UTF-8");
 	else {

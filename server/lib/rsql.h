@@ -27,13 +27,13 @@
 #include <stdint.h>
 
 /* Named bounds on what one filter may hold. */
-#define RSQL_QUERY_MAX 4096   /* bytes of q */
-#define RSQL_DEPTH_MAX 16     /* nested parentheses */
-#define RSQL_TERMS_MAX 64     /* comparisons */
-#define RSQL_LIST_MAX 100     /* values of one =in= / =out= */
-#define RSQL_VALUE_MAX 1024   /* bytes of one value */
-#define RSQL_KEY_MAX 128      /* bytes of the key of a keyed field */
-#define RSQL_PARAMS_MAX 512   /* placeholders in the SQL */
+#define RSQL_QUERY_MAX 4096 /* bytes of q */
+#define RSQL_DEPTH_MAX 16   /* nested parentheses */
+#define RSQL_TERMS_MAX 64   /* comparisons */
+#define RSQL_LIST_MAX 100   /* values of one =in= / =out= */
+#define RSQL_VALUE_MAX 1024 /* bytes of one value */
+#define RSQL_KEY_MAX 128    /* bytes of the key of a keyed field */
+#define RSQL_PARAMS_MAX 512 /* placeholders in the SQL */
 
 enum rsql_kind {
 	RSQL_TEXT, /* compared as text; `*` wildcards */

@@ -52,10 +52,10 @@ struct upload {
 	bool keep;
 	uint64_t size, max_size;
 	enum upload_err err;
-	EVP_MD_CTX *md5;            /* the connection thread's */
+	EVP_MD_CTX *md5;           /* the connection thread's */
 	EVP_MD_CTX *sha1, *sha256; /* the writer's */
-	unsigned char *blocks[2]; /* whole, aligned blocks go to the file */
-	unsigned char *block;     /* the one being filled */
+	unsigned char *blocks[2];  /* whole, aligned blocks go to the file */
+	unsigned char *block;      /* the one being filled */
 	size_t fill;
 	struct upload_writer w;
 	char md5_hex[33], sha1_hex[41], sha256_hex[65];
@@ -70,7 +70,8 @@ upload_new(const char *dir, uint64_t max_size)
 
 	u->fd = -1;
 	u->max_size = max_size;
-	if ((u->blocks[0] = aligned_alloc(UPLOAD_ALIGN, UPLOAD_BLOCK)) == NULL ||
+	if ((u->blocks[0] = aligned_alloc(UPLOAD_ALIGN, UPLOAD_BLOCK)) ==
+	        NULL ||
 	    (u->blocks[1] = aligned_alloc(UPLOAD_ALIGN, UPLOAD_BLOCK)) == NULL)
 		fatal("%s: aligned_alloc", __func__);
 	u->block = u->blocks[0];
@@ -81,10 +82,11 @@ upload_new(const char *dir, uint64_t max_size)
 		goto fail;
 	}
 	u->path = xasprintf("%s/upload-%s.tmp", dir, name);
-	u->fd = open(u->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT,
-	    0640);
+	u->fd = open(
+	    u->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_DIRECT, 0640);
 	if (u->fd == -1 && errno == EINVAL) /* tmpfs and others */
-		u->fd = open(u->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		u->fd =
+		    open(u->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (u->fd == -1) {
 		log_warn("%s: %s", __func__, u->path);
 		goto fail;

@@ -3,8 +3,8 @@
  * expression, the second a UTC offset; bytes after them pick the times to
  * start from.  A parsed expression's next fire time must be later than
  * the start, be a fire time itself, and have no fire time before it in
- * the ten minutes after the start (checked second by second); windows must agree
- * with the fire times.
+ * the ten minutes after the start (checked second by second); windows must
+ * agree with the fire times.
  */
 #include <stdint.h>
 #include <stdlib.h>

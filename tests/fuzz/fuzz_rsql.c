@@ -66,8 +66,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (db == NULL)
 		open_db();
 	text = xstrndup((const char *)data, size);
-	err = rsql_compile(text, fields, sizeof(fields) / sizeof(fields[0]),
-	    &q, why, sizeof(why));
+	err = rsql_compile(text, fields, sizeof(fields) / sizeof(fields[0]), &q,
+	    why, sizeof(why));
 	free(text);
 	if (err != RSQL_OK) {
 		/* A reason, valid UTF-8, and nothing left behind. */
@@ -82,25 +82,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	sql = xasprintf("SELECT d.id FROM dev d WHERE %s", q.sql);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		fprintf(stderr, "does not prepare: %s\n%s\n", sqlite3_errmsg(db),
-		    sql);
+		fprintf(stderr, "does not prepare: %s\n%s\n",
+		    sqlite3_errmsg(db), sql);
 		abort();
 	}
 	if (sqlite3_bind_parameter_count(st) != (int)q.nparams)
 		abort();
 	for (i = 0; i < q.nparams; i++) {
 		if (q.params[i].is_int)
-			rc = sqlite3_bind_int64(st, (int)i + 1, q.params[i].num);
+			rc =
+			    sqlite3_bind_int64(st, (int)i + 1, q.params[i].num);
 		else
-			rc = sqlite3_bind_text(
-			    st, (int)i + 1, q.params[i].text, -1, SQLITE_STATIC);
+			rc = sqlite3_bind_text(st, (int)i + 1, q.params[i].text,
+			    -1, SQLITE_STATIC);
 		if (rc != SQLITE_OK)
 			abort();
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
 	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "does not run: %s\n%s\n", sqlite3_errmsg(db), sql);
+		fprintf(
+		    stderr, "does not run: %s\n%s\n", sqlite3_errmsg(db), sql);
 		abort();
 	}
 	sqlite3_finalize(st);

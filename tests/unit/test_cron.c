@@ -61,8 +61,7 @@ test_next(void **state)
 	        "2026-12-07 12:00:00"},
 	    {"0 0 12 ? * sat,SUN", "Z", "2026-12-01 00:00:00",
 	        "2026-12-05 12:00:00"},
-	    {"0 0 12 ? * L", "Z", "2026-12-01 00:00:00",
-	        "2026-12-05 12:00:00"},
+	    {"0 0 12 ? * L", "Z", "2026-12-01 00:00:00", "2026-12-05 12:00:00"},
 	    /* Day-of-month specials. */
 	    {"0 15 10 L * ?", "Z", "2027-02-01 00:00:00",
 	        "2027-02-28 10:15:00"},
@@ -102,10 +101,8 @@ test_next(void **state)
 	        "2026-12-02 22:00:00"},
 	    {"1,2,3 0 0 ? JAN,jul SUN", "Z", "2026-12-01 00:00:00",
 	        "2027-01-03 00:00:01"},
-	    {"0 0 0 29 2 ?", "Z", "2026-03-01 00:00:00",
-	        "2028-02-29 00:00:00"},
-	    {"0 0 0 31 * ?", "Z", "2026-11-01 00:00:00",
-	        "2026-12-31 00:00:00"},
+	    {"0 0 0 29 2 ?", "Z", "2026-03-01 00:00:00", "2028-02-29 00:00:00"},
+	    {"0 0 0 31 * ?", "Z", "2026-11-01 00:00:00", "2026-12-31 00:00:00"},
 	    {"* * * * * ? 2030", "Z", "2026-12-01 00:00:00",
 	        "2030-01-01 00:00:00"},
 	    {"59 59 23 31 DEC ? 2099", "Z", "2099-12-31 23:59:58",
@@ -133,7 +130,8 @@ test_next(void **state)
 		if (cron_next(&c, ts(cases[i].after), off, &next) != 0) {
 			if (cases[i].want != NULL)
 				fail_msg("%s after %s: none, want %s",
-				    cases[i].expr, cases[i].after, cases[i].want);
+				    cases[i].expr, cases[i].after,
+				    cases[i].want);
 			continue;
 		}
 		if (cases[i].want == NULL)
@@ -168,8 +166,8 @@ test_window(void **state)
 	/* A zero duration never opens. */
 	assert_false(cron_window(&c, ts("2026-12-01 14:30:05"), 0, 0, &start));
 	/* At an offset: 14:30:05 at +01:00 is 13:30:05 UTC. */
-	assert_true(cron_window(
-	    &c, ts("2026-12-01 13:30:10"), 3600, 60, &start));
+	assert_true(
+	    cron_window(&c, ts("2026-12-01 13:30:10"), 3600, 60, &start));
 	assert_int_equal(start, ts("2026-12-01 13:30:05"));
 }
 
@@ -181,8 +179,8 @@ test_refused(void **state)
 	    "   ",
 	    "* * * * *",
 	    "* * * * * ? * *",
-	    "* * * * * *",   /* no ? */
-	    "* * * ? * ?",   /* two */
+	    "* * * * * *", /* no ? */
+	    "* * * ? * ?", /* two */
 	    "60 * * ? * *",
 	    "* 60 * ? * *",
 	    "* * 24 ? * *",
@@ -274,9 +272,11 @@ test_offsets(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (cases[i].want == 99999)
-			assert_int_equal(cron_parse_offset(cases[i].s, &off), -1);
+			assert_int_equal(
+			    cron_parse_offset(cases[i].s, &off), -1);
 		else {
-			assert_int_equal(cron_parse_offset(cases[i].s, &off), 0);
+			assert_int_equal(
+			    cron_parse_offset(cases[i].s, &off), 0);
 			assert_int_equal(off, cases[i].want);
 		}
 	}

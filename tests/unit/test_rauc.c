@@ -551,8 +551,8 @@ test_big_tampered(void **state)
 		assert_int_equal(
 		    pwrite(fd, &byte, 1, (off_t)(blocks[i] * 4096 + 100)), 1);
 		assert_int_equal(fsync(fd), 0);
-		assert_int_equal(rauc_parse_fd(fd, kr_ca, true, &in, why,
-		                     sizeof(why)),
+		assert_int_equal(
+		    rauc_parse_fd(fd, kr_ca, true, &in, why, sizeof(why)),
 		    RAUC_ERR_PAYLOAD);
 		assert_empty(&in);
 		snprintf(want, sizeof(want), "level 0, block %llu)",

@@ -48,12 +48,15 @@ setup(void **state)
 	    "CREATE TABLE dev (id INTEGER PRIMARY KEY, cid TEXT NOT NULL, "
 	    "  name TEXT, state TEXT NOT NULL, seen BIGINT, ok INTEGER);"
 	    "CREATE TABLE meta (dev_id INTEGER, meta_key TEXT, value TEXT);"
-	    "INSERT INTO dev VALUES (1, 'dev-001', 'Kitchen', 'in_sync', 100, 1);"
+	    "INSERT INTO dev VALUES (1, 'dev-001', 'Kitchen', 'in_sync', 100, "
+	    "1);"
 	    "INSERT INTO dev VALUES (2, 'dev-002', 'Hall', 'pending', 200, 0);"
 	    "INSERT INTO dev VALUES (3, 'DEV-003', NULL, 'error', NULL, 1);"
-	    "INSERT INTO dev VALUES (4, 'gw-1', '50%-off', 'registered', 300, 0);"
+	    "INSERT INTO dev VALUES (4, 'gw-1', '50%-off', 'registered', 300, "
+	    "0);"
 	    "INSERT INTO dev VALUES (5, 'gw-2', '50_off', 'pending', 400, 1);"
-	    "INSERT INTO dev VALUES (6, 'star*', 'it''s \"quoted\"', 'in_sync', "
+	    "INSERT INTO dev VALUES (6, 'star*', 'it''s \"quoted\"', "
+	    "'in_sync', "
 	    "  500, 1);"
 	    "INSERT INTO meta VALUES (1, 'location', 'factory-A');"
 	    "INSERT INTO meta VALUES (2, 'location', 'factory-B');"
@@ -94,17 +97,19 @@ ids(const char *q)
 		snprintf(out, sizeof(out), "ERR%d", (int)err);
 		return out;
 	}
-	sql = xasprintf("SELECT d.id FROM dev d WHERE %s ORDER BY d.id", rq.sql);
+	sql =
+	    xasprintf("SELECT d.id FROM dev d WHERE %s ORDER BY d.id", rq.sql);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		fail_msg("%s: %s", sql, sqlite3_errmsg(db));
 	assert_int_equal(sqlite3_bind_parameter_count(st), (int)rq.nparams);
 	for (i = 0; i < rq.nparams; i++) {
 		if (rq.params[i].is_int)
-			rc = sqlite3_bind_int64(st, (int)i + 1, rq.params[i].num);
+			rc = sqlite3_bind_int64(
+			    st, (int)i + 1, rq.params[i].num);
 		else
-			rc = sqlite3_bind_text(st, (int)i + 1, rq.params[i].text,
-			    -1, SQLITE_STATIC);
+			rc = sqlite3_bind_text(st, (int)i + 1,
+			    rq.params[i].text, -1, SQLITE_STATIC);
 		assert_int_equal(rc, SQLITE_OK);
 	}
 	out[0] = '\0';
@@ -131,7 +136,8 @@ run_cases(const struct rcase *c, size_t n)
 	for (i = 0; i < n; i++) {
 		got = ids(c[i].q);
 		if (strcmp(got, c[i].want) != 0)
-			fail_msg("q=%s: got %s, want %s", c[i].q, got, c[i].want);
+			fail_msg(
+			    "q=%s: got %s, want %s", c[i].q, got, c[i].want);
 	}
 }
 
@@ -350,8 +356,8 @@ test_limits(void **state)
 	free(inner);
 	/* Thousands of opening parentheses: a limit, not a deep recursion. */
 	q = repeat("", "(", 4000, "");
-	assert_int_equal(rsql_compile(q, fields, NFIELDS, &rq, why,
-	                     sizeof(why)),
+	assert_int_equal(
+	    rsql_compile(q, fields, NFIELDS, &rq, why, sizeof(why)),
 	    RSQL_ERR_LIMIT);
 	free(q);
 	/* Comparisons. */
@@ -385,8 +391,7 @@ test_limits(void **state)
 	assert_string_equal(ids(q), limit);
 	free(q);
 	/* A keyed =out= binds its key twice, then every value. */
-	q = repeat("metadata.location=out=(x", ",y", RSQL_LIST_MAX - 1,
-	    ")");
+	q = repeat("metadata.location=out=(x", ",y", RSQL_LIST_MAX - 1, ")");
 	assert_string_equal(ids(q), "1,2,3,4,5,6");
 	free(q);
 }
