@@ -13,6 +13,7 @@ struct ratelimit;
 struct sse_hub;
 struct metrics;
 struct trust_store;
+struct device_tally;
 
 struct app {
 	const struct settings *settings;
@@ -27,6 +28,10 @@ struct app {
 	struct metrics *metrics;        /* counters for /metrics */
 	struct trust_store *rauc_keyring; /* rauc.keyring, NULL if unset */
 	struct trust_store *swu_keyring;  /* swupdate.keyring, NULL if unset */
+
+	/* Devices that register themselves (ddi.c): per address, in total. */
+	struct ratelimit *register_limits;
+	struct device_tally *register_tally; /* devices on register_feed */
 };
 
 #endif

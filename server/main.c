@@ -21,6 +21,7 @@
 #include "artifact.h"
 #include "auth.h"
 #include "db.h"
+#include "device.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -234,6 +235,10 @@ serve(struct app *app)
 	}
 	session_expire(db, app->settings);
 	app->login_limits = ratelimit_new(app->settings->login_tracked_keys);
+	/* A table of its own: a flood of registrations from many addresses
+	 * must not push login lockouts out. */
+	app->register_limits = ratelimit_new(app->settings->login_tracked_keys);
+	app->register_tally = device_tally_new();
 	app->metrics = metrics_new(nroutes);
 	if ((app->sse = sse_start(app->db_path)) == NULL)
 		fatalx("cannot start the event hub");
@@ -284,6 +289,8 @@ serve(struct app *app)
 	sse_stop(app->sse);
 	seen_stop(app->seen);
 	ratelimit_free(app->login_limits);
+	ratelimit_free(app->register_limits);
+	device_tally_free(app->register_tally);
 	metrics_free(app->metrics);
 	db_thread_close();
 	return 0;
@@ -342,6 +349,14 @@ main(int argc, char **argv)
 		trust_store_free(app.rauc_keyring);
 		return 1;
 	}
+	if (settings.cert_proxies_from_trusted && (check || argc == 0))
+		log_warnx(
+		    "%s: device_auth.proxy_cert takes the certificate "
+		    "headers from every peer in proxy.trusted, since "
+		    "proxy.cert_trusted is empty; this is deprecated: list "
+		    "only the proxies that check client certificates, and "
+		    "overwrite both headers, in proxy.cert_trusted",
+		    path);
 	if (check) {
 		trust_store_free(app.rauc_keyring);
 		trust_store_free(app.swu_keyring);

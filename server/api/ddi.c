@@ -8,6 +8,7 @@
  */
 #include "ddi.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "dist.h"
 #include "http.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "rollout.h"
 #include "seen.h"
 #include "settings.h"
@@ -33,7 +35,9 @@
 #define DDI_QUOTA "hawkbit.server.error.quota.tooManyEntries"
 #define DDI_NOT_CANCELABLE "hawkbit.server.error.action.notCancelable"
 #define DDI_GONE "hawkbit.server.error.action.closed"
+#define DDI_CONSTRAINT "hawkbit.server.error.repo.constraintViolation"
 #define DDI_HISTORY_MAX 100
+#define DDI_REGISTER_WINDOW 60 /* seconds: register_rate is per minute */
 
 /* What ddi_begin found. */
 struct ddi_ctx {
@@ -60,6 +64,97 @@ ddi_accepts_json(struct request *req)
 }
 
 /*
+ * May this unknown device register itself (open and tofu modes, no
+ * GatewayToken or certificate vouching for it)?  Registrations count per
+ * address (IPv6: per /64) and minute, and stop while register_feed holds
+ * register_max devices.  Answers 429 and returns false if not; *key gets
+ * the address's key, to take the attempt back if no device was made.
+ */
+static bool
+ddi_may_self_register(
+    struct request *req, struct ddi_ctx *c, char *key, size_t keylen)
+{
+	const struct settings *s = req->app->settings;
+	char addr[RATELIMIT_KEY_MAX], retry[16];
+	int wait = 0;
+	int64_t n;
+
+	ratelimit_address_key(req->peer, addr); /* "addr:..." */
+	snprintf(key, keylen, "reg:%s", addr + strlen("addr:"));
+	if (!ratelimit_attempt(req->app->register_limits, key, s->register_rate,
+	        DDI_REGISTER_WINDOW, &wait)) {
+		snprintf(retry, sizeof(retry), "%d", wait);
+		http_set_header(req, "Retry-After", retry);
+		http_reply_ddi_error(req, 429, DDI_QUOTA,
+		    "Too many new targets from this address; try again in %d "
+		    "seconds.",
+		    wait);
+		return false;
+	}
+	/* Not atomic with the insert: concurrent registrations may pass the
+	 * cap by a few (one per worker thread). */
+	n = device_tally_get(
+	    req->app->register_tally, c->db, s->register_feed, s->register_max);
+	if (n < 0) {
+		http_reply_ddi_error(req, 503,
+		    "hawkbit.server.error.unavailable",
+		    "The database is unavailable.");
+		return false;
+	}
+	if (n >= s->register_max) {
+		if (device_tally_full(req->app->register_tally))
+			log_warnx("refused to register %s: feed %s holds %lld "
+			          "devices, device_auth.register_max (said at "
+			          "most once a minute)",
+			    c->cid, s->register_feed, (long long)n);
+		http_reply_ddi_error(req, 429, DDI_QUOTA,
+		    "The server takes no more new targets for now.");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Register the unknown device of the request on its first poll.  Returns
+ * false if a reply was sent.
+ */
+static bool
+ddi_register(struct request *req, struct ddi_ctx *c)
+{
+	const struct settings *s = req->app->settings;
+	struct device_new n = {.cid = c->cid,
+	    .token_hash = req->new_token_hash,
+	    .vouched = req->device_vouched};
+	char key[INET6_ADDRSTRLEN + 16] = "";
+	bool created;
+	enum result r;
+
+	/* Vouched-for devices join "default" as they always did; a stranger
+	 * joins the feed the operator chose for them. */
+	if (!req->device_vouched) {
+		if (!ddi_may_self_register(req, c, key, sizeof(key)))
+			return false;
+		n.feed = s->register_feed;
+	}
+	r = device_register(c->db, &n, &req->device_id, &created);
+	if (created && n.feed != NULL)
+		device_tally_add(req->app->register_tally);
+	if (!created && key[0] != '\0')
+		ratelimit_refund(req->app->register_limits, key);
+	if (r == RESULT_CONFLICT) {
+		/* It registered meanwhile with another token. */
+		http_reply_empty(req, 401);
+		return false;
+	}
+	if (r != RESULT_OK) {
+		http_reply_ddi_error(req, 500, "hawkbit.server.error.internal",
+		    "Cannot register the target.");
+		return false;
+	}
+	return true;
+}
+
+/*
  * Common checks.  register_ok: the root poll registers unknown devices
  * when auth allows it.  Returns false if a reply was sent.
  */
@@ -67,6 +162,7 @@ static bool
 ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok, bool json)
 {
 	const struct settings *s = req->app->settings;
+	const char *why;
 	enum result r;
 
 	memset(c, 0, sizeof(*c));
@@ -77,11 +173,17 @@ ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok, bool json)
 		    "Tenant %s does not exist.", c->tenant);
 		return false;
 	}
+	/* A known device's id passes the looser check it registered under;
+	 * a new one must not pass for another (device_cid_problem). */
 	if (!device_cid_valid(c->cid)) {
-		http_reply_ddi_error(req, 400,
-		    "hawkbit.server.error.repo.constraintViolation",
+		http_reply_ddi_error(req, 400, DDI_CONSTRAINT,
 		    "The controller id must be 1 to %d printable characters.",
 		    DEVICE_ID_MAX);
+		return false;
+	}
+	if (req->device_id == 0 && (why = device_cid_problem(c->cid))) {
+		http_reply_ddi_error(req, 400, DDI_CONSTRAINT,
+		    "The controller id of a new target %s.", why);
 		return false;
 	}
 	if (json && !ddi_accepts_json(req)) {
@@ -102,19 +204,18 @@ ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok, bool json)
 			    "Target with the given identifier does not exist.");
 			return false;
 		}
-		r = device_register(
-		    c->db, c->cid, req->new_token_hash, &req->device_id);
-		if (r != RESULT_OK) {
+		if (!ddi_register(req, c))
+			return false;
+	} else if (req->new_token_hash != NULL &&
+	           (r = device_store_first_token(c->db, req->device_id,
+	                req->new_token_hash)) != RESULT_OK) {
+		/* The loser of a race of first contacts with other tokens. */
+		if (r == RESULT_CONFLICT)
+			http_reply_empty(req, 401);
+		else
 			http_reply_ddi_error(req, 500,
 			    "hawkbit.server.error.internal",
-			    "Cannot register the target.");
-			return false;
-		}
-	} else if (req->new_token_hash != NULL &&
-	           device_store_first_token(c->db, req->device_id,
-	               req->new_token_hash) != RESULT_OK) {
-		http_reply_ddi_error(req, 500, "hawkbit.server.error.internal",
-		    "Cannot store the target token.");
+			    "Cannot store the target token.");
 		return false;
 	}
 	seen_note(req->app->seen, req->device_id, req->peer);

@@ -544,6 +544,7 @@ http_set_peer(struct request *req)
 		    &((const struct sockaddr_in6 *)sa)->sin6_addr, req->peer,
 		    sizeof(req->peer));
 	req->peer_trusted = settings_is_trusted_proxy(req->app->settings, sa);
+	req->peer_cert_proxy = settings_is_cert_proxy(req->app->settings, sa);
 	if (!req->peer_trusted ||
 	    (xff = http_header(req, "X-Forwarded-For")) == NULL)
 		return;

@@ -47,6 +47,7 @@ struct request {
 	int64_t device_id;     /* DDI: 0 if not registered yet */
 	struct device *device; /* DDI: its row as auth read it, or NULL */
 	bool device_may_register;
+	bool device_vouched;  /* by the GatewayToken or a proxy certificate */
 	char *new_token_hash; /* tofu: token to store for the device */
 	/* Set by auth for management requests. */
 	json_t *grants;        /* the principal's permissions */
@@ -59,6 +60,7 @@ struct request {
 	char *principal;       /* controller id or token name */
 	char peer[64];         /* client address (through trusted proxies) */
 	bool peer_trusted;     /* the socket peer is a trusted proxy */
+	bool peer_cert_proxy;  /* ... one in proxy.cert_trusted */
 	bool upload_seen_file; /* multipart: the "file" part arrived */
 
 	struct http_header headers[HTTP_HEADERS_MAX];

@@ -92,6 +92,7 @@ static const char *check_tenant(const char *);
 static const char *check_token(const char *);
 static const char *check_header(const char *);
 static const char *check_pattern(const char *);
+static const char *check_feed(const char *);
 
 #define MEMBER(m) offsetof(struct settings, m)
 #define MSIZE(m) sizeof(((struct settings *)NULL)->m)
@@ -144,6 +145,9 @@ static const struct setting table[] = {
 	SECTION("device_auth"),
 	ENUM("device_auth.mode",	device_auth, auth_names),
 	STRING("device_auth.gateway_token", gateway_token, 0, check_token),
+	INT("device_auth.register_rate", register_rate, 1, 1000000),
+	INT("device_auth.register_max",	register_max, 1, 100000000),
+	STRING("device_auth.register_feed", register_feed, 1, check_feed),
 	SECTION("device_auth.proxy_cert"),
 	BOOL("device_auth.proxy_cert.enabled", cert_header_enabled),
 	STRING("device_auth.proxy_cert.cn_header", cert_cn_header, 1,
@@ -180,6 +184,7 @@ static const struct setting table[] = {
 
 	SECTION("proxy"),
 	NETLIST("proxy.trusted",	proxies, nproxies),
+	NETLIST("proxy.cert_trusted",	cert_proxies, ncert_proxies),
 
 	SECTION("http"),
 	INT("http.threads",		http_threads, 0, 64),
@@ -246,6 +251,9 @@ settings_defaults(struct settings *s)
 	s->poll_interval = 300;
 	s->poll_interval_running = 30;
 	s->device_auth = DEVICE_AUTH_OPEN;
+	s->register_rate = 1000;
+	s->register_max = 100000;
+	snprintf(s->register_feed, sizeof(s->register_feed), "%s", "default");
 	s->cert_header_enabled = false;
 	snprintf(s->cert_cn_header, sizeof(s->cert_cn_header), "%s",
 	    "X-Controller-Id");
@@ -939,10 +947,26 @@ validate(struct loader *l)
 		return fail(l, key_line(l, enabled), enabled,
 		    "needs at least one entry in "
 		    "device_auth.proxy_cert.trusted_issuers");
-	/* Anyone could send the headers; only a proxy's word counts. */
-	if (s->cert_header_enabled && s->nproxies == 0)
+	/*
+	 * Anyone could send the headers; only a proxy's word counts, and
+	 * only the word of a proxy trusted for them: proxy.trusted may also
+	 * list load balancers that pass headers through.  Before
+	 * proxy.cert_trusted existed, proxy.trusted was that list, so it
+	 * still stands in (main warns).
+	 */
+	if (l->s->cert_proxies_from_trusted &&
+	    key_line(l, "proxy.cert_trusted") == 0)
+		l->s->ncert_proxies = 0; /* a copy made by an earlier load */
+	l->s->cert_proxies_from_trusted = false;
+	if (s->cert_header_enabled && s->ncert_proxies == 0 &&
+	    s->nproxies > 0) {
+		memcpy(l->s->cert_proxies, s->proxies, sizeof(s->proxies));
+		l->s->ncert_proxies = s->nproxies;
+		l->s->cert_proxies_from_trusted = true;
+	}
+	if (s->cert_header_enabled && s->ncert_proxies == 0)
 		return fail(l, key_line(l, enabled), enabled,
-		    "needs proxy.trusted, the proxy that checks the "
+		    "needs proxy.cert_trusted, the proxy that checks the "
 		    "certificates");
 	if (strcasecmp(s->cert_cn_header, s->cert_issuer_header) == 0)
 		return fail(l, key_line(l, issuer), issuer,
@@ -1050,8 +1074,9 @@ net_contains(const struct proxy_net *net, const unsigned char *addr)
 	return rest == 0 || (addr[whole] & mask) == net->addr[whole];
 }
 
-bool
-settings_is_trusted_proxy(const struct settings *s, const void *sockaddr)
+/* True if sockaddr is inside one of the n networks. */
+static bool
+nets_contain(const struct proxy_net *nets, size_t n, const void *sockaddr)
 {
 	const struct sockaddr *sa = sockaddr;
 	const struct sockaddr_in *sin;
@@ -1059,7 +1084,7 @@ settings_is_trusted_proxy(const struct settings *s, const void *sockaddr)
 	unsigned char addr[16];
 	int family;
 
-	if (s == NULL || sa == NULL)
+	if (sa == NULL)
 		return false;
 	switch (sa->sa_family) {
 	case AF_INET:
@@ -1080,11 +1105,23 @@ settings_is_trusted_proxy(const struct settings *s, const void *sockaddr)
 	default:
 		return false;
 	}
-	for (size_t i = 0; i < s->nproxies && i < SETTINGS_MAX_PROXIES; i++)
-		if (s->proxies[i].family == family &&
-		    net_contains(&s->proxies[i], addr))
+	for (size_t i = 0; i < n && i < SETTINGS_MAX_PROXIES; i++)
+		if (nets[i].family == family && net_contains(&nets[i], addr))
 			return true;
 	return false;
+}
+
+bool
+settings_is_trusted_proxy(const struct settings *s, const void *sockaddr)
+{
+	return s != NULL && nets_contain(s->proxies, s->nproxies, sockaddr);
+}
+
+bool
+settings_is_cert_proxy(const struct settings *s, const void *sockaddr)
+{
+	return s != NULL &&
+	       nets_contain(s->cert_proxies, s->ncert_proxies, sockaddr);
 }
 
 /* Checks for string keys; each says what is wrong, or NULL. */
@@ -1161,7 +1198,17 @@ check_pattern(const char *v)
 	return *v ? hwcompat_pattern_check(v) : NULL;
 }
 
-/* A network of proxy.trusted back in "ADDR/PREFIX" form. */
+/* A feed name, as the API takes it (device.c, rollout.c). */
+static const char *
+check_feed(const char *v)
+{
+	if (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	              "0123456789_.-") != strlen(v))
+		return "may hold only letters, digits, '_', '.' and '-'";
+	return NULL;
+}
+
+/* A network of proxy.trusted or cert_trusted back in "ADDR/PREFIX" form. */
 static json_t *
 settings_net_json(const struct proxy_net *n)
 {
@@ -1234,8 +1281,9 @@ settings_to_json(const struct settings *s)
 			list = json_array();
 			n = *(const size_t *)(const void *)(base + e->noff);
 			for (size_t k = 0; k < n; k++)
-				json_array_append_new(
-				    list, settings_net_json(&s->proxies[k]));
+				json_array_append_new(list,
+				    settings_net_json((const struct proxy_net
+				            *)(const void *)(p + k * e->size)));
 			v = list;
 			break;
 		}

@@ -52,6 +52,12 @@ struct settings {
 	char cert_authorities[SETTINGS_MAX_AUTHORITIES]
 	                     [128]; /* ...trusted_issuers */
 	size_t ncert_authorities;
+	/* Self-registration (open and tofu modes): see ddi.c. */
+	int register_rate;          /* device_auth.register_rate, per minute and
+	                               address (IPv6: per /64), default 1000 */
+	int register_max;           /* device_auth.register_max: most devices on
+	                               register_feed, default 100000 */
+	char register_feed[65];     /* device_auth.register_feed, "default" */
 	char attr_hw_model[129];    /* attributes.hw_model, "hw_boardname" */
 	char attr_hw_revision[129]; /* attributes.hw_revision, "hw_revision" */
 	char attr_sw_version[129];  /* attributes.sw_version, "sw_version" */
@@ -73,6 +79,12 @@ struct settings {
 	                      3600 */
 	struct proxy_net proxies[SETTINGS_MAX_PROXIES]; /* proxy.trusted */
 	size_t nproxies;
+	/* proxy.cert_trusted: the peers whose certificate headers count */
+	struct proxy_net cert_proxies[SETTINGS_MAX_PROXIES];
+	size_t ncert_proxies;
+	/* Set by the load: proxy_cert is on with cert_trusted empty, so
+	 * cert_proxies is a copy of proxy.trusted (deprecated; main warns). */
+	bool cert_proxies_from_trusted;
 	int http_threads;          /* http.threads, 0 = number of cores */
 	int http_connection_limit; /* http.connection_limit, default 4096 */
 	int http_timeout;          /* http.timeout seconds, default 60 */
@@ -117,5 +129,8 @@ json_t *settings_to_json(const struct settings *s);
 /* True if the peer address (struct sockaddr *) is inside a trusted proxy net.
  */
 bool settings_is_trusted_proxy(const struct settings *s, const void *sockaddr);
+/* True if the peer address (struct sockaddr *) is inside proxy.cert_trusted:
+ * a proxy whose certificate headers (device_auth.proxy_cert) count. */
+bool settings_is_cert_proxy(const struct settings *s, const void *sockaddr);
 
 #endif

@@ -4,8 +4,10 @@
  */
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <nettle/sha2.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -378,6 +380,54 @@ utf8_lossy(const char *s)
 		i += n;
 	}
 	return buf_take(&b, NULL);
+}
+
+/*
+ * What shows as nothing or changes how the text around it is shown, per
+ * Unicode 15.1: the format characters (Cf, bidi controls among them), the
+ * line and paragraph separators (Zl, Zp) and the other default-ignorable
+ * code points (Hangul fillers, variation selectors, tags).  Sorted.
+ */
+/* clang-format off */
+static const struct { uint32_t lo, hi; } invisible[] = {
+	{0x00ad, 0x00ad}, {0x034f, 0x034f}, {0x0600, 0x0605},
+	{0x061c, 0x061c}, {0x06dd, 0x06dd}, {0x070f, 0x070f},
+	{0x0890, 0x0891}, {0x08e2, 0x08e2}, {0x115f, 0x1160},
+	{0x17b4, 0x17b5}, {0x180b, 0x180f}, {0x200b, 0x200f},
+	{0x2028, 0x202e}, {0x2060, 0x206f}, {0x3164, 0x3164},
+	{0xfe00, 0xfe0f}, {0xfeff, 0xfeff}, {0xffa0, 0xffa0},
+	{0xfff0, 0xfffb}, {0x110bd, 0x110bd}, {0x110cd, 0x110cd},
+	{0x13430, 0x1343f}, {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a},
+	{0xe0000, 0xe0fff},
+};
+/* clang-format on */
+
+bool
+unicode_invisible(uint32_t cp)
+{
+	size_t lo = 0, hi = NELEM(invisible);
+
+	if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+		return true; /* C0, DEL, C1 */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cp < invisible[mid].lo)
+			hi = mid;
+		else if (cp > invisible[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+bool
+unicode_space(uint32_t cp)
+{
+	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 ||
+	       (cp >= 0x2000 && cp <= 0x200a) || cp == 0x202f || cp == 0x205f ||
+	       cp == 0x3000;
 }
 
 /* Parse a decimal uint64 from *p, advancing it.  -1 if no digits/overflow. */

@@ -112,6 +112,16 @@ size_t utf8_snprintf(char *buf, size_t size, const char *fmt, ...)
 char *utf8_lossy(const char *s);
 
 /*
+ * Does code point cp show as nothing, or change how the text around it is
+ * shown?  Controls (C0, DEL, C1), format characters (Unicode Cf: zero-width
+ * and bidi controls), U+2028/U+2029 and the other default-ignorable code
+ * points.  For names that must not pass for one another.
+ */
+bool unicode_invisible(uint32_t cp);
+/* Is cp a space separator (Unicode Zs: U+0020, U+00A0, U+3000, ...)? */
+bool unicode_space(uint32_t cp);
+
+/*
  * A growing string, for answers written by hand where a general encoder
  * costs more than the handler (the DDI poll).  data is NUL-terminated and
  * owned by the buffer until taken with buf_take.

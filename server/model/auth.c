@@ -37,7 +37,11 @@ auth_scheme(const char *header, const char *scheme)
 	return header + n + 1;
 }
 
-/* Client certificate checked by a trusted reverse proxy (hawkBit style). */
+/*
+ * Client certificate checked by a reverse proxy (hawkBit style).  Only the
+ * socket peer's word counts, and only if it is in proxy.cert_trusted: a
+ * proxy that passed a client's own headers on would let it be any device.
+ */
 static bool
 auth_proxy_cert(struct request *req, const char *cid)
 {
@@ -45,7 +49,7 @@ auth_proxy_cert(struct request *req, const char *cid)
 	const char *cn, *issuer;
 	char buf[1024], *tok, *save;
 
-	if (!s->cert_header_enabled || !req->peer_trusted)
+	if (!s->cert_header_enabled || !req->peer_cert_proxy)
 		return false;
 	if ((cn = http_header(req, s->cert_cn_header)) == NULL ||
 	    strcmp(cn, cid) != 0 ||
@@ -92,7 +96,7 @@ auth_device(struct request *req, struct db *db, const char *cid)
 	} else
 		free(d);
 	if (auth_proxy_cert(req, cid)) {
-		req->device_may_register = true;
+		req->device_may_register = req->device_vouched = true;
 		return 0;
 	}
 	if (authz != NULL && target == NULL && gateway == NULL)
@@ -102,7 +106,7 @@ auth_device(struct request *req, struct db *db, const char *cid)
 		    !ct_equal(gateway, strlen(gateway), s->gateway_token,
 		        strlen(s->gateway_token)))
 			return 401;
-		req->device_may_register = true;
+		req->device_may_register = req->device_vouched = true;
 		return 0;
 	}
 	if (target != NULL) {
@@ -116,7 +120,10 @@ auth_device(struct request *req, struct db *db, const char *cid)
 		case DEVICE_AUTH_TOKEN:
 			return 401; /* only pre-registered tokens */
 		case DEVICE_AUTH_TOFU:
-			/* Trust on first use: remember this token. */
+			/* Trust on first use: remember this token, if it is
+			 * one the operator could have set (device.c). */
+			if (!device_token_valid(target))
+				return 401;
 			req->new_token_hash = xstrdup(hash);
 			req->device_may_register = true;
 			return 0;

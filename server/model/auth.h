@@ -24,8 +24,10 @@ struct request;
 
 /*
  * Decide whether req may act as device `cid`.  Sets req->device_id (0 for
- * an unknown device), req->device_may_register and, in tofu mode, the
- * token hash to store.  0 allowed; else the HTTP status to answer (401).
+ * an unknown device), req->device_may_register, req->device_vouched (the
+ * GatewayToken or a proxy certificate vouches for the device) and, in tofu
+ * mode, the token hash to store: only a token device_token_valid takes.
+ * 0 allowed; else the HTTP status to answer (401).
  */
 int auth_device(struct request *req, struct db *db, const char *cid);
 

@@ -4,6 +4,7 @@
  */
 #include "device.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,41 @@ device_cid_valid(const char *cid)
 	return true;
 }
 
+const char *
+device_cid_problem(const char *cid)
+{
+	size_t n = strlen(cid), i = 0, k;
+	uint32_t cp = 0;
+	bool first = true;
+
+	if (n == 0 || n > DEVICE_ID_MAX)
+		return "must be 1 to 256 bytes";
+	while (i < n) {
+		if ((k = utf8_char(cid + i, n - i, &cp)) == 0)
+			return "must be UTF-8";
+		if (unicode_invisible(cp))
+			return "must not hold control, format or other "
+			       "invisible characters";
+		if (first && unicode_space(cp))
+			return "must not start with a space";
+		first = false;
+		i += k;
+	}
+	if (unicode_space(cp))
+		return "must not end with a space";
+	return NULL;
+}
+
+bool
+device_token_valid(const char *token)
+{
+	size_t n = strlen(token);
+
+	return n >= 8 && n <= DEVICE_TOKEN_MAX &&
+	       strspn(token, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+	                     "VWXYZ0123456789_.-~+/=") == n;
+}
+
 enum result
 device_find_auth(
     struct db *db, const char *cid, int64_t *id, char token_hash[65])
@@ -114,28 +150,58 @@ device_find_auth(
 	return r;
 }
 
-enum result
-device_register(
-    struct db *db, const char *cid, const char *token_hash, int64_t *id)
+/*
+ * The device's row came first (a concurrent first contact, or an
+ * operator): join it if the request is vouched for, holds the token
+ * stored, or none is stored (then its tofu token is stored).
+ */
+static enum result
+device_join_existing(struct db *db, const struct device_new *n, int64_t *id)
 {
-	static const char sql[] =
-	    "INSERT INTO device (controller_id, token_hash, created_at) "
-	    "VALUES (?1, ?2, ?3) ON CONFLICT (controller_id) DO NOTHING";
-	sqlite3_stmt *st = db_prepare(db, sql);
 	char stored[65];
 	enum result r;
 
+	if ((r = device_find_auth(db, n->cid, id, stored)) != RESULT_OK)
+		return r == RESULT_NOTFOUND ? RESULT_CONFLICT : r;
+	if (n->vouched)
+		return RESULT_OK;
+	if (stored[0] == '\0')
+		return n->token_hash
+		           ? device_store_first_token(db, *id, n->token_hash)
+		           : RESULT_OK;
+	return n->token_hash && ct_equal(stored, strlen(stored), n->token_hash,
+	                            strlen(n->token_hash))
+	           ? RESULT_OK
+	           : RESULT_CONFLICT;
+}
+
+enum result
+device_register(
+    struct db *db, const struct device_new *n, int64_t *id, bool *created)
+{
+	static const char sql[] =
+	    "INSERT INTO device (controller_id, token_hash, created_at, feed) "
+	    "VALUES (?1, ?2, ?3, COALESCE(?4, 'default')) "
+	    "ON CONFLICT (controller_id) DO NOTHING";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r;
+
+	*created = false;
 	if (st == NULL)
 		return RESULT_ERROR;
-	db_bind_text(st, 1, cid);
-	db_bind_text(st, 2, token_hash);
+	db_bind_text(st, 1, n->cid);
+	db_bind_text(st, 2, n->token_hash);
 	db_bind_int64(st, 3, now_s());
+	db_bind_text(st, 4, n->feed);
 	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
-	r = device_find_auth(db, cid, id, stored);
-	if (r == RESULT_OK)
-		log_info("device %s registered", cid);
-	return r;
+	if (sqlite3_changes(db_handle(db)) == 0)
+		return device_join_existing(db, n, id);
+	*id = sqlite3_last_insert_rowid(db_handle(db));
+	*created = true;
+	log_info("device %s registered on feed %s", n->cid,
+	    n->feed ? n->feed : "default");
+	return RESULT_OK;
 }
 
 enum result
@@ -143,13 +209,122 @@ device_store_first_token(struct db *db, int64_t id, const char *token_hash)
 {
 	static const char sql[] = "UPDATE device SET token_hash = ?1 "
 	                          "WHERE id = ?2 AND token_hash IS NULL";
+	static const char now[] = "SELECT token_hash FROM device WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
+	const char *stored;
+	enum result r;
 
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_text(st, 1, token_hash);
 	db_bind_int64(st, 2, id);
-	return db_step_done(db, st, __func__);
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+		return r;
+	if (sqlite3_changes(db_handle(db)) == 1)
+		return RESULT_OK;
+	/* Another first contact stored its token first: this one may go on
+	 * only if it was the same token. */
+	if ((st = db_prepare(db, now)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	r = RESULT_CONFLICT;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (stored = (const char *)sqlite3_column_text(st, 0)) != NULL &&
+	    ct_equal(stored, strlen(stored), token_hash, strlen(token_hash)))
+		r = RESULT_OK;
+	db_done(st);
+	return r;
+}
+
+/* How many devices are on feed, counting no further than limit; -1 on a
+ * database error. */
+static int64_t
+device_count_feed(struct db *db, const char *feed, int64_t limit)
+{
+	static const char sql[] =
+	    "SELECT count(*) FROM (SELECT 1 FROM device WHERE feed = ?1 "
+	    "LIMIT ?2)";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t n = -1;
+
+	if (st == NULL)
+		return -1;
+	db_bind_text(st, 1, feed);
+	db_bind_int64(st, 2, limit);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		db_log_error(db, __func__);
+	db_done(st);
+	return n;
+}
+
+#define DEVICE_TALLY_AGE_MS 1000 /* how old device_tally_get's count may be */
+
+struct device_tally {
+	pthread_mutex_t lock;
+	int64_t n;      /* devices on the feed, as counted plus added since */
+	int64_t at;     /* when counted (ms), 0 = never */
+	int64_t warned; /* when device_tally_full last said so (s) */
+};
+
+struct device_tally *
+device_tally_new(void)
+{
+	struct device_tally *t = xcalloc(1, sizeof(*t));
+
+	pthread_mutex_init(&t->lock, NULL);
+	return t;
+}
+
+void
+device_tally_free(struct device_tally *t)
+{
+	if (t == NULL)
+		return;
+	pthread_mutex_destroy(&t->lock);
+	free(t);
+}
+
+int64_t
+device_tally_get(
+    struct device_tally *t, struct db *db, const char *feed, int64_t limit)
+{
+	int64_t n, now = now_ms();
+
+	/* Counted under the lock: one thread counts, the others wait for
+	 * its answer instead of counting too. */
+	pthread_mutex_lock(&t->lock);
+	if (t->at == 0 || now - t->at >= DEVICE_TALLY_AGE_MS) {
+		if ((n = device_count_feed(db, feed, limit)) >= 0) {
+			t->n = n;
+			t->at = now;
+		}
+	} else
+		n = t->n;
+	pthread_mutex_unlock(&t->lock);
+	return n;
+}
+
+void
+device_tally_add(struct device_tally *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->n++;
+	pthread_mutex_unlock(&t->lock);
+}
+
+bool
+device_tally_full(struct device_tally *t)
+{
+	int64_t now = now_s();
+	bool say;
+
+	pthread_mutex_lock(&t->lock);
+	if ((say = t->warned == 0 || now - t->warned >= 60))
+		t->warned = now;
+	pthread_mutex_unlock(&t->lock);
+	return say;
 }
 
 static void
@@ -782,11 +957,7 @@ device_patch_field(
 	else if (strcmp(key, "allow_downgrade") == 0)
 		sql = set_down;
 	else if (strcmp(key, "token") == 0) {
-		if (text &&
-		    (strlen(text) < 8 || strlen(text) > DEVICE_TOKEN_MAX ||
-		        strspn(text, "abcdefghijklmnopqrstuvwxyzABCDEF"
-		                     "GHIJKLMNOPQRSTUVWXYZ0123456789_.-~+/=") !=
-		            strlen(text)))
+		if (text && !device_token_valid(text))
 			return *why = "token: 8 to 128 characters of "
 			              "[A-Za-z0-9_.-~+/=]",
 			       RESULT_INVALID;
@@ -845,8 +1016,10 @@ device_create(struct db *db, const char *cid, json_t *fields, int64_t *id,
 	enum result r;
 
 	*why = NULL;
-	if (!device_cid_valid(cid))
-		return *why = "controller_id: 1 to 256 printable characters",
+	if (device_cid_problem(cid) != NULL)
+		return *why = "controller_id: 1 to 256 bytes of UTF-8, without "
+		              "control, format or other invisible characters "
+		              "and without leading or trailing spaces",
 		       RESULT_INVALID;
 	if (db_begin(db) == -1)
 		return RESULT_ERROR;

@@ -65,13 +65,51 @@ struct device_query {
 /* Id and stored token hash ("" if none) of controller id cid. */
 enum result device_find_auth(
     struct db *, const char *cid, int64_t *id, char token_hash[65]);
-/* Register cid (token_hash may be NULL); *id is its row id.  A device that
- * registered concurrently is found instead. */
+/* A device registering itself on its first contact. */
+struct device_new {
+	const char *cid;
+	const char *token_hash; /* tofu: the token to store, else NULL */
+	const char *feed;       /* NULL: "default" */
+	bool vouched;           /* by the GatewayToken or a proxy certificate */
+};
+
+/*
+ * Register n->cid; *id is its row id and *created says whether this call
+ * made the row.  If the row exists already (a concurrent first contact, an
+ * operator), the request joins it only if it is vouched for, holds the
+ * token stored, or none is stored (then n->token_hash is stored, as
+ * device_store_first_token does); RESULT_CONFLICT otherwise (answer 401).
+ */
 enum result device_register(
-    struct db *, const char *cid, const char *token_hash, int64_t *id);
-/* Trust on first use: store token_hash only if the device has none. */
+    struct db *, const struct device_new *n, int64_t *id, bool *created);
+/*
+ * Trust on first use: store token_hash only if the device has none.
+ * RESULT_CONFLICT if another token was stored first (the loser of a race
+ * of first contacts: answer 401); RESULT_OK if this one is stored, or the
+ * same one was.
+ */
 enum result device_store_first_token(
     struct db *, int64_t id, const char *token_hash);
+/*
+ * How many devices are on one feed, for a cap checked on every
+ * self-registration: counted from the table at most once a second and
+ * counted up by device_tally_add in between, so a
+ * flood of attempts does not count the feed each time (1,000,000 rows take
+ * about 0.1 s).  Operators' moves and deletions show within that age.
+ * Thread-safe; always asked about the same feed.
+ */
+struct device_tally;
+struct device_tally *device_tally_new(void);
+void device_tally_free(struct device_tally *);
+/* Devices on feed, counting no further than limit; -1 on a database
+ * error. */
+int64_t device_tally_get(
+    struct device_tally *, struct db *, const char *feed, int64_t limit);
+/* A device joined the feed. */
+void device_tally_add(struct device_tally *);
+/* The cap refused a registration: true at most once a minute, when the
+ * caller should log it (a flood must not flood the log). */
+bool device_tally_full(struct device_tally *);
 
 /*
  * Load a device; the caller releases it with device_clear.  device_load
@@ -127,7 +165,23 @@ enum result device_clear_force(struct db *, int64_t id);
  * record the installed version. */
 enum result device_set_installed(struct db *, int64_t id, const char *version);
 
-/* Valid controller id: 1..256 bytes, no control characters. */
+/*
+ * The controller ids every DDI path takes: 1..256 bytes, no C0 control or
+ * DEL.  Looser than device_cid_problem, so that a device registered before
+ * that rule existed stays reachable.
+ */
 bool device_cid_valid(const char *cid);
+/*
+ * What is wrong with cid as the id of a new device (registration on first
+ * contact, or by an operator), or NULL if nothing: 1..256 bytes of UTF-8
+ * without controls, format characters (zero-width, bidi), line or paragraph
+ * separators or other invisible code points (unicode_invisible), and
+ * without a leading or trailing space (Zs).  So that no new id can pass for
+ * another one in the dashboard ("k-001 ", "k-001\u200b").
+ */
+const char *device_cid_problem(const char *cid);
+/* A TargetToken an operator may set, or tofu may store: 8..128 of
+ * [A-Za-z0-9_.-~+/=]. */
+bool device_token_valid(const char *token);
 
 #endif

@@ -353,6 +353,7 @@ fuzz_init(void)
 	settings.argon2_memory_kib = 8; /* argon2's least: not what is fuzzed */
 	settings.argon2_iterations = 1;
 	settings.device_auth = DEVICE_AUTH_TOFU;
+	settings.register_rate = 1000000; /* every input comes from one peer */
 	app.settings = &settings;
 	snprintf(app.db_path, sizeof(app.db_path), "%s/falconet.db", dir);
 	snprintf(
@@ -361,6 +362,8 @@ fuzz_init(void)
 	snprintf(app.setup_token, sizeof(app.setup_token), "%s",
 	    "0123456789abcdef0123456789abcdef");
 	app.login_limits = ratelimit_new();
+	app.register_limits = ratelimit_new();
+	app.register_tally = device_tally_new();
 	app.cores = 1;
 	db_set_path(app.db_path);
 	if ((db = db_thread()) == NULL || migrate_run(db) == -1 ||
@@ -534,6 +537,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ratelimit_free(app.login_limits); /* failed logins start afresh */
 	app.login_limits = ratelimit_new();
+	ratelimit_free(app.register_limits);
+	app.register_limits = ratelimit_new();
+	device_tally_free(app.register_tally); /* the restore moved rows */
+	app.register_tally = device_tally_new();
 	memset(&req, 0, sizeof(req));
 	req.app = &app;
 	req.route = body_routes[data[0] % nbody_routes];

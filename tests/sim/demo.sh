@@ -89,6 +89,8 @@ data_dir: $D/data
 poll:
   interval: "$POLL"
   running_interval: "$POLL"
+device_auth:
+  register_rate: 1000000    # the whole simulated fleet comes from one address
 updates:
   max_running: 1000
 http:

@@ -38,6 +38,9 @@ static const char *const all_keys[] = {
 	"poll.running_interval",
 	"device_auth.mode",
 	"device_auth.gateway_token",
+	"device_auth.register_rate",
+	"device_auth.register_max",
+	"device_auth.register_feed",
 	"device_auth.proxy_cert.enabled",
 	"device_auth.proxy_cert.cn_header",
 	"device_auth.proxy_cert.issuer_header",
@@ -57,6 +60,7 @@ static const char *const all_keys[] = {
 	"updates.max_running",
 	"updates.stale_timeout",
 	"proxy.trusted",
+	"proxy.cert_trusted",
 	"http.threads",
 	"http.connection_limit",
 	"http.timeout", "http.per_ip_limit",
@@ -98,6 +102,9 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 	assert_int_equal(a->poll_interval_running, b->poll_interval_running);
 	assert_int_equal(a->device_auth, b->device_auth);
 	assert_string_equal(a->gateway_token, b->gateway_token);
+	assert_int_equal(a->register_rate, b->register_rate);
+	assert_int_equal(a->register_max, b->register_max);
+	assert_string_equal(a->register_feed, b->register_feed);
 	assert_int_equal(a->cert_header_enabled, b->cert_header_enabled);
 	assert_string_equal(a->cert_cn_header, b->cert_cn_header);
 	assert_string_equal(a->cert_issuer_header, b->cert_issuer_header);
@@ -126,6 +133,17 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 		assert_int_equal(a->proxies[i].prefix, b->proxies[i].prefix);
 		assert_memory_equal(a->proxies[i].addr, b->proxies[i].addr, 16);
 	}
+	assert_int_equal(a->ncert_proxies, b->ncert_proxies);
+	for (size_t i = 0; i < a->ncert_proxies; i++) {
+		assert_int_equal(
+		    a->cert_proxies[i].family, b->cert_proxies[i].family);
+		assert_int_equal(
+		    a->cert_proxies[i].prefix, b->cert_proxies[i].prefix);
+		assert_memory_equal(
+		    a->cert_proxies[i].addr, b->cert_proxies[i].addr, 16);
+	}
+	assert_int_equal(
+	    a->cert_proxies_from_trusted, b->cert_proxies_from_trusted);
 	assert_int_equal(a->http_threads, b->http_threads);
 	assert_int_equal(a->http_connection_limit, b->http_connection_limit);
 	assert_int_equal(a->http_timeout, b->http_timeout);
@@ -162,6 +180,9 @@ test_defaults(void **state)
 	assert_int_equal(s.poll_interval_running, 30);
 	assert_int_equal(s.device_auth, DEVICE_AUTH_OPEN);
 	assert_string_equal(s.gateway_token, "");
+	assert_int_equal(s.register_rate, 1000);
+	assert_int_equal(s.register_max, 100000);
+	assert_string_equal(s.register_feed, "default");
 	assert_false(s.cert_header_enabled);
 	assert_string_equal(s.cert_cn_header, "X-Controller-Id");
 	assert_string_equal(s.cert_issuer_header, "X-Authority");
@@ -173,6 +194,8 @@ test_defaults(void **state)
 	assert_int_equal(s.max_running, 100);
 	assert_int_equal(s.stale_timeout, 3600);
 	assert_int_equal(s.nproxies, 0);
+	assert_int_equal(s.ncert_proxies, 0);
+	assert_false(s.cert_proxies_from_trusted);
 	assert_int_equal(s.http_threads, 0);
 	assert_int_equal(s.http_connection_limit, 4096);
 	assert_int_equal(s.http_timeout, 60);
@@ -241,6 +264,7 @@ test_shipped_file(void **state)
 	assert_int_equal(settings_load(&s, SHIPPED, err, sizeof(err)), 0);
 	s.ncert_authorities = 0;
 	s.nproxies = 0;
+	s.ncert_proxies = 0;
 	assert_settings_equal(&s, &def);
 
 	assert_non_null(f = fopen(SHIPPED, "r"));
@@ -340,6 +364,17 @@ static const struct good_row good_rows[] = {
 	G_STR("device_auth:\n  gateway_token: \"!#$%&()*+,-./:;<=>?@[]^_\"\n",
 	    gateway_token, "!#$%&()*+,-./:;<=>?@[]^_"),
 	G_STR("device_auth:\n  gateway_token: \"\"\n", gateway_token, ""),
+	G_INT("device_auth:\n  register_rate: 1\n", register_rate, 1),
+	G_INT("device_auth:\n  register_rate: 1000000\n", register_rate,
+	    1000000),
+	G_INT("device_auth:\n  register_max: 1\n", register_max, 1),
+	G_INT("device_auth:\n  register_max: 100000000\n", register_max,
+	    100000000),
+	G_STR("device_auth:\n  register_feed: quarantine\n", register_feed,
+	    "quarantine"),
+	G_STR("device_auth:\n  register_feed: New_devices.2-x\n",
+	    register_feed, "New_devices.2-x"),
+	G_NONE("proxy:\n  cert_trusted: []\n"),
 	G_BOOL("device_auth:\n  proxy_cert:\n    enabled: false\n",
 	    cert_header_enabled, false),
 	G_STR("device_auth:\n  proxy_cert:\n    cn_header: X-Ssl-Client-Cn\n",
@@ -644,7 +679,26 @@ static const struct bad_row bad_rows[] = {
 	    "needs at least one entry in device_auth.proxy_cert.trusted_issuers"},
 	{"device_auth:\n  proxy_cert:\n    enabled: true\n"
 	    "    trusted_issuers: [abc]\n", 0,
-	    "t.yaml:3: device_auth.proxy_cert.enabled: ", "needs proxy.trusted"},
+	    "t.yaml:3: device_auth.proxy_cert.enabled: ",
+	    "needs proxy.cert_trusted"},
+	{"device_auth:\n  register_rate: 0\n", 0,
+	    "t.yaml:2: device_auth.register_rate: ",
+	    "must be an integer from 1 to 1000000"},
+	{"device_auth:\n  register_rate: 1000001\n", 0,
+	    "t.yaml:2: device_auth.register_rate: ", "from 1 to 1000000"},
+	{"device_auth:\n  register_max: 0\n", 0,
+	    "t.yaml:2: device_auth.register_max: ", "from 1 to 100000000"},
+	{"device_auth:\n  register_max: 100000001\n", 0,
+	    "t.yaml:2: device_auth.register_max: ", "from 1 to 100000000"},
+	{"device_auth:\n  register_feed: \"\"\n", 0,
+	    "t.yaml:2: device_auth.register_feed: ", "must not be empty"},
+	{"device_auth:\n  register_feed: \"new devices\"\n", 0,
+	    "t.yaml:2: device_auth.register_feed: ",
+	    "may hold only letters, digits"},
+	{"device_auth:\n  register_feed: caf\xc3\xa9\n", 0,
+	    "t.yaml:2: device_auth.register_feed: ", "may hold only"},
+	{"proxy:\n  cert_trusted: [10.0.0.0/33]\n", 0,
+	    "t.yaml:2: proxy.cert_trusted: ", "prefix length"},
 	{"device_auth:\n  proxy_cert:\n    cn_header: X-A\n"
 	    "    issuer_header: x-a\n", 0,
 	    "t.yaml:4: device_auth.proxy_cert.issuer_header: ",
@@ -752,6 +806,8 @@ static const struct length_row length_rows[] = {
 	    "t.yaml:3: device_auth.proxy_cert.issuer_header: "},
 	{"device_auth:\n  proxy_cert:\n    trusted_issuers:\n      - ", "", 127,
 	    "t.yaml:4: device_auth.proxy_cert.trusted_issuers: "},
+	{"device_auth:\n  register_feed: ", "", 64,
+	    "t.yaml:2: device_auth.register_feed: "},
 	{"attributes:\n  hw_model: ", "", 128, "t.yaml:2: attributes.hw_model: "},
 	{"attributes:\n  hw_revision: ", "", 128,
 	    "t.yaml:2: attributes.hw_revision: "},
@@ -844,12 +900,16 @@ test_lists(void **state)
 	        29, err, sizeof(err)),
 	    0);
 	assert_int_equal(s.nproxies, 1);
+	/* proxy.trusted stands in for the empty proxy.cert_trusted: the new
+	 * list, not the first load's. */
+	assert_true(s.cert_proxies_from_trusted);
+	assert_int_equal(s.ncert_proxies, 1);
 	assert_int_equal(settings_load_mem(&s, "t.yaml", "proxy:\n  trusted:\n",
 	                     18, err, sizeof(err)),
 	    -1); /* proxy_cert.enabled is still true from the first load */
 	assert_string_equal(err, "t.yaml: device_auth.proxy_cert.enabled: "
-	                         "needs proxy.trusted, the proxy that checks "
-	                         "the certificates");
+	                         "needs proxy.cert_trusted, the proxy that "
+	                         "checks the certificates");
 
 	/* Exactly the maximum number of entries, then one more. */
 	for (size_t extra = 0; extra <= 1; extra++) {
@@ -975,6 +1035,67 @@ test_trusted_proxy(void **state)
 	assert_false(settings_is_trusted_proxy(NULL, &sun));
 }
 
+/*
+ * proxy.cert_trusted: its own list; with proxy_cert on and the list empty,
+ * proxy.trusted stands in (and the load says so); never the other way.
+ */
+static void
+test_cert_proxy(void **state)
+{
+	static const char on[] = "device_auth:\n  proxy_cert:\n    enabled: "
+	                         "true\n    trusted_issuers: [abc]\n";
+	struct sockaddr_storage lb, tls;
+	char yaml[512], err[512];
+	struct settings s;
+
+	(void)state;
+	make_peer("10.0.0.1", &lb);
+	make_peer("10.0.0.2", &tls);
+	/* A load balancer for X-Forwarded-For and a TLS proxy, each apart. */
+	snprintf(yaml, sizeof(yaml),
+	    "%sproxy:\n  trusted: [10.0.0.1]\n  cert_trusted: [10.0.0.2]\n",
+	    on);
+	if (load(yaml, 0, &s, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(settings_is_trusted_proxy(&s, &lb));
+	assert_false(settings_is_cert_proxy(&s, &lb));
+	assert_true(settings_is_cert_proxy(&s, &tls));
+	assert_false(settings_is_trusted_proxy(&s, &tls));
+	assert_false(s.cert_proxies_from_trusted);
+	/* Today's settings: proxy.trusted alone stands in, flagged. */
+	snprintf(
+	    yaml, sizeof(yaml), "%sproxy:\n  trusted: [10.0.0.0/30]\n", on);
+	if (load(yaml, 0, &s, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_true(s.cert_proxies_from_trusted);
+	assert_int_equal(s.ncert_proxies, 1);
+	assert_true(settings_is_cert_proxy(&s, &lb));
+	assert_true(settings_is_cert_proxy(&s, &tls));
+	/* ... and a later load that lists cert_trusted drops the copy. */
+	snprintf(yaml, sizeof(yaml), "proxy:\n  cert_trusted: [10.0.0.2]\n");
+	assert_int_equal(settings_load_mem(&s, "t2.yaml", yaml, strlen(yaml),
+	                     err, sizeof(err)),
+	    0);
+	assert_false(s.cert_proxies_from_trusted);
+	assert_false(settings_is_cert_proxy(&s, &lb));
+	assert_true(settings_is_cert_proxy(&s, &tls));
+	/* Without proxy_cert, proxy.trusted never stands in. */
+	assert_int_equal(
+	    load("proxy:\n  trusted: [10.0.0.1]\n", 0, &s, err, sizeof(err)),
+	    0);
+	assert_false(s.cert_proxies_from_trusted);
+	assert_false(settings_is_cert_proxy(&s, &lb));
+	/* cert_trusted alone is enough for proxy_cert. */
+	snprintf(
+	    yaml, sizeof(yaml), "%sproxy:\n  cert_trusted: [\"::1\"]\n", on);
+	if (load(yaml, 0, &s, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+	assert_int_equal(s.nproxies, 0);
+	assert_false(settings_is_cert_proxy(&s, &lb));
+	assert_false(settings_is_cert_proxy(NULL, &lb));
+	assert_false(settings_is_cert_proxy(&s, NULL));
+}
+
 static void
 test_auth_mode_str(void **state)
 {
@@ -1064,6 +1185,12 @@ test_good_full(void **state)
 	assert_int_equal(s.nproxies, 3);
 	assert_int_equal(s.proxies[2].family, AF_INET6);
 	assert_int_equal(s.proxies[2].prefix, 8);
+	assert_int_equal(s.ncert_proxies, 1);
+	assert_int_equal(s.cert_proxies[0].prefix, 32);
+	assert_false(s.cert_proxies_from_trusted);
+	assert_int_equal(s.register_rate, 50);
+	assert_int_equal(s.register_max, 2000);
+	assert_string_equal(s.register_feed, "quarantine");
 	assert_int_equal(s.http_threads, 4);
 	assert_int_equal(s.http_connection_limit, 1024);
 	assert_int_equal(s.http_timeout, 30);
@@ -1133,6 +1260,7 @@ main(void)
 	    cmocka_unit_test(test_lengths),
 	    cmocka_unit_test(test_lists),
 	    cmocka_unit_test(test_trusted_proxy),
+	    cmocka_unit_test(test_cert_proxy),
 	    cmocka_unit_test(test_auth_mode_str),
 	    cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_file_too_large),

@@ -4,10 +4,12 @@
  * as the same string, for every byte that may appear in one.  Then the
  * UTF-8 cuts: utf8_cut never splits a character, for every length of a
  * table of strings, and utf8_snprintf and utf8_lossy give what jansson
- * takes.
+ * takes.  The code point classes names are checked with, and the key an
+ * address counts under in per-address limits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -230,6 +232,58 @@ test_utf8_char(void **state)
 	assert_int_equal(utf8_char("\x80", 1, &cp), 0);
 }
 
+/* Each range's ends and their neighbours, and the controls. */
+static void
+test_unicode_invisible(void **state)
+{
+	/* clang-format off */
+	static const struct { uint32_t cp; bool invisible; } rows[] = {
+		{0x00, true}, {0x1f, true}, {0x20, false}, {'A', false},
+		{0x7e, false}, {0x7f, true}, {0x85, true}, {0x9f, true},
+		{0xa0, false}, {0xac, false}, {0xad, true}, {0xae, false},
+		{0xe9, false}, {0x034f, true}, {0x0600, true}, {0x0605, true},
+		{0x0606, false}, {0x061c, true}, {0x06dd, true},
+		{0x070f, true}, {0x08e2, true}, {0x115f, true}, {0x1160, true},
+		{0x1161, false}, {0x180e, true}, {0x200a, false},
+		{0x200b, true}, {0x200d, true}, {0x200f, true},
+		{0x2010, false}, {0x2027, false}, {0x2028, true},
+		{0x2029, true}, {0x202a, true}, {0x202e, true},
+		{0x202f, false}, {0x205f, false}, {0x2060, true},
+		{0x2066, true}, {0x2069, true}, {0x206f, true},
+		{0x2070, false}, {0x3000, false}, {0x3164, true},
+		{0xfe00, true}, {0xfe0f, true}, {0xfe10, false},
+		{0xfeff, true}, {0xffa0, true}, {0xfff9, true},
+		{0xfffb, true}, {0xfffc, false}, {0xfffd, false},
+		{0x110bd, true}, {0x13430, true}, {0x1343f, true},
+		{0x1bca3, true}, {0x1d173, true}, {0x1d17a, true},
+		{0x1d17b, false}, {0x1f600, false}, {0xe0001, true},
+		{0xe007f, true}, {0xe0100, true}, {0xe0fff, true},
+		{0xe1000, false}, {0x10ffff, false},
+	};
+	/* clang-format on */
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(rows); i++)
+		if (unicode_invisible(rows[i].cp) != rows[i].invisible)
+			fail_msg("U+%04X: want %s", (unsigned)rows[i].cp,
+			    rows[i].invisible ? "invisible" : "visible");
+}
+
+static void
+test_unicode_space(void **state)
+{
+	static const uint32_t spaces[] = {
+	    0x20, 0xa0, 0x1680, 0x2000, 0x200a, 0x202f, 0x205f, 0x3000};
+	static const uint32_t others[] = {
+	    'a', 0x09, 0x1f, 0x200b, 0x2028, 0x1681, 0x3001, 0xfeff};
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(spaces); i++)
+		assert_true(unicode_space(spaces[i]));
+	for (size_t i = 0; i < NELEM(others); i++)
+		assert_false(unicode_space(others[i]));
+}
+
 int
 main(void)
 {
@@ -243,6 +297,8 @@ main(void)
 	    cmocka_unit_test(test_utf8_snprintf),
 	    cmocka_unit_test(test_utf8_lossy),
 	    cmocka_unit_test(test_utf8_char),
+	    cmocka_unit_test(test_unicode_invisible),
+	    cmocka_unit_test(test_unicode_space),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
