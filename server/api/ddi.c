@@ -125,7 +125,7 @@ ddi_register(struct request *req, struct ddi_ctx *c)
 	struct device_new n = {.cid = c->cid,
 	    .token_hash = req->new_token_hash,
 	    .vouched = req->device_vouched};
-	char key[INET6_ADDRSTRLEN + 16] = "";
+	char key[RATELIMIT_KEY_MAX + 4] = "";
 	bool created;
 	enum result r;
 
