@@ -18,6 +18,7 @@
 
 #include "app.h"
 #include "artifact.h"
+#include "audit.h"
 #include "auth.h"
 #include "db.h"
 #include "http.h"
@@ -234,8 +235,6 @@ serve(struct app *app)
 	session_expire(db, app->settings);
 	app->login_limits = ratelimit_new();
 	app->metrics = metrics_new(nroutes);
-	if ((app->sse = sse_start(app->db_path)) == NULL)
-		fatalx("cannot start the event hub");
 	/* Block the signals in every thread; the main thread waits for them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -243,9 +242,13 @@ serve(struct app *app)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if ((app->sse = sse_start(app->db_path, app->settings)) == NULL)
+		fatalx("cannot start the event hub");
 	if ((app->seen = seen_start(
 	         app->db_path, app->settings->stale_timeout)) == NULL)
 		fatalx("cannot start the last-seen writer");
+	if ((app->audit = audit_start(app->db_path, app->settings)) == NULL)
+		fatalx("cannot start the audit log writer");
 	if ((srv = http_start(app)) == NULL)
 		fatalx("cannot start the HTTP server");
 	log_info("listening on %s:%d", app->settings->listen_address,
@@ -273,6 +276,7 @@ serve(struct app *app)
 	sse_close_all(app->sse);
 	http_stop(srv);
 	sse_stop(app->sse);
+	audit_stop(app->audit);
 	seen_stop(app->seen);
 	ratelimit_free(app->login_limits);
 	metrics_free(app->metrics);
