@@ -14,6 +14,7 @@ struct sse_hub;
 struct metrics;
 struct trust_store;
 struct device_tally;
+struct audit_log;
 
 struct app {
 	const struct settings *settings;
@@ -25,6 +26,7 @@ struct app {
 	char setup_token[33]; /* first-run set-up, "" once a user exists */
 	struct ratelimit *login_limits; /* failed logins per user and address */
 	struct sse_hub *sse;            /* live device events */
+	struct audit_log *audit;        /* folded failures, retention */
 	struct metrics *metrics;        /* counters for /metrics */
 	struct trust_store *rauc_keyring; /* rauc.keyring, NULL if unset */
 	struct trust_store *swu_keyring;  /* swupdate.keyring, NULL if unset */

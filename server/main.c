@@ -19,6 +19,7 @@
 
 #include "app.h"
 #include "artifact.h"
+#include "audit.h"
 #include "auth.h"
 #include "db.h"
 #include "device.h"
@@ -240,8 +241,6 @@ serve(struct app *app)
 	app->register_limits = ratelimit_new(app->settings->login_tracked_keys);
 	app->register_tally = device_tally_new();
 	app->metrics = metrics_new(nroutes);
-	if ((app->sse = sse_start(app->db_path)) == NULL)
-		fatalx("cannot start the event hub");
 	/* Block the signals in every thread; the main thread waits for them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -249,9 +248,13 @@ serve(struct app *app)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if ((app->sse = sse_start(app->db_path, app->settings)) == NULL)
+		fatalx("cannot start the event hub");
 	if ((app->seen = seen_start(
 	         app->db_path, app->settings->stale_timeout)) == NULL)
 		fatalx("cannot start the last-seen writer");
+	if ((app->audit = audit_start(app->db_path, app->settings)) == NULL)
+		fatalx("cannot start the audit log writer");
 	if ((srv = http_start(app)) == NULL)
 		fatalx("cannot start the HTTP server");
 	log_info("listening on %s:%d", app->settings->listen_address,
@@ -287,6 +290,7 @@ serve(struct app *app)
 	sse_close_all(app->sse);
 	http_stop(srv);
 	sse_stop(app->sse);
+	audit_stop(app->audit);
 	seen_stop(app->seen);
 	ratelimit_free(app->login_limits);
 	ratelimit_free(app->register_limits);

@@ -564,6 +564,53 @@ mgmt_metrics_family(char **buf, size_t *len, const char *name, const char *help,
 	}
 }
 
+/* Append text to the metrics buffer. */
+static void
+mgmt_metrics_add(char **buf, size_t *len, char *line)
+{
+	size_t n = strlen(line);
+
+	*buf = xrealloc(*buf, *len + n + 1);
+	memcpy(*buf + *len, line, n + 1);
+	*len += n;
+	free(line);
+}
+
+/* The refusals the audit log folded (requests without credentials). */
+static void
+mgmt_metrics_audit(char **buf, size_t *len, struct audit_log *a)
+{
+	static const char name[] = "falconet_audit_folded_total";
+	json_t *c, *list, *e;
+	size_t i;
+
+	if (a == NULL || (c = audit_fold_counts_json(a)) == NULL)
+		return;
+	list = json_object_get(c, "entries");
+	mgmt_metrics_add(buf, len,
+	    xasprintf("# HELP %s Failed requests without credentials, "
+	              "folded in the audit log.\n# TYPE %s counter\n",
+	        name, name));
+	json_array_foreach(list, i, e)
+	{
+		mgmt_metrics_add(buf, len,
+		    xasprintf("%s{action=\"%s\",status=\"%lld\"} %lld\n", name,
+		        json_string_value(json_object_get(e, "action")),
+		        (long long)json_integer_value(
+		            json_object_get(e, "status")),
+		        (long long)json_integer_value(
+		            json_object_get(e, "count"))));
+	}
+	mgmt_metrics_add(buf, len,
+	    xasprintf("# HELP falconet_audit_folded_overflow_total Folded "
+	              "failures of minutes with more than %d addresses.\n"
+	              "# TYPE falconet_audit_folded_overflow_total counter\n"
+	              "falconet_audit_folded_overflow_total %lld\n",
+	        AUDIT_FOLD_MAX,
+	        (long long)json_integer_value(json_object_get(c, "overflow"))));
+	json_decref(c);
+}
+
 void
 mgmt_get_metrics(struct request *req)
 {
@@ -583,6 +630,7 @@ mgmt_get_metrics(struct request *req)
 	mgmt_metrics_family(&buf, &len, "falconet_actions",
 	    "Deployment actions by status.", "status", act);
 	metrics_render(req->app->metrics, &buf, &len);
+	mgmt_metrics_audit(&buf, &len, req->app->audit);
 	json_decref(dev);
 	json_decref(act);
 	http_reply_text(

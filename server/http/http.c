@@ -15,6 +15,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,13 @@
 static const char http_json_too_big[] =
     "JSON bodies are limited to 262144 bytes";
 _Static_assert(HTTP_JSON_BODY_MAX == 262144, "http_json_too_big says so");
-#define HTTP_QUERY_MAX 8 /* decoded query values kept */
+static const char http_too_many_params[] = "at most 16 query parameters";
+/* Query parameters a request may carry (more is a 400): every name is
+ * decoded and kept once looked up, so this also bounds that cache.  The
+ * device list reads nine. */
+#define HTTP_QUERY_MAX 16
+#define HTTP_XFF_LINES 8 /* X-Forwarded-For header lines read */
+_Static_assert(HTTP_QUERY_MAX == 16, "http_too_many_params says so");
 
 struct http_server {
 	struct MHD_Daemon *mhd;
@@ -57,6 +64,7 @@ struct request_priv {
 	int nquery;
 	char *base_url;
 	size_t body_cap;
+	uint64_t dropped; /* body bytes read and thrown away */
 };
 
 int
@@ -105,6 +113,8 @@ http_code_name(int status)
 		return "unsupported_media_type";
 	case 416:
 		return "range_not_satisfiable";
+	case 421:
+		return "misdirected_request";
 	case 422:
 		return "unprocessable";
 	case 429:
@@ -151,8 +161,14 @@ http_query(struct request *req, const char *name)
 			return rp->query_values[i];
 	raw =
 	    MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
-	if (raw == NULL || rp->nquery == HTTP_QUERY_MAX)
+	if (raw == NULL)
 		return NULL;
+	/* Cannot happen: http_begin refuses more parameters than this. */
+	if (rp->nquery == HTTP_QUERY_MAX) {
+		log_warnx(
+		    "%s: more than %d query names", __func__, HTTP_QUERY_MAX);
+		return NULL;
+	}
 	if ((v = route_decode(raw, strlen(raw), 1)) == NULL)
 		return NULL;
 	rp->query_names[rp->nquery] = xstrdup(name);
@@ -170,6 +186,111 @@ http_host_valid(const char *h)
 		return false;
 	return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                 "0123456789.-:[]_") == n;
+}
+
+/* Does name (no port, lower or upper case) equal or fall under pattern
+ * ("name", or "*.name" for its subdomains)? */
+static bool
+http_host_match(const char *name, size_t n, const char *pattern)
+{
+	size_t pn = strlen(pattern);
+
+	if (strncmp(pattern, "*.", 2) == 0)
+		return n > pn - 1 && strncasecmp(name + n - (pn - 1),
+		                         pattern + 1, pn - 1) == 0;
+	return n == pn && strncasecmp(name, pattern, n) == 0;
+}
+
+/* The host of public_url into out, "" if none. */
+static void
+http_public_host(const char *url, char *out, size_t size)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+
+	out[0] = '\0';
+	if (h == NULL)
+		return;
+	h += 3;
+	n = h[0] == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+	if (n < size) {
+		memcpy(out, h, n);
+		out[n] = '\0';
+	}
+}
+
+/*
+ * May a browser's request for host (a Host header: name or address and
+ * an optional port) be answered?  DNS rebinding gives a hostile page the
+ * server's address under the attacker's own name, so the check is on
+ * names: IP literals always pass (a page cannot take an address as its
+ * origin), as do localhost, the host of public_url and http.allowed_hosts.
+ */
+static bool
+http_host_allowed(const struct settings *s, const char *host)
+{
+	unsigned char bin[sizeof(struct in6_addr)];
+	char name[256], pub[256];
+	size_t n;
+
+	for (size_t i = 0; i < s->nallowed_hosts; i++)
+		if (strcmp(s->allowed_hosts[i], "*") == 0)
+			return true;
+	if (host[0] == '[') {
+		n = strcspn(host, "]");
+		if (host[n] != ']' || n - 1 >= sizeof(name))
+			return false;
+		memcpy(name, host + 1, n - 1);
+		name[n - 1] = '\0';
+		return inet_pton(AF_INET6, name, bin) == 1;
+	}
+	n = strcspn(host, ":");
+	if (n >= sizeof(name))
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	if (inet_pton(AF_INET, name, bin) == 1)
+		return true;
+	if (n > 0 && name[n - 1] == '.')
+		name[--n] = '\0'; /* "localhost." is localhost */
+	if (n == 0)
+		return false;
+	if (http_host_match(name, n, "localhost") ||
+	    http_host_match(name, n, "*.localhost"))
+		return true;
+	http_public_host(s->public_url, pub, sizeof(pub));
+	if (pub[0] && http_host_match(name, n, pub))
+		return true;
+	for (size_t i = 0; i < s->nallowed_hosts; i++)
+		if (http_host_match(name, n, s->allowed_hosts[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The Host check for the dashboard and the API (not DDI: see README).
+ * From a trusted proxy the browser's Host is X-Forwarded-Host when the
+ * proxy sends one.  No Host at all (HTTP/1.0) is no browser.
+ */
+static bool
+http_host_ok(struct request *req)
+{
+	static _Atomic int64_t logged;
+	const struct settings *s = req->app->settings;
+	const char *host = http_header(req, MHD_HTTP_HEADER_HOST), *fh;
+	int64_t now = now_s(), last = logged;
+
+	if (req->peer_trusted && (fh = http_header(req, "X-Forwarded-Host")))
+		host = fh;
+	if (host == NULL || http_host_allowed(s, host))
+		return true;
+	/* Once a minute at most: a hint for a name the operator forgot. */
+	if (now - last >= 60 &&
+	    atomic_compare_exchange_strong(&logged, &last, now))
+		log_warnx("refused a request for Host %.100s from %s: add the "
+		          "name to http.allowed_hosts (or set public_url)",
+		    host, req->peer);
+	return false;
 }
 
 const char *
@@ -475,15 +596,33 @@ void
 http_reply_events(struct request *req, int64_t device_id)
 {
 	struct http_events *ev = xcalloc(1, sizeof(*ev));
+	const char *last = http_header(req, "Last-Event-ID");
+	struct sse_owner owner = {.user_id = req->user_id,
+	    .token_id = req->token_id,
+	    .via_session = req->via_session,
+	    .perm = req->route->perm};
 	struct MHD_Response *resp;
+	enum sse_refusal why;
+	int64_t after = -1;
 
+	/* A reconnecting EventSource names the last log line it got. */
+	if (last && parse_int64(last, 0, INT64_MAX, &after) == -1)
+		after = -1;
+	snprintf(
+	    owner.cred_hash, sizeof(owner.cred_hash), "%s", req->cred_hash);
 	ev->conn = req->conn;
-	ev->client =
-	    sse_subscribe(req->app->sse, device_id, http_events_wake, ev);
+	ev->client = sse_subscribe(req->app->sse, db_thread(), device_id, after,
+	    &owner, http_events_wake, ev, &why);
 	if (ev->client == NULL) {
 		free(ev);
-		http_reply_error(
-		    req, 503, "busy", "too many live streams are open");
+		if (why == SSE_USER_FULL) {
+			http_set_header(req, "Retry-After", "30");
+			http_reply_error(req, 429, "too_many_streams",
+			    "you have %d live streams open already",
+			    req->app->settings->sse_per_user);
+		} else
+			http_reply_error(
+			    req, 503, "busy", "too many live streams are open");
 		return;
 	}
 	resp = MHD_create_response_from_callback(
@@ -523,6 +662,131 @@ http_reply_deferred(struct request *req)
 	    req, req->error_status, req->error_code, "%s", req->error_detail);
 }
 
+/* An address as text; IPv4-mapped IPv6 (a dual-stack socket's view of an
+ * IPv4 peer) as plain IPv4, so one client has one spelling. */
+static void
+http_addr_text(const struct sockaddr *sa, char *out, size_t size)
+{
+	const struct in6_addr *a6;
+
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)size);
+		return;
+	}
+	if (sa->sa_family != AF_INET6)
+		return;
+	a6 = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	if (IN6_IS_ADDR_V4MAPPED(a6))
+		inet_ntop(AF_INET, &a6->s6_addr[12], out, (socklen_t)size);
+	else
+		inet_ntop(AF_INET6, a6, out, (socklen_t)size);
+}
+
+/* Parse one X-Forwarded-For element (len bytes, trimmed) into *ss. */
+static bool
+http_xff_addr(const char *p, size_t len, struct sockaddr_storage *ss)
+{
+	char tok[INET6_ADDRSTRLEN];
+
+	memset(ss, 0, sizeof(*ss));
+	if (len == 0 || len >= sizeof(tok))
+		return false;
+	memcpy(tok, p, len);
+	tok[len] = '\0';
+	if (inet_pton(AF_INET, tok,
+	        &((struct sockaddr_in *)(void *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, tok,
+	        &((struct sockaddr_in6 *)(void *)ss)->sin6_addr) == 1) {
+		ss->ss_family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+/* The X-Forwarded-For lines of a request, the last HTTP_XFF_LINES of
+ * them: a proxy may add a line of its own rather than append to the
+ * client's (HAProxy does), and the lines read as one list in order. */
+struct http_xff {
+	const char *line[HTTP_XFF_LINES];
+	int n;
+	bool dropped; /* there were more lines than kept */
+};
+
+static enum MHD_Result
+http_xff_line(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct http_xff *x = cls;
+
+	(void)kind;
+	if (value == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+		return MHD_YES;
+	if (x->n == HTTP_XFF_LINES) {
+		memmove(x->line, x->line + 1, sizeof(x->line[0]) * (x->n - 1));
+		x->n--;
+		x->dropped = true;
+	}
+	x->line[x->n++] = value;
+	return MHD_YES;
+}
+
+/*
+ * The client address behind trusted proxies: X-Forwarded-For read from
+ * its end, element by element in place (no copy, so no length cut can push
+ * the proxies' own entries off), skipping addresses that are trusted
+ * proxies themselves, as nginx's real_ip_recursive does.  The first other
+ * address is the client.  An element that is not an address, or a list
+ * made only of trusted proxies beyond the lines kept, leaves the socket
+ * peer: whatever a client wrote left of its proxy's entry never counts.
+ */
+static void
+http_forwarded_peer(struct request *req)
+{
+	struct http_xff x = {.n = 0};
+	struct sockaddr_storage ss;
+	char addr[sizeof(req->peer)] = "";
+
+	MHD_get_connection_values(
+	    req->conn, MHD_HEADER_KIND, http_xff_line, &x);
+	for (int i = x.n - 1; i >= 0; i--) {
+		const char *v = x.line[i];
+		size_t end = strlen(v);
+
+		while (end > 0) {
+			size_t e = end, b;
+
+			while (e > 0 && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+				e--;
+			b = e;
+			while (b > 0 && v[b - 1] != ',')
+				b--;
+			end = b > 0 ? b - 1 : 0;
+			while (b < e && (v[b] == ' ' || v[b] == '\t'))
+				b++;
+			if (b == e)
+				continue; /* an empty element: "a,,b" */
+			if (!http_xff_addr(v + b, e - b, &ss))
+				return;
+			http_addr_text(
+			    (struct sockaddr *)&ss, addr, sizeof(addr));
+			if (!settings_is_trusted_proxy(
+			        req->app->settings, &ss)) {
+				snprintf(
+				    req->peer, sizeof(req->peer), "%s", addr);
+				return;
+			}
+		}
+	}
+	/* Only trusted proxies: the leftmost is as near the client as the
+	 * header goes, unless lines were left unread. */
+	if (addr[0] != '\0' && !x.dropped)
+		snprintf(req->peer, sizeof(req->peer), "%s", addr);
+}
+
 /* The client address: the socket peer, or X-Forwarded-For's last hop
  * that is not a trusted proxy when the peer is one. */
 static void
@@ -530,54 +794,16 @@ http_set_peer(struct request *req)
 {
 	const union MHD_ConnectionInfo *ci;
 	const struct sockaddr *sa;
-	const char *xff;
 
 	ci = MHD_get_connection_info(
 	    req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci == NULL || (sa = ci->client_addr) == NULL)
 		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    req->peer, sizeof(req->peer));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, req->peer,
-		    sizeof(req->peer));
+	http_addr_text(sa, req->peer, sizeof(req->peer));
 	req->peer_trusted = settings_is_trusted_proxy(req->app->settings, sa);
 	req->peer_cert_proxy = settings_is_cert_proxy(req->app->settings, sa);
-	if (!req->peer_trusted ||
-	    (xff = http_header(req, "X-Forwarded-For")) == NULL)
-		return;
-	/* Walk the list from the right, skipping trusted proxies. */
-	{
-		char buf[1024], *p, *tok;
-		unsigned char bin[16];
-		struct sockaddr_storage ss;
-
-		snprintf(buf, sizeof(buf), "%s", xff);
-		for (;;) {
-			p = strrchr(buf, ',');
-			tok = p ? p + 1 : buf;
-			tok += strspn(tok, " ");
-			tok[strcspn(tok, " ")] = '\0';
-			memset(&ss, 0, sizeof(ss));
-			if (inet_pton(AF_INET, tok, bin) == 1) {
-				ss.ss_family = AF_INET;
-				memcpy(&((struct sockaddr_in *)&ss)->sin_addr,
-				    bin, 4);
-			} else if (inet_pton(AF_INET6, tok, bin) == 1) {
-				ss.ss_family = AF_INET6;
-				memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr,
-				    bin, 16);
-			} else
-				return;
-			snprintf(req->peer, sizeof(req->peer), "%s", tok);
-			if (p == NULL ||
-			    !settings_is_trusted_proxy(req->app->settings, &ss))
-				return;
-			*p = '\0';
-		}
-	}
+	if (req->peer_trusted)
+		http_forwarded_peer(req);
 }
 
 static bool
@@ -603,9 +829,14 @@ http_post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
 	(void)kind;
 	(void)content_type;
 	(void)transfer_encoding;
-	(void)off;
 	if (strcmp(key, "file") != 0)
 		return MHD_YES;
+	/* Each part starts at offset 0.  A second "file" part is refused,
+	 * not joined to the first into one image. */
+	if (off == 0 && req->upload_seen_file) {
+		http_defer_error(req, 400, "give one part named \"file\"");
+		return MHD_NO;
+	}
 	if (filename && upload_filename(req->upload) == NULL) {
 		/* It becomes the stored name and the audit target. */
 		if (!utf8_valid(filename, strlen(filename))) {
@@ -663,6 +894,38 @@ http_refuse_now(struct request *req, uint64_t clen)
 	       (expect && strcasecmp(expect, "100-continue") == 0);
 }
 
+/*
+ * Refuse a request on its headers alone (no credentials, a foreign Host).
+ * Its body, which nothing will read, is not drained when it is larger than
+ * any JSON body or of unknown length (chunked): the answer goes out at
+ * once and the connection closes.  A small body is drained first, as in
+ * http_refuse_now.  `now` answers at once in any case (uploads).  Returns
+ * what http_begin returns.
+ */
+static bool
+http_refuse(struct request *req, uint64_t clen, bool now, int status,
+    const char *code, const char *detail)
+{
+	if (now || clen > HTTP_JSON_BODY_MAX || http_refuse_now(req, clen) ||
+	    http_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL) {
+		http_reply_error(req, status, code, "%s", detail);
+		return false;
+	}
+	http_defer_error_code(req, status, code, detail);
+	return true;
+}
+
+/* A browser's request from another site (Fetch Metadata): a page of
+ * another origin posting to login or set-up. */
+static bool
+http_cross_site(struct request *req)
+{
+	const char *site = http_header(req, "Sec-Fetch-Site");
+
+	return site && (strcasecmp(site, "cross-site") == 0 ||
+	                   strcasecmp(site, "same-site") == 0);
+}
+
 static bool
 http_begin(struct request_priv *rp, const char *version)
 {
@@ -705,6 +968,23 @@ http_begin(struct request_priv *rp, const char *version)
 		http_defer_error(req, 400, "malformed query string");
 		return true;
 	}
+	if (MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, NULL,
+	        NULL) > HTTP_QUERY_MAX) {
+		http_defer_error(req, 400, http_too_many_params);
+		return true;
+	}
+	/* Devices keep any Host: they are configured with names and
+	 * addresses an operator does not list (README, "Host names").  So
+	 * do /healthz and a /metrics that needs a token, which scrapers and
+	 * probes reach by names of their own: a rebinding page has no token
+	 * (and no cookie of ours) to send. */
+	if (req->route->auth != AUTH_DEVICE &&
+	    strcmp(req->route->pattern, "/healthz") != 0 &&
+	    (req->route->auth != AUTH_METRICS || s->metrics_public) &&
+	    !http_host_ok(req))
+		return http_refuse(req, clen, false, 421, NULL,
+		    "this server does not answer to that host name; its "
+		    "operator can add it to http.allowed_hosts");
 	auth = req->route->auth;
 	if (auth == AUTH_METRICS)
 		auth = s->metrics_public ? AUTH_NONE : AUTH_ADMIN;
@@ -724,21 +1004,24 @@ http_begin(struct request_priv *rp, const char *version)
 			code = "csrf";
 			detail = "missing or wrong X-CSRF-Token header";
 		}
-		if (status != 0) {
-			if (req->route->body == BODY_UPLOAD) {
-				http_reply_error(
-				    req, status, code, "%s", detail);
-				return false;
-			}
-			http_defer_error_code(req, status, code, detail);
-			return true;
-		}
+		if (status != 0)
+			return http_refuse(req, clen,
+			    req->route->body == BODY_UPLOAD, status, code,
+			    detail);
 	}
 	switch (req->route->body) {
 	case BODY_NONE:
 		break;
 	case BODY_JSON:
-		if (!http_json_ctype_ok(ct)) {
+		/* Login and set-up take no credentials, so no CSRF token
+		 * guards them: a page of another site must not post to them.
+		 * A declared application/json makes a cross-origin fetch
+		 * preflighted (and refused, there are no CORS headers). */
+		if (auth == AUTH_NONE && http_cross_site(req))
+			return http_refuse(req, clen, false, 403, "cross_site",
+			    "login and set-up are not taken from another site");
+		if (!http_json_ctype_ok(ct) ||
+		    (ct == NULL && auth == AUTH_NONE)) {
 			http_defer_error(
 			    req, 415, "the body must be application/json");
 			break;
@@ -793,21 +1076,27 @@ http_begin(struct request_priv *rp, const char *version)
  * A middle call: body bytes.  libmicrohttpd 0.9.75 will not queue an
  * answer while a body is still arriving, so a failure here is deferred:
  * the rest of the body is read and dropped, and the error answered when
- * it is complete.  A failed upload's temp file is removed at once.
+ * it is complete.  A failed upload's temp file is removed at once.  A
+ * body nobody reads is dropped up to HTTP_DRAIN_MAX bytes; past that
+ * (chunked, so its size was not known at the start) false closes the
+ * connection without an answer.
  */
-static void
+static bool
 http_body(struct request_priv *rp, const char *data, size_t size)
 {
 	struct request *req = &rp->req;
 	enum upload_err ue;
 
 	if (req->error_status || req->route == NULL ||
-	    req->route->body == BODY_NONE)
-		return; /* discarded */
+	    req->route->body == BODY_NONE) {
+		rp->dropped += size;
+		return rp->dropped <= HTTP_DRAIN_MAX;
+	}
 	if (req->route->body == BODY_JSON) {
 		if (size > HTTP_JSON_BODY_MAX - req->body_len) {
 			http_defer_error(req, 413, http_json_too_big);
-			return;
+			rp->dropped = req->body_len + size;
+			return true;
 		}
 		if (req->body_len + size + 1 > rp->body_cap) {
 			rp->body_cap = (req->body_len + size + 1) * 2;
@@ -818,18 +1107,18 @@ http_body(struct request_priv *rp, const char *data, size_t size)
 		memcpy(req->body + req->body_len, data, size);
 		req->body_len += size;
 		req->body[req->body_len] = '\0';
-		return;
+		return true;
 	}
 	if (rp->pp) {
 		if (MHD_post_process(rp->pp, data, size) == MHD_YES)
-			return;
+			return true;
 		if ((ue = upload_error(req->upload)) == UPLOAD_OK) {
 			http_defer_error(
 			    req, 400, "malformed multipart/form-data body");
 			ue = UPLOAD_IO;
 		}
 	} else if ((ue = upload_write(req->upload, data, size)) == UPLOAD_OK)
-		return;
+		return true;
 	if (ue == UPLOAD_TOO_BIG)
 		http_defer_error(req, 413,
 		    "the upload is larger than "
@@ -841,22 +1130,32 @@ http_body(struct request_priv *rp, const char *data, size_t size)
 		http_defer_error(req, 500, "cannot write the upload");
 	upload_free(req->upload); /* unlinks the temp file now */
 	req->upload = NULL;
+	return true;
 }
 
-/* Record a state-changing management request in the audit log. */
+/*
+ * Record a state-changing management request in the audit log.  A
+ * failure without credentials (no principal was authenticated: bad
+ * logins, missing tokens) is folded: anyone may send those, as fast as
+ * they like, and each would otherwise be a row.
+ */
 static void
 http_audit(struct request *req)
 {
+	const char *target = req->audit_target ? req->audit_target
+	                     : req->nparams    ? req->params[0]
+	                                       : NULL;
 	struct db *db;
 
-	if (req->route == NULL || req->route->audit == NULL ||
-	    (db = db_thread()) == NULL)
+	if (req->route == NULL || req->route->audit == NULL)
 		return;
-	audit_write(db, req->principal, req->peer, req->route->audit,
-	    req->audit_target ? req->audit_target
-	    : req->nparams    ? req->params[0]
-	                      : NULL,
-	    req->status);
+	db = db_thread();
+	if (req->grants == NULL && req->status >= 400 && req->app->audit)
+		audit_fold(req->app->audit, db, req->route->audit, req->status,
+		    req->peer, req->principal, target);
+	else if (db)
+		audit_write(db, req->principal, req->peer, req->route->audit,
+		    target, req->status);
 }
 
 static void
@@ -909,7 +1208,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
-		http_body(rp, upload_data, *upload_data_size);
+		if (!http_body(rp, upload_data, *upload_data_size))
+			return MHD_NO; /* closes the connection */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}

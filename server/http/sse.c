@@ -1,7 +1,9 @@
 /*
  * The event hub.  One thread, one database connection; every half second
- * it reads what is new for each watched device.  Clients are few (people
- * looking at a device page), so a linear list is enough.
+ * it reads what is new for each watched device, and every SSE_CHECK_S
+ * seconds it asks auth whether each stream's credential still holds.
+ * Clients are few (people looking at a device page), so a linear list is
+ * enough.
  */
 #include "sse.h"
 
@@ -11,19 +13,23 @@
 #include <string.h>
 #include <time.h>
 
+#include "auth.h"
 #include "db.h"
 #include "log.h"
+#include "settings.h"
 #include "util.h"
 
 #include <jansson.h>
 
 #define SSE_TICK_MS 500
-#define SSE_PING_S 15
+#define SSE_PING_S 5 /* also how a closed parked stream is noticed */
 #define SSE_LINES_PER_TICK 200
 
 struct sse_client {
 	struct sse_hub *hub;
 	pthread_mutex_t lock;
+	struct sse_owner owner;
+	int64_t started, checked; /* now_s() of the start, the last check */
 	int64_t device_id;
 	int64_t last_log_id; /* -1: not started */
 	char *last_action;   /* JSON of the last action event sent */
@@ -41,6 +47,7 @@ struct sse_hub {
 	pthread_t thread;
 	bool stop;
 	char *db_path;
+	const struct settings *settings;
 	struct sse_client *clients;
 	int nclients;
 };
@@ -60,10 +67,13 @@ sse_append(struct sse_client *c, const char *s, size_t n)
 	c->len += n;
 }
 
+/* One record; id > 0 gives it that id (log lines: their row id). */
 static void
-sse_event(struct sse_client *c, const char *event, const char *data)
+sse_event(struct sse_client *c, int64_t id, const char *event, const char *data)
 {
-	char *rec = xasprintf("event: %s\ndata: %s\n\n", event, data);
+	char *rec = id > 0 ? xasprintf("id: %lld\nevent: %s\ndata: %s\n\n",
+	                         (long long)id, event, data)
+	                   : xasprintf("event: %s\ndata: %s\n\n", event, data);
 
 	sse_append(c, rec, strlen(rec));
 	free(rec);
@@ -79,6 +89,39 @@ sse_wake_locked(struct sse_client *c)
 	}
 }
 
+/* The id of the newest log line of device_id (0 if none): where a new
+ * watcher starts, since the page loaded the rest. */
+static int64_t
+sse_newest_line(struct db *db, int64_t device_id)
+{
+	static const char sql[] =
+	    "SELECT COALESCE(max(l.id), 0) FROM action_log l JOIN action a "
+	    "ON a.id = l.action_id WHERE a.device_id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t id = 0;
+
+	if (st == NULL)
+		return 0;
+	db_bind_int64(st, 1, device_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	db_done(st);
+	return id;
+}
+
+/* Start c after log line id.  An id without data sets the browser's
+ * Last-Event-ID, so a reconnect misses no line that came in between.
+ * The client's lock is held (or c is not in the list yet). */
+static void
+sse_start_at(struct sse_client *c, int64_t id)
+{
+	char rec[40];
+
+	c->last_log_id = id;
+	snprintf(rec, sizeof(rec), "id: %lld\n\n", (long long)id);
+	sse_append(c, rec, strlen(rec));
+}
+
 /* New log lines and the latest action of c's device, as events. */
 static void
 sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
@@ -87,9 +130,6 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 	    "SELECT l.id, l.action_id, l.at, l.line FROM action_log l "
 	    "JOIN action a ON a.id = l.action_id WHERE a.device_id = ?1 "
 	    "AND l.id > ?2 ORDER BY l.id LIMIT ?3";
-	static const char maxid[] =
-	    "SELECT COALESCE(max(l.id), 0) FROM action_log l JOIN action a "
-	    "ON a.id = l.action_id WHERE a.device_id = ?1";
 	static const char latest[] =
 	    "SELECT a.id, a.status, a.progress, s.version, a.result_code "
 	    "FROM action a JOIN distribution_set s ON s.id = a.ds_id "
@@ -100,13 +140,12 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 	pthread_mutex_lock(&c->lock);
 	from = c->last_log_id;
 	pthread_mutex_unlock(&c->lock);
-	if (from < 0 && (st = db_prepare(db, maxid)) != NULL) {
-		/* A new watcher starts at the end; the page loaded the rest. */
-		db_bind_int64(st, 1, c->device_id);
-		from = sqlite3_step(st) == SQLITE_ROW
-		           ? sqlite3_column_int64(st, 0)
-		           : 0;
-		db_done(st);
+	if (from < 0) {
+		/* sse_subscribe could not read where to start. */
+		from = sse_newest_line(db, c->device_id);
+		pthread_mutex_lock(&c->lock);
+		sse_start_at(c, from);
+		pthread_mutex_unlock(&c->lock);
 	}
 	if ((st = db_prepare(db, lines)) != NULL) {
 		db_bind_int64(st, 1, c->device_id);
@@ -125,7 +164,7 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 			from = sqlite3_column_int64(st, 0);
 			pthread_mutex_lock(&c->lock);
 			if (d)
-				sse_event(c, "log", d);
+				sse_event(c, from, "log", d);
 			pthread_mutex_unlock(&c->lock);
 			free(d);
 			json_decref(o);
@@ -155,7 +194,7 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 			pthread_mutex_lock(&c->lock);
 			if (d && (c->last_action == NULL ||
 			             strcmp(d, c->last_action) != 0)) {
-				sse_event(c, "action", d);
+				sse_event(c, 0, "action", d);
 				free(c->last_action);
 				c->last_action = d;
 				d = NULL;
@@ -173,6 +212,45 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 	}
 	sse_wake_locked(c);
 	pthread_mutex_unlock(&c->lock);
+}
+
+/* End c's stream: after what is buffered, or at once (dropped) when its
+ * credential no longer holds. */
+static void
+sse_end(struct sse_client *c, bool drop)
+{
+	pthread_mutex_lock(&c->lock);
+	if (drop)
+		c->len = 0;
+	c->closed = true;
+	sse_wake_locked(c);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Is c still to be served?  Ends it if not.  Called by the hub thread
+ * with the list lock held: closed changes only under that lock, so
+ * sse_subscribe may read it holding the list lock alone. */
+static bool
+sse_still_open(
+    struct sse_hub *hub, struct db *db, struct sse_client *c, int64_t now)
+{
+	const struct sse_owner *o = &c->owner;
+
+	if (c->closed)
+		return false;
+	if (now - c->checked >= SSE_CHECK_S) {
+		c->checked = now;
+		if (!auth_still_allows(db, hub->settings, o->via_session,
+		        o->cred_hash, o->perm)) {
+			sse_end(c, true);
+			return false;
+		}
+	}
+	if (now - c->started >= hub->settings->sse_lifetime) {
+		sse_end(c, false); /* EventSource reconnects */
+		return false;
+	}
+	return true;
 }
 
 static void *
@@ -193,7 +271,8 @@ sse_main(void *arg)
 		/* The list lock is held while polling: subscribers wait at
 		 * most one tick to join or leave. */
 		for (struct sse_client *c = hub->clients; c; c = c->next)
-			sse_poll_client(db, c, now_s());
+			if (sse_still_open(hub, db, c, now_s()))
+				sse_poll_client(db, c, now_s());
 		pthread_mutex_unlock(&hub->lock);
 		nanosleep(&ts, NULL);
 	}
@@ -202,12 +281,13 @@ sse_main(void *arg)
 }
 
 struct sse_hub *
-sse_start(const char *db_path)
+sse_start(const char *db_path, const struct settings *s)
 {
 	struct sse_hub *hub = xcalloc(1, sizeof(*hub));
 
 	pthread_mutex_init(&hub->lock, NULL);
 	hub->db_path = xstrdup(db_path);
+	hub->settings = s;
 	if (pthread_create(&hub->thread, NULL, sse_main, hub) != 0) {
 		free(hub->db_path);
 		free(hub);
@@ -244,20 +324,43 @@ sse_stop(struct sse_hub *hub)
 	free(hub);
 }
 
+/* Streams open for the owner of o: a user's, or a machine token's. */
+static int
+sse_owned(const struct sse_hub *hub, const struct sse_owner *o)
+{
+	int n = 0;
+
+	for (const struct sse_client *c = hub->clients; c; c = c->next)
+		if (!c->closed && c->owner.user_id == o->user_id &&
+		    (o->user_id != 0 || c->owner.token_id == o->token_id))
+			n++;
+	return n;
+}
+
 struct sse_client *
-sse_subscribe(
-    struct sse_hub *hub, int64_t device_id, void (*wake)(void *), void *arg)
+sse_subscribe(struct sse_hub *hub, struct db *db, int64_t device_id,
+    int64_t after, const struct sse_owner *owner, void (*wake)(void *),
+    void *arg, enum sse_refusal *why)
 {
 	struct sse_client *c;
+	int64_t start =
+	    after >= 0 || db == NULL ? after : sse_newest_line(db, device_id);
 
 	pthread_mutex_lock(&hub->lock);
-	if (hub->stop || hub->nclients >= SSE_CLIENTS_MAX) {
+	*why = SSE_OK;
+	if (hub->stop || hub->nclients >= SSE_CLIENTS_MAX)
+		*why = SSE_FULL;
+	else if (sse_owned(hub, owner) >= hub->settings->sse_per_user)
+		*why = SSE_USER_FULL;
+	if (*why != SSE_OK) {
 		pthread_mutex_unlock(&hub->lock);
 		return NULL;
 	}
 	c = xcalloc(1, sizeof(*c));
 	pthread_mutex_init(&c->lock, NULL);
 	c->hub = hub;
+	c->owner = *owner;
+	c->started = c->checked = now_s();
 	c->device_id = device_id;
 	c->last_log_id = -1;
 	c->last_ping = now_s();
@@ -265,6 +368,10 @@ sse_subscribe(
 	c->arg = arg;
 	/* Tell the browser how long to wait before reconnecting. */
 	sse_append(c, "retry: 3000\n\n", 13);
+	if (after >= 0)
+		c->last_log_id = after; /* the browser knows where it is */
+	else if (start >= 0)
+		sse_start_at(c, start);
 	c->next = hub->clients;
 	hub->clients = c;
 	hub->nclients++;

@@ -93,6 +93,7 @@ static const char *check_token(const char *);
 static const char *check_header(const char *);
 static const char *check_pattern(const char *);
 static const char *check_feed(const char *);
+static const char *check_host(const char *);
 
 #define MEMBER(m) offsetof(struct settings, m)
 #define MSIZE(m) sizeof(((struct settings *)NULL)->m)
@@ -116,10 +117,11 @@ static const char *check_feed(const char *);
 #define ENUM(k, m, n)                                                          \
 	{.key = k, .type = SET_ENUM, .off = MEMBER(m), .size = MSIZE(m),       \
 	    .names = n}
-#define STRLIST(k, m, n)                                                       \
+#define STRLIST(k, m, n, chk)                                                  \
 	{.key = k, .type = SET_STRLIST, .off = MEMBER(m),                      \
 	    .size = MSIZE(m[0]), .noff = MEMBER(n),                            \
-	    .nmax = MSIZE(m) / MSIZE(m[0]), .min = 1, .max = MSIZE(m[0]) - 1}
+	    .nmax = MSIZE(m) / MSIZE(m[0]), .min = 1, .max = MSIZE(m[0]) - 1,  \
+	    .check = chk}
 #define NETLIST(k, m, n)                                                       \
 	{.key = k, .type = SET_NETLIST, .off = MEMBER(m),                      \
 	    .size = MSIZE(m[0]), .noff = MEMBER(n),                            \
@@ -155,7 +157,7 @@ static const struct setting table[] = {
 	STRING("device_auth.proxy_cert.issuer_header", cert_issuer_header, 1,
 	    check_header),
 	STRLIST("device_auth.proxy_cert.trusted_issuers", cert_authorities,
-	    ncert_authorities),
+	    ncert_authorities, NULL),
 
 	SECTION("attributes"),
 	STRING("attributes.hw_model",	attr_hw_model, 1, NULL),
@@ -191,6 +193,10 @@ static const struct setting table[] = {
 	INT("http.connection_limit",	http_connection_limit, 16, 1000000),
 	INT("http.timeout",		http_timeout, 5, 3600),
 	INT("http.per_ip_limit",	http_per_ip_limit, 0, 1000000),
+	STRLIST("http.allowed_hosts",	allowed_hosts, nallowed_hosts,
+	    check_host),
+	INT("http.sse_per_user",	sse_per_user, 1, 256),
+	HMS("http.sse_lifetime",	sse_lifetime, 5, 86399),
 
 	SECTION("log"),
 	ENUM("log.level",		log_level, level_names),
@@ -213,6 +219,10 @@ static const struct setting table[] = {
 
 	SECTION("metrics"),
 	BOOL("metrics.public",		metrics_public),
+
+	SECTION("audit"),
+	INT("audit.max_age",		audit_max_age, 1, 36500),
+	INT("audit.max_rows",		audit_max_rows, 1000, 100000000),
 };
 /* clang-format on */
 
@@ -278,6 +288,9 @@ settings_defaults(struct settings *s)
 	s->http_connection_limit = 4096;
 	s->http_timeout = 60;
 	s->http_per_ip_limit = 0;
+	s->nallowed_hosts = 0;
+	s->sse_per_user = 8;
+	s->sse_lifetime = 600;
 	s->log_level = LOG_LVL_INFO;
 	s->log_access = true;
 	snprintf(s->web_dir, sizeof(s->web_dir), "%s", "./web");
@@ -292,6 +305,8 @@ settings_defaults(struct settings *s)
 	s->max_sessions_per_user = 20;
 	s->session_purge_interval = 60;
 	s->metrics_public = false;
+	s->audit_max_age = 365;
+	s->audit_max_rows = 1000000;
 }
 
 const char *
@@ -724,6 +739,7 @@ list_entry(const struct setting *e, void *dst, const yaml_event_t *ev)
 {
 	const char *v = (const char *)ev->data.scalar.value;
 	size_t len = ev->data.scalar.length;
+	const char *why;
 
 	if (e->type == SET_NETLIST)
 		return parse_net(v, dst);
@@ -731,6 +747,8 @@ list_entry(const struct setting *e, void *dst, const yaml_event_t *ev)
 		return "must not be empty";
 	if (len > (size_t)e->max)
 		return "is too long";
+	if (e->check != NULL && (why = e->check(v)) != NULL)
+		return why;
 	memcpy(dst, v, len + 1);
 	return NULL;
 }
@@ -1205,6 +1223,35 @@ check_feed(const char *v)
 	if (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	              "0123456789_.-") != strlen(v))
 		return "may hold only letters, digits, '_', '.' and '-'";
+	return NULL;
+}
+
+/* An http.allowed_hosts entry: "*", a host name (a leading "*." matches
+ * its subdomains) or an IP address ([IPv6] too), without a port. */
+static const char *
+check_host(const char *v)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	char addr[INET6_ADDRSTRLEN];
+	size_t n = strlen(v), skip = 0;
+
+	if (strcmp(v, "*") == 0 || inet_pton(AF_INET, v, buf) == 1 ||
+	    inet_pton(AF_INET6, v, buf) == 1)
+		return NULL;
+	if (n > 2 && v[0] == '[' && v[n - 1] == ']' && n - 2 < sizeof(addr)) {
+		memcpy(addr, v + 1, n - 2);
+		addr[n - 2] = '\0';
+		if (inet_pton(AF_INET6, addr, buf) == 1)
+			return NULL;
+	}
+	if (n > 2 && v[0] == '*' && v[1] == '.')
+		skip = 2;
+	if (n == skip || v[skip] == '.' || v[skip] == '-' ||
+	    strspn(v + skip,
+	        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	        "0123456789.-_") != n - skip)
+		return "must be *, a host name or an IP address, without a "
+		       "port";
 	return NULL;
 }
 

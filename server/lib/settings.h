@@ -14,6 +14,7 @@
 
 #define SETTINGS_MAX_PROXIES 32
 #define SETTINGS_MAX_AUTHORITIES 16
+#define SETTINGS_MAX_HOSTS 16
 
 enum device_auth_mode { DEVICE_AUTH_OPEN, DEVICE_AUTH_TOKEN, DEVICE_AUTH_TOFU };
 
@@ -89,9 +90,15 @@ struct settings {
 	int http_connection_limit; /* http.connection_limit, default 4096 */
 	int http_timeout;          /* http.timeout seconds, default 60 */
 	int http_per_ip_limit;     /* http.per_ip_limit connections, 0 = none */
-	int log_level;             /* log.level error|warn|info|debug -> 0..3 */
-	bool log_access;           /* log.access, default true */
-	char web_dir[1024];        /* ui.web_dir, default "./web" */
+	/* http.allowed_hosts: Host names the dashboard and API answer to
+	 * (besides IP literals, localhost and public_url's host); "*" = any */
+	char allowed_hosts[SETTINGS_MAX_HOSTS][256];
+	size_t nallowed_hosts;
+	int sse_per_user;      /* http.sse_per_user live streams, 1..256, 8 */
+	int sse_lifetime;      /* http.sse_lifetime "HH:MM:SS" -> s, 00:10:00 */
+	int log_level;         /* log.level error|warn|info|debug -> 0..3 */
+	bool log_access;       /* log.access, default true */
+	char web_dir[1024];    /* ui.web_dir, default "./web" */
 	int session_idle;      /* auth.session_idle "HH:MM:SS" -> s, 01:00:00 */
 	int session_max_hours; /* auth.session_max_hours, 1..720, 24 */
 	int argon2_memory_kib; /* auth.argon2_memory_kib, 19456 (OWASP) */
@@ -105,6 +112,8 @@ struct settings {
 	int login_tracked_keys;     /* auth.login_tracked_keys, 16384 */
 	int max_sessions_per_user;  /* auth.max_sessions_per_user, 20 */
 	int session_purge_interval; /* auth.session_purge_interval s, 60 */
+	int audit_max_age;   /* audit.max_age days, 1..36500, 365 */
+	int audit_max_rows;  /* audit.max_rows, 1000..100000000, 1000000 */
 };
 
 /* Fill *s with the compiled-in defaults. */

@@ -167,6 +167,7 @@ auth_admin_token(struct request *req, struct db *db, const char *token)
 		const char *grants = (const char *)sqlite3_column_text(st, 4);
 
 		req->token_id = sqlite3_column_int64(st, 0);
+		snprintf(req->cred_hash, sizeof(req->cred_hash), "%s", hash);
 		last = sqlite3_column_int64(st, 2);
 		req->user_id = sqlite3_column_int64(st, 3);
 		req->grants = json_loads(grants ? grants : "[]", 0, NULL);
@@ -222,6 +223,7 @@ auth_admin(struct request *req, struct db *db)
 	if (r != RESULT_OK)
 		return 401;
 	req->via_session = true;
+	sha256_hex(cookie, req->cred_hash);
 	req->user_id = sess.user.id;
 	req->grants = json_incref(sess.user.permissions);
 	free(req->principal);
@@ -229,6 +231,63 @@ auth_admin(struct request *req, struct db *db)
 	snprintf(req->csrf, sizeof(req->csrf), "%s", sess.csrf);
 	user_clear(&sess.user);
 	return 0;
+}
+
+/* Does the API token hashed as hash still exist and allow perm, with its
+ * user (if any) still there and enabled?  RESULT_ERROR on a database
+ * error. */
+static enum result
+auth_token_allows(struct db *db, const char *hash, const char *perm)
+{
+	static const char sql[] =
+	    "SELECT t.permissions, t.user_id, u.permissions, u.enabled "
+	    "FROM api_token t LEFT JOIN app_user u ON u.id = t.user_id "
+	    "WHERE t.token_hash = ?1";
+	sqlite3_stmt *st;
+	enum result r = RESULT_NOTFOUND;
+	int rc;
+
+	if ((st = db_prepare(db, sql)) == NULL)
+		return RESULT_ERROR;
+	db_bind_text(st, 1, hash);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *tp = (const char *)sqlite3_column_text(st, 0);
+		const char *up = (const char *)sqlite3_column_text(st, 2);
+		bool personal = sqlite3_column_type(st, 1) != SQLITE_NULL;
+		json_t *tg = json_loads(tp ? tp : "[]", 0, NULL);
+		json_t *ug =
+		    personal ? json_loads(up ? up : "[]", 0, NULL) : NULL;
+
+		if (perm_allows(tg, perm) &&
+		    (!personal || (up != NULL && sqlite3_column_int(st, 3) &&
+		                      perm_allows(ug, perm))))
+			r = RESULT_OK;
+		json_decref(tg);
+		json_decref(ug);
+	} else if (rc != SQLITE_DONE)
+		r = RESULT_ERROR;
+	db_done(st);
+	return r;
+}
+
+bool
+auth_still_allows(struct db *db, const struct settings *s, bool via_session,
+    const char *hash, const char *perm)
+{
+	struct session sess;
+	enum result r;
+
+	if (via_session) {
+		r = session_find_hash(db, s, hash, &sess);
+		if (r == RESULT_OK && !perm_allows(sess.user.permissions, perm))
+			r = RESULT_NOTFOUND;
+		user_clear(&sess.user);
+	} else
+		r = auth_token_allows(db, hash, perm);
+	/* A busy database is no revocation: the next check decides. */
+	if (r == RESULT_ERROR)
+		db_log_error(db, __func__);
+	return r != RESULT_NOTFOUND;
 }
 
 bool

@@ -47,6 +47,17 @@ const char *auth_cookie_name(struct request *req);
  * session, via_session and csrf.  0 ok, else 401 (or 503).
  */
 int auth_admin(struct request *req, struct db *db);
+struct settings;
+
+/*
+ * Does the credential that opened a long request (a live stream) still
+ * allow perm?  hash is req->cred_hash: the session's (via_session) or the
+ * API token's.  False once the session ended, expired or was revoked, the
+ * token was deleted, the user disabled or deleted, or the permission taken
+ * away.  A database error answers true (checked again later).
+ */
+bool auth_still_allows(struct db *, const struct settings *, bool via_session,
+    const char *hash, const char *perm);
 /* May the authenticated principal do perm (NULL: anything signed in)? */
 bool auth_allows(struct request *req, const char *perm);
 /* May the principal hand out these grants (to a user or a token)?  Only

@@ -395,25 +395,22 @@ fail:
 	return r;
 }
 
-enum result
-session_find(struct db *db, const struct settings *s, const char *cookie,
-    struct session *out)
+/* The live session whose cookie hashes to hash; touch notes activity. */
+static enum result
+session_lookup(struct db *db, const struct settings *s, const char *hash,
+    struct session *out, bool touch)
 {
 	static const char sql[] =
 	    "SELECT s.id, s.csrf_token, s.created_at, s.last_seen_at, "
 	    "u.id, u.username, u.permissions, u.enabled FROM session s "
 	    "JOIN app_user u ON u.id = s.user_id WHERE s.token_hash = ?1";
-	static const char touch[] =
+	static const char touch_sql[] =
 	    "UPDATE session SET last_seen_at = ?2 WHERE id = ?1";
 	sqlite3_stmt *st;
-	char hash[65];
-	int64_t created, seen, now = now_s();
+	int64_t created, seen = 0, now = now_s();
 	enum result r = RESULT_NOTFOUND;
 
 	memset(out, 0, sizeof(*out));
-	if (strlen(cookie) != USER_SESSION_LEN)
-		return RESULT_NOTFOUND;
-	sha256_hex(cookie, hash);
 	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;
 	db_bind_text(st, 1, hash);
@@ -434,15 +431,35 @@ session_find(struct db *db, const struct settings *s, const char *cookie,
 	db_done(st);
 	/* Note activity now and then, often enough that the idle clock
 	 * restarts (a tenth of the idle time, at most a minute apart). */
-	if (r == RESULT_OK &&
+	if (touch && r == RESULT_OK &&
 	    now - seen >=
 	        (s->session_idle >= 600 ? 60 : s->session_idle / 10) &&
-	    (st = db_prepare(db, touch)) != NULL) {
+	    (st = db_prepare(db, touch_sql)) != NULL) {
 		db_bind_int64(st, 1, out->id);
 		db_bind_int64(st, 2, now);
 		db_step_done(db, st, __func__);
 	}
 	return r;
+}
+
+enum result
+session_find(struct db *db, const struct settings *s, const char *cookie,
+    struct session *out)
+{
+	char hash[65];
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(cookie) != USER_SESSION_LEN)
+		return RESULT_NOTFOUND;
+	sha256_hex(cookie, hash);
+	return session_lookup(db, s, hash, out, true);
+}
+
+enum result
+session_find_hash(struct db *db, const struct settings *s, const char *hash,
+    struct session *out)
+{
+	return session_lookup(db, s, hash, out, false);
 }
 
 enum result

@@ -71,6 +71,10 @@ enum result session_create(struct db *, const struct settings *,
 /* The live session of a cookie value (idle and absolute expiry applied). */
 enum result session_find(
     struct db *, const struct settings *, const char *cookie, struct session *);
+/* The same by the SHA-256 of the cookie (hex), without noting activity:
+ * for checking a live stream's session again. */
+enum result session_find_hash(
+    struct db *, const struct settings *, const char *hash, struct session *);
 enum result session_delete(struct db *, const char *cookie);
 /* Drop expired sessions (called now and then). */
 void session_expire(struct db *, const struct settings *);

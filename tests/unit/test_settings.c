@@ -64,6 +64,9 @@ static const char *const all_keys[] = {
 	"http.threads",
 	"http.connection_limit",
 	"http.timeout", "http.per_ip_limit",
+	"http.allowed_hosts",
+	"http.sse_per_user",
+	"http.sse_lifetime",
 	"log.level",
 	"log.access",
 	"ui.web_dir",
@@ -78,6 +81,8 @@ static const char *const all_keys[] = {
 	"auth.max_sessions_per_user",
 	"auth.session_purge_interval",
 	"metrics.public",
+	"audit.max_age",
+	"audit.max_rows",
 };
 /* clang-format on */
 
@@ -148,6 +153,11 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 	assert_int_equal(a->http_connection_limit, b->http_connection_limit);
 	assert_int_equal(a->http_timeout, b->http_timeout);
 	assert_int_equal(a->http_per_ip_limit, b->http_per_ip_limit);
+	assert_int_equal(a->nallowed_hosts, b->nallowed_hosts);
+	for (size_t i = 0; i < a->nallowed_hosts; i++)
+		assert_string_equal(a->allowed_hosts[i], b->allowed_hosts[i]);
+	assert_int_equal(a->sse_per_user, b->sse_per_user);
+	assert_int_equal(a->sse_lifetime, b->sse_lifetime);
 	assert_int_equal(a->log_level, b->log_level);
 	assert_int_equal(a->log_access, b->log_access);
 	assert_string_equal(a->web_dir, b->web_dir);
@@ -162,6 +172,8 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 	assert_int_equal(a->max_sessions_per_user, b->max_sessions_per_user);
 	assert_int_equal(a->session_purge_interval, b->session_purge_interval);
 	assert_int_equal(a->metrics_public, b->metrics_public);
+	assert_int_equal(a->audit_max_age, b->audit_max_age);
+	assert_int_equal(a->audit_max_rows, b->audit_max_rows);
 }
 
 static void
@@ -200,8 +212,13 @@ test_defaults(void **state)
 	assert_int_equal(s.http_connection_limit, 4096);
 	assert_int_equal(s.http_timeout, 60);
 	assert_int_equal(s.http_per_ip_limit, 0);
+	assert_int_equal(s.nallowed_hosts, 0);
+	assert_int_equal(s.sse_per_user, 8);
+	assert_int_equal(s.sse_lifetime, 600);
 	assert_int_equal(s.log_level, 2);
 	assert_true(s.log_access);
+	assert_int_equal(s.audit_max_age, 365);
+	assert_int_equal(s.audit_max_rows, 1000000);
 }
 
 /* Collect the dotted leaf keys of a YAML mapping tree into keys[]. */
@@ -265,6 +282,7 @@ test_shipped_file(void **state)
 	s.ncert_authorities = 0;
 	s.nproxies = 0;
 	s.ncert_proxies = 0;
+	s.nallowed_hosts = 0;
 	assert_settings_equal(&s, &def);
 
 	assert_non_null(f = fopen(SHIPPED, "r"));
@@ -398,6 +416,12 @@ static const struct good_row good_rows[] = {
 	G_INT("updates:\n  stale_timeout: \"23:59:59\"\n", stale_timeout,
 	    86399),
 	G_INT("http:\n  threads: 0\n", http_threads, 0),
+	G_INT("http:\n  sse_per_user: 1\n", sse_per_user, 1),
+	G_INT("http:\n  sse_per_user: 256\n", sse_per_user, 256),
+	G_INT("http:\n  sse_lifetime: \"00:00:05\"\n", sse_lifetime, 5),
+	G_INT("audit:\n  max_age: 1\n", audit_max_age, 1),
+	G_INT("audit:\n  max_rows: 1000\n", audit_max_rows, 1000),
+	G_INT("audit:\n  max_rows: 100000000\n", audit_max_rows, 100000000),
 	G_INT("http:\n  threads: 64\n", http_threads, 64),
 	G_INT("http:\n  connection_limit: 16\n", http_connection_limit, 16),
 	G_INT("http:\n  connection_limit: 1000000\n", http_connection_limit,
@@ -539,6 +563,18 @@ static const struct bad_row bad_rows[] = {
 	    "t.yaml:2: http.connection_limit: ", "from 16 to 1000000"},
 	{"http:\n  timeout: 4\n", 0, "t.yaml:2: http.timeout: ",
 	    "from 5 to 3600"},
+	{"http:\n  sse_per_user: 0\n", 0, "t.yaml:2: http.sse_per_user: ",
+	    "from 1 to 256"},
+	{"http:\n  sse_lifetime: \"00:00:04\"\n", 0,
+	    "t.yaml:2: http.sse_lifetime: ", ""},
+	{"audit:\n  max_age: 0\n", 0, "t.yaml:2: audit.max_age: ",
+	    "from 1 to 36500"},
+	{"audit:\n  max_rows: 999\n", 0, "t.yaml:2: audit.max_rows: ",
+	    "from 1000 to 100000000"},
+	{"http:\n  allowed_hosts: [\"ota.example.com:8080\"]\n", 0,
+	    "t.yaml:2: http.allowed_hosts: ", "entry 1 must be *, a host name"},
+	{"http:\n  allowed_hosts: [\"a b\"]\n", 0,
+	    "t.yaml:2: http.allowed_hosts: ", "entry 1 must be"},
 	{"http:\n  timeout: 3601\n", 0, "t.yaml:2: http.timeout: ",
 	    "from 5 to 3600"},
 	{"http:\n  per_ip_limit: -1\n", 0, "t.yaml:2: http.per_ip_limit: ",
@@ -1194,8 +1230,17 @@ test_good_full(void **state)
 	assert_int_equal(s.http_threads, 4);
 	assert_int_equal(s.http_connection_limit, 1024);
 	assert_int_equal(s.http_timeout, 30);
+	assert_int_equal(s.nallowed_hosts, 4);
+	assert_string_equal(s.allowed_hosts[0], "ota.example.com");
+	assert_string_equal(s.allowed_hosts[1], "*.lan");
+	assert_string_equal(s.allowed_hosts[2], "[fd00::1]");
+	assert_string_equal(s.allowed_hosts[3], "10.1.2.3");
+	assert_int_equal(s.sse_per_user, 2);
+	assert_int_equal(s.sse_lifetime, 120);
 	assert_int_equal(s.log_level, 3);
 	assert_false(s.log_access);
+	assert_int_equal(s.audit_max_age, 30);
+	assert_int_equal(s.audit_max_rows, 50000);
 }
 
 /*

@@ -10,6 +10,13 @@ function statusBadge(s) {
 	return badge(String(s === undefined || s === null ? '—' : s), /^(ok|success|succeeded)$/i.test(String(s)) ? 'ok' : /fail|denied|error|forbidden/i.test(String(s)) ? 'bad' : 'muted');
 }
 
+// A folded entry (failed requests without credentials, one entry per
+// action, status, address and minute): how many, until when.
+function folded(e) {
+	if (!(Number(e.count) > 1)) return null;
+	return h('span', {class: 'muted small audit-count', title: e.last_at ? 'until ' + fmtTime(e.last_at) : ''}, ' ×' + e.count);
+}
+
 export default async function render(ctx) {
 	let offset = Math.max(0, Number(ctx.query.get('offset')) || 0);
 	let total = 0;
@@ -19,7 +26,7 @@ export default async function render(ctx) {
 	const next = h('button', {type: 'button', class: 'btn btn-sm', onclick: () => go(1)}, 'Older ›');
 	add(ctx.el,
 		h('div', {class: 'page-head'}, h('div', {class: 'page-title'}, h('h1', null, 'Audit log'), h('span', {class: 'muted title-count', id: 'audit-count'}))),
-		h('p', {class: 'muted small'}, 'Every change made through the API or this dashboard, by user and address.'),
+		h('p', {class: 'muted small'}, 'Every change made through the API or this dashboard, by user and address. Failed requests without credentials are counted, one entry per action, address and minute.'),
 		h('div', {class: 'card card-flush'}, body, h('div', {class: 'pager'}, info, h('span', {class: 'spacer'}), prev, next)));
 
 	function go(dir) {
@@ -57,7 +64,7 @@ export default async function render(ctx) {
 				h('td', {class: 'mono'}, e.address || ''),
 				h('td', {class: 'mono'}, e.action || ''),
 				h('td', {class: 'mono audit-target'}, e.target === null || e.target === undefined ? '' : String(e.target)),
-				h('td', null, statusBadge(e.status))))))));
+				h('td', null, statusBadge(e.status), folded(e))))))));
 	}
 	replace(body, empty('Loading…'));
 	await load();
