@@ -7,7 +7,9 @@
  * Entries leave by backward-shift deletion, so no tombstones pile up.
  * Making room when full is a scan of the table; it happens only while the
  * table is full, and each attempt it serves costs far less than the
- * password hash behind it.
+ * password hash behind it.  A scan that finds every entry locked is
+ * remembered, so the refusals that follow (which hash no password) cost
+ * no scan.
  */
 #include "ratelimit.h"
 
@@ -33,6 +35,10 @@ struct ratelimit {
 	size_t mask;  /* slots - 1 (a power of two) */
 	size_t used;  /* occupied slots */
 	size_t limit; /* keys held at most */
+	/* Every entry was locked at the last look and the first of them
+	 * ends then: until that time (or a refund or reset) no room can be
+	 * made, and refusing needs no scan. */
+	int64_t all_locked_until;
 };
 
 struct ratelimit *
@@ -122,6 +128,10 @@ rl_evict(struct ratelimit *rl, int64_t now, int64_t *wait)
 	struct rl_slot *victim = NULL;
 	int64_t first_end = INT64_MAX;
 
+	if (now < rl->all_locked_until) {
+		*wait = rl->all_locked_until - now;
+		return false;
+	}
 	for (size_t i = 0; i <= rl->mask; i++) {
 		struct rl_slot *s = &rl->slots[i];
 
@@ -142,7 +152,10 @@ rl_evict(struct ratelimit *rl, int64_t now, int64_t *wait)
 			victim = s;
 	}
 	if (victim == NULL) {
-		*wait = first_end == INT64_MAX ? 1 : first_end - now;
+		if (first_end == INT64_MAX) /* cannot be: a full table */
+			first_end = now + 1;
+		rl->all_locked_until = first_end;
+		*wait = first_end - now;
 		return false;
 	}
 	rl_remove(rl, victim);
@@ -218,8 +231,10 @@ ratelimit_refund(struct ratelimit *rl, const char *key)
 
 	rl_hash(key, h);
 	pthread_mutex_lock(&rl->lock);
-	if ((s = rl_find(rl, h)) != NULL && s->failures > 0)
+	if ((s = rl_find(rl, h)) != NULL && s->failures > 0) {
 		s->failures--;
+		rl->all_locked_until = 0;
+	}
 	pthread_mutex_unlock(&rl->lock);
 }
 
@@ -231,8 +246,10 @@ ratelimit_reset(struct ratelimit *rl, const char *key)
 
 	rl_hash(key, h);
 	pthread_mutex_lock(&rl->lock);
-	if ((s = rl_find(rl, h)) != NULL)
+	if ((s = rl_find(rl, h)) != NULL) {
 		rl_remove(rl, s);
+		rl->all_locked_until = 0;
+	}
 	pthread_mutex_unlock(&rl->lock);
 }
 

@@ -115,8 +115,12 @@ test_fails_closed_when_all_locked(void **state)
 	    ratelimit_attempt_at(rl, "user:new", 5, 60, &wait, T0 + 20));
 	assert_int_equal(wait, 40); /* locked-0 ends at T0 + 60 */
 	assert_false(attempt(rl, "user:locked-3", 1, T0 + 20));
+	/* A refund unlocks one entry: room again (once). */
+	ratelimit_refund(rl, "user:locked-9");
+	assert_true(attempt(rl, "user:new", 1, T0 + 21));
+	assert_false(attempt(rl, "user:newer", 5, T0 + 21));
 	/* The first window ends: its slot is free for a new key. */
-	assert_true(attempt(rl, "user:new", 5, T0 + 60));
+	assert_true(attempt(rl, "user:newer", 5, T0 + 60));
 	assert_false(attempt(rl, "user:locked-15", 1, T0 + 60));
 	ratelimit_free(rl);
 }
