@@ -362,7 +362,7 @@ expect_status 204 "delete user gone"
 add_user newcomer newcomer-password-1 admin
 NEW_ID=$(sql "SELECT id FROM app_user WHERE username = 'newcomer'")
 check "the new user gets a new id, not the deleted user's ($GONE_ID < $NEW_ID)" \
-    [ -n "$GONE_ID" ] && [ "$NEW_ID" -gt "$GONE_ID" ] 2>/dev/null
+    [ "${NEW_ID:-0}" -gt "${GONE_ID:-0}" ]
 req GET /api/v1/me -H "Cookie: falconet_session=$GONE_C"
 expect_status 401 "the deleted user's cookie -> 401"
 req GET /api/v1/me -H "Authorization: Bearer $GONE_T"
@@ -377,7 +377,7 @@ $CHEAP
 add_user third third-password-1 readonly
 THIRD_ID=$(sql "SELECT id FROM app_user WHERE username = 'third'")
 check "after deleting the newest user and a restart, the next id is new ($NEW_ID < $THIRD_ID)" \
-    [ "$THIRD_ID" -gt "$NEW_ID" ] 2>/dev/null
+    [ "${THIRD_ID:-0}" -gt "${NEW_ID:-0}" ]
 jlogin newcomer newcomer-password-1
 expect_status 401 "the deleted newcomer cannot log in"
 add_user newcomer newcomer-password-1 admin
