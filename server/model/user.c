@@ -92,9 +92,12 @@ user_create(struct db *db, const struct settings *s, const char *username,
 	static const char sql[] =
 	    "INSERT INTO app_user (id, username, password, permissions, "
 	    "created_at) VALUES (?5, ?1, ?2, ?3, ?4)";
-	/* Ids are never reused (migrations/0006_id_counter.sql). */
+	/* Ids are never reused (migrations/0006_id_counter.sql); a row
+	 * written past the counter (by hand, say) moves it on. */
 	static const char next_id[] =
-	    "UPDATE id_counter SET last_id = last_id + 1 "
+	    "UPDATE id_counter SET last_id = 1 + CASE WHEN last_id >= "
+	    "(SELECT COALESCE(MAX(id), 0) FROM app_user) THEN last_id ELSE "
+	    "(SELECT COALESCE(MAX(id), 0) FROM app_user) END "
 	    "WHERE name = 'app_user' RETURNING last_id";
 	char encoded[USER_ENCODED_MAX];
 	char *grants;

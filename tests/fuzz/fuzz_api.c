@@ -360,7 +360,7 @@ fuzz_init(void)
 	snprintf(app.tmp_dir, sizeof(app.tmp_dir), "%s/tmp", dir);
 	snprintf(app.setup_token, sizeof(app.setup_token), "%s",
 	    "0123456789abcdef0123456789abcdef");
-	app.login_limits = ratelimit_new();
+	app.login_limits = ratelimit_new(64);
 	app.cores = 1;
 	db_set_path(app.db_path);
 	if ((db = db_thread()) == NULL || migrate_run(db) == -1 ||
@@ -533,7 +533,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		since_restore = 0;
 	}
 	ratelimit_free(app.login_limits); /* failed logins start afresh */
-	app.login_limits = ratelimit_new();
+	app.login_limits = ratelimit_new(64);
 	memset(&req, 0, sizeof(req));
 	req.app = &app;
 	req.route = body_routes[data[0] % nbody_routes];

@@ -380,6 +380,11 @@ check "after deleting the newest user and a restart, the next id is new ($NEW_ID
     [ "${THIRD_ID:-0}" -gt "${NEW_ID:-0}" ]
 jlogin newcomer newcomer-password-1
 expect_status 401 "the deleted newcomer cannot log in"
+# A row written past the counter (by hand) moves it on.
+sql "INSERT INTO app_user (id, username, password, created_at) VALUES (100, 'byhand', 'x', 0)"
+add_user fourth fourth-password-1 readonly
+check "a user row written by hand with id 100: the next user gets 101" \
+    [ "$(sql "SELECT id FROM app_user WHERE username = 'fourth'")" = 101 ]
 add_user newcomer newcomer-password-1 admin
 jlogin newcomer newcomer-password-1
 expect_status 200 "the new user logs in"
