@@ -102,6 +102,25 @@ done
 expect_status 429 "admin2 after the flood from a fresh address -> 429, no new guesses"
 check "the flood is logged as failed logins" grep -q 'failed login for junk-62-1' "$T/server.log"
 
+# Filling the whole table with locked entries (4 addresses x 4 names x 3
+# failures) costs the attacker their own addresses and names; the table
+# then refuses names it does not hold (fail closed) rather than forget a
+# lockout, and says so in the log.
+add_user bystander bystander-password-1 readonly
+for ip in 201 202 203 204; do
+	for name in a b c d; do
+		for i in 1 2 3; do
+			jlogin "lock-$ip-$name" x --interface "127.0.0.$ip"
+		done
+	done
+done
+jlogin bystander bystander-password-1 --interface 127.0.0.210
+expect_status 429 "a table full of lockouts: a name it does not hold -> 429 (fail closed)"
+check "  with Retry-After" [ -n "$(header Retry-After)" ]
+check "the full table is logged" grep -q 'login limits: all 16 tracked names and addresses are locked' "$T/server.log"
+jlogin admin2 admin2-password-1 --interface 127.0.0.210
+expect_status 429 "admin2 is still locked"
+
 # ===========================================================================
 # 2. Addresses: IPv6 per /64, IPv4-mapped as IPv4 (through a trusted proxy)
 # ===========================================================================
