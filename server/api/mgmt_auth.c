@@ -83,14 +83,9 @@ mgmt_guard_begin(struct request *req, const char *name, struct mgmt_guard *g)
 	/* The address first: while it is refused, the user's count stays
 	 * untouched; an attempt the user's limit refuses is taken back
 	 * from the address. */
-	if (!ratelimit_attempt(rl, g->addr_key, s->login_max_failures * 4,
-	        s->login_window, &wait))
-		goto blocked;
-	if (ratelimit_attempt(
-	        rl, g->user_key, s->login_max_failures, s->login_window, &wait))
+	if (ratelimit_attempt2(rl, g->addr_key, s->login_max_failures * 4,
+	        g->user_key, s->login_max_failures, s->login_window, &wait))
 		return true;
-	ratelimit_refund(rl, g->addr_key);
-blocked:
 	snprintf(retry, sizeof(retry), "%d", wait);
 	http_set_header(req, "Retry-After", retry);
 	http_reply_error(req, 429, "too_many_attempts",

@@ -7,7 +7,9 @@
  * Entries leave by backward-shift deletion, so no tombstones pile up.
  * Making room when full is a scan of the table; it happens only while the
  * table is full, and each attempt it serves costs far less than the
- * password hash behind it.
+ * password hash behind it.  A scan that finds every entry locked is
+ * remembered, so the refusals that follow (which hash no password) cost
+ * no scan.
  */
 #include "ratelimit.h"
 
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "util.h"
 
 struct rl_slot {
@@ -33,6 +36,10 @@ struct ratelimit {
 	size_t mask;  /* slots - 1 (a power of two) */
 	size_t used;  /* occupied slots */
 	size_t limit; /* keys held at most */
+	/* Every entry was locked at the last look and the first of them
+	 * ends then: until that time (or a refund or reset) no room can be
+	 * made, and refusing needs no scan. */
+	int64_t all_locked_until;
 };
 
 struct ratelimit *
@@ -108,20 +115,38 @@ rl_remove(struct ratelimit *rl, struct rl_slot *s)
 	rl->used--;
 }
 
+/* Is h one of the n hashes of keep? */
+static bool
+rl_kept(const uint64_t h[2], const uint64_t (*keep)[2], size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (keep[i][0] == h[0] && keep[i][1] == h[1])
+			return true;
+	return false;
+}
+
 /*
  * Make room for one more key in a full table: an expired entry goes
  * first, then the one with the fewest failures among those not locked
  * (the newest of equals: an old entry is the likelier to be a real user
- * near the limit).  A locked entry stays until its window ends.  False if
- * every entry is locked; *wait is then the seconds until one expires.
- * Lock held.
+ * near the limit).  A locked entry stays until its window ends, and so do
+ * the entries of the attempt being counted (`keep`): else the user name's
+ * entry could push out the address's it was counted with, and neither
+ * limit would hold.  False if nothing may go; *wait is then the seconds
+ * until an entry expires.  Lock held.
  */
 static bool
-rl_evict(struct ratelimit *rl, int64_t now, int64_t *wait)
+rl_evict(struct ratelimit *rl, const uint64_t (*keep)[2], size_t nkeep,
+    int64_t now, int64_t *wait)
 {
 	struct rl_slot *victim = NULL;
 	int64_t first_end = INT64_MAX;
+	bool kept = false;
 
+	if (now < rl->all_locked_until) {
+		*wait = rl->all_locked_until - now;
+		return false;
+	}
 	for (size_t i = 0; i <= rl->mask; i++) {
 		struct rl_slot *s = &rl->slots[i];
 
@@ -131,7 +156,8 @@ rl_evict(struct ratelimit *rl, int64_t now, int64_t *wait)
 			victim = s;
 			break;
 		}
-		if (s->failures >= s->max) {
+		if (s->failures >= s->max || rl_kept(s->hash, keep, nkeep)) {
+			kept |= s->failures < s->max;
 			if (s->expires < first_end)
 				first_end = s->expires;
 			continue;
@@ -141,66 +167,129 @@ rl_evict(struct ratelimit *rl, int64_t now, int64_t *wait)
 		        s->expires > victim->expires))
 			victim = s;
 	}
-	if (victim == NULL) {
-		*wait = first_end == INT64_MAX ? 1 : first_end - now;
-		return false;
+	if (victim != NULL) {
+		rl_remove(rl, victim);
+		return true;
 	}
-	rl_remove(rl, victim);
-	return true;
+	if (first_end == INT64_MAX) /* cannot be: a full table */
+		first_end = now + 1;
+	*wait = first_end - now;
+	if (!kept) {
+		rl->all_locked_until = first_end;
+		log_warnx("login limits: all %zu tracked names and addresses "
+		          "are locked; logins under other names are refused "
+		          "for %lld s (auth.login_tracked_keys)",
+		    rl->limit, (long long)*wait);
+	}
+	return false;
 }
 
-/* A new entry for hash h, or NULL (and *wait) if the table has no room.
+/* The entry of hash h in its current window, found or made (not at the
+ * cost of the entries of keep); NULL and *wait if there is no room.
  * Lock held. */
 static struct rl_slot *
-rl_insert(struct ratelimit *rl, const uint64_t h[2], int64_t now, int64_t *wait)
+rl_entry(struct ratelimit *rl, const uint64_t h[2], const uint64_t (*keep)[2],
+    size_t nkeep, int max, int window, int64_t now, int64_t *wait)
 {
+	struct rl_slot *s;
 	size_t i;
 
-	if (rl->used >= rl->limit && !rl_evict(rl, now, wait))
-		return NULL;
-	for (i = h[0] & rl->mask; rl->slots[i].expires != 0;
-	     i = (i + 1) & rl->mask)
-		;
-	rl->slots[i].hash[0] = h[0];
-	rl->slots[i].hash[1] = h[1];
-	rl->used++;
-	return &rl->slots[i];
+	if ((s = rl_find(rl, h)) == NULL) {
+		if (rl->used >= rl->limit &&
+		    !rl_evict(rl, keep, nkeep, now, wait))
+			return NULL;
+		for (i = h[0] & rl->mask; rl->slots[i].expires != 0;
+		     i = (i + 1) & rl->mask)
+			;
+		s = &rl->slots[i];
+		s->hash[0] = h[0];
+		s->hash[1] = h[1];
+		rl->used++;
+	}
+	if (s->expires <= now) {
+		s->expires = now + window;
+		s->failures = 0;
+	}
+	s->max = max;
+	return s;
+}
+
+/* Take one failure back from the entry of h.  Lock held. */
+static void
+rl_uncount(struct ratelimit *rl, const uint64_t h[2])
+{
+	struct rl_slot *s = rl_find(rl, h);
+
+	if (s == NULL || s->failures == 0)
+		return;
+	if (s->failures-- >= s->max)
+		rl->all_locked_until = 0; /* it is no longer locked */
+}
+
+/*
+ * Count an attempt against each of n keys (at most 2) in turn: refused
+ * by the first that is at its limit or cannot get an entry, and then
+ * what was counted for the keys before it is taken back.
+ */
+static bool
+rl_attempt(struct ratelimit *rl, const char *const *keys, const int *maxes,
+    size_t n, int window, int *retry_after, int64_t now)
+{
+	uint64_t h[2][2];
+	struct rl_slot *s;
+	int64_t wait = 0;
+	size_t i, counted = 0;
+
+	for (i = 0; i < n; i++)
+		rl_hash(keys[i], h[i]);
+	pthread_mutex_lock(&rl->lock);
+	for (i = 0; i < n; i++) {
+		s = rl_entry(rl, h[i], h, n, maxes[i], window, now, &wait);
+		if (s == NULL)
+			break;
+		if (s->failures >= s->max) {
+			wait = s->expires - now;
+			break;
+		}
+		s->failures++;
+		counted++;
+	}
+	/* Refused: the entries counted may have moved, find them again. */
+	if (counted < n)
+		for (i = 0; i < counted; i++)
+			rl_uncount(rl, h[i]);
+	pthread_mutex_unlock(&rl->lock);
+	if (counted < n)
+		*retry_after = wait < 1           ? 1
+		               : wait > INT32_MAX ? INT32_MAX
+		                                  : (int)wait;
+	return counted == n;
 }
 
 bool
 ratelimit_attempt_at(struct ratelimit *rl, const char *key, int max, int window,
     int *retry_after, int64_t now)
 {
-	struct rl_slot *s;
-	uint64_t h[2];
-	int64_t wait = 0;
-	bool allowed = true;
+	return rl_attempt(rl, &key, &max, 1, window, retry_after, now);
+}
 
-	rl_hash(key, h);
-	pthread_mutex_lock(&rl->lock);
-	/* A new slot is free (expires 0): its window starts below. */
-	if ((s = rl_find(rl, h)) == NULL)
-		s = rl_insert(rl, h, now, &wait);
-	if (s == NULL)
-		allowed = false;
-	else {
-		if (s->expires <= now) {
-			s->expires = now + window;
-			s->failures = 0;
-		}
-		s->max = max;
-		if (s->failures >= max) {
-			allowed = false;
-			wait = s->expires - now;
-		} else
-			s->failures++;
-	}
-	pthread_mutex_unlock(&rl->lock);
-	if (!allowed)
-		*retry_after = wait < 1           ? 1
-		               : wait > INT32_MAX ? INT32_MAX
-		                                  : (int)wait;
-	return allowed;
+bool
+ratelimit_attempt2_at(struct ratelimit *rl, const char *first, int first_max,
+    const char *second, int second_max, int window, int *retry_after,
+    int64_t now)
+{
+	const char *keys[2] = {first, second};
+	int maxes[2] = {first_max, second_max};
+
+	return rl_attempt(rl, keys, maxes, 2, window, retry_after, now);
+}
+
+bool
+ratelimit_attempt2(struct ratelimit *rl, const char *first, int first_max,
+    const char *second, int second_max, int window, int *retry_after)
+{
+	return ratelimit_attempt2_at(rl, first, first_max, second, second_max,
+	    window, retry_after, now_s());
 }
 
 bool
@@ -213,13 +302,11 @@ ratelimit_attempt(struct ratelimit *rl, const char *key, int max, int window,
 void
 ratelimit_refund(struct ratelimit *rl, const char *key)
 {
-	struct rl_slot *s;
 	uint64_t h[2];
 
 	rl_hash(key, h);
 	pthread_mutex_lock(&rl->lock);
-	if ((s = rl_find(rl, h)) != NULL && s->failures > 0)
-		s->failures--;
+	rl_uncount(rl, h);
 	pthread_mutex_unlock(&rl->lock);
 }
 
@@ -231,8 +318,10 @@ ratelimit_reset(struct ratelimit *rl, const char *key)
 
 	rl_hash(key, h);
 	pthread_mutex_lock(&rl->lock);
-	if ((s = rl_find(rl, h)) != NULL)
+	if ((s = rl_find(rl, h)) != NULL) {
 		rl_remove(rl, s);
+		rl->all_locked_until = 0;
+	}
 	pthread_mutex_unlock(&rl->lock);
 }
 

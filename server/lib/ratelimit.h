@@ -29,9 +29,20 @@ void ratelimit_free(struct ratelimit *);
  */
 bool ratelimit_attempt(
     struct ratelimit *, const char *key, int max, int window, int *retry_after);
+/*
+ * One attempt counted against two keys at once (a client address and a
+ * user name): allowed if both allow.  While the first refuses, the second
+ * is not counted; when the second refuses, the first's count is taken
+ * back.  Neither key's entry is pushed out to make room for the other.
+ */
+bool ratelimit_attempt2(struct ratelimit *, const char *first, int first_max,
+    const char *second, int second_max, int window, int *retry_after);
 /* The same at time `now` (seconds), for tests. */
 bool ratelimit_attempt_at(struct ratelimit *, const char *key, int max,
     int window, int *retry_after, int64_t now);
+bool ratelimit_attempt2_at(struct ratelimit *, const char *first, int first_max,
+    const char *second, int second_max, int window, int *retry_after,
+    int64_t now);
 /* Take back one counted attempt (it succeeded, or another limit
  * refused it). */
 void ratelimit_refund(struct ratelimit *, const char *key);

@@ -90,8 +90,15 @@ user_create(struct db *db, const struct settings *s, const char *username,
     const char *password, const json_t *perms, bool first_only, int64_t *id)
 {
 	static const char sql[] =
-	    "INSERT INTO app_user (username, password, permissions, "
-	    "created_at) VALUES (?1, ?2, ?3, ?4)";
+	    "INSERT INTO app_user (id, username, password, permissions, "
+	    "created_at) VALUES (?5, ?1, ?2, ?3, ?4)";
+	/* Ids are never reused (migrations/0006_id_counter.sql); a row
+	 * written past the counter (by hand, say) moves it on. */
+	static const char next_id[] =
+	    "UPDATE id_counter SET last_id = 1 + CASE WHEN last_id >= "
+	    "(SELECT COALESCE(MAX(id), 0) FROM app_user) THEN last_id ELSE "
+	    "(SELECT COALESCE(MAX(id), 0) FROM app_user) END "
+	    "WHERE name = 'app_user' RETURNING last_id";
 	char encoded[USER_ENCODED_MAX];
 	char *grants;
 	sqlite3_stmt *st;
@@ -107,7 +114,10 @@ user_create(struct db *db, const struct settings *s, const char *username,
 		db_rollback(db);
 		return RESULT_CONFLICT;
 	}
-	if ((st = db_prepare(db, sql)) == NULL) {
+	if ((st = db_prepare(db, next_id)) == NULL ||
+	    db_step_id(db, st, id, __func__) != RESULT_OK ||
+	    (st = db_prepare(db, sql)) == NULL) {
+		explicit_bzero(encoded, sizeof(encoded));
 		db_rollback(db);
 		return RESULT_ERROR;
 	}
@@ -116,13 +126,13 @@ user_create(struct db *db, const struct settings *s, const char *username,
 	db_bind_text(st, 2, encoded);
 	db_bind_text(st, 3, grants ? grants : "[]");
 	db_bind_int64(st, 4, now_s());
+	db_bind_int64(st, 5, *id);
 	free(grants);
 	explicit_bzero(encoded, sizeof(encoded));
 	if ((r = db_step_done(db, st, __func__)) != RESULT_OK) {
 		db_rollback(db);
 		return r;
 	}
-	*id = sqlite3_last_insert_rowid(db_handle(db));
 	if (db_commit(db) == -1)
 		return RESULT_ERROR;
 	log_info("user %s created", username);

@@ -361,8 +361,8 @@ fuzz_init(void)
 	snprintf(app.tmp_dir, sizeof(app.tmp_dir), "%s/tmp", dir);
 	snprintf(app.setup_token, sizeof(app.setup_token), "%s",
 	    "0123456789abcdef0123456789abcdef");
-	app.login_limits = ratelimit_new();
-	app.register_limits = ratelimit_new();
+	app.login_limits = ratelimit_new(64);
+	app.register_limits = ratelimit_new(64);
 	app.register_tally = device_tally_new();
 	app.cores = 1;
 	db_set_path(app.db_path);
@@ -536,9 +536,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		since_restore = 0;
 	}
 	ratelimit_free(app.login_limits); /* failed logins start afresh */
-	app.login_limits = ratelimit_new();
+	app.login_limits = ratelimit_new(64);
 	ratelimit_free(app.register_limits);
-	app.register_limits = ratelimit_new();
+	app.register_limits = ratelimit_new(64);
 	device_tally_free(app.register_tally); /* the restore moved rows */
 	app.register_tally = device_tally_new();
 	memset(&req, 0, sizeof(req));

@@ -115,9 +115,53 @@ test_fails_closed_when_all_locked(void **state)
 	    ratelimit_attempt_at(rl, "user:new", 5, 60, &wait, T0 + 20));
 	assert_int_equal(wait, 40); /* locked-0 ends at T0 + 60 */
 	assert_false(attempt(rl, "user:locked-3", 1, T0 + 20));
+	/* A refund unlocks one entry: room again (once). */
+	ratelimit_refund(rl, "user:locked-9");
+	assert_true(attempt(rl, "user:new", 1, T0 + 21));
+	assert_false(attempt(rl, "user:newer", 5, T0 + 21));
 	/* The first window ends: its slot is free for a new key. */
-	assert_true(attempt(rl, "user:new", 5, T0 + 60));
+	assert_true(attempt(rl, "user:newer", 5, T0 + 60));
 	assert_false(attempt(rl, "user:locked-15", 1, T0 + 60));
+	ratelimit_free(rl);
+}
+
+/*
+ * A table all locked but for a slot or two: the user name's entry must not
+ * push out the address's it is counted with, or alternating two names from
+ * one address would be counted against nothing.  The address limit holds.
+ */
+static void
+test_pair_keeps_its_address(void **state)
+{
+	struct ratelimit *rl = ratelimit_new(16);
+	char key[64];
+	int wait = 0, allowed = 0;
+
+	(void)state;
+	for (int i = 0; i < 14; i++) {
+		snprintf(key, sizeof(key), "user:locked-%d", i);
+		assert_true(attempt(rl, key, 1, T0));
+	}
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "user:name-%d", i % 2);
+		allowed += ratelimit_attempt2_at(
+		    rl, "addr:192.0.2.1", 12, key, 3, 60, &wait, T0 + 1);
+	}
+	assert_int_equal(allowed, 12);
+	/* A refusal by the name's limit is not the address's failure. */
+	ratelimit_free(rl);
+	rl = ratelimit_new(16);
+	for (int i = 0; i < 3; i++)
+		assert_true(ratelimit_attempt2_at(
+		    rl, "addr:a", 12, "user:v", 3, 60, &wait, T0));
+	assert_false(ratelimit_attempt2_at(
+	    rl, "addr:a", 12, "user:v", 3, 60, &wait, T0));
+	assert_int_equal(wait, 60);
+	for (int i = 0; i < 9; i++)
+		assert_true(ratelimit_attempt2_at(
+		    rl, "addr:a", 12, "user:w", 100, 60, &wait, T0));
+	assert_false(ratelimit_attempt2_at(
+	    rl, "addr:a", 12, "user:w", 100, 60, &wait, T0));
 	ratelimit_free(rl);
 }
 
@@ -205,6 +249,7 @@ main(void)
 	    cmocka_unit_test(test_full_table_keeps_lockout),
 	    cmocka_unit_test(test_least_failed_go_first),
 	    cmocka_unit_test(test_fails_closed_when_all_locked),
+	    cmocka_unit_test(test_pair_keeps_its_address),
 	    cmocka_unit_test(test_removal_keeps_keys_reachable),
 	    cmocka_unit_test(test_address_keys),
 	    cmocka_unit_test(test_ipv6_slash64_shares_budget),
