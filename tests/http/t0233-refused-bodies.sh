@@ -49,6 +49,15 @@ while sent < total and time.time() - t0 < 60:
             sent += s.send(chunk)
         except (BrokenPipeError, ConnectionResetError):
             how = 'reset'; break
+# The answer may sit in the socket ahead of a reset: read what arrived.
+while how == 'reset' and b'\r\n\r\n' not in resp:
+    try:
+        d = s.recv(65536)
+    except (BlockingIOError, ConnectionResetError, OSError):
+        break
+    if not d:
+        break
+    resp += d
 status = resp.split(b' ')[1].decode() if resp.startswith(b'HTTP/') else '000'
 print(f'status={status} sent={sent} seconds={time.time() - t0:.2f} end={how}')
 EOF
