@@ -8,11 +8,14 @@
 
 #include "settings.h"
 
+#define APP_STATS_CACHE_MS 5000
+
 struct seen;
 struct ratelimit;
 struct sse_hub;
 struct metrics;
 struct trust_store;
+struct memo;
 
 struct app {
 	const struct settings *settings;
@@ -27,6 +30,9 @@ struct app {
 	struct metrics *metrics;        /* counters for /metrics */
 	struct trust_store *rauc_keyring; /* rauc.keyring, NULL if unset */
 	struct trust_store *swu_keyring;  /* swupdate.keyring, NULL if unset */
+	/* /api/v1/stats and /metrics' gauges, computed at most once per
+	 * APP_STATS_CACHE_MS however many ask (NULL: every time). */
+	struct memo *stats_memo, *metrics_memo;
 };
 
 #endif

@@ -22,6 +22,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "memo.h"
 #include "metrics.h"
 #include "migrate.h"
 #include "perm.h"
@@ -234,6 +235,8 @@ serve(struct app *app)
 	session_expire(db, app->settings);
 	app->login_limits = ratelimit_new();
 	app->metrics = metrics_new(nroutes);
+	app->stats_memo = memo_new(APP_STATS_CACHE_MS);
+	app->metrics_memo = memo_new(APP_STATS_CACHE_MS);
 	if ((app->sse = sse_start(app->db_path)) == NULL)
 		fatalx("cannot start the event hub");
 	/* Block the signals in every thread; the main thread waits for them. */
@@ -276,6 +279,8 @@ serve(struct app *app)
 	seen_stop(app->seen);
 	ratelimit_free(app->login_limits);
 	metrics_free(app->metrics);
+	memo_free(app->stats_memo);
+	memo_free(app->metrics_memo);
 	db_thread_close();
 	return 0;
 }

@@ -67,11 +67,14 @@ echo "# soak ${SOAK:-short}: $DEVICES devices, fleet until done + $LINGER s (at 
 
 # Polls every second while an update runs, so a 1,000-device rollout takes
 # seconds; the idle interval (1 s short, 10 s long) sets the steady load.
+# The whole fleet comes from one address, as from behind a NAT: no
+# per-address connection limit.
 sim_start "poll:
   interval: \"$IDLE\"
   running_interval: \"00:00:01\"" 'updates:
   max_running: 1000000' 'http:
-  connection_limit: 20000' 'log:
+  connection_limit: 20000
+  per_ip_limit: 0' 'log:
   access: false'
 TOKEN=$(make_token soak)
 
