@@ -8,6 +8,8 @@
 
 #include "settings.h"
 
+#define APP_STATS_CACHE_MS 5000
+
 struct seen;
 struct ratelimit;
 struct sse_hub;
@@ -15,6 +17,7 @@ struct metrics;
 struct trust_store;
 struct device_tally;
 struct audit_log;
+struct memo;
 
 struct app {
 	const struct settings *settings;
@@ -34,6 +37,9 @@ struct app {
 	/* Devices that register themselves (ddi.c): per address, in total. */
 	struct ratelimit *register_limits;
 	struct device_tally *register_tally; /* devices on register_feed */
+	/* /api/v1/stats and /metrics' gauges, computed at most once per
+	 * APP_STATS_CACHE_MS however many ask (NULL: every time). */
+	struct memo *stats_memo, *metrics_memo;
 };
 
 #endif

@@ -25,6 +25,7 @@
 #include "device.h"
 #include "http.h"
 #include "log.h"
+#include "memo.h"
 #include "metrics.h"
 #include "migrate.h"
 #include "perm.h"
@@ -241,6 +242,8 @@ serve(struct app *app)
 	app->register_limits = ratelimit_new(app->settings->login_tracked_keys);
 	app->register_tally = device_tally_new();
 	app->metrics = metrics_new(nroutes);
+	app->stats_memo = memo_new(APP_STATS_CACHE_MS);
+	app->metrics_memo = memo_new(APP_STATS_CACHE_MS);
 	/* Block the signals in every thread; the main thread waits for them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -296,6 +299,8 @@ serve(struct app *app)
 	ratelimit_free(app->register_limits);
 	device_tally_free(app->register_tally);
 	metrics_free(app->metrics);
+	memo_free(app->stats_memo);
+	memo_free(app->metrics_memo);
 	db_thread_close();
 	return 0;
 }

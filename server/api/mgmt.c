@@ -19,6 +19,7 @@
 #include "dist.h"
 #include "http.h"
 #include "log.h"
+#include "memo.h"
 #include "metrics.h"
 #include "mgmt_util.h"
 #include "openapi.h"
@@ -521,22 +522,42 @@ mgmt_get_settings(struct request *req)
 	        "{s:o}", "settings", settings_to_json(req->app->settings)));
 }
 
+/* The answer of /api/v1/stats, computed for app->stats_memo. */
+static char *
+mgmt_stats_fill(void *arg, size_t *len)
+{
+	struct request *req = arg;
+	struct db *db = db_thread();
+	int64_t t0 = now_ms();
+	json_t *devices, *o;
+	char *text;
+
+	if (db == NULL ||
+	    (devices = device_stats_json(db, req->app->settings)) == NULL)
+		return NULL;
+	o = json_pack("{s:o, s:o, s:o}", "devices", devices, "updates",
+	    action_daily_json(db, 14), "actions",
+	    action_status_counts_json(db));
+	text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	*len = text ? strlen(text) : 0;
+	log_debug("stats computed in %lld ms", (long long)(now_ms() - t0));
+	return text;
+}
+
 void
 mgmt_get_stats(struct request *req)
 {
-	struct db *db = mgmt_db(req);
-	json_t *devices;
+	char *text;
+	size_t len;
 
-	if (db == NULL)
+	if (mgmt_db(req) == NULL)
 		return;
-	if ((devices = device_stats_json(db, req->app->settings)) == NULL) {
+	text = memo_get(req->app->stats_memo, mgmt_stats_fill, req, &len);
+	if (text == NULL)
 		http_reply_error(req, 500, NULL, "cannot count devices");
-		return;
-	}
-	http_reply_json(req, 200,
-	    json_pack("{s:o, s:o, s:o}", "devices", devices, "updates",
-	        action_daily_json(db, 14), "actions",
-	        action_status_counts_json(db)));
+	else
+		http_reply_json_text(req, 200, text, len);
 }
 
 /* One Prometheus gauge family from a JSON object of name: count. */
@@ -611,28 +632,47 @@ mgmt_metrics_audit(char **buf, size_t *len, struct audit_log *a)
 	json_decref(c);
 }
 
+/* /metrics' gauges of devices and actions, computed for
+ * app->metrics_memo (the request counters are rendered every time). */
+static char *
+mgmt_metrics_fill(void *arg, size_t *len)
+{
+	struct request *req = arg;
+	struct db *db = db_thread();
+	int64_t t0 = now_ms();
+	json_t *dev, *act;
+	char *buf;
+
+	*len = 0;
+	if (db == NULL)
+		return NULL;
+	buf = xstrdup("");
+	dev = device_stats_json(db, req->app->settings);
+	act = action_status_counts_json(db);
+	mgmt_metrics_family(&buf, len, "falconet_devices", "Devices by state.",
+	    "state", json_object_get(dev, "by_state"));
+	mgmt_metrics_family(&buf, len, "falconet_actions",
+	    "Deployment actions by status.", "status", act);
+	json_decref(dev);
+	json_decref(act);
+	log_debug(
+	    "metrics gauges computed in %lld ms", (long long)(now_ms() - t0));
+	return buf;
+}
+
 void
 mgmt_get_metrics(struct request *req)
 {
-	struct db *db = mgmt_db(req);
-	json_t *dev, *act;
-	char *buf = xstrdup("");
+	char *buf;
 	size_t len = 0;
 
-	if (db == NULL) {
-		free(buf);
+	if (mgmt_db(req) == NULL)
 		return;
-	}
-	dev = device_stats_json(db, req->app->settings);
-	act = action_status_counts_json(db);
-	mgmt_metrics_family(&buf, &len, "falconet_devices", "Devices by state.",
-	    "state", json_object_get(dev, "by_state"));
-	mgmt_metrics_family(&buf, &len, "falconet_actions",
-	    "Deployment actions by status.", "status", act);
+	buf = memo_get(req->app->metrics_memo, mgmt_metrics_fill, req, &len);
+	if (buf == NULL)
+		buf = xstrdup("");
 	metrics_render(req->app->metrics, &buf, &len);
 	mgmt_metrics_audit(&buf, &len, req->app->audit);
-	json_decref(dev);
-	json_decref(act);
 	http_reply_text(
 	    req, 200, "text/plain; version=0.0.4; charset=utf-8", buf);
 	free(buf);

@@ -12,6 +12,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,8 +30,10 @@
 #include "auth.h"
 #include "db.h"
 #include "device.h"
+#include "guard.h"
 #include "log.h"
 #include "metrics.h"
+#include "pool.h"
 #include "route.h"
 #include "settings.h"
 #include "sse.h"
@@ -37,6 +41,12 @@
 
 #define HTTP_CONN_MEMORY (12 * 1024)      /* per-connection buffer */
 #define HTTP_DRAIN_MAX (16 * 1024 * 1024) /* see http_refuse_now */
+/* Descriptors kept back from connections: listening socket, epoll and
+ * wake-up descriptors, standard streams, libraries... */
+#define HTTP_FD_RESERVE 32
+#define HTTP_FD_PER_THREAD 6 /* its epoll and eventfd, SQLite's 3, slack */
+#define HTTP_POOL_RETRY "1"  /* Retry-After when the pool's queue is full */
+#define HTTP_CONNS_MIN 8     /* fewer connections than this: do not start */
 
 static const char http_json_too_big[] =
     "JSON bodies are limited to 262144 bytes";
@@ -53,6 +63,8 @@ struct http_server {
 	struct MHD_Daemon *mhd;
 	struct app *app;
 	int port;
+	struct pool *pool;   /* the management pool (route flag ROUTE_POOL) */
+	struct guard *guard; /* per-address limits, request deadlines */
 };
 
 /* Per-request extras that only http.c knows. */
@@ -65,6 +77,13 @@ struct request_priv {
 	char *base_url;
 	size_t body_cap;
 	uint64_t dropped; /* body bytes read and thrown away */
+	struct http_server *srv;
+	/* Handed to the management pool: the connection is suspended, and
+	 * the reply helpers keep the answer here for http_access to queue
+	 * when it resumes (only the connection's own thread queues). */
+	bool pooled;
+	struct MHD_Response *pending;
+	unsigned pending_status;
 };
 
 int
@@ -362,6 +381,11 @@ http_queue(
 		MHD_add_response_header(
 		    resp, req->headers[i].name, req->headers[i].value);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (((struct request_priv *)req)->pooled) {
+		((struct request_priv *)req)->pending = resp;
+		((struct request_priv *)req)->pending_status = (unsigned)status;
+		return;
+	}
 	if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES)
 		log_warnx(
 		    "%s: cannot queue %d for %s", __func__, status, req->url);
@@ -1158,6 +1182,79 @@ http_audit(struct request *req)
 		    target, req->status);
 }
 
+/* Run the route's handler and record the request. */
+static void
+http_handle(struct request_priv *rp)
+{
+	struct request *req = &rp->req;
+
+	req->route->handler(req);
+	if (!req->replied) {
+		log_warnx("%s: %s %s: handler gave no answer", __func__,
+		    req->method, req->url);
+		http_reply_error(req, 500, NULL, "no answer");
+	}
+	http_audit(req);
+}
+
+/*
+ * A pool thread's job: the handler, then the connection resumes and its
+ * own thread queues the answer (http_access).  After the resume the
+ * request is no longer ours: its thread may finish and free it.
+ */
+static void
+http_pool_run(void *arg, bool canceled)
+{
+	struct request_priv *rp = arg;
+
+	if (canceled) {
+		http_set_header(&rp->req, "Retry-After", HTTP_POOL_RETRY);
+		http_reply_error(
+		    &rp->req, 503, "busy", "the server is stopping");
+		http_audit(&rp->req);
+	} else
+		http_handle(rp);
+	MHD_resume_connection(rp->req.conn);
+}
+
+/*
+ * Hand a ROUTE_POOL request to the management pool: suspend the
+ * connection, then queue the job.  A full queue is answered 503 the same
+ * way, through the resumed connection.
+ */
+static void
+http_pool_hand_off(struct request_priv *rp)
+{
+	rp->pooled = true;
+	MHD_suspend_connection(rp->req.conn);
+	if (pool_submit(rp->srv->pool, http_pool_run, rp) == 0)
+		return;
+	http_set_header(&rp->req, "Retry-After", HTTP_POOL_RETRY);
+	http_reply_error(&rp->req, 503, "busy",
+	    "too many management requests are waiting; retry shortly");
+	http_audit(&rp->req);
+	MHD_resume_connection(rp->req.conn);
+}
+
+/* The answer a pool thread made, queued by the connection's thread. */
+static enum MHD_Result
+http_queue_pending(struct request_priv *rp)
+{
+	struct MHD_Response *resp = rp->pending;
+	enum MHD_Result ok = MHD_NO;
+
+	rp->pooled = false;
+	rp->pending = NULL;
+	if (resp == NULL)
+		return MHD_NO; /* no response could be made: close */
+	ok = MHD_queue_response(rp->req.conn, rp->pending_status, resp);
+	if (ok != MHD_YES)
+		log_warnx("%s: cannot queue %u for %s", __func__,
+		    rp->pending_status, rp->req.url);
+	MHD_destroy_response(resp);
+	return ok;
+}
+
 static void
 http_dispatch(struct request_priv *rp)
 {
@@ -1173,13 +1270,11 @@ http_dispatch(struct request_priv *rp)
 	if (rp->pp)
 		MHD_destroy_post_processor(rp->pp);
 	rp->pp = NULL;
-	req->route->handler(req);
-	if (!req->replied) {
-		log_warnx("%s: %s %s: handler gave no answer", __func__,
-		    req->method, req->url);
-		http_reply_error(req, 500, NULL, "no answer");
+	if ((req->route->flags & ROUTE_POOL) && rp->srv->pool) {
+		http_pool_hand_off(rp);
+		return;
 	}
-	http_audit(req);
+	http_handle(rp);
 }
 
 static enum MHD_Result
@@ -1191,6 +1286,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	struct request_priv *rp = *con_cls;
 
 	if (rp == NULL) {
+		guard_request(conn);
 		rp = xcalloc(1, sizeof(*rp));
 		rp->req.app = srv->app;
 		rp->req.conn = conn;
@@ -1198,21 +1294,28 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		rp->req.url = url;
 		rp->req.is_head = strcmp(method, "HEAD") == 0;
 		rp->req.start_ms = now_ms();
+		rp->srv = srv;
 		*con_cls = rp;
-		if (!http_begin(rp, version))
+		if (!http_begin(rp, version)) {
 			http_audit(&rp->req); /* answered at once */
+			guard_answer(conn);
+		}
 		return MHD_YES;
 	}
+	if (rp->pooled)
+		return http_queue_pending(rp);
 	if (rp->req.replied) {
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	if (*upload_data_size != 0) {
+		guard_body(conn, *upload_data_size);
 		if (!http_body(rp, upload_data, *upload_data_size))
 			return MHD_NO; /* closes the connection */
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	guard_answer(conn);
 	http_dispatch(rp);
 	return MHD_YES;
 }
@@ -1225,7 +1328,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct request_priv *rp = *con_cls;
 	struct request *req;
 
-	(void)conn;
+	guard_done(conn);
 	if (rp == NULL)
 		return;
 	req = &rp->req;
@@ -1243,6 +1346,8 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		                                               : " aborted=1");
 	if (rp->pp)
 		MHD_destroy_post_processor(rp->pp);
+	if (rp->pending) /* the daemon stopped before it was queued */
+		MHD_destroy_response(rp->pending);
 	upload_free(req->upload);
 	for (int i = 0; i < req->nparams; i++)
 		free(req->params[i]);
@@ -1278,6 +1383,13 @@ http_unescape_none(void *cls, struct MHD_Connection *c, char *s)
 	return strlen(s);
 }
 
+/* libmicrohttpd's words for a client that left mid-request, or that the
+ * guard shut: one line per connection, the client's doing, so debug. */
+static const char *const http_mhd_client_left[] = {
+    "Connection socket is closed when reading request",
+    "Connection was closed by remote side with incomplete request",
+};
+
 static void
 http_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -1286,7 +1398,74 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	(void)cls;
 	utf8_vsnprintf(buf, sizeof(buf), fmt, ap);
 	buf[strcspn(buf, "\n")] = '\0';
+	for (size_t i = 0; i < NELEM(http_mhd_client_left); i++)
+		if (strncmp(buf, http_mhd_client_left[i],
+		        strlen(http_mhd_client_left[i])) == 0) {
+			log_debug("libmicrohttpd: %s", buf);
+			return;
+		}
 	log_warnx("libmicrohttpd: %s", buf);
+}
+
+/*
+ * Raise the open-file limit to its hard limit and return how many
+ * connections fit in what the process got: beside its socket, each may
+ * hold a file being sent or an upload being written, and every thread
+ * (nthreads) holds descriptors of its own.
+ */
+static long
+http_fd_room(int nthreads)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warn("getrlimit RLIMIT_NOFILE");
+		return LONG_MAX;
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warn("cannot raise the open-file limit to %llu",
+			    (unsigned long long)rl.rlim_max);
+			rl.rlim_cur = was;
+		} else
+			log_info("open-file limit raised from %llu to %llu",
+			    (unsigned long long)was,
+			    (unsigned long long)rl.rlim_cur);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > LONG_MAX / 2)
+		return LONG_MAX;
+	return ((long)rl.rlim_cur - HTTP_FD_RESERVE -
+	           HTTP_FD_PER_THREAD * (long)nthreads) /
+	       2;
+}
+
+/* http.connection_limit, or less if the open-file limit is lower: -1 if
+ * not even HTTP_CONNS_MIN connections fit (logged). */
+static int
+http_connection_limit(const struct settings *s, int nthreads)
+{
+	long room = http_fd_room(nthreads);
+	struct rlimit rl;
+
+	if (room >= s->http_connection_limit)
+		return s->http_connection_limit;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	if (room < HTTP_CONNS_MIN) {
+		log_warnx("the open-file limit %llu leaves room for %ld "
+		          "connections: raise it (ulimit -n, systemd's "
+		          "LimitNOFILE=)",
+		    (unsigned long long)rl.rlim_cur, room < 0 ? 0 : room);
+		return -1;
+	}
+	log_warnx("http.connection_limit %d lowered to %ld: the process may "
+	          "open %llu files (RLIMIT_NOFILE), and a connection can take "
+	          "two; raise the limit (ulimit -n, systemd's LimitNOFILE=) "
+	          "for more",
+	    s->http_connection_limit, room, (unsigned long long)rl.rlim_cur);
+	return (int)room;
 }
 
 struct http_server *
@@ -1300,6 +1479,7 @@ http_start(struct app *app)
 	const union MHD_DaemonInfo *di;
 	socklen_t sslen;
 	int threads = s->http_threads ? s->http_threads : app->cores;
+	int conn_limit;
 
 	memset(&ss, 0, sizeof(ss));
 	if (inet_pton(AF_INET, s->listen_address,
@@ -1321,21 +1501,36 @@ http_start(struct app *app)
 	}
 	(void)sslen;
 	srv->app = app;
+	/* Threads beside the daemon's: the pool's, the guard's, the event
+	 * hub's, the last-seen writer's and main. */
+	conn_limit =
+	    http_connection_limit(s, threads + s->http_mgmt_threads + 4);
+	if (conn_limit == -1 ||
+	    (srv->pool = pool_start(
+	         "mgmt", s->http_mgmt_threads, s->http_mgmt_queue)) == NULL ||
+	    (srv->guard = guard_start(s)) == NULL) {
+		pool_free(srv->pool);
+		free(srv);
+		return NULL;
+	}
+	/* The guard limits connections per address (libmicrohttpd's own
+	 * limit would count a trusted proxy as one client). */
 	srv->mhd = MHD_start_daemon(flags, (uint16_t)s->listen_port, NULL, NULL,
 	    http_access, srv, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)s->http_connection_limit,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)conn_limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->http_timeout,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    (unsigned int)s->http_per_ip_limit,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+	    MHD_OPTION_NOTIFY_CONNECTION, guard_notify, srv->guard,
 	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
 	    MHD_OPTION_END);
 	if (srv->mhd == NULL) {
 		log_warnx("cannot listen on %s port %d", s->listen_address,
 		    s->listen_port);
+		pool_free(srv->pool);
+		guard_stop(srv->guard);
 		free(srv);
 		return NULL;
 	}
@@ -1355,6 +1550,11 @@ http_stop(struct http_server *srv)
 {
 	if (srv == NULL)
 		return;
+	/* Every pooled connection is answered and resumed before the daemon
+	 * stops (libmicrohttpd must not stop with suspended connections). */
+	pool_stop(srv->pool);
 	MHD_stop_daemon(srv->mhd);
+	pool_free(srv->pool);
+	guard_stop(srv->guard);
 	free(srv);
 }

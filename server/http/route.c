@@ -18,13 +18,20 @@
 #define A AUTH_ADMIN
 #define D AUTH_DEVICE
 #define N AUTH_NONE
+#define P ROUTE_POOL
 
 /*
- * Columns: method, pattern, handler, auth, body, permission, audit name.
- * DDI routes take the tenant and controller id as the first two captures.
- * Every state-changing management route has an audit name.
+ * Columns: method, pattern, handler, auth, body, permission, audit name,
+ * and P (ROUTE_POOL) on the rows whose handlers run on the management
+ * pool: password hashing, scans of the device, action and audit tables
+ * (the action table is read by ds_id without an index), and uploads and
+ * remote fetches, which hold a thread for seconds.  DDI routes take the
+ * tenant and controller id as the first two captures.  Every
+ * state-changing management route has an audit name.
  */
 /* clang-format off */
+#pragma GCC diagnostic push /* rows without P leave flags 0 */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 const struct route routes[] = {
 	{ "GET",  DDI,                                   ddi_get_poll,             D, BODY_NONE, NULL, NULL },
 	{ "GET",  DDI "/deploymentBase/{action}",        ddi_get_deployment,       D, BODY_NONE, NULL, NULL },
@@ -42,69 +49,70 @@ const struct route routes[] = {
 	{ "GET",    "/ui/{a}/{b}",                       ui_get_file,             N, BODY_NONE, NULL, NULL },
 	{ "GET",    "/ui/{a}/{b}/{c}",                   ui_get_file,             N, BODY_NONE, NULL, NULL },
 	{ "GET",    "/healthz",                          mgmt_get_health,         N, BODY_NONE, NULL, NULL },
-	{ "GET",    "/metrics",                          mgmt_get_metrics,        AUTH_METRICS, BODY_NONE, "metrics.read", NULL },
+	{ "GET",    "/metrics",                          mgmt_get_metrics,        AUTH_METRICS, BODY_NONE, "metrics.read", NULL, P },
 	{ "GET",    "/api/v1/openapi.json",              mgmt_get_openapi,        N, BODY_NONE, NULL, NULL },
 
 	{ "GET",    "/api/v1/setup",                     mgmt_get_setup,          N, BODY_NONE, NULL, NULL },
-	{ "POST",   "/api/v1/setup",                     mgmt_post_setup,         N, BODY_JSON, NULL, "setup" },
-	{ "POST",   "/api/v1/login",                     mgmt_post_login,         N, BODY_JSON, NULL, "login" },
+	{ "POST",   "/api/v1/setup",                     mgmt_post_setup,         N, BODY_JSON, NULL, "setup", P },
+	{ "POST",   "/api/v1/login",                     mgmt_post_login,         N, BODY_JSON, NULL, "login", P },
 	{ "POST",   "/api/v1/logout",                    mgmt_post_logout,        A, BODY_NONE, NULL, "logout" },
 	{ "GET",    "/api/v1/me",                        mgmt_get_me,             A, BODY_NONE, NULL, NULL },
-	{ "POST",   "/api/v1/me/password",               mgmt_post_password,      A, BODY_JSON, NULL, "password.change" },
+	{ "POST",   "/api/v1/me/password",               mgmt_post_password,      A, BODY_JSON, NULL, "password.change", P },
 	{ "GET",    "/api/v1/users",                     mgmt_get_users,          A, BODY_NONE, "users.read", NULL },
-	{ "POST",   "/api/v1/users",                     mgmt_post_user,          A, BODY_JSON, "users.write", "user.create" },
-	{ "PATCH",  "/api/v1/users/{name}",              mgmt_patch_user,         A, BODY_JSON, "users.write", "user.update" },
+	{ "POST",   "/api/v1/users",                     mgmt_post_user,          A, BODY_JSON, "users.write", "user.create", P },
+	{ "PATCH",  "/api/v1/users/{name}",              mgmt_patch_user,         A, BODY_JSON, "users.write", "user.update", P },
 	{ "DELETE", "/api/v1/users/{name}",              mgmt_delete_user,        A, BODY_NONE, "users.write", "user.delete" },
 	{ "GET",    "/api/v1/tokens",                    mgmt_get_tokens,         A, BODY_NONE, NULL, NULL },
 	{ "POST",   "/api/v1/tokens",                    mgmt_post_token,         A, BODY_JSON, NULL, "token.create" },
 	{ "DELETE", "/api/v1/tokens/{id}",               mgmt_delete_token,       A, BODY_NONE, NULL, "token.delete" },
-	{ "GET",    "/api/v1/audit",                     mgmt_get_audit,          A, BODY_NONE, "audit.read", NULL },
+	{ "GET",    "/api/v1/audit",                     mgmt_get_audit,          A, BODY_NONE, "audit.read", NULL, P },
 	{ "GET",    "/api/v1/settings",                  mgmt_get_settings,       A, BODY_NONE, "settings.read", NULL },
-	{ "GET",    "/api/v1/stats",                     mgmt_get_stats,          A, BODY_NONE, "device.read", NULL },
+	{ "GET",    "/api/v1/stats",                     mgmt_get_stats,          A, BODY_NONE, "device.read", NULL, P },
 
-	{ "GET",    "/api/v1/software",                  mgmt_get_software_list,  A, BODY_NONE, "software.read", NULL },
-	{ "POST",   "/api/v1/software",                  mgmt_post_software,      A, BODY_UPLOAD, "software.write", "software.upload" },
-	{ "GET",    "/api/v1/software/{id}",             mgmt_get_software,       A, BODY_NONE, "software.read", NULL },
+	{ "GET",    "/api/v1/software",                  mgmt_get_software_list,  A, BODY_NONE, "software.read", NULL, P },
+	{ "POST",   "/api/v1/software",                  mgmt_post_software,      A, BODY_UPLOAD, "software.write", "software.upload", P },
+	{ "GET",    "/api/v1/software/{id}",             mgmt_get_software,       A, BODY_NONE, "software.read", NULL, P },
 	{ "GET",    "/api/v1/software/{id}/file",        mgmt_get_software_file,  A, BODY_NONE, "software.read", NULL },
-	{ "DELETE", "/api/v1/software/{id}",             mgmt_delete_software,    A, BODY_NONE, "software.delete", "software.delete" },
+	{ "DELETE", "/api/v1/software/{id}",             mgmt_delete_software,    A, BODY_NONE, "software.delete", "software.delete", P },
 	{ "GET",    "/api/v1/modules",                   mgmt_get_modules,        A, BODY_NONE, "software.read", NULL },
 	{ "POST",   "/api/v1/modules",                   mgmt_post_module,        A, BODY_JSON, "software.write", "module.create" },
 	{ "GET",    "/api/v1/modules/{id}",              mgmt_get_module,         A, BODY_NONE, "software.read", NULL },
 	{ "PATCH",  "/api/v1/modules/{id}",              mgmt_patch_module,       A, BODY_JSON, "software.write", "module.update" },
 	{ "DELETE", "/api/v1/modules/{id}",              mgmt_delete_module,      A, BODY_NONE, "software.delete", "module.delete" },
 	{ "GET",    "/api/v1/modules/{id}/artifacts",    mgmt_get_artifacts,      A, BODY_NONE, "software.read", NULL },
-	{ "POST",   "/api/v1/modules/{id}/artifacts",    mgmt_post_artifact,      A, BODY_UPLOAD, "software.write", "artifact.upload" },
-	{ "POST",   "/api/v1/modules/{id}/external-artifacts", mgmt_post_external_artifact, A, BODY_JSON, "software.write", "artifact.external" },
+	{ "POST",   "/api/v1/modules/{id}/artifacts",    mgmt_post_artifact,      A, BODY_UPLOAD, "software.write", "artifact.upload", P },
+	{ "POST",   "/api/v1/modules/{id}/external-artifacts", mgmt_post_external_artifact, A, BODY_JSON, "software.write", "artifact.external", P },
 	{ "GET",    "/api/v1/modules/{id}/artifacts/{aid}", mgmt_get_artifact,    A, BODY_NONE, "software.read", NULL },
 	{ "GET",    "/api/v1/modules/{id}/artifacts/{aid}/file", mgmt_get_artifact_file, A, BODY_NONE, "software.read", NULL },
 	{ "DELETE", "/api/v1/modules/{id}/artifacts/{aid}", mgmt_delete_artifact, A, BODY_NONE, "software.delete", "artifact.delete" },
 	{ "GET",    "/api/v1/moduletypes",               mgmt_get_module_types,   A, BODY_NONE, "software.read", NULL },
 	{ "POST",   "/api/v1/moduletypes",               mgmt_post_module_type,   A, BODY_JSON, "software.write", "moduletype.create" },
 	{ "DELETE", "/api/v1/moduletypes/{id}",          mgmt_delete_module_type, A, BODY_NONE, "software.delete", "moduletype.delete" },
-	{ "GET",    "/api/v1/distributions",             mgmt_get_distributions,  A, BODY_NONE, "software.read", NULL },
+	{ "GET",    "/api/v1/distributions",             mgmt_get_distributions,  A, BODY_NONE, "software.read", NULL, P },
 	{ "POST",   "/api/v1/distributions",             mgmt_post_distribution,  A, BODY_JSON, "software.write", "distribution.create" },
-	{ "GET",    "/api/v1/distributions/{id}",        mgmt_get_distribution,   A, BODY_NONE, "software.read", NULL },
-	{ "PATCH",  "/api/v1/distributions/{id}",        mgmt_patch_distribution, A, BODY_JSON, "software.write", "distribution.update" },
-	{ "DELETE", "/api/v1/distributions/{id}",        mgmt_delete_distribution, A, BODY_NONE, "software.delete", "distribution.delete" },
+	{ "GET",    "/api/v1/distributions/{id}",        mgmt_get_distribution,   A, BODY_NONE, "software.read", NULL, P },
+	{ "PATCH",  "/api/v1/distributions/{id}",        mgmt_patch_distribution, A, BODY_JSON, "software.write", "distribution.update", P },
+	{ "DELETE", "/api/v1/distributions/{id}",        mgmt_delete_distribution, A, BODY_NONE, "software.delete", "distribution.delete", P },
 	{ "GET",    "/api/v1/distributiontypes",         mgmt_get_dist_types,     A, BODY_NONE, "software.read", NULL },
 	{ "POST",   "/api/v1/distributiontypes",         mgmt_post_dist_type,     A, BODY_JSON, "software.write", "distributiontype.create" },
 	{ "DELETE", "/api/v1/distributiontypes/{id}",    mgmt_delete_dist_type,   A, BODY_NONE, "software.delete", "distributiontype.delete" },
-	{ "GET",    "/api/v1/devices",                   mgmt_get_devices,        A, BODY_NONE, "device.read", NULL },
+	{ "GET",    "/api/v1/devices",                   mgmt_get_devices,        A, BODY_NONE, "device.read", NULL, P },
 	{ "POST",   "/api/v1/devices",                   mgmt_post_device,        A, BODY_JSON, "device.write", "device.create" },
-	{ "POST",   "/api/v1/devices/bulk",              mgmt_post_devices_bulk,  A, BODY_JSON, "device.write", "device.bulk" },
+	{ "POST",   "/api/v1/devices/bulk",              mgmt_post_devices_bulk,  A, BODY_JSON, "device.write", "device.bulk", P },
 	{ "GET",    "/api/v1/devices/{id}",              mgmt_get_device,         A, BODY_NONE, "device.read", NULL },
 	{ "PATCH",  "/api/v1/devices/{id}",              mgmt_patch_device,       A, BODY_JSON, "device.write", "device.update" },
 	{ "DELETE", "/api/v1/devices/{id}",              mgmt_delete_device,      A, BODY_NONE, "device.delete", "device.delete" },
-	{ "GET",    "/api/v1/devices/{id}/actions",      mgmt_get_device_actions, A, BODY_NONE, "device.read", NULL },
+	{ "GET",    "/api/v1/devices/{id}/actions",      mgmt_get_device_actions, A, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/api/v1/devices/{id}/events",       mgmt_get_device_events,  A, BODY_NONE, "device.read", NULL },
-	{ "GET",    "/api/v1/actions/{id}",              mgmt_get_action,         A, BODY_NONE, "device.read", NULL },
+	{ "GET",    "/api/v1/actions/{id}",              mgmt_get_action,         A, BODY_NONE, "device.read", NULL, P },
 	{ "POST",   "/api/v1/actions/{id}/cancel",       mgmt_post_action_cancel, A, BODY_NONE, "device.write", "action.cancel" },
-	{ "GET",    "/api/v1/rollouts",                  mgmt_get_rollouts,       A, BODY_NONE, "rollout.read", NULL },
-	{ "POST",   "/api/v1/rollouts",                  mgmt_post_rollout,       A, BODY_JSON, "rollout.write", "rollout.create" },
-	{ "GET",    "/api/v1/rollouts/{id}",             mgmt_get_rollout,        A, BODY_NONE, "rollout.read", NULL },
-	{ "PATCH",  "/api/v1/rollouts/{id}",             mgmt_patch_rollout,      A, BODY_JSON, "rollout.write", "rollout.update" },
+	{ "GET",    "/api/v1/rollouts",                  mgmt_get_rollouts,       A, BODY_NONE, "rollout.read", NULL, P },
+	{ "POST",   "/api/v1/rollouts",                  mgmt_post_rollout,       A, BODY_JSON, "rollout.write", "rollout.create", P },
+	{ "GET",    "/api/v1/rollouts/{id}",             mgmt_get_rollout,        A, BODY_NONE, "rollout.read", NULL, P },
+	{ "PATCH",  "/api/v1/rollouts/{id}",             mgmt_patch_rollout,      A, BODY_JSON, "rollout.write", "rollout.update", P },
 	{ "DELETE", "/api/v1/rollouts/{id}",             mgmt_delete_rollout,     A, BODY_NONE, "rollout.delete", "rollout.delete" },
 };
+#pragma GCC diagnostic pop
 /* clang-format on */
 const size_t nroutes = NELEM(routes);
 

@@ -26,6 +26,13 @@ enum route_body {
 	BODY_UPLOAD, /* streamed to a temp file (software upload) */
 };
 
+/*
+ * ROUTE_POOL: the handler runs on the management pool, not on the threads
+ * that answer devices (http.c).  For the handlers that hash a password,
+ * read or write across the fleet, or take a whole file or a remote fetch.
+ */
+#define ROUTE_POOL 0x1
+
 struct route {
 	const char *method;
 	const char *pattern; /* "/a/{x}/b": {x} captures one segment */
@@ -34,6 +41,7 @@ struct route {
 	enum route_body body;
 	const char *perm;  /* AUTH_ADMIN: permission needed, NULL = any */
 	const char *audit; /* name in the audit log, NULL = not audited */
+	unsigned flags;    /* ROUTE_POOL, or 0 (left out in the table) */
 };
 
 extern const struct route routes[];

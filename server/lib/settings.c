@@ -197,6 +197,10 @@ static const struct setting table[] = {
 	    check_host),
 	INT("http.sse_per_user",	sse_per_user, 1, 256),
 	HMS("http.sse_lifetime",	sse_lifetime, 5, 86399),
+	INT("http.request_timeout",	http_request_timeout, 1, 3600),
+	INT("http.body_min_rate",	http_body_min_rate, 0, 1000000000),
+	INT("http.management_threads",	http_mgmt_threads, 1, 16),
+	INT("http.management_queue",	http_mgmt_queue, 1, 100000),
 
 	SECTION("log"),
 	ENUM("log.level",		log_level, level_names),
@@ -287,7 +291,11 @@ settings_defaults(struct settings *s)
 	s->http_threads = 0;
 	s->http_connection_limit = 4096;
 	s->http_timeout = 60;
-	s->http_per_ip_limit = 0;
+	s->http_per_ip_limit = 64;
+	s->http_request_timeout = 30;
+	s->http_body_min_rate = 1024;
+	s->http_mgmt_threads = 2;
+	s->http_mgmt_queue = 64;
 	s->nallowed_hosts = 0;
 	s->sse_per_user = 8;
 	s->sse_lifetime = 600;

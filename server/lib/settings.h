@@ -89,16 +89,25 @@ struct settings {
 	int http_threads;          /* http.threads, 0 = number of cores */
 	int http_connection_limit; /* http.connection_limit, default 4096 */
 	int http_timeout;          /* http.timeout seconds, default 60 */
-	int http_per_ip_limit;     /* http.per_ip_limit connections, 0 = none */
+	int http_per_ip_limit;     /* http.per_ip_limit connections, 0 = none;
+	                              trusted proxies are not limited, default 64 */
+	int http_request_timeout;  /* http.request_timeout s for a request's
+	                              head,  and the body's grace, default 30 */
+	int http_body_min_rate;    /* http.body_min_rate bytes/s a body must
+	                              average after that grace, 0 = none, 1024 */
+	int http_mgmt_threads;     /* http.management_threads: password hashing
+	                              and fleet-wide queries, default 2 */
+	int http_mgmt_queue;       /* http.management_queue: requests waiting
+	                              for them before 503, default 64 */
 	/* http.allowed_hosts: Host names the dashboard and API answer to
 	 * (besides IP literals, localhost and public_url's host); "*" = any */
 	char allowed_hosts[SETTINGS_MAX_HOSTS][256];
 	size_t nallowed_hosts;
 	int sse_per_user;      /* http.sse_per_user live streams, 1..256, 8 */
 	int sse_lifetime;      /* http.sse_lifetime "HH:MM:SS" -> s, 00:10:00 */
-	int log_level;         /* log.level error|warn|info|debug -> 0..3 */
-	bool log_access;       /* log.access, default true */
-	char web_dir[1024];    /* ui.web_dir, default "./web" */
+	int log_level;             /* log.level error|warn|info|debug -> 0..3 */
+	bool log_access;           /* log.access, default true */
+	char web_dir[1024];        /* ui.web_dir, default "./web" */
 	int session_idle;      /* auth.session_idle "HH:MM:SS" -> s, 01:00:00 */
 	int session_max_hours; /* auth.session_max_hours, 1..720, 24 */
 	int argon2_memory_kib; /* auth.argon2_memory_kib, 19456 (OWASP) */

@@ -13,12 +13,26 @@
       open N keep-alive connections, each doing one poll of its own device
       (PREFIX + 7-digit number) and then staying open; print the daemon's
       VmRSS, VmHWM (KiB) and thread count with all of them open, then close.
+  helper.py mgmt PORT SECONDS TOKEN USER PASSWORD LOGINS_PER_S LOOPS SCRAPES_PER_S
+      management load for SECONDS seconds: USER logs in LOGINS_PER_S times
+      a second (argon2, each on a connection of its own, paced whatever the
+      answers take); LOOPS clients each ask, one request after the other,
+      for the device list sorted by state, the device list searched by
+      text and the audit log (Bearer TOKEN); /api/v1/stats and /metrics
+      are each fetched SCRAPES_PER_S times a second.  Prints one line:
+        MGMT seconds=S logins=N login_ok=N login_p50_ms=M login_p99_ms=M
+        lists=N list_ok=N list_p50_ms=M list_p99_ms=M scrapes=N
+        scrape_ok=N scrape_p50_ms=M busy=N other=N
+      (busy: 503 answers; other: any other status or a failed request).
 """
+import http.client
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -128,6 +142,124 @@ def cmd_hold(port, pid, n, prefix):
     return 0
 
 
+class MgmtStats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.ms = {"login": [], "list": [], "scrape": []}
+        self.ok = {"login": 0, "list": 0, "scrape": 0}
+        self.busy = self.other = 0
+
+    def add(self, kind, status, ms):
+        with self.lock:
+            self.ms[kind].append(ms)
+            if status == 200:
+                self.ok[kind] += 1
+            elif status == 503:
+                self.busy += 1
+            else:
+                self.other += 1
+
+
+def pct(vals, p):
+    if not vals:
+        return 0
+    vals = sorted(vals)
+    return vals[min(len(vals) - 1, int(len(vals) * p / 100))]
+
+
+def mgmt_request(port, method, path, headers, body, conn=None):
+    """(status, ms, conn): one request, on conn if given (kept alive)."""
+    t = time.perf_counter()
+    try:
+        c = conn or http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        c.request(method, path, body=body, headers=headers)
+        r = c.getresponse()
+        r.read()
+        status = r.status
+        if r.will_close:
+            c.close()
+            c = None
+    except (OSError, http.client.HTTPException):
+        status, c = 0, None
+    return status, (time.perf_counter() - t) * 1000, c
+
+
+def cmd_mgmt(port, seconds, token, user, password, logins_per_s, loops,
+             scrapes_per_s):
+    st = MgmtStats()
+    end = time.monotonic() + seconds
+    auth = {"Authorization": "Bearer " + token}
+    login_body = json.dumps({"username": user, "password": password})
+
+    def login():
+        status, ms, c = mgmt_request(
+            port, "POST", "/api/v1/login",
+            {"Content-Type": "application/json"}, login_body)
+        if c:
+            c.close()
+        st.add("login", status, ms)
+
+    def paced(rate, fn):
+        threads, k, t0 = [], 0, time.monotonic()
+        while True:
+            due = t0 + k / rate
+            if due >= end:
+                break
+            time.sleep(max(0.0, due - time.monotonic()))
+            th = threading.Thread(target=fn, daemon=True)
+            th.start()
+            threads.append(th)
+            k += 1
+        for th in threads:
+            th.join(60)
+
+    def lister(n):
+        paths = ["/api/v1/devices?sort=state&order=desc&limit=100",
+                 "/api/v1/devices?q=dev-00%d&limit=100" % (n % 10),
+                 "/api/v1/audit?limit=100"]
+        c, i = None, n
+        while time.monotonic() < end:
+            status, ms, c = mgmt_request(port, "GET", paths[i % 3], auth,
+                                         None, c)
+            st.add("list", status, ms)
+            i += 1
+
+    scrape_paths = ["/api/v1/stats", "/metrics"]
+    scrape_n = [0]
+
+    def scrape():
+        with st.lock:
+            path = scrape_paths[scrape_n[0] % 2]
+            scrape_n[0] += 1
+        status, ms, c = mgmt_request(port, "GET", path, auth, None)
+        if c:
+            c.close()
+        st.add("scrape", status, ms)
+
+    workers = [threading.Thread(target=paced, args=(logins_per_s, login)),
+               threading.Thread(target=paced,
+                                args=(2 * scrapes_per_s, scrape))]
+    workers += [threading.Thread(target=lister, args=(n,))
+                for n in range(loops)]
+    t0 = time.monotonic()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    took = time.monotonic() - t0
+    print("MGMT seconds=%.1f logins=%d login_ok=%d login_p50_ms=%.0f "
+          "login_p99_ms=%.0f lists=%d list_ok=%d list_p50_ms=%.0f "
+          "list_p99_ms=%.0f scrapes=%d scrape_ok=%d scrape_p50_ms=%.0f "
+          "busy=%d other=%d" % (
+              took, len(st.ms["login"]), st.ok["login"],
+              pct(st.ms["login"], 50), pct(st.ms["login"], 99),
+              len(st.ms["list"]), st.ok["list"], pct(st.ms["list"], 50),
+              pct(st.ms["list"], 99), len(st.ms["scrape"]),
+              st.ok["scrape"], pct(st.ms["scrape"], 50), st.busy,
+              st.other), flush=True)
+    return 0
+
+
 def main():
     a = sys.argv[1:]
     if a[:1] == ["freeport"]:
@@ -136,6 +268,9 @@ def main():
         return cmd_start(a[1], a[2], a[4:])
     if a[:1] == ["hold"] and len(a) == 5:
         return cmd_hold(int(a[1]), int(a[2]), int(a[3]), a[4])
+    if a[:1] == ["mgmt"] and len(a) == 9:
+        return cmd_mgmt(int(a[1]), float(a[2]), a[3], a[4], a[5],
+                        float(a[6]), int(a[7]), float(a[8]))
     sys.stderr.write(__doc__)
     return 2
 

@@ -25,9 +25,23 @@
 #   footprint  idle RSS, RSS with 1,000 open device connections (helper.py
 #              hold), RSS with 1,000,000 devices, binary size, start-up time
 #              from exec to the first answered poll (helper.py start).
+#   mgmt       operators cannot starve devices: wrk + poll.lua over 100,000
+#              devices alone, then the same while helper.py mgmt logs a
+#              user in 10 times a second (argon2 at the default cost) and
+#              runs device lists sorted by state and searched, the audit
+#              log, /api/v1/stats and /metrics; poll p50 and p99 with that
+#              load against the polls alone, rounds alternating the two.
+#              The management client runs under nice 10, as if on another
+#              machine: its own CPU (a Python process) should not count.
 #
 # The table goes to stdout and to BUILD/bench-results.md, with the raw
 # per-round figures.  Knobs (environment):
+#   BENCH_PHASES="small large transfer raucb mgmt"
+#                           the phases to run: small and large are the poll
+#                           with 1,000 and 1,000,000 devices (with the
+#                           footprint), transfer the upload and download,
+#                           raucb the bundle upload, mgmt the polls under
+#                           management load; the table has their rows only
 #   BENCH_DURATION=10       seconds per wrk run
 #   BENCH_ROUNDS=3          rounds (medians are taken over them)
 #   BENCH_CONNS="64 1000"   poll connection counts
@@ -35,6 +49,10 @@
 #   BENCH_ARTIFACT=1G       artifact payload size (mkswu -s)
 #   BENCH_DL_CONNS=4        connections for the download runs
 #   BENCH_HOLD=1000         connections held for the RSS figure
+#   BENCH_MGMT_DEVICES=100000  BENCH_MGMT_CONNS=64  the mgmt phase's polls
+#   BENCH_MGMT_LOGINS=10    logins a second in the mgmt phase
+#   BENCH_MGMT_LOOPS=2      clients asking for lists one after the other
+#   BENCH_MGMT_SCRAPES=2    /api/v1/stats and /metrics, each, a second
 #   BENCH_PERF=1            after the measured poll rounds, one extra
 #                           falconet run per connection count under
 #                           `perf record -g`; reports in BUILD/bench-perf-*
@@ -65,11 +83,30 @@ ARTIFACT=${BENCH_ARTIFACT:-1G}
 DL_CONNS=${BENCH_DL_CONNS:-4}
 HOLD=${BENCH_HOLD:-1000}
 PERF=${BENCH_PERF:-0}
+PHASES=${BENCH_PHASES:-"small large transfer raucb mgmt"}
+MGMT_DEVICES=${BENCH_MGMT_DEVICES:-100000}
+MGMT_CONNS=${BENCH_MGMT_CONNS:-64}
+MGMT_LOGINS=${BENCH_MGMT_LOGINS:-10}
+MGMT_LOOPS=${BENCH_MGMT_LOOPS:-2}
+MGMT_SCRAPES=${BENCH_MGMT_SCRAPES:-2}
+MGMT_PASSWORD=bench-password-1
 RESULTS=$BUILD/bench-results.md
 THREADS=2			# wrk threads
 RANGE=1048576			# bytes per Range GET
 CMDLINE="make bench"
 [ "$#" -gt 0 ] && [ "${MAKELEVEL:-}" = "" ] && CMDLINE="tests/bench/run.sh $*"
+[ -n "${BENCH_PHASES:-}" ] && CMDLINE="BENCH_PHASES=\"$PHASES\" $CMDLINE"
+
+# phase_on NAME: is NAME in BENCH_PHASES?
+phase_on() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
+for p in $PHASES; do
+	case $p in small | large | transfer | raucb | mgmt) ;;
+	*) printf 'bench: unknown phase %s in BENCH_PHASES\n' "$p" >&2; exit 1 ;;
+	esac
+done
+
+# Figures of phases that do not run.
+SEEN_SMALL=- SEEN_LARGE=- START_SMALL_MS=- START_LARGE_MS=- POLL_BYTES=-
 
 T=
 NGINX_PID=
@@ -235,6 +272,7 @@ listen:
 data_dir: $1/data
 http:
   connection_limit: 4096
+  per_ip_limit: 0	# wrk and the helpers: one host, many connections
 log:
   level: info
   access: false
@@ -298,6 +336,25 @@ start_nginx()
 	done
 	cat "$T/nginx/error.log" >&2
 	die "nginx did not start"
+}
+
+# need_nginx DEV: once, start nginx serving the static twin of the running
+# falconet's poll answer for DEV: the very bytes falconet sends.
+need_nginx()
+{
+	[ -n "$NGINX_PID" ] && return 0
+	curl -fsS -o "$T/www/poll.json" \
+	    "http://127.0.0.1:$FPORT/DEFAULT/controller/v1/$1" ||
+	    die "poll failed"
+	POLL_BYTES=$(stat -c %s "$T/www/poll.json")
+	chmod 644 "$T/www/poll.json"
+	note "poll answer: $POLL_BYTES bytes: $(cat "$T/www/poll.json")"
+	start_nginx
+	NGINX_POLL_BYTES=$(curl -fsS "http://127.0.0.1:$NPORT/DEFAULT/controller/v1/$1" | wc -c)
+	NGINX_CT=$(curl -fsSI "http://127.0.0.1:$NPORT/DEFAULT/controller/v1/$1" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Tt]ype: //p')
+	[ "$NGINX_POLL_BYTES" = "$POLL_BYTES" ] || die "nginx answers $NGINX_POLL_BYTES bytes, falconet $POLL_BYTES"
+	note "nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') on port $NPORT serves the same $POLL_BYTES bytes as $NGINX_CT"
+	NGINX_IDLE_RSS=$(nginx_rss)
 }
 
 # ---------------------------------------------------------------------------
@@ -400,7 +457,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/falconet-bench.XXXXXX") || die "mktemp"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 chmod 755 "$T"		# nginx workers run as nobody
-mkdir -p "$T/www" "$T/res" "$T/a" "$T/c" "$T/bin"
+mkdir -p "$T/www" "$T/res" "$T/a" "$T/c" "$T/e" "$T/bin"
 RAW=$T/raw.txt
 : >"$RAW"
 # Snapshot the binaries: every phase runs the same build even if the tree
@@ -413,16 +470,24 @@ MKSWU=$T/bin/mkswu
 
 START=$(now)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
-say "bench: falconet $FALCONET_SRC, $DUR s per run, $ROUNDS rounds, temp dir $T"
+say "bench: falconet $FALCONET_SRC, $DUR s per run, $ROUNDS rounds, phases $PHASES, temp dir $T"
+
+# Each phase runs when BENCH_PHASES names it.  Their bodies are not
+# indented under their if, so that their history stays readable.
+
+# Phase B's database grows from phase A's.
+if phase_on small || phase_on large; then
+	write_settings "$T/a"
+	"$FALCONET" -c "$T/a/settings.yaml" migrate >/dev/null 2>"$T/a/migrate.log" ||
+	    die "migrate failed: $(cat "$T/a/migrate.log")"
+	"$BENCH/seed.sh" "$T/a/data/falconet.db" 1 "$SMALL" >/dev/null ||
+	    die "seeding failed"
+fi
 
 # --- Phase A: 1,000 devices -------------------------------------------------
+if phase_on small; then
 say "== poll with $SMALL devices"
 phase_load "poll ($SMALL devices)"
-write_settings "$T/a"
-"$FALCONET" -c "$T/a/settings.yaml" migrate >/dev/null 2>"$T/a/migrate.log" ||
-    die "migrate failed: $(cat "$T/a/migrate.log")"
-"$BENCH/seed.sh" "$T/a/data/falconet.db" 1 "$SMALL" >/dev/null ||
-    die "seeding failed"
 start_falconet "$T/a" dev-0000001
 START_SMALL_MS=$FSTART_MS
 note "falconet started in $FSTART_MS ms (exec to first 200 poll, $SMALL devices)"
@@ -431,19 +496,7 @@ IDLE_RSS=$(status_kib "$FPID" VmRSS)
 IDLE_THREADS=$(status_kib "$FPID" Threads)
 note "falconet idle: VmRSS $IDLE_RSS KiB, $IDLE_THREADS threads"
 
-# The static twin of the poll answer: the very bytes falconet sends.
-curl -fsS -o "$T/www/poll.json" \
-    "http://127.0.0.1:$FPORT/DEFAULT/controller/v1/dev-0000002" ||
-    die "poll failed"
-POLL_BYTES=$(stat -c %s "$T/www/poll.json")
-chmod 644 "$T/www/poll.json"
-note "poll answer: $POLL_BYTES bytes: $(cat "$T/www/poll.json")"
-start_nginx
-NGINX_POLL_BYTES=$(curl -fsS "http://127.0.0.1:$NPORT/DEFAULT/controller/v1/dev-0000002" | wc -c)
-NGINX_CT=$(curl -fsSI "http://127.0.0.1:$NPORT/DEFAULT/controller/v1/dev-0000002" | tr -d '\r' | sed -n 's/^[Cc]ontent-[Tt]ype: //p')
-[ "$NGINX_POLL_BYTES" = "$POLL_BYTES" ] || die "nginx answers $NGINX_POLL_BYTES bytes, falconet $POLL_BYTES"
-note "nginx $("$NGINX_BIN" -v 2>&1 | sed 's/.*: //') on port $NPORT serves the same $POLL_BYTES bytes as $NGINX_CT"
-NGINX_IDLE_RSS=$(nginx_rss)
+need_nginx dev-0000002
 
 # Open device connections, held.
 line=$("$PY" "$HELPER" hold "$FPORT" "$FPID" "$HOLD" /DEFAULT/controller/v1/dev-) ||
@@ -461,8 +514,10 @@ sleep 1.5	# one last-seen flush
 SEEN_SMALL=$(sqlite3 "$T/a/data/falconet.db" "SELECT count(*) FROM device_seen WHERE at > unixepoch() - 600")
 note "devices seen during the runs: $SEEN_SMALL of $SMALL"
 stop_falconet
+fi
 
 # --- Phase B: 1,000,000 devices ---------------------------------------------
+if phase_on large; then
 say "== poll with $LARGE devices"
 phase_load "poll ($LARGE devices)"
 t0=$(now)
@@ -471,6 +526,7 @@ t0=$(now)
 note "seeded $((LARGE - SMALL)) more devices in $(fsub "$(now)" "$t0") s; database $(du -m "$T/a/data/falconet.db" | cut -f1) MiB"
 start_falconet "$T/a" "dev-$(printf %07d "$LARGE")"
 START_LARGE_MS=$FSTART_MS
+need_nginx dev-0000002
 note "falconet started in $FSTART_MS ms ($LARGE devices)"
 sleep 1
 LARGE_IDLE_RSS=$(status_kib "$FPID" VmRSS)
@@ -490,9 +546,11 @@ note "devices seen during the runs: $SEEN_LARGE of $LARGE"
 WAL_LARGE=$(stat -c %s "$T/a/data/falconet.db-wal" 2>/dev/null || echo 0)
 note "WAL after the $LARGE-device runs: $((WAL_LARGE / 1048576)) MiB (database $(du -m "$T/a/data/falconet.db" | cut -f1) MiB)"
 stop_falconet
+fi
 rm -rf "$T/a/data"
 
 # --- Phase C: upload and download --------------------------------------------
+if phase_on transfer; then
 say "== upload and download of a $ARTIFACT artifact"
 phase_load "upload/download"
 write_settings "$T/c"
@@ -508,6 +566,7 @@ chmod 644 "$SWU"
 SWU_SIZE=$(stat -c %s "$SWU")
 note "artifact: $SWU_SIZE bytes (mkswu -s $ARTIFACT -U)"
 start_falconet "$T/c" dev-0000001
+need_nginx dev-0000001
 API=http://127.0.0.1:$FPORT/api/v1
 
 UP_MBPS=() CP_MBPS=() CPS_MBPS=() UP_EXTRA=()
@@ -589,11 +648,13 @@ for kind in full range; do
 	done
 done
 stop_falconet
+fi
 
 # --- Phase D: a RAUC verity bundle through upload ----------------------------
 # The whole path of a bundle: streamed to a temp file with three hashes,
 # the CMS verified against rauc.keyring, the dm-verity tree checked over
 # the payload, renamed into place.  Against cp of the bundle.
+if phase_on raucb; then
 say "== upload of a $ARTIFACT RAUC verity bundle"
 phase_load "raucb upload"
 mkdir -p "$T/d/data" "$T/d/bundle" "$T/d/keys"
@@ -601,6 +662,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=bench-signer \
     -addext "extendedKeyUsage=codeSigning,emailProtection" \
     -keyout "$T/d/keys/key.pem" -out "$T/d/keys/cert.pem" 2>/dev/null ||
     die "openssl req failed"
+# The payload has the .swu's size (the artifact's, if phase C did not run).
+SWU_SIZE=${SWU_SIZE:-$(numfmt --from=iec "$ARTIFACT")}
 head -c "$SWU_SIZE" /dev/urandom >"$T/d/bundle/rootfs.img"
 printf '[update]\ncompatible=bench-board\nversion=1.0.0\n\n[bundle]\nformat=verity\n\n[image.rootfs]\nfilename=rootfs.img\n' \
     >"$T/d/bundle/manifest.raucm"
@@ -652,9 +715,75 @@ for r in $(seq "$ROUNDS"); do
 done
 stop_falconet
 rm -f "$RAUCB"
+fi
+
+# --- Phase E: polls under management load ----------------------------------
+# The same wrk runs over 100,000 devices, alone and while operators work:
+# logins (argon2 at the default cost), device lists sorted by state and
+# searched by text, the audit log, /api/v1/stats and /metrics.  These run
+# on the management pool (http.management_threads), not on the threads
+# that answer polls.
+if phase_on mgmt; then
+say "== poll with $MGMT_DEVICES devices, alone and under management load"
+phase_load "management load"
+write_settings "$T/e"
+"$FALCONET" -c "$T/e/settings.yaml" migrate >/dev/null 2>&1 || die "migrate failed"
+"$BENCH/seed.sh" "$T/e/data/falconet.db" 1 "$MGMT_DEVICES" >/dev/null ||
+    die "seeding failed"
+TOKEN=$("$FALCONET" -c "$T/e/settings.yaml" token create bench 2>/dev/null) ||
+    die "token create failed"
+echo "$MGMT_PASSWORD" | "$FALCONET" -c "$T/e/settings.yaml" user add op operator \
+    >/dev/null 2>&1 || die "user add failed"
+start_falconet "$T/e" dev-0000001
+note "falconet with $MGMT_DEVICES devices: $(status_kib "$FPID" Threads) threads"
+MGMT_URL=http://127.0.0.1:$FPORT/
+# Warm-up: the polls, and the management queries once each.
+env BENCH_DEVICES="$MGMT_DEVICES" wrk -t"$THREADS" -c"$MGMT_CONNS" -d2s \
+    --timeout 10s -s "$BENCH/poll.lua" "$MGMT_URL" >/dev/null 2>&1
+nice -n 10 "$PY" "$HELPER" mgmt "$FPORT" 2 "$TOKEN" op "$MGMT_PASSWORD" 1 1 1 \
+    >"$T/res/mgmt-warm" || die "the management client failed"
+note "warm-up of the management client: $(cat "$T/res/mgmt-warm")"
+for r in $(seq "$ROUNDS"); do
+	f=$T/res/mgmt-alone-r$r
+	wrk_run "$f" "$BENCH/poll.lua" "$MGMT_CONNS" "$MGMT_URL" \
+	    BENCH_DEVICES="$MGMT_DEVICES"
+	note "$(printf 'poll %s devices c=%s round %s, alone:           %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms' \
+	    "$MGMT_DEVICES" "$MGMT_CONNS" "$r" "$(field "$f" rps)" \
+	    "$(ms "$(field "$f" p50_us)")" "$(ms "$(field "$f" p99_us)")")"
+	# The load starts half a second before the polls and ends after them.
+	nice -n 10 "$PY" "$HELPER" mgmt "$FPORT" "$((DUR + 1))" "$TOKEN" op \
+	    "$MGMT_PASSWORD" "$MGMT_LOGINS" "$MGMT_LOOPS" "$MGMT_SCRAPES" \
+	    >"$T/res/mgmt-load-r$r" &
+	mp=$!
+	sleep 0.5
+	f=$T/res/mgmt-loaded-r$r
+	wrk_run "$f" "$BENCH/poll.lua" "$MGMT_CONNS" "$MGMT_URL" \
+	    BENCH_DEVICES="$MGMT_DEVICES"
+	wait "$mp" || die "the management client failed"
+	note "$(printf 'poll %s devices c=%s round %s, management load: %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms' \
+	    "$MGMT_DEVICES" "$MGMT_CONNS" "$r" "$(field "$f" rps)" \
+	    "$(ms "$(field "$f" p50_us)")" "$(ms "$(field "$f" p99_us)")")"
+	note "  the management load: $(cat "$T/res/mgmt-load-r$r")"
+done
+stop_falconet
+rm -rf "$T/e/data"
+fi
 
 # ---------------------------------------------------------------------------
 # The table
+
+# mgmt_median WHICH KEY: a median over the rounds of the mgmt phase (WHICH:
+# alone, loaded: wrk's BENCH line; load: the management client's MGMT line).
+mgmt_median()
+{
+	local vals=() r
+
+	for r in $(seq "$ROUNDS"); do
+		vals+=("$(sed -n "s/^\(BENCH\|MGMT\) .*\b$2=\([^ ]*\).*/\2/p" \
+		    "$T/res/mgmt-$1-r$r" | tail -1)")
+	done
+	median "${vals[@]}"
+}
 
 dl_median()
 {
@@ -678,6 +807,7 @@ TABLE=$T/table.md
 	say "|---|---:|---:|---:|---|---|"
 	declare -A RPS
 	for phase in small large; do
+		phase_on $phase || continue
 		[ $phase = small ] && n=$SMALL || n=$LARGE
 		for c in $CONNS; do
 			fr=$(poll_median $phase falconet "$c" rps)
@@ -700,9 +830,25 @@ TABLE=$T/table.md
 		done
 	done
 	for c in $CONNS; do
+		phase_on small && phase_on large || break
 		rr=$(ratio "${RPS[large-$c]}" "${RPS[small-$c]}")
 		say "| poll req/s, $(commas "$LARGE") vs $(commas "$SMALL") devices, $c conns | $(int "${RPS[large-$c]}") | $(int "${RPS[small-$c]}") | ${rr}× | ≥ 0.8× | $(yesno ge "$rr" 0.8) |"
 	done
+	if phase_on mgmt; then
+		nn=$(commas "$MGMT_DEVICES")
+		fl=$(mgmt_median loaded p99_us); fa=$(mgmt_median alone p99_us)
+		rr=$(ratio "$fl" "$fa")
+		say "| poll p99 ms, $nn devices, $MGMT_CONNS conns, under management load (vs alone) | $(ms "$fl") | $(ms "$fa") | ${rr}× | ≤ 2.0× | $(yesno ge 2.0 "$rr") |"
+		fl=$(mgmt_median loaded p50_us); fa=$(mgmt_median alone p50_us)
+		say "| poll p50 ms, $nn devices, $MGMT_CONNS conns, under management load (vs alone) | $(ms "$fl") | $(ms "$fa") | $(ratio "$fl" "$fa")× | (info) | |"
+		fl=$(mgmt_median loaded rps); fa=$(mgmt_median alone rps)
+		say "| poll req/s, $nn devices, $MGMT_CONNS conns, under management load (vs alone) | $(int "$fl") | $(int "$fa") | $(ratio "$fl" "$fa")× | (info) | |"
+		secs=$(mgmt_median load seconds)
+		say "| the management load served: logins/s (p50 ms) | $(awk -v n="$(mgmt_median load login_ok)" -v s="$secs" 'BEGIN { printf "%.1f", n / s }') ($(mgmt_median load login_p50_ms)) | | | (info) | |"
+		say "| lists/s: devices by state, devices by text, audit (p50 ms) | $(awk -v n="$(mgmt_median load list_ok)" -v s="$secs" 'BEGIN { printf "%.1f", n / s }') ($(mgmt_median load list_p50_ms)) | | | (info) | |"
+		say "| stats + metrics/s (p50 ms); 503 busy answers, other failures | $(awk -v n="$(mgmt_median load scrape_ok)" -v s="$secs" 'BEGIN { printf "%.1f", n / s }') ($(mgmt_median load scrape_p50_ms)); $(mgmt_median load busy), $(mgmt_median load other) | | | (info) | |"
+	fi
+	if phase_on transfer; then
 	fd=$(dl_median full falconet mbps); nd=$(dl_median full nginx mbps)
 	rr=$(ratio "$fd" "$nd")
 	say "| download MB/s, whole $ARTIFACT GETs, $DL_CONNS conns (vs nginx) | $(int "$fd") | $(int "$nd") | ${rr}× | ≥ 1.0× | $(yesno ge "$rr" 1.0) |"
@@ -715,19 +861,28 @@ TABLE=$T/table.md
 	say "| upload MB/s, $ARTIFACT .swu (vs cp + fsync) | $(int "$fu") | $(int "$csu") | $(ratio "$fu" "$csu")× | (info) | |"
 	ex=$(maxof "${UP_EXTRA[@]}")
 	say "| upload peak RSS above idle, MiB (worst round) | $(mib "$ex") | | | < 16 MiB | $(yesno ge 16383 "$ex") |"
+	fi
+	if phase_on raucb; then
 	fu=$(median "${RUP_MBPS[@]}"); cu=$(median "${RCP_MBPS[@]}")
 	rr=$(ratio "$fu" "$cu")
 	say "| upload MB/s, $ARTIFACT verity .raucb: signature and hash tree checked (vs cp) | $(int "$fu") | $(int "$cu") | ${rr}× | ≥ 0.5× | $(yesno ge "$rr" 0.5) |"
 	ex=$(maxof "${RUP_EXTRA[@]}")
 	say "| .raucb upload peak RSS above idle, MiB (worst round) | $(mib "$ex") | | | < 16 MiB | $(yesno ge 16383 "$ex") |"
+	fi
+	if phase_on small; then
 	say "| idle RSS, MiB ($(commas "$SMALL") devices; reference: nginx master + workers) | $(mib "$IDLE_RSS") | $(mib "$NGINX_IDLE_RSS") | | ≤ 10 MiB | $(yesno ge 10240 "$IDLE_RSS") |"
 	say "| RSS with $(commas "$HOLD") open device connections, MiB | $(mib "$HOLD_RSS") | | | ≤ 24 MiB | $(yesno ge 24576 "$HOLD_RSS") |"
 	say "| RSS after the poll runs, $(commas "$SMALL") devices, MiB (VmRSS / VmHWM) | $(mib "$SMALL_RSS_AFTER") / $(mib "$SMALL_HWM_AFTER") | | | (info) | |"
+	fi
+	if phase_on large; then
 	say "| idle RSS with $(commas "$LARGE") devices, MiB | $(mib "$LARGE_IDLE_RSS") | | | (info) | |"
 	say "| RSS after the poll runs, $(commas "$LARGE") devices, MiB (VmRSS / VmHWM; RssAnon, without the mmap'd database) | $(mib "$LARGE_RSS_AFTER") / $(mib "$LARGE_HWM_AFTER"); $(mib "$LARGE_ANON_AFTER") | | | (info) | |"
+	fi
 	say "| binary size, KiB (as built / stripped) | $((BIN_SIZE / 1024)) / ${BIN_STRIPPED:+$((BIN_STRIPPED / 1024))} | | | (info) | |"
-	say "| start-up to first answered poll, ms ($(commas "$SMALL") / $(commas "$LARGE") devices) | $START_SMALL_MS / $START_LARGE_MS | | | (info) | |"
-	say "| threads (idle / $(commas "$HOLD") connections) | $IDLE_THREADS / $HOLD_THREADS | | | (info) | |"
+	{ phase_on small || phase_on large; } &&
+	    say "| start-up to first answered poll, ms ($(commas "$SMALL") / $(commas "$LARGE") devices) | $START_SMALL_MS / $START_LARGE_MS | | | (info) | |"
+	phase_on small &&
+	    say "| threads (idle / $(commas "$HOLD") connections) | $IDLE_THREADS / $HOLD_THREADS | | | (info) | |"
 } >"$TABLE"
 
 {

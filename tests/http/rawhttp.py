@@ -6,11 +6,13 @@
       "close" if the server closed the connection without an answer, or
       "timeout" if nothing came within TIMEOUT seconds (default 10).
 
-  rawhttp.py slowloris PORT CONNS SECONDS
+  rawhttp.py slowloris PORT CONNS SECONDS [HEALTH_FROM]
       Open CONNS connections that each send a request's first line and then
       one header line a second, for SECONDS seconds, without ending the
-      headers.  Meanwhile a normal GET /healthz is sent every half second.
-      Prints "served=OK/TOTAL worst_ms=MS".
+      headers.  Meanwhile a normal GET /healthz is sent every half second,
+      from the source address HEALTH_FROM if given (another host: the
+      server limits connections per address).  Prints
+      "served=OK/TOTAL worst_ms=MS".
 
   rawhttp.py slowbody PORT SECONDS REQUEST_HEAD_FILE
       Send the request head from the file, then one body byte a second for
@@ -26,8 +28,9 @@ import sys
 import time
 
 
-def connect(port, timeout=10.0):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def connect(port, timeout=10.0, src=None):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                 source_address=(src, 0) if src else None)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return s
 
@@ -66,10 +69,10 @@ def cmd_send(port, timeout=10.0):
     s.close()
 
 
-def healthz(port):
+def healthz(port, src=None):
     t = time.monotonic()
     try:
-        s = connect(port, 5)
+        s = connect(port, 5, src)
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         ok = read_status(s, 5) == "200"
         s.close()
@@ -78,11 +81,14 @@ def healthz(port):
     return ok, (time.monotonic() - t) * 1000
 
 
-def cmd_slowloris(port, conns, seconds):
+def cmd_slowloris(port, conns, seconds, health_from=None):
     socks = []
     for _ in range(conns):
         s = connect(port)
-        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        try:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        except OSError:
+            pass  # refused: over the server's per-address limit
         socks.append(s)
     served = total = 0
     worst = 0.0
@@ -95,7 +101,7 @@ def cmd_slowloris(port, conns, seconds):
                     s.sendall(b"X-Slow-%d: x\r\n" % tick)
                 except OSError:
                     pass
-        ok, ms = healthz(port)
+        ok, ms = healthz(port, health_from)
         total += 1
         served += ok
         worst = max(worst, ms)
@@ -156,7 +162,8 @@ def main():
     if cmd == "send":
         cmd_send(port, float(args[0]) if args else 10.0)
     elif cmd == "slowloris":
-        cmd_slowloris(port, int(args[0]), int(args[1]))
+        cmd_slowloris(port, int(args[0]), int(args[1]),
+                      args[2] if len(args) > 2 else None)
     elif cmd == "slowbody":
         cmd_slowbody(port, int(args[0]), args[1])
     elif cmd == "hold":

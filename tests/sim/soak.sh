@@ -67,15 +67,17 @@ echo "# soak ${SOAK:-short}: $DEVICES devices, fleet until done + $LINGER s (at 
 
 # Polls every second while an update runs, so a 1,000-device rollout takes
 # seconds; the idle interval (1 s short, 10 s long) sets the steady load.
-# Every simulated device registers from 127.0.0.1, like a fleet behind one
-# NAT: device_auth.register_rate is raised for it (the default, 1,000 a
-# minute per address, would refuse the long run's 10,000 first polls).
+# Every simulated device registers and connects from 127.0.0.1, like a
+# fleet behind one NAT: device_auth.register_rate is raised for it (the
+# default, 1,000 a minute per address, would refuse the long run's 10,000
+# first polls), and there is no per-address connection limit.
 sim_start "poll:
   interval: \"$IDLE\"
   running_interval: \"00:00:01\"" 'device_auth:
   register_rate: 1000000' 'updates:
   max_running: 1000000' 'http:
-  connection_limit: 20000' 'log:
+  connection_limit: 20000
+  per_ip_limit: 0' 'log:
   access: false'
 TOKEN=$(make_token soak)
 

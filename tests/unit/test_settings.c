@@ -67,6 +67,10 @@ static const char *const all_keys[] = {
 	"http.allowed_hosts",
 	"http.sse_per_user",
 	"http.sse_lifetime",
+	"http.request_timeout",
+	"http.body_min_rate",
+	"http.management_threads",
+	"http.management_queue",
 	"log.level",
 	"log.access",
 	"ui.web_dir",
@@ -158,6 +162,10 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 		assert_string_equal(a->allowed_hosts[i], b->allowed_hosts[i]);
 	assert_int_equal(a->sse_per_user, b->sse_per_user);
 	assert_int_equal(a->sse_lifetime, b->sse_lifetime);
+	assert_int_equal(a->http_request_timeout, b->http_request_timeout);
+	assert_int_equal(a->http_body_min_rate, b->http_body_min_rate);
+	assert_int_equal(a->http_mgmt_threads, b->http_mgmt_threads);
+	assert_int_equal(a->http_mgmt_queue, b->http_mgmt_queue);
 	assert_int_equal(a->log_level, b->log_level);
 	assert_int_equal(a->log_access, b->log_access);
 	assert_string_equal(a->web_dir, b->web_dir);
@@ -211,7 +219,11 @@ test_defaults(void **state)
 	assert_int_equal(s.http_threads, 0);
 	assert_int_equal(s.http_connection_limit, 4096);
 	assert_int_equal(s.http_timeout, 60);
-	assert_int_equal(s.http_per_ip_limit, 0);
+	assert_int_equal(s.http_per_ip_limit, 64);
+	assert_int_equal(s.http_request_timeout, 30);
+	assert_int_equal(s.http_body_min_rate, 1024);
+	assert_int_equal(s.http_mgmt_threads, 2);
+	assert_int_equal(s.http_mgmt_queue, 64);
 	assert_int_equal(s.nallowed_hosts, 0);
 	assert_int_equal(s.sse_per_user, 8);
 	assert_int_equal(s.sse_lifetime, 600);
@@ -430,6 +442,10 @@ static const struct good_row good_rows[] = {
 	G_INT("http:\n  timeout: 3600\n", http_timeout, 3600),
 	G_INT("http:\n  per_ip_limit: 0\n", http_per_ip_limit, 0),
 	G_INT("http:\n  per_ip_limit: 64\n", http_per_ip_limit, 64),
+	G_INT("http:\n  request_timeout: 1\n", http_request_timeout, 1),
+	G_INT("http:\n  body_min_rate: 0\n", http_body_min_rate, 0),
+	G_INT("http:\n  management_threads: 16\n", http_mgmt_threads, 16),
+	G_INT("http:\n  management_queue: 1\n", http_mgmt_queue, 1),
 	G_INT("log:\n  level: error\n", log_level, 0),
 	G_INT("log:\n  level: warn\n", log_level, 1),
 	G_INT("log:\n  level: info\n", log_level, 2),
@@ -579,6 +595,14 @@ static const struct bad_row bad_rows[] = {
 	    "from 5 to 3600"},
 	{"http:\n  per_ip_limit: -1\n", 0, "t.yaml:2: http.per_ip_limit: ",
 	    "from 0 to 1000000"},
+	{"http:\n  request_timeout: 0\n", 0,
+	    "t.yaml:2: http.request_timeout: ", "from 1 to 3600"},
+	{"http:\n  management_threads: 0\n", 0,
+	    "t.yaml:2: http.management_threads: ", "from 1 to 16"},
+	{"http:\n  management_threads: 17\n", 0,
+	    "t.yaml:2: http.management_threads: ", "from 1 to 16"},
+	{"http:\n  management_queue: 0\n", 0,
+	    "t.yaml:2: http.management_queue: ", "from 1 to 100000"},
 	{"updates:\n  max_running: 0\n", 0, "t.yaml:2: updates.max_running: ",
 	    "from 1 to 1000000"},
 	{"updates:\n  max_running: 1000001\n", 0,
