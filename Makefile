@@ -204,6 +204,8 @@ bench: deps
 soak: deps-test
 	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
 	$(Q)SOAK=long tests/sim/soak.sh build/test
+	$(Q)SOAK=long FALCONET=build/test/falconet MKSWU=build/test/tools/mkswu \
+	    tests/http/t0210-action-history-bounds.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all tools

@@ -369,35 +369,13 @@ ddi_history_status(enum action_status s)
 	return names[s];
 }
 
-/* actionHistory: the newest n status messages, newest first. */
+/* actionHistory: the newest n status messages, newest first (a message
+ * the device repeated counts as often as it was sent, n at most). */
 static json_t *
 ddi_action_history(struct db *db, const struct action *a, int64_t n)
 {
-	static const char sql[] =
-	    "SELECT status, message FROM action_status WHERE action_id = ?1 "
-	    "ORDER BY id DESC LIMIT ?2";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	json_t *msgs = json_array();
-
-	if (st != NULL) {
-		db_bind_int64(st, 1, a->id);
-		db_bind_int64(st, 2, n);
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			/* Lossy: an old row with a split character is sent,
-			 * not dropped. */
-			char *m = utf8_lossy(
-			    (const char *)sqlite3_column_text(st, 1));
-
-			json_array_append_new(msgs,
-			    json_string(
-			        m ? m
-			          : (const char *)sqlite3_column_text(st, 0)));
-			free(m);
-		}
-		db_done(st);
-	}
 	return json_pack("{s:s, s:o}", "status", ddi_history_status(a->status),
-	    "messages", msgs);
+	    "messages", action_messages_json(db, a->id, n));
 }
 
 /*

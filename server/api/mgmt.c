@@ -348,6 +348,38 @@ mgmt_get_action(struct request *req)
 		http_reply_json(req, 200, o);
 }
 
+/* ?limit=&before=: a page of the action's history or log, the newest
+ * entries first in paging order, oldest first within the page. */
+static void
+mgmt_reply_action_page(struct request *req, enum action_page which)
+{
+	struct db *db = mgmt_db(req);
+	int64_t id, limit, before;
+	json_t *o;
+
+	if (db == NULL || !mgmt_id(req, &id) ||
+	    !mgmt_query_int(req, "limit", 1, ACTION_PAGE_MAX,
+	        ACTION_PAGE_DEFAULT, &limit) ||
+	    !mgmt_query_int(req, "before", 1, INT64_MAX, 0, &before))
+		return;
+	if ((o = action_page_json(db, id, which, limit, before)) == NULL)
+		http_reply_error(req, 404, NULL, "no such action");
+	else
+		http_reply_json(req, 200, o);
+}
+
+void
+mgmt_get_action_history(struct request *req)
+{
+	mgmt_reply_action_page(req, ACTION_PAGE_HISTORY);
+}
+
+void
+mgmt_get_action_log(struct request *req)
+{
+	mgmt_reply_action_page(req, ACTION_PAGE_LOG);
+}
+
 void
 mgmt_post_action_cancel(struct request *req)
 {

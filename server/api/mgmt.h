@@ -40,6 +40,8 @@ void mgmt_patch_device(struct request *);
 void mgmt_delete_device(struct request *);
 void mgmt_get_device_actions(struct request *);
 void mgmt_get_action(struct request *);
+void mgmt_get_action_history(struct request *);
+void mgmt_get_action_log(struct request *);
 void mgmt_post_action_cancel(struct request *);
 void mgmt_get_rollouts(struct request *);
 void mgmt_post_rollout(struct request *);

@@ -105,6 +105,8 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1/devices/{id}/actions",      mgmt_get_device_actions, A, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/api/v1/devices/{id}/events",       mgmt_get_device_events,  A, BODY_NONE, "device.read", NULL },
 	{ "GET",    "/api/v1/actions/{id}",              mgmt_get_action,         A, BODY_NONE, "device.read", NULL, P },
+	{ "GET",    "/api/v1/actions/{id}/history",      mgmt_get_action_history, A, BODY_NONE, "device.read", NULL },
+	{ "GET",    "/api/v1/actions/{id}/log",          mgmt_get_action_log,     A, BODY_NONE, "device.read", NULL },
 	{ "POST",   "/api/v1/actions/{id}/cancel",       mgmt_post_action_cancel, A, BODY_NONE, "device.write", "action.cancel" },
 	{ "GET",    "/api/v1/rollouts",                  mgmt_get_rollouts,       A, BODY_NONE, "rollout.read", NULL, P },
 	{ "POST",   "/api/v1/rollouts",                  mgmt_post_rollout,       A, BODY_JSON, "rollout.write", "rollout.create", P },

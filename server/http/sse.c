@@ -154,7 +154,9 @@ sse_poll_client(struct db *db, struct sse_client *c, int64_t now)
 		while (sqlite3_step(st) == SQLITE_ROW) {
 			char *line = utf8_lossy(
 			    (const char *)sqlite3_column_text(st, 3));
-			json_t *o = json_pack("{s:I, s:I, s:s}", "action_id",
+			json_t *o = json_pack("{s:I, s:I, s:I, s:s}", "id",
+			    (json_int_t)sqlite3_column_int64(st, 0),
+			    "action_id",
 			    (json_int_t)sqlite3_column_int64(st, 1), "at",
 			    (json_int_t)sqlite3_column_int64(st, 2), "line",
 			    line ? line : "");

@@ -3,6 +3,10 @@
  * succeeded | failed, or through canceling to canceled; a closed action
  * never changes again, so late or repeated feedback cannot corrupt it.
  * Every change appends to the status history; details lines go to the log.
+ * Both are bounded per action, whatever the device sends: identical
+ * entries fold into one with a repeat count, and past the cap the first
+ * entries and the newest stay while the middle is dropped and counted.
+ * The API reads them a page at a time.
  */
 #include "action.h"
 
@@ -197,22 +201,143 @@ action_load(struct db *db, int64_t id, struct action *a)
 	return action_read(db, st, a);
 }
 
+/*
+ * The two bounded tables of an action, history and log (see action.h):
+ * the statements that keep one within its cap.  The action row counts
+ * the rows, so a feedback never counts them: every statement here is an
+ * index lookup on (action_id, id).
+ */
+struct action_ring {
+	int64_t max, head;
+	const char *added;   /* ?1 action, ?2 added; RETURNING rows, head */
+	const char *head_id; /* ?1 action, ?2 offset of the last head row */
+	const char *drop;    /* ?1 action, ?2 head id, ?3 how many */
+	const char *dropped; /* ?1 action, ?2 how many went, ?3 head id */
+};
+
+static const struct action_ring action_history_ring = {
+    ACTION_HISTORY_MAX,
+    ACTION_HISTORY_HEAD,
+    "UPDATE action SET history_rows = history_rows + ?2 WHERE id = ?1 "
+    "RETURNING history_rows, history_head",
+    "SELECT id FROM action_status WHERE action_id = ?1 ORDER BY id "
+    "LIMIT 1 OFFSET ?2",
+    "DELETE FROM action_status WHERE id IN (SELECT id FROM action_status "
+    "WHERE action_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3)",
+    "UPDATE action SET history_rows = history_rows - ?2, "
+    "history_dropped = history_dropped + ?2, history_head = ?3 "
+    "WHERE id = ?1",
+};
+
+static const struct action_ring action_log_ring = {
+    ACTION_LOG_MAX,
+    ACTION_LOG_HEAD,
+    "UPDATE action SET log_rows = log_rows + ?2 WHERE id = ?1 "
+    "RETURNING log_rows, log_head",
+    "SELECT id FROM action_log WHERE action_id = ?1 ORDER BY id "
+    "LIMIT 1 OFFSET ?2",
+    "DELETE FROM action_log WHERE id IN (SELECT id FROM action_log "
+    "WHERE action_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3)",
+    "UPDATE action SET log_rows = log_rows - ?2, "
+    "log_dropped = log_dropped + ?2, log_head = ?3 WHERE id = ?1",
+};
+
+/*
+ * Count n rows just added to the ring's table for action id and, while it
+ * holds more than its cap, drop the oldest rows after the head.  Runs in
+ * the caller's transaction.
+ */
+static enum result
+action_ring_added(
+    struct db *db, const struct action_ring *ring, int64_t id, int64_t n)
+{
+	sqlite3_stmt *st;
+	int64_t rows = 0, head = 0, over, gone;
+	enum result r;
+	int rc;
+
+	if (n == 0)
+		return RESULT_OK;
+	if ((st = db_prepare(db, ring->added)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, n);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows = sqlite3_column_int64(st, 0);
+		head = sqlite3_column_int64(st, 1);
+		rc = sqlite3_step(st);
+	}
+	db_done(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		return RESULT_ERROR;
+	}
+	if ((over = rows - ring->max) <= 0)
+		return RESULT_OK;
+	if (head == 0) {
+		/* The first drop: the head ends here for good. */
+		if ((st = db_prepare(db, ring->head_id)) == NULL)
+			return RESULT_ERROR;
+		db_bind_int64(st, 1, id);
+		db_bind_int64(st, 2, ring->head - 1);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			head = sqlite3_column_int64(st, 0);
+		db_done(st);
+		if (head == 0) {
+			log_warnx("%s: action %lld counts %lld rows it does "
+			          "not hold",
+			    __func__, (long long)id, (long long)rows);
+			return RESULT_ERROR;
+		}
+	}
+	if ((st = db_prepare(db, ring->drop)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, head);
+	db_bind_int64(st, 3, over);
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+		return r;
+	gone = sqlite3_changes(db_handle(db));
+	if ((st = db_prepare(db, ring->dropped)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, gone);
+	db_bind_int64(st, 3, head);
+	return db_step_done(db, st, __func__);
+}
+
+/* Append to the history, or fold into the newest entry if the same. */
 static enum result
 action_history(
     struct db *db, int64_t id, const char *status, const char *message)
 {
+	static const char fold[] =
+	    "UPDATE action_status SET repeats = repeats + 1, last_at = ?4 "
+	    "WHERE id = (SELECT id FROM action_status WHERE action_id = ?1 "
+	    "ORDER BY id DESC LIMIT 1) AND status = ?2 AND message IS ?3";
 	static const char sql[] =
 	    "INSERT INTO action_status (action_id, at, status, message) "
 	    "VALUES (?1, ?2, ?3, ?4)";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	sqlite3_stmt *st = db_prepare(db, fold);
+	enum result r;
 
 	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, status);
+	db_bind_text(st, 3, message);
+	db_bind_int64(st, 4, now_s());
+	if ((r = db_step_changed(db, st, __func__)) != RESULT_NOTFOUND)
+		return r; /* folded, or an error */
+	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, now_s());
 	db_bind_text(st, 3, status);
 	db_bind_text(st, 4, message);
-	return db_step_done(db, st, __func__);
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+		return r;
+	return action_ring_added(db, &action_history_ring, id, 1);
 }
 
 static enum result
@@ -281,19 +406,28 @@ action_mark_retrieved(struct db *db, int64_t id)
 {
 	static const char sql[] = "UPDATE action SET retrieved_at = ?2 "
 	                          "WHERE id = ?1 AND retrieved_at IS NULL";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	sqlite3_stmt *st;
 	enum result r;
 
-	if (st == NULL)
+	/* One transaction: the history row and the counts it moves. */
+	if (db_begin(db) == -1)
 		return RESULT_ERROR;
+	if ((st = db_prepare(db, sql)) == NULL) {
+		r = RESULT_ERROR;
+		goto fail;
+	}
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, now_s());
 	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
-		return r;
-	if (sqlite3_changes(db_handle(db)) > 0)
-		return action_history(
-		    db, id, "retrieved", "Device retrieved the deployment");
-	return RESULT_OK;
+		goto fail;
+	if (sqlite3_changes(db_handle(db)) > 0 &&
+	    (r = action_history(db, id, "retrieved",
+	         "Device retrieved the deployment")) != RESULT_OK)
+		goto fail;
+	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+fail:
+	db_rollback(db);
+	return r;
 }
 
 /* "Downloaded 42%" in SWUpdate's log lines; the last one wins. */
@@ -320,27 +454,23 @@ action_progress_from_details(json_t *details)
 	return pct;
 }
 
+/* Append details lines to the log; a line the same as the newest one is
+ * folded into it. */
 static enum result
 action_append_log(struct db *db, int64_t id, json_t *details)
 {
-	static const char count[] =
-	    "SELECT count(*) FROM action_log WHERE action_id = ?1";
+	static const char fold[] =
+	    "UPDATE action_log SET repeats = repeats + 1, last_at = ?3 "
+	    "WHERE id = (SELECT id FROM action_log WHERE action_id = ?1 "
+	    "ORDER BY id DESC LIMIT 1) AND line = ?2";
 	static const char sql[] =
 	    "INSERT INTO action_log (action_id, at, line) VALUES (?1, ?2, ?3)";
 	sqlite3_stmt *st;
-	int64_t have = 0;
+	int64_t added = 0;
 	size_t i;
 	json_t *v;
 	enum result r;
 
-	if (json_array_size(details) == 0)
-		return RESULT_OK;
-	if ((st = db_prepare(db, count)) == NULL)
-		return RESULT_ERROR;
-	db_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		have = sqlite3_column_int64(st, 0);
-	db_done(st);
 	json_array_foreach(details, i, v)
 	{
 		const char *line = json_string_value(v);
@@ -348,19 +478,31 @@ action_append_log(struct db *db, int64_t id, json_t *details)
 
 		if (line == NULL || *line == '\0')
 			continue;
-		if (have++ >= ACTION_LOG_MAX)
-			break; /* the log keeps its first lines */
-		if ((st = db_prepare(db, sql)) == NULL)
-			return RESULT_ERROR;
 		cut = xstrndup(line, utf8_cut(line, ACTION_LINE_MAX));
+		if ((st = db_prepare(db, fold)) == NULL) {
+			free(cut);
+			return RESULT_ERROR;
+		}
 		db_bind_int64(st, 1, id);
-		db_bind_int64(st, 2, now_s());
-		db_bind_text(st, 3, cut);
+		db_bind_text(st, 2, cut);
+		db_bind_int64(st, 3, now_s());
+		r = db_step_changed(db, st, __func__);
+		if (r == RESULT_NOTFOUND) {
+			if ((st = db_prepare(db, sql)) == NULL) {
+				free(cut);
+				return RESULT_ERROR;
+			}
+			db_bind_int64(st, 1, id);
+			db_bind_int64(st, 2, now_s());
+			db_bind_text(st, 3, cut);
+			r = db_step_done(db, st, __func__);
+			added++;
+		}
 		free(cut);
-		if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+		if (r != RESULT_OK)
 			return r;
 	}
-	return RESULT_OK;
+	return action_ring_added(db, &action_log_ring, id, added);
 }
 
 static enum result
@@ -588,57 +730,160 @@ action_count_running(struct db *db, int64_t rollout_id)
 	return n;
 }
 
+/* One history entry or log line of a page (the columns of the page
+ * queries below). */
 static json_t *
-action_history_json(struct db *db, int64_t id)
+action_entry_json(sqlite3_stmt *st, enum action_page which)
+{
+	/* Lossy: a row stored before strings were cut on character
+	 * boundaries is shown, not dropped. */
+	char *text = utf8_lossy((const char *)sqlite3_column_text(
+	    st, 4 + (which == ACTION_PAGE_HISTORY)));
+	json_t *o = json_pack("{s:I, s:I, s:I, s:I}", "id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "at",
+	    (json_int_t)sqlite3_column_int64(st, 1), "last_at",
+	    (json_int_t)sqlite3_column_int64(st, 2), "repeats",
+	    (json_int_t)sqlite3_column_int64(st, 3));
+
+	if (o == NULL) {
+		free(text);
+		return NULL;
+	}
+	if (which == ACTION_PAGE_HISTORY) {
+		json_object_set_new(o, "status",
+		    json_string((const char *)sqlite3_column_text(st, 4)));
+		json_object_set_new(
+		    o, "message", text ? json_string(text) : json_null());
+	} else
+		json_object_set_new(o, "line", json_string(text ? text : ""));
+	free(text);
+	return o;
+}
+
+/* The row counts of an action: rows, dropped and head of its history
+ * (c[0..2]) and of its log (c[3..5]). */
+static enum result
+action_counts(struct db *db, int64_t id, int64_t c[6])
 {
 	static const char sql[] =
-	    "SELECT at, status, message FROM action_status "
-	    "WHERE action_id = ?1 ORDER BY id";
+	    "SELECT history_rows, history_dropped, history_head, log_rows, "
+	    "log_dropped, log_head FROM action WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	json_t *a = json_array();
+	enum result r = RESULT_NOTFOUND;
 
 	if (st == NULL)
-		return a;
+		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		/* Lossy: a row stored before messages were cut on character
-		 * boundaries is shown, not dropped. */
-		char *m = utf8_lossy((const char *)sqlite3_column_text(st, 2));
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		for (int i = 0; i < 6; i++)
+			c[i] = sqlite3_column_int64(st, i);
+		r = RESULT_OK;
+	}
+	db_done(st);
+	return r;
+}
 
-		json_array_append_new(
-		    a, json_pack("{s:I, s:s, s:s?}", "at",
-		           (json_int_t)sqlite3_column_int64(st, 0), "status",
-		           (const char *)sqlite3_column_text(st, 1), "message",
-		           m));
+/*
+ * The entries of a page, oldest first, into *entries; *next_before gets
+ * the cursor of the page before it, or 0 at the first entry.  One row
+ * more than the page is read to know whether there is one.
+ */
+static enum result
+action_page_entries(struct db *db, int64_t id, enum action_page which,
+    int64_t limit, int64_t before, json_t **entries, int64_t *next_before)
+{
+	static const char history[] =
+	    "SELECT id, at, COALESCE(last_at, at), repeats, status, message "
+	    "FROM action_status WHERE action_id = ?1 AND id < ?2 "
+	    "ORDER BY id DESC LIMIT ?3";
+	static const char log[] =
+	    "SELECT id, at, COALESCE(last_at, at), repeats, line "
+	    "FROM action_log WHERE action_id = ?1 AND id < ?2 "
+	    "ORDER BY id DESC LIMIT ?3";
+	sqlite3_stmt *st =
+	    db_prepare(db, which == ACTION_PAGE_HISTORY ? history : log);
+	int64_t n = 0, oldest = 0;
+	int rc;
+
+	*entries = json_array();
+	*next_before = 0;
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, before > 0 ? before : INT64_MAX);
+	db_bind_int64(st, 3, limit + 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *e;
+
+		if (n++ == limit) {
+			*next_before = oldest; /* there is an older entry */
+			rc = SQLITE_DONE;
+			break;
+		}
+		oldest = sqlite3_column_int64(st, 0);
+		if ((e = action_entry_json(st, which)) != NULL)
+			json_array_insert_new(*entries, 0, e);
+	}
+	db_done(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		return RESULT_ERROR;
+	}
+	return RESULT_OK;
+}
+
+json_t *
+action_page_json(struct db *db, int64_t id, enum action_page which,
+    int64_t limit, int64_t before)
+{
+	int64_t c[6], *k, next;
+	json_t *entries, *o;
+
+	if (action_counts(db, id, c) != RESULT_OK)
+		return NULL;
+	if (action_page_entries(
+	        db, id, which, limit, before, &entries, &next) != RESULT_OK) {
+		json_decref(entries);
+		return NULL;
+	}
+	k = which == ACTION_PAGE_HISTORY ? c : c + 3;
+	o = json_pack("{s:o, s:I, s:I, s:o, s:I, s:o}",
+	    which == ACTION_PAGE_HISTORY ? "history" : "log", entries, "count",
+	    (json_int_t)k[0], "dropped", (json_int_t)k[1], "dropped_after",
+	    k[1] > 0 ? json_integer(k[2]) : json_null(), "limit",
+	    (json_int_t)limit, "next_before",
+	    next ? json_integer(next) : json_null());
+	return o;
+}
+
+json_t *
+action_messages_json(struct db *db, int64_t id, int64_t n)
+{
+	static const char sql[] =
+	    "SELECT status, message, repeats FROM action_status "
+	    "WHERE action_id = ?1 ORDER BY id DESC LIMIT ?2";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	json_t *msgs = json_array();
+
+	if (st == NULL)
+		return msgs;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, n);
+	while ((int64_t)json_array_size(msgs) < n &&
+	       sqlite3_step(st) == SQLITE_ROW) {
+		/* Lossy: an old row with a split character is sent, not
+		 * dropped. */
+		char *m = utf8_lossy((const char *)sqlite3_column_text(st, 1));
+		const char *text =
+		    m ? m : (const char *)sqlite3_column_text(st, 0);
+
+		for (int64_t k = sqlite3_column_int64(st, 2);
+		     k > 0 && (int64_t)json_array_size(msgs) < n; k--)
+			json_array_append_new(msgs, json_string(text));
 		free(m);
 	}
 	db_done(st);
-	return a;
-}
-
-static json_t *
-action_log_json(struct db *db, int64_t id)
-{
-	static const char sql[] =
-	    "SELECT at, line FROM action_log WHERE action_id = ?1 ORDER BY id";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	json_t *a = json_array();
-
-	if (st == NULL)
-		return a;
-	db_bind_int64(st, 1, id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		char *line =
-		    utf8_lossy((const char *)sqlite3_column_text(st, 1));
-
-		json_array_append_new(
-		    a, json_pack("{s:I, s:s}", "at",
-		           (json_int_t)sqlite3_column_int64(st, 0), "line",
-		           line ? line : ""));
-		free(line);
-	}
-	db_done(st);
-	return a;
+	return msgs;
 }
 
 static json_t *
@@ -649,6 +894,34 @@ json_opt_int(sqlite3_stmt *st, int col)
 	           : json_integer(sqlite3_column_int64(st, col));
 }
 
+/* Column col as a JSON string shown lossily, or null. */
+static json_t *
+json_opt_text(sqlite3_stmt *st, int col)
+{
+	char *s = utf8_lossy((const char *)sqlite3_column_text(st, col));
+	json_t *v = s ? json_string(s) : json_null();
+
+	free(s);
+	return v;
+}
+
+/* The newest page of one of the action's lists into o, as "history" or
+ * "log" with its cursor "history_next_before" or "log_next_before". */
+static void
+action_embed_page(struct db *db, json_t *o, int64_t id, enum action_page which)
+{
+	json_t *entries;
+	int64_t next;
+	const char *name = which == ACTION_PAGE_HISTORY ? "history" : "log";
+	char key[32];
+
+	action_page_entries(
+	    db, id, which, ACTION_PAGE_DEFAULT, 0, &entries, &next);
+	json_object_set_new(o, name, entries);
+	snprintf(key, sizeof(key), "%s_next_before", name);
+	json_object_set_new(o, key, next ? json_integer(next) : json_null());
+}
+
 json_t *
 action_to_json(struct db *db, int64_t id, bool with_history)
 {
@@ -657,7 +930,12 @@ action_to_json(struct db *db, int64_t id, bool with_history)
 	    "s.version, a.rollout_id, a.forced, a.progress, a.result_code, "
 	    "a.stale, a.created_at, a.updated_at, a.closed_at, (SELECT "
 	    "f.filename FROM ds_module x JOIN artifact f ON f.module_id = "
-	    "x.module_id WHERE x.ds_id = s.id ORDER BY f.id LIMIT 1), s.name "
+	    "x.module_id WHERE x.ds_id = s.id ORDER BY f.id LIMIT 1), s.name, "
+	    "a.history_rows, a.history_dropped, a.history_head, a.log_rows, "
+	    "a.log_dropped, a.log_head, (SELECT h.message FROM action_status h "
+	    "WHERE h.action_id = a.id AND h.message IS NOT NULL "
+	    "ORDER BY h.id DESC LIMIT 1), (SELECT l.line FROM action_log l "
+	    "WHERE l.action_id = a.id ORDER BY l.id DESC LIMIT 1) "
 	    "FROM action a JOIN device d ON d.id = a.device_id "
 	    "JOIN distribution_set s ON s.id = a.ds_id WHERE a.id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
@@ -683,10 +961,30 @@ action_to_json(struct db *db, int64_t id, bool with_history)
 		    "updated_at", (json_int_t)sqlite3_column_int64(st, 11),
 		    "closed_at", json_opt_int(st, 12), "filename",
 		    (const char *)sqlite3_column_text(st, 13));
+	if (o) {
+		/* The summary: what the history and log hold, what they
+		 * dropped after which entry, the newest message and line. */
+		json_object_update_missing_new(o,
+		    json_pack("{s:I, s:I, s:o, s:I, s:I, s:o, s:o, s:o}",
+		        "history_count",
+		        (json_int_t)sqlite3_column_int64(st, 15),
+		        "history_dropped",
+		        (json_int_t)sqlite3_column_int64(st, 16),
+		        "history_dropped_after",
+		        sqlite3_column_int64(st, 16) > 0 ? json_opt_int(st, 17)
+		                                         : json_null(),
+		        "log_count", (json_int_t)sqlite3_column_int64(st, 18),
+		        "log_dropped", (json_int_t)sqlite3_column_int64(st, 19),
+		        "log_dropped_after",
+		        sqlite3_column_int64(st, 19) > 0 ? json_opt_int(st, 20)
+		                                         : json_null(),
+		        "last_message", json_opt_text(st, 21), "last_line",
+		        json_opt_text(st, 22)));
+	}
 	db_done(st);
 	if (o && with_history) {
-		json_object_set_new(o, "history", action_history_json(db, id));
-		json_object_set_new(o, "log", action_log_json(db, id));
+		action_embed_page(db, o, id, ACTION_PAGE_HISTORY);
+		action_embed_page(db, o, id, ACTION_PAGE_LOG);
 	}
 	return o;
 }
@@ -716,8 +1014,9 @@ action_list_json(struct db *db, int64_t device_id)
 		return list;
 	db_bind_int64(st, 1, device_id);
 	ids = db_collect_ids(st, &n);
+	/* Summaries: the entries are read page by page, per action. */
 	for (size_t i = 0; i < n; i++) {
-		json_t *a = action_to_json(db, ids[i], true);
+		json_t *a = action_to_json(db, ids[i], false);
 
 		if (a)
 			json_array_append_new(list, a);

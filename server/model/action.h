@@ -19,7 +19,24 @@ struct db;
 #define ACTION_DETAILS_MAX 256 /* details lines in one feedback */
 #define ACTION_LINE_MAX 2048   /* bytes kept of one log line */
 #define ACTION_MESSAGE_MAX 255 /* bytes kept of one history message */
-#define ACTION_LOG_MAX 20000   /* log lines kept per action */
+
+/*
+ * What one action keeps, whatever its device sends.  A history entry or
+ * log line identical to the newest one is folded into it (a repeat count
+ * and the last time).  Past the cap the first HEAD entries stay for good
+ * and the rest is a ring of the newest: the oldest entry after the head is
+ * dropped, and the action counts what it dropped.  migrations/0005 cuts
+ * older databases with the same numbers.
+ */
+#define ACTION_HISTORY_MAX 1000 /* history entries kept per action */
+#define ACTION_HISTORY_HEAD 100 /* of which the first ones */
+#define ACTION_LOG_MAX 20000    /* log lines kept per action */
+#define ACTION_LOG_HEAD 1000    /* of which the first ones */
+
+/* Pages of history and log in the API: what an answer holds is bounded
+ * by these, not by what is stored. */
+#define ACTION_PAGE_DEFAULT 100
+#define ACTION_PAGE_MAX 1000
 
 enum action_status {
 	ACTION_SCHEDULED,
@@ -84,7 +101,8 @@ enum result action_create(struct db *, int64_t device_id, int64_t ds_id,
     int64_t rollout_id, bool forced, int64_t *id);
 /* Close a scheduled action the policy no longer wants (caller's txn). */
 enum result action_supersede(struct db *, int64_t id, const char *why);
-/* Note the first time the device fetched the deployment. */
+/* Note the first time the device fetched the deployment (in a
+ * transaction of its own). */
 enum result action_mark_retrieved(struct db *, int64_t id);
 
 /*
@@ -104,10 +122,35 @@ enum result action_cancel(struct db *, int64_t id);
 /* Open actions counting against limits: of rollout_id, or all if 0. */
 int64_t action_count_running(struct db *, int64_t rollout_id);
 
-/* JSON for the management API (new references, NULL if none). */
+/*
+ * JSON for the management API (new references, NULL if none).  Every
+ * action carries a summary of its history and log (counts, what was
+ * dropped, the newest message and line); with_history adds the newest
+ * ACTION_PAGE_DEFAULT entries of each and the cursors to the older ones.
+ */
 json_t *action_to_json(struct db *, int64_t id, bool with_history);
 json_t *action_latest_json(struct db *, int64_t device_id);
+/* The device's newest 100 actions, newest first, summaries only. */
 json_t *action_list_json(struct db *, int64_t device_id);
+
+enum action_page {
+	ACTION_PAGE_HISTORY,
+	ACTION_PAGE_LOG,
+};
+/*
+ * One page of an action's history or log: the newest `limit` entries
+ * with an id below `before` (0: from the newest), oldest first, as
+ * {"history"|"log": [...], "count", "dropped", "dropped_after", "limit",
+ * "next_before"}; next_before is the cursor of the page before this one,
+ * null at the first entry.  NULL if there is no such action.
+ */
+json_t *action_page_json(
+    struct db *, int64_t id, enum action_page, int64_t limit, int64_t before);
+/*
+ * DDI actionHistory: the newest n messages, newest first, a folded entry
+ * counted as often as it was repeated (n at most).  A new reference.
+ */
+json_t *action_messages_json(struct db *, int64_t id, int64_t n);
 /* Finished updates per day for the last `days` days:
  * [{"day": "YYYY-MM-DD", "succeeded": n, "failed": n}], oldest first. */
 json_t *action_daily_json(struct db *, int days);

@@ -23,7 +23,7 @@ const software = [];
 const rollouts = [];
 const actions = [];
 const listeners = new Map(); // controller_id -> Set(res)
-let nextId = {sw: 1, ro: 1, act: 1, tok: 1, audit: 1};
+let nextId = {sw: 1, ro: 1, act: 1, tok: 1, audit: 1, entry: 1};
 
 console.log(`setup: open http://127.0.0.1:${PORT}/ui/#/setup?token=${setupToken}`);
 
@@ -91,9 +91,27 @@ function deviceState(d) {
 function openAction(d) {
 	return actions.find((a) => a.device === d.controller_id && ['scheduled', 'running', 'canceling'].includes(a.status));
 }
+// An action as the list shows it: no history or log, their counts.
 function summary(a) {
 	const {log, history, device, ...s} = a;
-	return s;
+	const msgs = history.filter((e) => e.message);
+	return {...s, history_count: history.length, history_dropped: 0, history_dropped_after: null,
+		log_count: log.length, log_dropped: 0, log_dropped_after: null,
+		last_message: msgs.length ? msgs[msgs.length - 1].message : null, last_line: log.length ? log[log.length - 1].line : null};
+}
+// A history entry or log line, with its id.
+function entry(fields) {
+	return {id: nextId.entry++, at: now(), last_at: now(), repeats: 1, ...fields};
+}
+// ?limit=&before= of an action's history or log: the newest entries below
+// before, oldest first.
+function page(list, kind, sp) {
+	const limit = Number(sp.get('limit') || 100);
+	const before = Number(sp.get('before') || 0);
+	const older = list.filter((e) => !before || e.id < before);
+	const items = older.slice(-limit);
+	return {[kind]: items, count: list.length, dropped: 0, dropped_after: null, limit,
+		next_before: older.length > items.length ? items[0].id : null};
 }
 function devJson(d) {
 	const a = openAction(d);
@@ -146,7 +164,7 @@ function maybeSchedule(d) {
 	if (prev && !d.force) return;
 	const a = {id: nextId.act++, device: d.controller_id, status: 'scheduled', software_id: sw.id, version: sw.version, filename: sw.filename,
 		rollout_id: ro ? ro.id : null, forced: d.force, progress: 0, result_code: null, created_at: now(), updated_at: now(), closed_at: null,
-		history: [{at: now(), status: 'scheduled', message: 'offered'}], log: []};
+		history: [entry({status: 'scheduled', message: 'offered'})], log: []};
 	actions.push(a);
 	emit(d.controller_id, 'action', summary(a));
 }
@@ -214,16 +232,16 @@ const server = http.createServer(async (req, res) => {
 			if (!am[2]) {
 				if (a.status === 'scheduled') {
 					a.status = 'running';
-					a.history.push({at: now(), status: 'retrieved', message: 'device fetched the deployment'});
+					a.history.push(entry({status: 'retrieved', message: 'device fetched the deployment'}));
 					emit(cid, 'action', summary(a));
 				}
 				return send(res, 200, {id: String(a.id), deployment: {download: 'forced', update: 'forced', chunks: []}});
 			}
 			const st = body.status || {};
 			for (const line of st.details || []) {
-				const e = {at: now(), line};
+				const e = entry({line});
 				a.log.push(e);
-				emit(cid, 'log', {action_id: a.id, ...e});
+				emit(cid, 'log', {id: e.id, action_id: a.id, at: e.at, line});
 				const pm = String(line).match(/(\d+)%/);
 				if (pm) a.progress = Number(pm[1]);
 			}
@@ -236,7 +254,7 @@ const server = http.createServer(async (req, res) => {
 				d.force = false;
 			} else a.status = 'running';
 			a.updated_at = now();
-			a.history.push({at: now(), status: st.execution, message: (st.details || []).join(' ')});
+			a.history.push(entry({status: st.execution, message: (st.details || []).join(' ')}));
 			emit(cid, 'action', summary(a));
 			return send(res, 200, null);
 		}
@@ -385,7 +403,7 @@ const server = http.createServer(async (req, res) => {
 		const cid = decodeURIComponent(dv[1]);
 		const d = devices.get(cid);
 		if (!d) return err(res, 404, 'not_found', 'no such device');
-		if (dv[2] === '/actions') return send(res, 200, {actions: actions.filter((x) => x.device === cid).sort((x, y) => y.id - x.id).map(({device, ...x}) => x)});
+		if (dv[2] === '/actions') return send(res, 200, {actions: actions.filter((x) => x.device === cid).sort((x, y) => y.id - x.id).map((x) => ({device: cid, ...summary(x)}))});
 		if (dv[2] === '/events') {
 			res.writeHead(200, {'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache'});
 			res.write(': hello\n\n');
@@ -404,6 +422,13 @@ const server = http.createServer(async (req, res) => {
 		for (const [k, v] of Object.entries(body)) d[k] = v;
 		ok('device.update', cid);
 		return send(res, 200, devJson(d));
+	}
+	let al = p.match(/^\/api\/v1\/actions\/(\d+)\/(history|log)$/);
+	if (al) {
+		if (!need('device.read')) return;
+		const x = actions.find((y) => y.id === Number(al[1]));
+		if (!x) return err(res, 404, 'not_found', 'no such action');
+		return send(res, 200, page(x[al[2]], al[2], url.searchParams));
 	}
 	let ac = p.match(/^\/api\/v1\/actions\/(\d+)\/cancel$/);
 	if (ac) {

@@ -141,10 +141,23 @@ create_rollout() {
 	ROLLOUT_ID=$(jbody '.id // empty')
 }
 
-# action_json CID: the device's newest action (highest id) as JSON.
+# action_json CID: the device's newest action (highest id) as JSON, with
+# (up to 1,000 of) its newest history entries and log lines.
 action_json() {
+	local a id h l
 	api GET "/api/v1/devices/$1/actions"
-	printf '%s' "$BODY" | jq -c '(.actions // []) | max_by(.id)' 2>/dev/null
+	a=$(printf '%s' "$BODY" | jq -c '(.actions // []) | max_by(.id)' 2>/dev/null)
+	id=$(printf '%s' "$a" | jq -r '.id // empty' 2>/dev/null)
+	if [ -z "$id" ]; then
+		printf '%s' "$a"
+		return
+	fi
+	api GET "/api/v1/actions/$id/history?limit=1000"
+	h=$BODY
+	api GET "/api/v1/actions/$id/log?limit=1000"
+	l=$BODY
+	printf '%s' "$a" | jq -c --argjson h "${h:-null}" --argjson l "${l:-null}" \
+	    '.history = ($h.history // []) | .log = ($l.log // [])' 2>/dev/null
 }
 
 # action_status_is CID STATUS: the device's newest action has STATUS.

@@ -22,6 +22,12 @@
   rawhttp.py hold PORT CONNS
       Open CONNS idle connections, then report how many the server closed
       at once: "refused=N".
+
+  rawhttp.py flood PORT N PATH BODY [HEADER]
+      POST BODY (JSON) to PATH N times on one keep-alive connection,
+      pipelined 50 at a time, as a hostile device would (the security
+      findings' flood.py).  "{n}" in BODY becomes the request's number,
+      1 to N.  Prints "200=N other=N seconds=S".
 """
 import socket
 import sys
@@ -156,6 +162,58 @@ def cmd_hold(port, conns):
         s.close()
 
 
+def read_answers(s, buf, count):
+    """Read count answers (Content-Length bodies); their status codes and
+    what is left of the buffer."""
+    codes = []
+    while len(codes) < count:
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed after %d answers" % len(codes))
+            buf += chunk
+            continue
+        head = buf[:end].decode("latin-1").split("\r\n")
+        length = 0
+        for h in head[1:]:
+            k, _, v = h.partition(":")
+            if k.strip().lower() == "content-length":
+                length = int(v)
+        while len(buf) < end + 4 + length:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise ConnectionError("closed in a body")
+            buf += chunk
+        codes.append(head[0].split(" ")[1])
+        buf = buf[end + 4 + length:]
+    return codes, buf
+
+
+def cmd_flood(port, n, path, body, extra=None):
+    head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            % path)
+    if extra:
+        head += extra + "\r\n"
+    s = connect(port, 60)
+    ok = other = sent = 0
+    buf = b""
+    t = time.monotonic()
+    while sent < n:
+        k = min(50, n - sent)
+        reqs = []
+        for i in range(sent + 1, sent + k + 1):
+            b = body.replace("{n}", str(i)).encode()
+            reqs.append(("%sContent-Length: %d\r\n\r\n" % (head, len(b))).encode() + b)
+        s.sendall(b"".join(reqs))
+        sent += k
+        codes, buf = read_answers(s, buf, k)
+        ok += codes.count("200")
+        other += len(codes) - codes.count("200")
+    s.close()
+    print("200=%d other=%d seconds=%.1f" % (ok, other, time.monotonic() - t))
+
+
 def main():
     cmd, port = sys.argv[1], int(sys.argv[2])
     args = sys.argv[3:]
@@ -168,6 +226,9 @@ def main():
         cmd_slowbody(port, int(args[0]), args[1])
     elif cmd == "hold":
         cmd_hold(port, int(args[0]))
+    elif cmd == "flood":
+        cmd_flood(port, int(args[0]), args[1], args[2],
+                  args[3] if len(args) > 3 else None)
     else:
         sys.exit(__doc__)
 

@@ -359,8 +359,11 @@ esac
 
 api GET /api/v1/devices/f1/actions
 expect_json '[.actions[].id] | . == (sort | reverse)' true "device actions newest first"
-expect_jq '.actions[0].history | all(has("at") and has("status") and has("message"))' \
-    "history entries have at, status, message"
+expect_jq '.actions[0] | (has("history") or has("log") | not) and (.history_count | type == "number")' \
+    "the list holds summaries: counts, no history or log"
+api GET "/api/v1/actions/$(jq .actions[0].id <"$T/body")/history"
+expect_jq '.history | length > 0 and all(has("id") and has("at") and has("status") and has("message") and has("repeats"))' \
+    "history entries have id, at, status, message, repeats"
 
 # --- global updates.max_running -------------------------------------------
 stop_server

@@ -156,9 +156,12 @@ expect_jq "[.log[].line] | index(\"$(rep a 2047)\") != null" \
     "  and the long one, cut before the 'é'"
 expect_jq "[.history[].message] | index(\"proceeding/none: $M\") != null" \
     "  the history has the cut message"
-api GET /api/v1/devices/dev-x/actions
-expect_jq "[.actions[0].log[].line] | length == 3" \
-    "  the device's action list has every log line"
+api GET "/api/v1/actions/$ACT/log"
+expect_jq "[.log[].line] | length == 3" \
+    "  the action's log has every log line"
+api GET "/api/v1/actions/$ACT/history"
+expect_jq "[.history[].message] | index(\"proceeding/none: $M\") != null" \
+    "  and its history the cut message"
 req GET "$D/dev-x/deploymentBase/$ACT?actionHistory=20"
 expect_status 200 "deploymentBase with actionHistory"
 expect_jq "[.actionHistory.messages[]] | index(\"proceeding/none: $M\") != null" \

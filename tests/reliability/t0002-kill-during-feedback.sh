@@ -49,15 +49,30 @@ alive "the restart"
 MISSING=0
 BADREQ=0
 : >"$T/missing"
+# log_lines AID: every line of the action's log, page by page; 1 if a
+# page cannot be read.
+log_lines()
+{
+	local before=
+	while :; do
+		api GET "/api/v1/actions/$1/log?limit=1000${before:+&before=$before}"
+		[ "$STATUS" = 200 ] || return 1
+		jq -r '.log[].line' <"$T/body"
+		before=$(jq -r '.next_before // empty' <"$T/body")
+		[ -z "$before" ] && return 0
+	done
+}
 while read -r cid aid; do
+	if ! log_lines "$aid" >"$T/lines"; then
+		BADREQ=$((BADREQ + 1))
+		continue
+	fi
 	api GET "/api/v1/devices/$cid/actions"
 	if [ "$STATUS" != 200 ]; then
 		BADREQ=$((BADREQ + 1))
 		continue
 	fi
-	jq -r --arg a "$aid" '.actions[] | select((.id | tostring) == $a) |
-	    .log[].line | select(startswith("burst "))' <"$T/body" |
-	    awk '{ print $2, $3, $4 }' | sort >"$T/have"
+	grep '^burst ' "$T/lines" | awk '{ print $2, $3, $4 }' | sort >"$T/have"
 	awk -v c="$cid" '$1 == c { print $1, $3, $4 }' "$T/ok" | sort >"$T/want"
 	comm -23 "$T/want" "$T/have" >>"$T/missing"
 	jq -r --arg a "$aid" '.actions[] | select((.id | tostring) == $a) | .status' \

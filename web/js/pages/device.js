@@ -8,6 +8,9 @@ import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
 import {MODES, seenBadge, hardware, loadSoftwareOptions, softwareOption} from './devices.js';
 import {setBrief} from './sets.js';
 
+// Entries of an action's history or log in one page.
+const PAGE = 100;
+
 const OPEN = new Set(['scheduled', 'pending', 'retrieved', 'running', 'proceeding', 'download', 'downloaded', 'updating', 'canceling', 'offered']);
 
 function isOpen(a) {
@@ -308,46 +311,170 @@ export default async function render(ctx) {
 
 	const items = new Map(); // action id -> component
 
+	// One of an action's two lists, its history or its log, shown a page
+	// at a time: the newest entries first, older ones on "Load older".
+	// Entries are kept in id order and merged by id, so a line that came
+	// by the event stream and again by a reload is shown once; a folded
+	// entry (the device repeated it) is redrawn with its new count.
+	// Where the server dropped entries (past its cap it keeps the first
+	// ones and the newest) a marker says how many.
+	function pagedList(kind, actionId, box, row, onChange) {
+		const ids = []; // shown, ascending
+		const shown = new Map(); // id -> {el, entry}
+		let nextBefore = null;
+		let dropped = 0;
+		let droppedAfter = null;
+		const more = h('button', {type: 'button', class: 'btn btn-sm btn-ghost load-older', hidden: true, dataset: {kind},
+			onclick: () => older().catch((e) => toastError(e, `Could not load the older ${kind === 'log' ? 'lines' : 'entries'}`))}, 'Load older');
+		const marker = h(kind === 'log' ? 'span' : 'li', {class: kind === 'log' ? 'log-dropped muted' : 'hist-dropped muted'});
+		const url = (before) => `/api/v1/actions/${encodeURIComponent(actionId)}/${kind}?limit=${PAGE}${before ? '&before=' + before : ''}`;
+		const list = {more, loaded: false, count: () => ids.length};
+
+		function place(entry, via) {
+			const old = shown.get(entry.id);
+			if (old) {
+				if (old.entry.repeats !== entry.repeats || old.entry.last_at !== entry.last_at) {
+					const el = row(entry, old.el.dataset.via || via);
+					old.el.replaceWith(el);
+					shown.set(entry.id, {el, entry});
+				}
+				return;
+			}
+			const el = row(entry, via);
+			let i = ids.length;
+			while (i > 0 && ids[i - 1] > entry.id) i--;
+			ids.splice(i, 0, entry.id);
+			shown.set(entry.id, {el, entry});
+			if (i + 1 < ids.length) shown.get(ids[i + 1]).el.before(el);
+			else box.appendChild(el);
+		}
+		function placeMarker() {
+			marker.remove();
+			if (!dropped || droppedAfter === null) return;
+			const i = ids.findIndex((id) => id > droppedAfter);
+			if (i <= 0) return; // the head is not shown yet (or nothing after it)
+			marker.textContent = `… ${dropped} ${kind === 'log' ? 'lines' : 'entries'} dropped here: past its cap the server keeps the first and the newest …`;
+			shown.get(ids[i]).el.before(marker);
+		}
+		function apply(p, via) {
+			dropped = p.dropped || 0;
+			droppedAfter = p.dropped_after === undefined ? null : p.dropped_after;
+			for (const e of p[kind] || []) place(e, via);
+			placeMarker();
+			more.hidden = nextBefore === null;
+			onChange();
+		}
+		function clearAll() {
+			for (const {el} of shown.values()) el.remove();
+			ids.length = 0;
+			shown.clear();
+		}
+		// The newest page: the first load, or a reload.
+		list.refresh = async () => {
+			const p = await get(url(null));
+			const page = p[kind] || [];
+			const newest = ids.length ? ids[ids.length - 1] : null;
+			// More new entries than a page since the last look would leave
+			// a hole: start again from the newest page.
+			const hole = newest !== null && page.length && page[0].id > newest && p.next_before !== null;
+			if (!list.loaded || hole) {
+				if (hole) clearAll();
+				nextBefore = p.next_before;
+			}
+			apply(p, list.loaded ? 'reload' : 'load');
+			list.loaded = true;
+		};
+		async function older() {
+			if (nextBefore === null) return;
+			more.disabled = true;
+			try {
+				const p = await get(url(nextBefore));
+				nextBefore = p.next_before;
+				apply(p, 'older');
+			} finally {
+				more.disabled = false;
+			}
+		}
+		// A line from the event stream; before the first load, the load
+		// brings it.
+		list.live = (entry, via) => {
+			if (!list.loaded || entry.id === undefined) return false;
+			place(entry, via);
+			placeMarker();
+			onChange();
+			return true;
+		};
+		return list;
+	}
+
+	const repeats = (e, cls) => e.repeats > 1 ? h('span', {class: cls, title: `${e.repeats} times, the last at ${fmtTime(e.last_at)}`}, ` ×${e.repeats}`) : null;
+
+	function histRow(ev) {
+		return h('li', {class: 'hist-item', dataset: {status: ev.status, id: String(ev.id)}},
+			h('span', {class: 'hist-at', title: fmtTime(ev.at)}, fmtTime(ev.at).slice(5)),
+			badge(ev.status), ev.message ? h('span', {class: 'hist-msg'}, String(ev.message)) : null,
+			repeats(ev, 'hist-repeats muted small'));
+	}
+
+	function logRow(entry, via) {
+		return h('span', {class: 'log-line', dataset: {via, id: String(entry.id)}},
+			h('span', {class: 'log-at'}, entry.at ? fmtTime(entry.at).slice(11) : ''), ' ', String(entry.line),
+			repeats(entry, 'log-repeats muted'));
+	}
+
 	function actionItem(a) {
 		const statusEl = h('span', {class: 'action-status'});
 		const progEl = h('div', {class: 'action-progress'});
 		const meta = h('div', {class: 'action-meta'});
 		const hist = h('ol', {class: 'history'});
 		const logPre = h('pre', {class: 'log', dataset: {action: String(a.id)}});
-		const logWrap = h('div', {class: 'log-wrap'}, h('div', {class: 'log-head'}, 'Log'), logPre);
 		const cancelBtn = h('button', {type: 'button', class: 'btn btn-sm', hidden: true, onclick: () => cancelAction(a.id)}, icon('x'), 'Cancel');
+		const c = {action: a, signature: null};
+		const logChanged = () => {
+			const n = c.log.count();
+			logWrap.classList.toggle('log-empty', n === 0);
+			const ph = logPre.querySelector('.log-placeholder');
+			if (n === 0 && !ph) logPre.appendChild(h('span', {class: 'muted log-placeholder'}, 'No log lines yet.'));
+			else if (n > 0 && ph) ph.remove();
+		};
+		const atBottom = () => logPre.scrollTop + logPre.clientHeight >= logPre.scrollHeight - 8;
+		c.history = pagedList('history', a.id, hist, histRow, () => {});
+		c.log = pagedList('log', a.id, logPre, logRow, logChanged);
+		const logWrap = h('div', {class: 'log-wrap'}, h('div', {class: 'log-head'}, 'Log'), c.log.more, logPre);
 		const details = h('details', {class: 'action', id: 'action-' + a.id, dataset: {action: String(a.id)}},
 			h('summary', null,
 				h('span', {class: 'tl-dot'}),
 				h('span', {class: 'action-title'}, h('strong', null, `#${a.id}`), ' ', a.name ? h('span', {class: 'action-set'}, a.name) : null, ' ', h('span', {class: 'mono'}, a.version || ''), ' ',
 					a.filename && !a.name ? h('span', {class: 'muted'}, a.filename) : null),
 				statusEl),
-			h('div', {class: 'action-body'}, meta, progEl, h('div', {class: 'action-cols'}, h('div', null, h('div', {class: 'log-head'}, 'History'), hist), logWrap), canWrite ? h('div', {class: 'card-actions'}, cancelBtn) : null));
+			h('div', {class: 'action-body'}, meta, progEl, h('div', {class: 'action-cols'}, h('div', null, h('div', {class: 'log-head'}, 'History'), c.history.more, hist), logWrap), canWrite ? h('div', {class: 'card-actions'}, cancelBtn) : null));
+		c.root = details;
 		// Lines come from the event stream as they happen, and from the
-		// periodic reload (the lines before the page opened, or any the
-		// stream missed).  pending: keys the reload added whose event has
-		// not arrived yet, so that the event does not add them twice.
-		const c = {root: details, logCount: 0, histCount: 0, action: a, pending: [], loaded: false};
-		const key = (e) => `${e.at}|${e.line}`;
-		c.appendLog = (entry, via) => {
-			const atBottom = logPre.scrollTop + logPre.clientHeight >= logPre.scrollHeight - 8;
-			logPre.appendChild(h('span', {class: 'log-line', dataset: {via}},
-				h('span', {class: 'log-at'}, entry.at ? fmtTime(entry.at).slice(11) : ''), ' ', String(entry.line)));
-			c.logCount++;
-			if (atBottom) logPre.scrollTop = logPre.scrollHeight;
-			const ph = logPre.querySelector('.log-placeholder');
-			if (ph) ph.remove();
-			logWrap.classList.remove('log-empty');
-		};
+		// reloads (the lines before the page opened, or any the stream
+		// missed).  The lists load when the action is first opened.
 		c.liveLog = (entry) => {
-			const i = c.pending.indexOf(key(entry));
-			if (i >= 0) {
-				c.pending.splice(i, 1);
-				return;
+			const bottom = atBottom();
+			if (c.log.live(entry, 'sse')) {
+				c.sse = (c.sse || 0) + 1;
+				if (bottom) logPre.scrollTop = logPre.scrollHeight;
 			}
-			c.appendLog(entry, 'sse');
-			c.sse = (c.sse || 0) + 1;
 		};
+		// One reload of both lists at a time; a later call while one runs
+		// shares it.
+		let inflight = null;
+		c.refreshLists = () => {
+			if (inflight) return inflight;
+			const bottom = atBottom();
+			inflight = Promise.all([c.history.refresh(), c.log.refresh()]).then(() => {
+				if (bottom) logPre.scrollTop = logPre.scrollHeight;
+			}).finally(() => {
+				inflight = null;
+			});
+			return inflight;
+		};
+		details.addEventListener('toggle', () => {
+			if (details.open && !c.log.loaded) c.refreshLists().catch(() => {});
+		});
 		c.update = (x) => {
 			c.action = Object.assign(c.action, x);
 			const ac = c.action;
@@ -362,32 +489,18 @@ export default async function render(ctx) {
 				['Rollout', ac.rollout_id ? h('a', {href: '#/rollouts'}, `#${ac.rollout_id}`) : 'direct'],
 				ac.forced ? ['Forced', 'yes'] : null,
 				['Result code', ac.result_code !== null && ac.result_code !== undefined ? String(ac.result_code) : null],
+				ac.history_dropped || ac.log_dropped ? ['Dropped', `${ac.history_dropped || 0} history entries, ${ac.log_dropped || 0} log lines (over the cap)`] : null,
 			]));
 			cancelBtn.hidden = !open || ac.status === 'canceling';
-			if (Array.isArray(ac.history)) {
-				for (const ev of ac.history.slice(c.histCount)) {
-					hist.appendChild(h('li', {class: 'hist-item', dataset: {status: ev.status}},
-						h('span', {class: 'hist-at', title: fmtTime(ev.at)}, fmtTime(ev.at).slice(5)),
-						badge(ev.status), ev.message ? h('span', {class: 'hist-msg'}, String(ev.message)) : null));
-				}
-				c.histCount = Math.max(c.histCount, ac.history.length);
-			}
-			if (Array.isArray(ac.log)) {
-				for (const entry of ac.log.slice(c.logCount)) {
-					c.appendLog(entry, c.loaded ? 'reload' : 'load');
-					if (c.loaded) c.pending.push(key(entry));
-				}
-				if (c.pending.length > 200) c.pending.splice(0, c.pending.length - 200);
-				c.loaded = true;
-			}
-			logWrap.classList.toggle('log-empty', c.logCount === 0);
-			if (c.logCount === 0 && !logPre.firstChild) logPre.appendChild(h('span', {class: 'muted log-placeholder'}, 'No log lines yet.'));
-			else if (c.logCount > 0) {
-				const ph = logPre.querySelector('.log-placeholder');
-				if (ph) ph.remove();
-			}
+			// The lists of an open item reload while the action runs, and
+			// when its summary changes.
+			const sig = [ac.status, ac.updated_at, ac.history_count, ac.history_dropped, ac.log_count, ac.log_dropped, ac.last_message, ac.last_line].join('|');
+			const changed = sig !== c.signature;
+			c.signature = sig;
+			if (details.open && (!c.log.loaded || open || changed)) c.refreshLists().catch(() => {});
 		};
 		c.update(a);
+		logChanged();
 		return c;
 	}
 
@@ -421,7 +534,10 @@ export default async function render(ctx) {
 				c = actionItem(a);
 				items.set(a.id, c);
 				// The newest action opens by itself, and so does any open one.
-				if (i === 0 || isOpen(a)) c.root.open = true;
+				if (i === 0 || isOpen(a)) {
+					c.root.open = true;
+					c.refreshLists().catch(() => {});
+				}
 				if (prevEl) prevEl.after(c.root);
 				else timeline.prepend(c.root);
 			} else {
