@@ -13,7 +13,7 @@
 
 #include "util.h"
 
-#define DB_STMT_MAX 256 /* distinct statements per connection */
+#define DB_STMT_MAX 512 /* distinct statements per connection */
 #define DB_BUSY_MS 5000
 
 struct db;
