@@ -191,7 +191,7 @@ def read_answers(s, buf, count):
 
 
 def cmd_flood(port, n, path, body, extra=None):
-    head = ("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             % path)
     if extra:
         head += extra + "\r\n"

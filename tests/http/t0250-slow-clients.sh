@@ -44,14 +44,14 @@ out=$("${SLOW[@]}" keepalive "$PORT" 6)
 check "a kept-alive connection may idle past request_timeout, within http.timeout ($out)" \
     [ "$out" = "200 200" ]
 
-printf 'POST /api/v1/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n' \
+printf 'POST /api/v1/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n' \
     "$TOKEN" >"$T/head"
 out=$("${SLOW[@]}" body "$PORT" 200 15 "$T/head")
 check "a body at 200 bytes/s is closed: body_min_rate 1024 after 4 s ($out)" \
     sh -c "echo '$out' | grep -q '^closed after'" &&
     between 4.5 7.5 "$(echo "$out" | sed -n 's/closed after \([0-9.]*\) s/\1/p')"
 check "  the log says why" grep -q 'request body slower than http.body_min_rate' "$T/server.log"
-printf 'POST /api/v1/devices HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 24000\r\n\r\n' \
+printf 'POST /api/v1/devices HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: 24000\r\n\r\n' \
     "$TOKEN" >"$T/head"
 out=$("${SLOW[@]}" body "$PORT" 4000 15 "$T/head")
 check "a body at 4,000 bytes/s taking 6 s is read whole and answered ($out)" \
