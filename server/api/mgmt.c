@@ -592,31 +592,6 @@ mgmt_get_stats(struct request *req)
 		http_reply_json_text(req, 200, text, len);
 }
 
-/* One Prometheus gauge family from a JSON object of name: count. */
-static void
-mgmt_metrics_family(char **buf, size_t *len, const char *name, const char *help,
-    const char *label, json_t *counts)
-{
-	const char *k;
-	json_t *v;
-	char *line;
-
-	line = xasprintf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
-	*buf = xrealloc(*buf, *len + strlen(line) + 1);
-	memcpy(*buf + *len, line, strlen(line) + 1);
-	*len += strlen(line);
-	free(line);
-	json_object_foreach(counts, k, v)
-	{
-		line = xasprintf("%s{%s=\"%s\"} %lld\n", name, label, k,
-		    (long long)json_integer_value(v));
-		*buf = xrealloc(*buf, *len + strlen(line) + 1);
-		memcpy(*buf + *len, line, strlen(line) + 1);
-		*len += strlen(line);
-		free(line);
-	}
-}
-
 /* Append text to the metrics buffer. */
 static void
 mgmt_metrics_add(char **buf, size_t *len, char *line)
@@ -627,6 +602,24 @@ mgmt_metrics_add(char **buf, size_t *len, char *line)
 	memcpy(*buf + *len, line, n + 1);
 	*len += n;
 	free(line);
+}
+
+/* One Prometheus gauge family from a JSON object of name: count. */
+static void
+mgmt_metrics_family(char **buf, size_t *len, const char *name, const char *help,
+    const char *label, json_t *counts)
+{
+	const char *k;
+	json_t *v;
+
+	mgmt_metrics_add(buf, len,
+	    xasprintf("# HELP %s %s\n# TYPE %s gauge\n", name, help, name));
+	json_object_foreach(counts, k, v)
+	{
+		mgmt_metrics_add(buf, len,
+		    xasprintf("%s{%s=\"%s\"} %lld\n", name, label, k,
+		        (long long)json_integer_value(v)));
+	}
 }
 
 /* The refusals the audit log folded (requests without credentials). */
