@@ -413,7 +413,7 @@ cron_next(const struct cron *c, int64_t after, int offset_s, int64_t *next)
 	int m, d, sod, tod;
 
 	if (offset_s < -CRON_OFFSET_MAX || offset_s > CRON_OFFSET_MAX ||
-	    after >= last)
+	    after >= last - offset_s) /* the end, in local time */
 		return -1;
 	local = after < first - CRON_OFFSET_MAX ? first : after + 1 + offset_s;
 	if (local < first)

@@ -105,9 +105,9 @@ struct settings {
 	size_t nallowed_hosts;
 	int sse_per_user;      /* http.sse_per_user live streams, 1..256, 8 */
 	int sse_lifetime;      /* http.sse_lifetime "HH:MM:SS" -> s, 00:10:00 */
-	int log_level;             /* log.level error|warn|info|debug -> 0..3 */
-	bool log_access;           /* log.access, default true */
-	char web_dir[1024];        /* ui.web_dir, default "./web" */
+	int log_level;         /* log.level error|warn|info|debug -> 0..3 */
+	bool log_access;       /* log.access, default true */
+	char web_dir[1024];    /* ui.web_dir, default "./web" */
 	int session_idle;      /* auth.session_idle "HH:MM:SS" -> s, 01:00:00 */
 	int session_max_hours; /* auth.session_max_hours, 1..720, 24 */
 	int argon2_memory_kib; /* auth.argon2_memory_kib, 19456 (OWASP) */
@@ -121,8 +121,8 @@ struct settings {
 	int login_tracked_keys;     /* auth.login_tracked_keys, 16384 */
 	int max_sessions_per_user;  /* auth.max_sessions_per_user, 20 */
 	int session_purge_interval; /* auth.session_purge_interval s, 60 */
-	int audit_max_age;   /* audit.max_age days, 1..36500, 365 */
-	int audit_max_rows;  /* audit.max_rows, 1000..100000000, 1000000 */
+	int audit_max_age;          /* audit.max_age days, 1..36500, 365 */
+	int audit_max_rows; /* audit.max_rows, 1000..100000000, 1000000 */
 };
 
 /* Fill *s with the compiled-in defaults. */
