@@ -34,6 +34,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pool.h"
+#include "rest.h"
 #include "route.h"
 #include "settings.h"
 #include "sse.h"
@@ -498,6 +499,11 @@ http_vreply_error(struct request *req, int status, const char *code,
 		/* Devices get hawkBit's error bodies (none for 401, 405). */
 		http_reply_ddi_error(
 		    req, status, http_ddi_code(status), "%s", detail);
+		return;
+	}
+	if (rest_is_rest_path(req->url)) {
+		/* hawkBit's Management API: its ExceptionInfo. */
+		rest_status_error(req, status, detail);
 		return;
 	}
 	http_reply_json(req, status,
@@ -1019,7 +1025,9 @@ http_begin(struct request_priv *rp, const char *version)
 		}
 		if (auth == AUTH_DEVICE)
 			status = auth_device(req, db, req->params[1]);
-		else if ((status = auth_admin(req, db)) == 0 &&
+		else if ((status = auth == AUTH_REST
+		                       ? auth_rest(req, db)
+		                       : auth_admin(req, db)) == 0 &&
 		         !auth_allows(req, req->route->perm)) {
 			status = 403;
 			code = "forbidden";

@@ -19,6 +19,7 @@
 #define D AUTH_DEVICE
 #define N AUTH_NONE
 #define P ROUTE_POOL
+#define R AUTH_REST
 
 /*
  * Columns: method, pattern, handler, auth, body, permission, audit name,

@@ -18,6 +18,7 @@ enum route_auth {
 	AUTH_DEVICE,  /* DDI: device credentials per settings */
 	AUTH_ADMIN,   /* management API: Bearer token or session cookie */
 	AUTH_METRICS, /* AUTH_ADMIN unless metrics.public is set */
+	AUTH_REST,    /* /rest/v1: HTTP Basic (a user) or a Bearer token */
 };
 
 enum route_body {

@@ -233,6 +233,12 @@ auth_admin(struct request *req, struct db *db)
 	return 0;
 }
 
+int
+auth_rest(struct request *req, struct db *db)
+{
+	return auth_admin(req, db);
+}
+
 /* Does the API token hashed as hash still exist and allow perm, with its
  * user (if any) still there and enabled?  RESULT_ERROR on a database
  * error. */

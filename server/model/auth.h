@@ -47,6 +47,10 @@ const char *auth_cookie_name(struct request *req);
  * session, via_session and csrf.  0 ok, else 401 (or 503).
  */
 int auth_admin(struct request *req, struct db *db);
+/* /rest/v1 (hawkBit's Management API): HTTP Basic with an operator's
+ * name and password (also as "TENANT\\name"), or what auth_admin takes.
+ * 0, or the status to answer. */
+int auth_rest(struct request *req, struct db *db);
 struct settings;
 
 /*
