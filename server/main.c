@@ -5,6 +5,7 @@
  *   falconet [-c FILE] token create|delete NAME
  *   falconet [-c FILE] user add NAME [ROLE] < password
  *   falconet [-c FILE] migrate
+ *   falconet [-c FILE] backup DIR | restore DIR
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "artifact.h"
 #include "audit.h"
 #include "auth.h"
+#include "backup.h"
 #include "db.h"
 #include "device.h"
 #include "http.h"
@@ -45,7 +47,8 @@ usage(void)
 	    "       falconet [-c settings.yaml] token create|delete NAME\n"
 	    "       falconet [-c settings.yaml] user add NAME [admin|operator|"
 	    "readonly] < password\n"
-	    "       falconet [-c settings.yaml] migrate\n");
+	    "       falconet [-c settings.yaml] migrate\n"
+	    "       falconet [-c settings.yaml] backup|restore DIR\n");
 	exit(2);
 }
 
@@ -305,6 +308,41 @@ serve(struct app *app)
 	return 0;
 }
 
+/*
+ * falconet backup DIR: a consistent copy of the data directory, taken
+ * while the server serves.  falconet restore DIR: into an empty data
+ * directory, before the server is started on it.
+ */
+static int
+cmd_backup(struct app *app, int argc, char **argv)
+{
+	const char *data_dir = app->settings->data_dir;
+	struct backup_stats st;
+	char err[1024];
+	int rc;
+
+	if (argc != 2)
+		usage();
+	if (strcmp(argv[0], "backup") == 0)
+		rc = backup_create(data_dir, argv[1], &st, err, sizeof(err));
+	else
+		rc = backup_restore(
+		    argv[1], data_dir, migrate_latest(), &st, err, sizeof(err));
+	if (rc == -1) {
+		fprintf(stderr, "falconet: %s: %s\n", argv[0], err);
+		return 1;
+	}
+	fprintf(stderr,
+	    "falconet: %s %s %s: schema %d, %lld artifacts, %lld bytes%s\n",
+	    strcmp(argv[0], "backup") == 0 ? "backed up" : "restored",
+	    strcmp(argv[0], "backup") == 0 ? "into" : "from", argv[1],
+	    st.schema, (long long)st.artifacts, (long long)st.bytes,
+	    st.tries > 1 ? " (artifacts deleted meanwhile: snapshot taken "
+	                   "again)"
+	                 : "");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -383,6 +421,9 @@ main(int argc, char **argv)
 		rc = cmd_token(&app, argc, argv);
 	else if (strcmp(argv[0], "user") == 0)
 		rc = cmd_user(&app, argc, argv);
+	else if (strcmp(argv[0], "backup") == 0 ||
+	         strcmp(argv[0], "restore") == 0)
+		rc = cmd_backup(&app, argc, argv);
 	else if (strcmp(argv[0], "migrate") == 0 && argc == 1) {
 		open_data(&app);
 		printf("schema version %d\n", migrate_latest());
