@@ -283,7 +283,8 @@ sysconf_build(const struct settings *s, struct sysconf_snap *out)
 			break;
 		off += (size_t)n;
 	}
-	snprintf(e[SYSCONF_MW_POLL_COUNT].text, SYSCONF_VALUE_MAX, "3");
+	snprintf(e[SYSCONF_MW_POLL_COUNT].text, SYSCONF_VALUE_MAX, "%d",
+	    SYSCONF_MW_POLL_COUNT_DEFAULT);
 	for (int k = 0; k < SYSCONF_NKEYS; k++)
 		sysconf_snap_derive(out, (enum sysconf_key)k);
 }
@@ -485,6 +486,19 @@ sysconf_polling_overdue(const struct settings *s)
 
 	pthread_mutex_lock(&snap_lock);
 	v = published ? published->polling_overdue : s->poll_overdue;
+	pthread_mutex_unlock(&snap_lock);
+	return v;
+}
+
+int
+sysconf_mw_poll_count(const struct settings *s)
+{
+	int v;
+
+	(void)s;
+	pthread_mutex_lock(&snap_lock);
+	v = published ? published->mw_poll_count
+	              : SYSCONF_MW_POLL_COUNT_DEFAULT;
 	pthread_mutex_unlock(&snap_lock);
 	return v;
 }

@@ -26,6 +26,7 @@ struct settings;
 #define SYSCONF_AUTHORITY_MAX 128  /* bytes of one, NUL included */
 #define SYSCONF_GATEWAY_KEY_MIN 16 /* as device_auth.gateway_token */
 #define SYSCONF_GATEWAY_KEY_MAX 255
+#define SYSCONF_MW_POLL_COUNT_DEFAULT 3 /* hawkBit's */
 
 enum sysconf_key {
 	SYSCONF_POLLING_TIME,
@@ -125,6 +126,8 @@ void sysconf_get(const struct settings *, struct sysconf_snap *out);
 /* The snapshot's readers for the device path: no database, no copy. */
 int sysconf_polling_time(const struct settings *);
 int sysconf_polling_overdue(const struct settings *);
+/* maintenanceWindowPollCount: polls wanted before a window opens. */
+int sysconf_mw_poll_count(const struct settings *);
 bool sysconf_targettoken_enabled(const struct settings *);
 /* Is the GatewayToken on and token its key (constant time)? */
 bool sysconf_gateway_ok(const struct settings *, const char *token);

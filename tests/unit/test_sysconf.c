@@ -204,6 +204,7 @@ test_readers_unpublished(void **state)
 	assert_int_equal(sysconf_polling_time(&s), 42);
 	assert_int_equal(sysconf_polling_overdue(&s), 7);
 	assert_true(sysconf_targettoken_enabled(&s));
+	assert_int_equal(sysconf_mw_poll_count(&s), 3);
 	assert_false(sysconf_gateway_ok(&s, ""));
 	snprintf(s.gateway_token, sizeof(s.gateway_token), "%s",
 	    "0123456789abcdefGW");
