@@ -114,6 +114,12 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1/rollouts/{id}",             mgmt_get_rollout,        A, BODY_NONE, "rollout.read", NULL, P },
 	{ "PATCH",  "/api/v1/rollouts/{id}",             mgmt_patch_rollout,      A, BODY_JSON, "rollout.write", "rollout.update", P },
 	{ "DELETE", "/api/v1/rollouts/{id}",             mgmt_delete_rollout,     A, BODY_NONE, "rollout.delete", "rollout.delete" },
+	{ "POST",   "/api/v1/rollouts/{id}/start",       mgmt_post_rollout_start, A, BODY_NONE, "rollout.write", "rollout.start", P },
+	{ "POST",   "/api/v1/rollouts/{id}/retry-failed", mgmt_post_rollout_retry, A, BODY_NONE, "rollout.write", "rollout.retry" },
+	{ "GET",    "/api/v1/rollouts/{id}/groups",      mgmt_get_rollout_groups, A, BODY_NONE, "rollout.read", NULL },
+	{ "GET",    "/api/v1/rollouts/{id}/groups/{gid}", mgmt_get_rollout_group, A, BODY_NONE, "rollout.read", NULL },
+	{ "POST",   "/api/v1/rollouts/{id}/groups/{gid}/approve", mgmt_post_rollout_group_approve, A, BODY_NONE, "rollout.write", "rollout.approve" },
+	{ "GET",    "/api/v1/rollouts/{id}/groups/{gid}/devices", mgmt_get_rollout_group_devices, A, BODY_NONE, "rollout.read", NULL, P },
 };
 #pragma GCC diagnostic pop
 /* clang-format on */
