@@ -241,6 +241,7 @@ struct wave_group {
 	int64_t id, rollout_id, total, running, succeeded, failed, canceled;
 	int64_t retried, success_percent, error_percent, target_count;
 	int64_t target_percent; /* 0: none */
+	int64_t started_at, finished_at; /* 0: not yet */
 	int position;
 	bool approval, retry;
 	char state[24];
@@ -250,7 +251,7 @@ struct wave_group {
 	"id, rollout_id, position, total, running, succeeded, failed, "        \
 	"canceled, retried, success_percent, error_percent, "                  \
 	"COALESCE(target_count, 0), COALESCE(target_percent, 0), approval, "   \
-	"retry, state"
+	"retry, state, COALESCE(started_at, 0), COALESCE(finished_at, 0)"
 
 static void
 wave_group_from_row(sqlite3_stmt *st, struct wave_group *g)
@@ -273,6 +274,8 @@ wave_group_from_row(sqlite3_stmt *st, struct wave_group *g)
 	g->retry = sqlite3_column_int(st, 14) != 0;
 	snprintf(g->state, sizeof(g->state), "%s",
 	    (const char *)sqlite3_column_text(st, 15));
+	g->started_at = sqlite3_column_int64(st, 16);
+	g->finished_at = sqlite3_column_int64(st, 17);
 }
 
 static enum result
@@ -1140,6 +1143,10 @@ wave_group_to_json(const struct wave_group *g)
 		    o, "percent", json_integer(g->target_percent));
 	if (g->target_count)
 		json_object_set_new(o, "count", json_integer(g->target_count));
+	json_object_set_new(o, "started_at",
+	    g->started_at ? json_integer(g->started_at) : json_null());
+	json_object_set_new(o, "finished_at",
+	    g->finished_at ? json_integer(g->finished_at) : json_null());
 	return o;
 }
 
