@@ -240,7 +240,7 @@ wave_create_groups(
 struct wave_group {
 	int64_t id, rollout_id, total, running, succeeded, failed, canceled;
 	int64_t retried, success_percent, error_percent, target_count;
-	int64_t target_percent; /* 0: none */
+	int64_t target_percent;          /* 0: none */
 	int64_t started_at, finished_at; /* 0: not yet */
 	int position;
 	bool approval, retry;
@@ -1018,6 +1018,36 @@ wave_approve(struct db *db, int64_t rollout_id, int64_t group_id)
 		r = wave_group_set_state(db, group_id, "running");
 	if (r == RESULT_OK)
 		r = wave_advance(db, group_id);
+	if (r != RESULT_OK) {
+		db_rollback(db);
+		return r;
+	}
+	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+}
+
+enum result
+wave_trigger_next(struct db *db, int64_t rollout_id)
+{
+	static const char next[] =
+	    "SELECT g.id FROM rollout_group g JOIN rollout r ON r.id = "
+	    "g.rollout_id WHERE g.rollout_id = ?1 AND r.state = 'running' AND "
+	    "g.state IN ('scheduled', 'waiting_approval') ORDER BY g.position "
+	    "LIMIT 1";
+	sqlite3_stmt *st;
+	int64_t gid = 0;
+	enum result r;
+
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	if ((st = db_prepare(db, next)) == NULL) {
+		db_rollback(db);
+		return RESULT_ERROR;
+	}
+	db_bind_int64(st, 1, rollout_id);
+	gid = db_count(st);
+	r = gid ? wave_group_set_state(db, gid, "running") : RESULT_CONFLICT;
+	if (r == RESULT_OK)
+		r = wave_advance(db, gid);
 	if (r != RESULT_OK) {
 		db_rollback(db);
 		return r;

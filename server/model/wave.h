@@ -75,6 +75,11 @@ enum result wave_forget_device(struct db *, int64_t device_id);
  * not waiting, RESULT_NOTFOUND if there is no such group. */
 enum result wave_approve(struct db *, int64_t rollout_id, int64_t group_id);
 
+/* Start the next group now, whatever the running one's success (hawkBit's
+ * triggerNextGroup).  RESULT_CONFLICT if the rollout does not run or no
+ * group is left to start. */
+enum result wave_trigger_next(struct db *, int64_t rollout_id);
+
 /* Resume: a group stopped by its error condition runs again (called
  * when the rollout is resumed, caller's transaction). */
 enum result wave_resume(struct db *, int64_t rollout_id);
