@@ -617,8 +617,11 @@ enum result
 wave_admit(struct db *db, int64_t rollout_id, int64_t device_id, bool *admit,
     bool *retry, bool *skip)
 {
+	/* A follow-up wave forces one offer: once the device failed (or
+	 * got anything) there, the policy's rules apply again. */
 	static const char sql[] =
-	    "SELECT t.group_id IS NULL, g.state, g.retry FROM rollout_target t "
+	    "SELECT t.group_id IS NULL, g.state, g.retry AND t.state = "
+	    "'pending' FROM rollout_target t "
 	    "LEFT JOIN rollout_group g ON g.id = t.group_id "
 	    "WHERE t.rollout_id = ?1 AND t.device_id = ?2";
 	static const char filter_sql[] =

@@ -53,7 +53,8 @@ enum result wave_start(struct db *, int64_t id);
  * rollout_id's set now?  *admit true if its group runs (or ran), or it is
  * not placed yet and fits the rollout's filter (it joins the last group
  * when its action is made); *retry true in a follow-up wave of failed
- * devices (offer even though its last update failed).  *skip true if the
+ * devices not offered there yet (offer once, although its last update
+ * failed).  *skip true if the
  * rollout does not target the device (the next candidate decides).
  */
 enum result wave_admit(struct db *, int64_t rollout_id, int64_t device_id,

@@ -218,6 +218,19 @@ n=0
 for i in 1 2 3 4 5; do offered "m-$i" && n=$((n + 1)); done
 check "  2 of 5 devices are offered at once ($n)" [ "$n" = 2 ]
 
+# --- max_running under concurrent polls: counted inside the write ----------
+for i in $(seq 1 40); do register "race-$i" 1.0 race; done
+api_json POST /api/v1/rollouts "{\"software_id\":$SW,\"feed\":\"race\",\"max_running\":5}"
+expect_status 201 "a rollout with max_running 5 over 40 devices"
+RR=$(jq -r .id <"$T/body")
+for round in 1 2 3; do
+	seq 1 40 | xargs -P 40 -I{} curl -s -o /dev/null --max-time 10 \
+	    "$BASE/$TENANT/controller/v1/race-{}"
+done
+api GET "/api/v1/rollouts/$RR"
+check "  40 devices polling at once, 3 times: $(jq .counts.running <"$T/body") updates open (at most 5)" \
+    [ "$(jq .counts.running <"$T/body")" = 5 ]
+
 # --- a release-3 rollout after migration --------------------------------------
 stop_server
 FIX=$(cd "$(dirname "$0")/../data/release-3" && pwd)
