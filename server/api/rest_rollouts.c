@@ -456,8 +456,11 @@ rest_post_rollout_resume(struct request *req)
 	rest_rollout_pause(req, false);
 }
 
-void
-rest_post_rollout_start(struct request *req)
+/* start and triggerNextGroup: op on the rollout, 200; RESULT_CONFLICT
+ * is hawkBit's illegal state with why. */
+static void
+rest_rollout_op(struct request *req, enum result (*op)(struct db *, int64_t),
+    const char *why)
 {
 	struct db *db = rest_db(req);
 	enum result res;
@@ -467,37 +470,27 @@ rest_post_rollout_start(struct request *req)
 	if (db == NULL || (r = rest_rollout_param(req, db, &id)) == NULL)
 		return;
 	json_decref(r);
-	if ((res = wave_start(db, id)) == RESULT_OK)
+	if ((res = op(db, id)) == RESULT_OK)
 		http_reply_empty(req, 200);
 	else if (res == RESULT_CONFLICT)
 		rest_error(req, 400, "RolloutIllegalStateException",
-		    REST_E_ROLLOUT_STATE, "Rollout %lld is not ready.",
-		    (long long)id);
+		    REST_E_ROLLOUT_STATE, "Rollout %lld %s.", (long long)id,
+		    why);
 	else
 		rest_result(req, res, NULL);
 }
 
 void
+rest_post_rollout_start(struct request *req)
+{
+	rest_rollout_op(req, wave_start, "is not ready");
+}
+
+void
 rest_post_rollout_next(struct request *req)
 {
-	struct db *db = rest_db(req);
-	enum result res;
-	json_t *r;
-	int64_t id;
-
-	if (db == NULL || (r = rest_rollout_param(req, db, &id)) == NULL)
-		return;
-	json_decref(r);
-	if ((res = wave_trigger_next(db, id)) == RESULT_OK)
-		http_reply_empty(req, 200);
-	else if (res == RESULT_CONFLICT)
-		rest_error(req, 400, "RolloutIllegalStateException",
-		    REST_E_ROLLOUT_STATE,
-		    "Rollout %lld is not running or has no group left to "
-		    "start.",
-		    (long long)id);
-	else
-		rest_result(req, res, NULL);
+	rest_rollout_op(req, wave_trigger_next,
+	    "is not running or has no group left to start");
 }
 
 void

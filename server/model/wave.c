@@ -82,32 +82,6 @@ wave_filter_problem(const char *filter, char *buf, size_t len)
 	return buf;
 }
 
-static void
-wave_bind_query(sqlite3_stmt *st, int first, const struct rsql_query *q)
-{
-	for (size_t i = 0; i < q->nparams; i++) {
-		if (q->params[i].is_int)
-			db_bind_int64(st, first + (int)i, q->params[i].num);
-		else
-			db_bind_text(st, first + (int)i, q->params[i].text);
-	}
-}
-
-/* A statement built at run time (a filter): prepared for one use. */
-static sqlite3_stmt *
-wave_prepare(struct db *db, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) !=
-	    SQLITE_OK) {
-		db_log_error(db, __func__);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
-}
-
 /* ---- groups ------------------------------------------------------------ */
 
 static enum result
@@ -599,14 +573,14 @@ wave_filter_matches(
 	        &q, why, sizeof(why)) != RSQL_OK)
 		return RESULT_OK; /* checked at creation: never here */
 	sql = xasprintf("SELECT 1 FROM device d WHERE d.id = ?1 AND %s", q.sql);
-	st = wave_prepare(db, sql);
+	st = db_prepare_once(db, sql);
 	free(sql);
 	if (st == NULL) {
 		rsql_query_free(&q);
 		return RESULT_ERROR;
 	}
 	db_bind_int64(st, 1, device_id);
-	wave_bind_query(st, 2, &q);
+	db_bind_query(st, 2, &q);
 	*match = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	rsql_query_free(&q);
@@ -752,12 +726,12 @@ wave_candidates(
 	    "FROM device d WHERE d.feed = ?%zu AND d.mode = 'rollout' "
 	    "ORDER BY d.id",
 	    q.sql ? q.sql : "1 = 1", q.nparams + 1);
-	st = wave_prepare(db, sql);
+	st = db_prepare_once(db, sql);
 	free(sql);
 	if (st == NULL)
 		goto out_query;
 	/* The filter's placeholders come first in the text: 1..n. */
-	wave_bind_query(st, 1, &q);
+	db_bind_query(st, 1, &q);
 	db_bind_text(st, (int)q.nparams + 1, feed);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *last = (const char *)sqlite3_column_text(st, 6);
