@@ -69,11 +69,11 @@ check "  no new update starts while paused (running $R1 -> $(jq .counts.running 
 # are retried.
 settled() { api GET "/api/v1/rollouts/$R"; [ "$(jq .counts.running <"$T/body")" = 0 ]; }
 wait_for 30 settled
-FAILED=$(jq '.counts.failed' <"$T/body")
+NFAILED=$(jq '.counts.failed' <"$T/body")
 api POST "/api/v1/rollouts/$R/retry-failed"
 expect_status 201 "retry the failed devices"
-check "  the follow-up wave holds the $FAILED failed ones" \
-    [ "$(jq .counts.total <"$T/body")" = "$FAILED" ]
+check "  the follow-up wave holds the $NFAILED failed ones" \
+    [ "$(jq .counts.total <"$T/body")" = "$NFAILED" ]
 api_json PATCH "/api/v1/rollouts/$R" '{"paused":false}'
 expect_status 200 "resume"
 
