@@ -116,6 +116,12 @@ api_json POST /rest/v1/rollouts "{\"name\":\"x\",\"distributionSetId\":$DS,\"tar
 expect_status 400 "a condition over 100"
 api_json POST /rest/v1/rollouts "{\"name\":\"x\",\"distributionSetId\":$DS,\"targetFilterQuery\":\"id==*\",\"amountGroups\":0}"
 expect_status 400 "amountGroups 0"
+api_json POST /rest/v1/rollouts "{\"name\":\"x\",\"distributionSetId\":$DS,\"targetFilterQuery\":\"id==*\",\"colour\":\"red\"}"
+expect_status 400 "an unknown field"
+api_json POST /rest/v1/rollouts "{\"name\":\"x\",\"distributionSetId\":$DS,\"targetFilterQuery\":\"id==*\",\"type\":\"soft\"}"
+expect_status 400 "a type other than forced"
+api GET /rest/v1/rollouts
+expect_json .total 1 "  none of the refused ones was stored"
 api_json POST /rest/v1/rollouts "{\"name\":\"g\",\"distributionSetId\":$DS,\"targetFilterQuery\":\"id==*\",
   \"groups\":[{\"name\":\"first\",\"targetPercentage\":25.5},{\"name\":\"rest\"}]}"
 expect_status 201 "explicit groups with a fractional percentage"
