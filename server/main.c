@@ -39,6 +39,7 @@
 #include "sysconf.h"
 #include "trust.h"
 #include "user.h"
+#include "wave.h"
 
 static void
 usage(void)
@@ -242,6 +243,7 @@ serve(struct app *app)
 	char *base;
 	int64_t users;
 	sigset_t set;
+	struct wave_scheduler *waves;
 	int sig;
 
 	db = open_data(app);
@@ -281,6 +283,8 @@ serve(struct app *app)
 		fatalx("cannot start the last-seen writer");
 	if ((app->audit = audit_start(app->db_path, app->settings)) == NULL)
 		fatalx("cannot start the audit log writer");
+	if ((waves = wave_scheduler_start(app->db_path)) == NULL)
+		fatalx("cannot start the rollout scheduler");
 	if ((srv = http_start(app)) == NULL)
 		fatalx("cannot start the HTTP server");
 	log_info("listening on %s:%d", app->settings->listen_address,
@@ -316,6 +320,7 @@ serve(struct app *app)
 	sse_close_all(app->sse);
 	http_stop(srv);
 	sse_stop(app->sse);
+	wave_scheduler_stop(waves);
 	audit_stop(app->audit);
 	seen_stop(app->seen);
 	ratelimit_free(app->login_limits);

@@ -11,6 +11,7 @@
 
 #include "ddi.h"
 #include "mgmt.h"
+#include "rest_rollouts.h"
 #include "rest_system.h"
 #include "ui.h"
 #include "util.h"
@@ -117,6 +118,25 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1/rollouts/{id}",             mgmt_get_rollout,        A, BODY_NONE, "rollout.read", NULL, P },
 	{ "PATCH",  "/api/v1/rollouts/{id}",             mgmt_patch_rollout,      A, BODY_JSON, "rollout.write", "rollout.update", P },
 	{ "DELETE", "/api/v1/rollouts/{id}",             mgmt_delete_rollout,     A, BODY_NONE, "rollout.delete", "rollout.delete" },
+	{ "POST",   "/api/v1/rollouts/{id}/start",       mgmt_post_rollout_start, A, BODY_NONE, "rollout.write", "rollout.start", P },
+	{ "POST",   "/api/v1/rollouts/{id}/retry-failed", mgmt_post_rollout_retry, A, BODY_NONE, "rollout.write", "rollout.retry" },
+	{ "GET",    "/api/v1/rollouts/{id}/groups",      mgmt_get_rollout_groups, A, BODY_NONE, "rollout.read", NULL },
+	{ "GET",    "/api/v1/rollouts/{id}/groups/{gid}", mgmt_get_rollout_group, A, BODY_NONE, "rollout.read", NULL },
+	{ "POST",   "/api/v1/rollouts/{id}/groups/{gid}/approve", mgmt_post_rollout_group_approve, A, BODY_NONE, "rollout.write", "rollout.approve" },
+	{ "GET",    "/api/v1/rollouts/{id}/groups/{gid}/devices", mgmt_get_rollout_group_devices, A, BODY_NONE, "rollout.read", NULL, P },
+
+	{ "GET",    "/rest/v1/rollouts",                 rest_get_rollouts,       R, BODY_NONE, "rollout.read", NULL, P },
+	{ "POST",   "/rest/v1/rollouts",                 rest_post_rollout,       R, BODY_JSON, "rollout.write", "rollout.create", P },
+	{ "GET",    "/rest/v1/rollouts/{id}",            rest_get_rollout,        R, BODY_NONE, "rollout.read", NULL, P },
+	{ "DELETE", "/rest/v1/rollouts/{id}",            rest_delete_rollout,     R, BODY_NONE, "rollout.delete", "rollout.delete", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/start",      rest_post_rollout_start, R, BODY_NONE, "rollout.write", "rollout.start", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/pause",      rest_post_rollout_pause, R, BODY_NONE, "rollout.write", "rollout.update", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/resume",     rest_post_rollout_resume, R, BODY_NONE, "rollout.write", "rollout.update", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/triggerNextGroup", rest_post_rollout_next, R, BODY_NONE, "rollout.write", "rollout.next", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/retry",      rest_post_rollout_retry, R, BODY_NONE, "rollout.write", "rollout.retry", P },
+	{ "GET",    "/rest/v1/rollouts/{id}/deploygroups", rest_get_rollout_groups, R, BODY_NONE, "rollout.read", NULL, P },
+	{ "GET",    "/rest/v1/rollouts/{id}/deploygroups/{gid}", rest_get_rollout_group, R, BODY_NONE, "rollout.read", NULL, P },
+	{ "GET",    "/rest/v1/rollouts/{id}/deploygroups/{gid}/targets", rest_get_rollout_group_targets, R, BODY_NONE, "rollout.read", NULL, P },
 
 	{ "GET",    "/rest/v1/system/configs",           rest_get_system_configs, R, BODY_NONE, "settings.read", NULL, P },
 	{ "PUT",    "/rest/v1/system/configs",           rest_put_system_configs, R, BODY_JSON, "settings.write", "config.update", P },

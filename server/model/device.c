@@ -15,6 +15,7 @@
 #include "meta.h"
 #include "settings.h"
 #include "sysconf.h"
+#include "wave.h"
 
 /*
  * The device's state for operators, from its newest action: pending,
@@ -1054,16 +1055,36 @@ fail:
 	return r;
 }
 
-enum result
-device_delete(struct db *db, int64_t id)
+/* Delete device id inside the caller's transaction: out of its rollout
+ * groups' counters first, then the row (its actions, attributes and
+ * places in rollouts go with it). */
+static enum result
+device_delete_in(struct db *db, int64_t id)
 {
 	static const char sql[] = "DELETE FROM device WHERE id = ?1";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	sqlite3_stmt *st;
+	enum result r;
 
-	if (st == NULL)
+	if ((r = wave_forget_device(db, id)) != RESULT_OK)
+		return r;
+	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
 	return db_step_changed(db, st, __func__);
+}
+
+enum result
+device_delete(struct db *db, int64_t id)
+{
+	enum result r;
+
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	if ((r = device_delete_in(db, id)) != RESULT_OK) {
+		db_rollback(db);
+		return r;
+	}
+	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
 }
 
 enum result
@@ -1098,7 +1119,8 @@ enum result
 device_bulk(
     struct db *db, json_t *ids, json_t *patch, int64_t *n, const char **why)
 {
-	static const char del[] = "DELETE FROM device WHERE controller_id = ?1";
+	static const char find[] =
+	    "SELECT id FROM device WHERE controller_id = ?1";
 	struct device d;
 	size_t i;
 	json_t *v;
@@ -1116,14 +1138,19 @@ device_bulk(
 		sqlite3_stmt *st;
 
 		if (patch == NULL) {
-			if ((st = db_prepare(db, del)) == NULL) {
+			int64_t id;
+
+			if ((st = db_prepare(db, find)) == NULL) {
 				r = RESULT_ERROR;
 				break;
 			}
 			db_bind_text(st, 1, cid);
-			if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+			id = db_count(st);
+			if (id == 0)
+				continue; /* no such device: nothing to do */
+			if ((r = device_delete_in(db, id)) != RESULT_OK)
 				break;
-			*n += sqlite3_changes(db_handle(db));
+			(*n)++;
 			continue;
 		}
 		if ((r = device_load_cid(db, cid, &d)) != RESULT_OK) {

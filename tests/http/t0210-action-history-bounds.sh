@@ -249,6 +249,12 @@ DROP TABLE id_counter;
 ALTER TABLE audit DROP COLUMN count;
 ALTER TABLE audit DROP COLUMN last_at;
 DROP TABLE system_config;
+DROP TABLE rollout_target;
+DROP TABLE rollout_group;
+ALTER TABLE rollout DROP COLUMN state;
+ALTER TABLE rollout DROP COLUMN target_filter;
+ALTER TABLE rollout DROP COLUMN start_at;
+ALTER TABLE rollout DROP COLUMN started_at;
 PRAGMA user_version = 4;" 2>&1 | sed 's/^/#   /'
 start_server 'log:
   access: false'
