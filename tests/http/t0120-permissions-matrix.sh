@@ -230,6 +230,27 @@ while IFS='|' read -r method pattern auth body perm; do
 		continue
 		;;
 	A | AUTH_ADMIN | AUTH_METRICS) ;;
+	R | AUTH_REST)
+		# hawkBit's API: tokens (and Basic), no sessions; errors in
+		# hawkBit's shape.
+		send anon "$method" "$path" "$body"
+		check "$what without credentials -> 401 (got $STATUS)" [ "$STATUS" = 401 ]
+		send machine "$method" "$path" "$body"
+		gate "$what as a command-line token" yes
+		for p in admin operator readonly nodelete; do
+			ok=no
+			allowed "$p" "$perm" && ok=yes
+			send "token:$p" "$method" "$path" "$body"
+			if [ "$ok" = yes ]; then
+				check "$what as $p ($perm) by personal token -> allowed ($STATUS)" \
+				    [ "$STATUS" != 401 -a "$STATUS" != 403 -a "$STATUS" != 000 ]
+			else
+				check "$what as $p ($perm) by personal token -> 403 (got $STATUS)" \
+				    [ "$STATUS" = 403 ]
+			fi
+		done
+		continue
+		;;
 	*)
 		fail "$what: unknown auth kind '$auth' in route.c"
 		continue

@@ -172,6 +172,9 @@ test_every_route_documented(void **state)
 	(void)state;
 	assert_non_null(doc);
 	for (size_t i = 0; i < nroutes; i++) {
+		/* hawkBit's Management API is hawkBit's to document. */
+		if (strncmp(routes[i].pattern, "/rest/v1/", 9) == 0)
+			continue;
 		if (!json_is_object(route_operation(&routes[i]))) {
 			print_error("route %s %s has no operation in "
 			            "openapi.json\n",
@@ -327,6 +330,7 @@ test_security(void **state)
 			break;
 		case AUTH_ADMIN:
 		case AUTH_METRICS:
+		case AUTH_REST:
 			if (!security_has(sec, "bearerAuth") ||
 			    !security_has(sec, "cookieAuth"))
 				why = "needs bearerAuth and cookieAuth";
