@@ -6,7 +6,10 @@
 -- milliseconds), an optional maintenance window (a Quartz cron schedule,
 -- an HH:MM:SS duration and a +HH:MM time zone, all three or none), and
 -- whether an operator's explicit assignment made it (explicit: the
--- poll's policy never withdraws or replaces it).  A closed status
+-- poll's policy never withdraws or replaces it), and whether the device
+-- was ever told to install it (update_offered: deploymentBase answered
+-- update attempt or forced; a device told to skip that reports success
+-- has not installed it).  A closed status
 -- 'downloaded' ends a download-only action the device has downloaded.
 --
 -- A history entry gains hawkBit's status type (type: finished, error,
@@ -51,17 +54,19 @@ CREATE TABLE action_new (
 	mw_duration TEXT,
 	mw_timezone TEXT,
 	explicit INTEGER NOT NULL DEFAULT 0,
+	update_offered INTEGER NOT NULL DEFAULT 0,
 	CHECK ((mw_schedule IS NULL) = (mw_duration IS NULL) AND
 	    (mw_schedule IS NULL) = (mw_timezone IS NULL))
 );
 INSERT INTO action_new (id, device_id, ds_id, rollout_id, status, forced,
     progress, result_code, stale, superseded, created_at, retrieved_at,
     updated_at, closed_at, history_rows, history_dropped, history_head,
-    log_rows, log_dropped, log_head)
+    log_rows, log_dropped, log_head, update_offered)
     SELECT id, device_id, ds_id, rollout_id, status, forced, progress,
         result_code, stale, superseded, created_at, retrieved_at,
         updated_at, closed_at, history_rows, history_dropped, history_head,
-        log_rows, log_dropped, log_head FROM action;
+        log_rows, log_dropped, log_head, retrieved_at IS NOT NULL
+    FROM action;
 DROP TABLE action;
 ALTER TABLE action_new RENAME TO action;
 CREATE INDEX action_device ON action (device_id, id);

@@ -599,6 +599,9 @@ ddi_get_deployment(struct request *req)
 			 * entry added. */
 			if (action_is_open(a.status))
 				action_mark_retrieved(c.db, a.id);
+			if (action_is_open(a.status) && !a.update_offered &&
+			    strcmp(ddi_handling(&a).update, "skip") != 0)
+				action_mark_update_offered(c.db, a.id);
 			ddi_reply_deployment(req, &c, &a);
 		}
 	}

@@ -254,7 +254,7 @@ action_status_parse(const char *s)
 	"id, device_id, ds_id, COALESCE(rollout_id, 0), status, "              \
 	"forced, retrieved_at IS NOT NULL, stale, COALESCE(progress, -1), "    \
 	"superseded, type, COALESCE(force_time, 0), explicit, mw_schedule, "   \
-	"mw_duration, mw_timezone"
+	"mw_duration, mw_timezone, update_offered"
 
 static void
 action_copy_column(sqlite3_stmt *st, int col, char *buf, size_t len)
@@ -289,6 +289,7 @@ action_from_row(sqlite3_stmt *st, int col, struct action *a)
 	    st, col + 14, a->window.duration, sizeof(a->window.duration));
 	action_copy_column(
 	    st, col + 15, a->window.timezone, sizeof(a->window.timezone));
+	a->update_offered = sqlite3_column_int(st, col + 16) != 0;
 }
 
 static enum result
@@ -712,6 +713,19 @@ fail:
 }
 
 enum result
+action_mark_update_offered(struct db *db, int64_t id)
+{
+	static const char sql[] = "UPDATE action SET update_offered = 1 "
+	                          "WHERE id = ?1 AND update_offered = 0";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	return db_step_done(db, st, __func__);
+}
+
+enum result
 action_note_download(
     struct db *db, int64_t device_id, int64_t sm, const char *path)
 {
@@ -871,8 +885,24 @@ struct action_fb_kind {
 	const char *type, *before, *empty, *after;
 };
 
+/*
+ * A success the device reports for an update it was only ever told to
+ * skip (SWUpdate answers update "skip" with closed/success "Skipped
+ * Update."): nothing was installed.  A download-only action ends as
+ * downloaded; one waiting for its window stays open.
+ */
+static bool
+action_skipped_success(const struct action *a, const struct action_feedback *fb)
+{
+	return strcmp(fb->execution, "closed") == 0 &&
+	       strcmp(fb->finished, "failure") != 0 && !a->update_offered &&
+	       (a->type == ACTION_TYPE_DOWNLOADONLY ||
+	           a->window.schedule[0] != '\0');
+}
+
 static struct action_fb_kind
-action_fb_kind(const struct action_feedback *fb, bool cancel)
+action_fb_kind(
+    const struct action *a, const struct action_feedback *fb, bool cancel)
 {
 	bool closed = strcmp(fb->execution, "closed") == 0;
 	bool failure = strcmp(fb->finished, "failure") == 0;
@@ -901,7 +931,17 @@ action_fb_kind(const struct action_feedback *fb, bool cancel)
 		}
 		return k;
 	}
-	if (closed)
+	if (action_skipped_success(a, fb)) {
+		k.type = a->type == ACTION_TYPE_DOWNLOADONLY ? "downloaded"
+		                                             : "warning";
+		k.after = a->type == ACTION_TYPE_DOWNLOADONLY
+		              ? "Update Server: The target was told not to "
+		                "install; the download-only action ends as "
+		                "downloaded."
+		              : "Update Server: The target was told to skip "
+		                "the installation until the maintenance window "
+		                "opens; the action stays open.";
+	} else if (closed)
 		k.type = failure ? "error" : "finished";
 	else if (strcmp(x, "downloaded") == 0 || strcmp(x, "download") == 0 ||
 	         strcmp(x, "canceled") == 0)
@@ -994,6 +1034,10 @@ action_next(
 			return ACTION_RUNNING;
 		return a->status;
 	}
+	if (action_skipped_success(a, fb))
+		return a->type == ACTION_TYPE_DOWNLOADONLY ? ACTION_DOWNLOADED
+		       : a->status == ACTION_SCHEDULED     ? ACTION_RUNNING
+		                                           : a->status;
 	if (closed)
 		return failure ? ACTION_FAILED : ACTION_SUCCEEDED;
 	/* hawkBit: downloaded closes only download-only actions. */
@@ -1082,7 +1126,7 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 	    (int)utf8_cut(
 	        last ? last : "", sizeof(msg) - 1 - head - strlen(code)),
 	    last ? last : "", code);
-	kind = action_fb_kind(fb, cancel);
+	kind = action_fb_kind(&a, fb, cancel);
 	if ((messages = action_feedback_messages(fb, &kind, cancel)) == NULL) {
 		r = RESULT_ERROR;
 		goto fail;

@@ -78,8 +78,9 @@ struct action {
 	bool forced, retrieved, stale, superseded;
 	int progress; /* -1 unknown */
 	enum action_type type;
-	int64_t force_time; /* ms; timeforced only, else 0 */
-	bool explicit;      /* made by an operator's assignment */
+	int64_t force_time;  /* ms; timeforced only, else 0 */
+	bool explicit;       /* made by an operator's assignment */
+	bool update_offered; /* the device was told to install it */
 	struct action_window window;
 };
 
@@ -112,9 +113,8 @@ struct action_feedback {
 	"a.status, a.forced, a.retrieved_at IS NOT NULL, a.stale, "            \
 	"COALESCE(a.progress, -1), a.superseded, a.type, "                     \
 	"COALESCE(a.force_time, 0), a.explicit, a.mw_schedule, "               \
-	"a.mw_duration, "                                                      \
-	"a.mw_timezone"
-#define ACTION_NCOLUMNS 16
+	"a.mw_duration, a.mw_timezone, a.update_offered"
+#define ACTION_NCOLUMNS 17
 void action_from_row(sqlite3_stmt *st, int col, struct action *a);
 
 /*
@@ -170,6 +170,10 @@ enum result action_supersede(struct db *, int64_t id, const char *why);
  * "retrieved" entry unless the newest entry is one (in a transaction of
  * its own). */
 enum result action_mark_retrieved(struct db *, int64_t id);
+/* deploymentBase told the device to install (update attempt or forced):
+ * noted once, so that a success reported after a skip is not taken for
+ * an install. */
+enum result action_mark_update_offered(struct db *, int64_t id);
 /* The device started a full download of module sm (path its artifact
  * path): a "download" entry on its open action holding sm, folded into
  * the newest entry when the same. */

@@ -64,7 +64,7 @@ for v in 1.0.0 2.0.0; do
 	expect_status 201 "upload $v"
 	eval "S${v//./}=\$SW_ID"
 done
-for d in dev-a dev-b dev-c dev-d dev-e dev-f dev-g; do register $d; done
+for d in dev-a dev-b dev-c dev-d dev-e dev-f dev-g dev-h; do register $d; done
 
 # --- assignedTargets: the answer ------------------------------------------
 assign "$S100" '{"id":"dev-a","type":"soft"}'
@@ -269,6 +269,20 @@ check "  the policy does not install the downloaded set" [ -z "$(link deployment
 api GET "/api/v1/actions/$D1"
 expect_json '[.status, .type]' '["downloaded","downloadonly"]' "  /api/v1 shows downloaded"
 
+# A device that answers update "skip" with closed/success (SWUpdate's
+# "Skipped Update.") has installed nothing.
+assign "$S200" '{"id":"dev-h","type":"downloadonly"}'
+H1=$ACT
+deployment dev-h
+feedback dev-h "$H1" closed success "Skipped Update."
+api GET "$R/targets/dev-h/actions/$H1"
+expect_json '[.status, .active]' '["downloaded",false]' \
+    "closed/success on a download-only action: downloaded, not finished"
+newest dev-h "$H1"
+expect_json '[.type, .messages[0]]' '["downloaded","Skipped Update."]' "  entry downloaded"
+api GET /api/v1/devices/dev-h
+expect_json .installed_version null "  nothing installed"
+
 # --- timeforced -------------------------------------------------------------
 FT=$(($(date +%s%3N) + 3000))
 assign "$S200" "{\"id\":\"dev-e\",\"type\":\"timeforced\",\"forcetime\":$FT}"
@@ -299,6 +313,13 @@ expect_json '[.deployment.download, .deployment.update, .deployment.maintenanceW
 check "  the poll sleeps less before the window ($SLEEP)" \
     [ "$SLEEP" \< "00:00:05" ]
 C_CLOSED=$DB
+feedback dev-f "$F1" closed success "Skipped Update."
+api GET "$R/targets/dev-f/actions/$F1"
+expect_json '[.status, .active]' '["retrieved",true]' \
+    "  a success reported while told to skip: the action stays open"
+newest dev-f "$F1"
+expect_json '[.type, .messages[0]]' '["warning","Skipped Update."]' "  entry warning"
+deployment dev-f
 api GET "$R/targets/dev-f/actions/$F1"
 expect_json '.maintenanceWindow' \
     "{\"schedule\":\"$SCHED\",\"duration\":\"00:01:00\",\"timezone\":\"+00:00\",\"nextStartAt\":${OPEN}000}" \
@@ -395,7 +416,7 @@ api GET "$R/targets/dev-a/actions?q=nope==1"
 expect_status 400 "an unknown q field -> 400"
 api GET "$R/actions?limit=500"
 expect_status 200 "GET /rest/v1/actions"
-expect_jq ".total == 10 and (.content | length) == .total and .content[0].id > .content[1].id" \
+expect_jq ".total == 11 and (.content | length) == .total and .content[0].id > .content[1].id" \
     "  every action, newest first"
 api GET "$R/actions?q=target.controllerId==dev-d"
 expect_json '[.content[].id]' "[$D1]" "  q=target.controllerId"
