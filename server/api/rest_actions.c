@@ -162,6 +162,7 @@ rest_run_assignments(
     struct request *req, struct db *db, struct rest_job *jobs, size_t n)
 {
 	json_t *actions = json_array(), *o;
+	char *cid;
 	int64_t assigned = 0, already = 0, id;
 	const char *why = NULL;
 	bool same;
@@ -181,7 +182,7 @@ rest_run_assignments(
 		    jobs[i].cid, (long long)jobs[i].ds_id, req->principal,
 		    (long long)id, action_type_str(jobs[i].as.type));
 		o = json_pack("{s:I}", "id", (json_int_t)id);
-		char *cid = url_encode_segment(jobs[i].cid);
+		cid = url_encode_segment(jobs[i].cid);
 		rest_add_link(o, "self",
 		    rest_link(
 		        req, "/targets/%s/actions/%lld", cid, (long long)id));
