@@ -28,6 +28,7 @@
 #include "rollout.h"
 #include "seen.h"
 #include "settings.h"
+#include "sysconf.h"
 
 #define DDI_NOT_FOUND "hawkbit.server.error.repo.entityNotFound"
 #define DDI_NOT_READABLE "hawkbit.server.error.rest.body.notReadable"
@@ -329,14 +330,14 @@ ddi_c_value(const struct action *a)
 
 /*
  * Sleep less than the interval in two cases: a window of the action opens
- * soon (the device polls about ACTION_WINDOW_POLL_COUNT times before
- * that), and a device that has just registered and was asked for its
- * configData gets the running interval, so that its first offer does
- * not wait a whole idle interval.  sleep holds the interval as HH:MM:SS.
+ * soon (the device polls about maintenanceWindowPollCount times before
+ * that, sysconf_mw_poll_count), and a device that has just registered and was
+ * asked for its configData gets the running interval, so that its first offer
+ * does not wait a whole idle interval.  sleep holds the interval as HH:MM:SS.
  */
 static void
-ddi_poll_sooner(const struct ddi_ctx *c, const struct device *d,
-    const struct action *a, char sleep[9])
+ddi_poll_sooner(const struct settings *s, const struct ddi_ctx *c,
+    const struct device *d, const struct action *a, char sleep[9])
 {
 	int h = 0, m = 0, sec = 0;
 	int64_t interval, start, shorter;
@@ -352,7 +353,7 @@ ddi_poll_sooner(const struct ddi_ctx *c, const struct device *d,
 	if (a != NULL && a->window.schedule[0] != '\0') {
 		w = action_window_state(a, now_s(), &start);
 		interval = mwindow_poll_sleep(
-		    w, start - now_s(), shorter, ACTION_WINDOW_POLL_COUNT);
+		    w, start - now_s(), shorter, sysconf_mw_poll_count(s));
 		if (interval < shorter)
 			shorter = interval;
 	}
@@ -394,8 +395,9 @@ ddi_get_poll(struct request *req)
 	 * of this shape, and a general encoder's dump costs more than the
 	 * rest of the poll.
 	 */
-	format_hms(have ? s->poll_interval_running : s->poll_interval, sleep);
-	ddi_poll_sooner(&c, d, have ? &a : NULL, sleep);
+	format_hms(
+	    have ? s->poll_interval_running : sysconf_polling_time(s), sleep);
+	ddi_poll_sooner(s, &c, d, have ? &a : NULL, sleep);
 	buf_adds(&body, "{\"config\":{\"polling\":{\"sleep\":\"");
 	buf_adds(&body, sleep);
 	buf_adds(&body, "\"}},\"_links\":{");

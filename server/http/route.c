@@ -12,6 +12,7 @@
 #include "ddi.h"
 #include "mgmt.h"
 #include "rest_actions.h"
+#include "rest_system.h"
 #include "ui.h"
 #include "util.h"
 
@@ -70,6 +71,8 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1/audit",                     mgmt_get_audit,          A, BODY_NONE, "audit.read", NULL, P },
 	{ "GET",    "/api/v1/settings",                  mgmt_get_settings,       A, BODY_NONE, "settings.read", NULL },
 	{ "GET",    "/api/v1/stats",                     mgmt_get_stats,          A, BODY_NONE, "device.read", NULL, P },
+	{ "GET",    "/api/v1/system/configs",            mgmt_get_system_configs, A, BODY_NONE, "settings.read", NULL },
+	{ "PATCH",  "/api/v1/system/configs",            mgmt_patch_system_configs, A, BODY_JSON, "settings.write", "config.update" },
 
 	{ "GET",    "/api/v1/software",                  mgmt_get_software_list,  A, BODY_NONE, "software.read", NULL, P },
 	{ "POST",   "/api/v1/software",                  mgmt_post_software,      A, BODY_UPLOAD, "software.write", "software.upload", P },
@@ -126,6 +129,11 @@ const struct route routes[] = {
 	{ "GET",    "/rest/v1/targets/{cid}/actions/{id}/status", rest_get_target_action_status, R, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/rest/v1/actions",                   rest_get_actions,         R, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/rest/v1/actions/{id}",              rest_get_action,          R, BODY_NONE, "device.read", NULL, P },
+	{ "GET",    "/rest/v1/system/configs",           rest_get_system_configs, R, BODY_NONE, "settings.read", NULL, P },
+	{ "PUT",    "/rest/v1/system/configs",           rest_put_system_configs, R, BODY_JSON, "settings.write", "config.update", P },
+	{ "GET",    "/rest/v1/system/configs/{key}",     rest_get_system_config,  R, BODY_NONE, "settings.read", NULL, P },
+	{ "PUT",    "/rest/v1/system/configs/{key}",     rest_put_system_config,  R, BODY_JSON, "settings.write", "config.update", P },
+	{ "DELETE", "/rest/v1/system/configs/{key}",     rest_delete_system_config, R, BODY_NONE, "settings.write", "config.delete", P },
 };
 #pragma GCC diagnostic pop
 /* clang-format on */

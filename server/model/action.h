@@ -25,9 +25,6 @@ struct db;
  * the log): at most this many, of at most this many bytes in all. */
 #define ACTION_MESSAGES_MAX 50
 #define ACTION_MESSAGES_BYTES 8192
-/* Polls hawkBit's devices make before a maintenance window opens
- * (hawkBit's maintenanceWindowPollCount). */
-#define ACTION_WINDOW_POLL_COUNT 3
 
 /*
  * What one action keeps, whatever its device sends.  A history entry or

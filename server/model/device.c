@@ -14,6 +14,7 @@
 #include "log.h"
 #include "meta.h"
 #include "settings.h"
+#include "sysconf.h"
 
 /*
  * The device's state for operators, from its newest action: pending,
@@ -711,10 +712,11 @@ json_t *
 device_to_json(struct db *db, const struct settings *s, const struct device *d)
 {
 	json_t *action = action_latest_json(db, d->id);
-	int interval =
-	    d->target_version ? s->poll_interval_running : s->poll_interval;
-	/* gooseBit's rule: on time while seen within its interval + 10 s. */
-	bool online = d->last_seen && now_s() - d->last_seen < interval + 10;
+	int interval = d->target_version ? s->poll_interval_running
+	                                 : sysconf_polling_time(s);
+	/* hawkBit's rule: overdue once pollingOverdueTime past its poll. */
+	bool online = d->last_seen && now_s() - d->last_seen <
+	                                  interval + sysconf_polling_overdue(s);
 
 	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:o, s:b, s:b, s:b, "
 	                 "s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, "
@@ -812,7 +814,8 @@ device_stats_json(struct db *db, const struct settings *s)
 		json_decref(by);
 		return NULL;
 	}
-	db_bind_int64(st, 1, now_s() - s->poll_interval - 10);
+	db_bind_int64(st, 1,
+	    now_s() - sysconf_polling_time(s) - sysconf_polling_overdue(s));
 	if (sqlite3_step(st) == SQLITE_ROW)
 		o = json_pack("{s:I, s:I, s:I, s:I}", "total",
 		    (json_int_t)sqlite3_column_int64(st, 0), "online",

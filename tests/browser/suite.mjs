@@ -925,6 +925,22 @@ async function main() {
 		assert(await page.$$eval('#settings-table input, #settings-table button', (e) => e.length) === 0, 'editable');
 		await shot(page, 'settings');
 	});
+	await check('settings page edits the system configuration, errors shown', async () => {
+		await go('#/settings');
+		await page.waitForSelector('#configs-table tr[data-key="pollingTime"]');
+		await page.fill('#cfg-pollingTime', '99:00:00');
+		await page.click('#configs-table tr[data-key="pollingTime"] button');
+		await page.waitForSelector('#config-error');
+		const err = await page.textContent('#config-error');
+		assert(/pollingTime/.test(err), `error: ${err}`);
+		await page.fill('#cfg-pollingTime', '00:00:45');
+		await page.click('#configs-table tr[data-key="pollingTime"] button');
+		await page.waitForFunction(() => /set by/.test(document.querySelector('#configs-table tr[data-key="pollingTime"]')?.textContent || ''));
+		const r = await page.evaluate(async () => (await fetch('/api/v1/system/configs')).json());
+		assert(r.configs.pollingTime.value === '00:00:45', `stored ${r.configs.pollingTime.value}`);
+		await page.click('#configs-table tr[data-key="pollingTime"] button:has-text("Reset")');
+		await page.waitForFunction(() => /settings file/.test(document.querySelector('#configs-table tr[data-key="pollingTime"]')?.textContent || ''));
+	});
 	await check('the devices page in the dark theme and on a phone', async () => {
 		await go('#/devices');
 		await page.waitForSelector('#devices-table tbody tr[data-id]');

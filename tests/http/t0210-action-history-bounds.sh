@@ -250,6 +250,7 @@ ALTER TABLE action DROP COLUMN log_head;
 DROP TABLE id_counter;
 ALTER TABLE audit DROP COLUMN count;
 ALTER TABLE audit DROP COLUMN last_at;
+DROP TABLE system_config;
 PRAGMA user_version = 4;" 2>&1 | sed 's/^/#   /'
 start_server 'log:
   access: false'

@@ -27,7 +27,8 @@ LOGS=$(sql "SELECT count(*) FROM action_log WHERE action_id = $ACT")
 ROWS=$(sql "SELECT group_concat(id || ':' || status || ':' || COALESCE(message, ''), '|') FROM (SELECT * FROM action_status WHERE action_id = $ACT ORDER BY id)")
 stop_server
 
-# The schema before 0009: the old CHECK, no new columns.
+# The schema before 0009 (and 0008, undone too, as t0210 does): the old
+# CHECK, no new columns.
 sql "PRAGMA foreign_keys = OFF;
 BEGIN;
 CREATE TABLE old_action AS SELECT id, device_id, ds_id, rollout_id, status,
@@ -58,6 +59,7 @@ DROP TABLE old_action;
 ALTER TABLE action_status DROP COLUMN type;
 ALTER TABLE action_status DROP COLUMN messages;
 ALTER TABLE action_status DROP COLUMN code;
+DROP TABLE system_config;
 PRAGMA user_version = 7;
 COMMIT;" 2>&1 | sed 's/^/#   /'
 check "the older database has no type column" \
