@@ -44,7 +44,9 @@
 struct ddi_ctx {
 	struct db *db;
 	const char *tenant, *cid;
-	char *cid_enc; /* percent-encoded for hrefs */
+	char *cid_enc;   /* percent-encoded for hrefs */
+	bool registered; /* by this request */
+	int running_interval;
 };
 
 static void
@@ -207,6 +209,7 @@ ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok, bool json)
 		}
 		if (!ddi_register(req, c))
 			return false;
+		c->registered = true;
 	} else if (req->new_token_hash != NULL &&
 	           (r = device_store_first_token(c->db, req->device_id,
 	                req->new_token_hash)) != RESULT_OK) {
@@ -278,18 +281,83 @@ ddi_poll_link(struct buf *b, struct request *req, struct ddi_ctx *c,
 	free(href);
 }
 
-/* hawkBit's opaque ?c= value: changes when the deployment content does. */
+/*
+ * What deploymentBase tells the device now (hawkBit's
+ * DdiRootController.calculate*): download and update forced, attempt or
+ * skip, and the window's availability (NULL when it has none).
+ */
+struct ddi_handling {
+	const char *download, *update, *window;
+};
+
+static struct ddi_handling
+ddi_handling(const struct action *a)
+{
+	struct ddi_handling h;
+	enum mwindow_state w = action_window_state(a, now_s(), NULL);
+
+	h.download = action_is_forced_now(a, now_ms()) ? "forced" : "attempt";
+	if (a->type == ACTION_TYPE_SOFT)
+		h.download = "attempt";
+	else if (a->type == ACTION_TYPE_DOWNLOADONLY)
+		h.download = "forced";
+	h.update = a->type == ACTION_TYPE_DOWNLOADONLY ? "skip" : h.download;
+	h.window = NULL;
+	if (a->window.schedule[0] != '\0') {
+		h.window = w == MWINDOW_OPEN ? "available" : "unavailable";
+		if (w != MWINDOW_OPEN)
+			h.update = "skip";
+	}
+	return h;
+}
+
+/* hawkBit's opaque ?c= value: changes when the deployment content does
+ * (the set, the force time reached, the window opening). */
 static int
 ddi_c_value(const struct action *a)
 {
+	struct ddi_handling d = ddi_handling(a);
 	uint32_t h = 2166136261u;
-	int64_t parts[3] = {a->id, a->ds_id, a->forced};
+	int64_t parts[5] = {a->id, a->ds_id, a->forced,
+	    d.update[0] + (d.download[0] << 8), d.window ? d.window[0] : 0};
 
 	for (size_t i = 0; i < NELEM(parts); i++) {
 		h ^= (uint32_t)parts[i];
 		h *= 16777619u;
 	}
 	return (int)(h & 0x7fffffff) - 0x40000000;
+}
+
+/*
+ * Sleep less than the interval in two cases: a window of the action opens
+ * soon (the device polls about maintenanceWindowPollCount times before
+ * that, sysconf_mw_poll_count), and a device that has just registered and was
+ * asked for its configData gets the running interval, so that its first offer
+ * does not wait a whole idle interval.  sleep holds the interval as HH:MM:SS.
+ */
+static void
+ddi_poll_sooner(const struct settings *s, const struct ddi_ctx *c,
+    const struct device *d, const struct action *a, char sleep[9])
+{
+	int h = 0, m = 0, sec = 0;
+	int64_t interval, start, shorter;
+	enum mwindow_state w;
+
+	if (sscanf(sleep, "%d:%d:%d", &h, &m, &sec) != 3)
+		return;
+	interval = (int64_t)h * 3600 + m * 60 + sec;
+	shorter = interval;
+	if (c->registered && d->request_attributes &&
+	    (int64_t)c->running_interval < shorter)
+		shorter = c->running_interval;
+	if (a != NULL && a->window.schedule[0] != '\0') {
+		w = action_window_state(a, now_s(), &start);
+		interval = mwindow_poll_sleep(
+		    w, start - now_s(), shorter, sysconf_mw_poll_count(s));
+		if (interval < shorter)
+			shorter = interval;
+	}
+	format_hms((int)shorter, sleep);
 }
 
 void
@@ -309,6 +377,7 @@ ddi_get_poll(struct request *req)
 	memset(&loaded, 0, sizeof(loaded));
 	if (!ddi_begin(req, &c, true, true))
 		return;
+	c.running_interval = s->poll_interval_running;
 	/* Auth read the row already, unless the poll just registered it. */
 	if (d == NULL &&
 	    (r = device_load(c.db, req->device_id, &loaded)) == RESULT_OK)
@@ -328,6 +397,7 @@ ddi_get_poll(struct request *req)
 	 */
 	format_hms(
 	    have ? s->poll_interval_running : sysconf_polling_time(s), sleep);
+	ddi_poll_sooner(s, &c, d, have ? &a : NULL, sleep);
 	buf_adds(&body, "{\"config\":{\"polling\":{\"sleep\":\"");
 	buf_adds(&body, sleep);
 	buf_adds(&body, "\"}},\"_links\":{");
@@ -366,7 +436,7 @@ static const char *
 ddi_history_status(enum action_status s)
 {
 	static const char *const names[] = {"SCHEDULED", "RUNNING", "CANCELING",
-	    "FINISHED", "ERROR", "CANCELED"};
+	    "FINISHED", "ERROR", "CANCELED", "DOWNLOADED"};
 
 	return names[s];
 }
@@ -465,6 +535,7 @@ ddi_reply_deployment(
     struct request *req, struct ddi_ctx *c, const struct action *a)
 {
 	const char *hist = http_query(req, "actionHistory");
+	struct ddi_handling h;
 	struct module *m = NULL;
 	size_t nm = 0;
 	int64_t n = 0;
@@ -476,9 +547,13 @@ ddi_reply_deployment(
 		    req, 404, DDI_NOT_FOUND, "Software module does not exist.");
 		return;
 	}
+	h = ddi_handling(a);
 	body = json_pack("{s:s, s:{s:s, s:s, s:o}}", "id", req->params[2],
-	    "deployment", "download", "forced", "update", "forced", "chunks",
+	    "deployment", "download", h.download, "update", h.update, "chunks",
 	    ddi_chunks_json(req, c, m, nm));
+	if (body && h.window)
+		json_object_set_new(json_object_get(body, "deployment"),
+		    "maintenanceWindow", json_string(h.window));
 	if (hist && parse_int64(hist, INT32_MIN, INT32_MAX, &n) == 0 &&
 	    n != 0) {
 		if (n < 0 || n > DDI_HISTORY_MAX)
@@ -522,8 +597,13 @@ ddi_get_deployment(struct request *req)
 			http_reply_ddi_error(req, 404, DDI_NOT_FOUND,
 			    "Action %lld is being canceled.", (long long)id);
 		else {
-			if (!a.retrieved)
+			/* A closed action is shown as hawkBit does, with no
+			 * entry added. */
+			if (action_is_open(a.status))
 				action_mark_retrieved(c.db, a.id);
+			if (action_is_open(a.status) && !a.update_offered &&
+			    strcmp(ddi_handling(&a).update, "skip") != 0)
+				action_mark_update_offered(c.db, a.id);
 			ddi_reply_deployment(req, &c, &a);
 		}
 	}
@@ -779,7 +859,8 @@ ddi_etag_listed(const char *list, const char *etag)
 }
 
 static void
-ddi_send_file(struct request *req, const struct artifact *s)
+ddi_send_file(
+    struct request *req, const struct artifact *s, struct db *db, int64_t sm)
 {
 	char etag[48], date[64], disp[256], range[96];
 	const char *h;
@@ -822,6 +903,12 @@ ddi_send_file(struct request *req, const struct artifact *s)
 		    (unsigned long long)(start + len - 1), (long long)s->size);
 		http_set_header(req, "Content-Range", range);
 	}
+	/* hawkBit notes a full download, not the range requests. */
+	if (http_header(req, "Range") == NULL &&
+	    action_note_download(db, req->device_id, sm, req->url) ==
+	        RESULT_ERROR)
+		log_warnx("device %lld: cannot note the download of %s",
+		    (long long)req->device_id, s->filename);
 	if ((fd = artifact_open(req->app->artifact_dir, s)) == -1) {
 		http_reply_ddi_error(req, 500,
 		    "hawkbit.server.error.artifact.loadFailed",
@@ -860,7 +947,7 @@ ddi_get_artifact(struct request *req)
 		http_reply_ddi_error(
 		    req, 404, DDI_NOT_FOUND, "Artifact does not exist.");
 	else if (!md5sum)
-		ddi_send_file(req, &a);
+		ddi_send_file(req, &a, c.db, sm);
 	else {
 		/* md5sum -c format: "<md5>  <name>", no newline. */
 		body = xasprintf("%s  %s", a.md5, a.filename);

@@ -389,7 +389,7 @@ mgmt_post_action_cancel(struct request *req)
 
 	if (db == NULL || !mgmt_id(req, &id))
 		return;
-	r = action_cancel(db, id);
+	r = action_cancel(db, id, false);
 	if (r == RESULT_OK) {
 		log_info("action %lld canceled by %s", (long long)id,
 		    req->principal);
@@ -399,6 +399,124 @@ mgmt_post_action_cancel(struct request *req)
 		    r == RESULT_CONFLICT   ? "the action is already closed"
 		    : r == RESULT_NOTFOUND ? "no such action"
 		                           : NULL);
+}
+
+void
+mgmt_post_action_force_quit(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	enum result r;
+	int64_t id;
+
+	if (db == NULL || !mgmt_id(req, &id))
+		return;
+	r = action_force_quit(db, id);
+	if (r == RESULT_OK) {
+		log_info("action %lld force-quit by %s", (long long)id,
+		    req->principal);
+		mgmt_reply_object(req, 200, action_to_json(db, id, true));
+	} else
+		http_reply_result(req, r,
+		    r == RESULT_CONFLICT ? "only an action being canceled can "
+		                           "be force-quit"
+		    : r == RESULT_NOTFOUND ? "no such action"
+		                           : NULL);
+}
+
+static const struct field assign_fields[] = {
+    {"distribution_id", T_INT},
+    {"type", T_STR | T_NULL},
+    {"forcetime", T_INT | T_NULL},
+    {"maintenance_window", T_OBJECT | T_NULL},
+};
+
+/* The assignment of a body into *as (strings borrowed from body); a 400
+ * reply and false if bad. */
+static bool
+mgmt_assignment(struct request *req, json_t *body, struct action_assign *as)
+{
+	json_t *type = json_object_get(body, "type");
+	json_t *mw = json_object_get(body, "maintenance_window");
+	const char *why = NULL, *key;
+	json_t *v;
+	bool schedule_bad;
+
+	memset(as, 0, sizeof(*as));
+	if (json_is_string(type) &&
+	    action_type_parse(json_string_value(type), &as->type) == -1) {
+		http_reply_error(req, 400, "invalid_field",
+		    "type must be forced, soft, downloadonly or timeforced");
+		return false;
+	}
+	as->force_time = json_integer_value(json_object_get(body, "forcetime"));
+	json_object_foreach(mw, key, v)
+	{
+		if ((strcmp(key, "schedule") != 0 &&
+		        strcmp(key, "duration") != 0 &&
+		        strcmp(key, "timezone") != 0) ||
+		    !json_is_string(v)) {
+			http_reply_error(req, 400, "invalid_field",
+			    "maintenance_window takes the strings schedule, "
+			    "duration and timezone");
+			return false;
+		}
+	}
+	as->schedule = json_string_value(json_object_get(mw, "schedule"));
+	as->duration = json_string_value(json_object_get(mw, "duration"));
+	as->timezone = json_string_value(json_object_get(mw, "timezone"));
+	if (json_is_object(mw) && json_object_size(mw) == 0) {
+		http_reply_error(req, 400, "invalid_maintenance_window",
+		    "schedule, duration and timezone go together");
+		return false;
+	}
+	if (action_assign_check(as, now_s(), &why, &schedule_bad) == -1) {
+		http_reply_error(req, 400,
+		    schedule_bad ? "invalid_maintenance_window"
+		                 : "invalid_field",
+		    "%s", why);
+		return false;
+	}
+	return true;
+}
+
+void
+mgmt_post_device_assign(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	struct action_assign as;
+	const char *why = NULL;
+	json_t *body = NULL, *o;
+	int64_t device_id, id;
+	bool already;
+	enum result r;
+
+	if (db == NULL || !mgmt_device_id(req, db, &device_id) ||
+	    (body = mgmt_body(req, assign_fields, NELEM(assign_fields))) ==
+	        NULL)
+		return;
+	if (!json_is_integer(json_object_get(body, "distribution_id"))) {
+		http_reply_error(
+		    req, 400, "missing_field", "distribution_id is required");
+		goto done;
+	}
+	if (!mgmt_assignment(req, body, &as))
+		goto done;
+	r = action_assign(db, device_id,
+	    json_integer_value(json_object_get(body, "distribution_id")), &as,
+	    &id, &already, &why);
+	if (r != RESULT_OK) {
+		http_reply_result(req, r,
+		    r == RESULT_NOTFOUND ? "no such distribution set" : why);
+		goto done;
+	}
+	log_info("device %s: assigned by %s (action %lld, %s)", req->params[0],
+	    req->principal, (long long)id, action_type_str(as.type));
+	if ((o = action_to_json(db, id, true)) != NULL)
+		json_object_set_new(
+		    o, "already_assigned", json_boolean(already));
+	mgmt_reply_object(req, already ? 200 : 201, o);
+done:
+	json_decref(body);
 }
 
 /* Rollouts */

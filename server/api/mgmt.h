@@ -43,6 +43,8 @@ void mgmt_get_action(struct request *);
 void mgmt_get_action_history(struct request *);
 void mgmt_get_action_log(struct request *);
 void mgmt_post_action_cancel(struct request *);
+void mgmt_post_action_force_quit(struct request *);
+void mgmt_post_device_assign(struct request *);
 void mgmt_get_rollouts(struct request *);
 void mgmt_post_rollout(struct request *);
 void mgmt_get_rollout(struct request *);

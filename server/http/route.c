@@ -11,6 +11,7 @@
 
 #include "ddi.h"
 #include "mgmt.h"
+#include "rest_actions.h"
 #include "rest_rollouts.h"
 #include "rest_system.h"
 #include "ui.h"
@@ -107,12 +108,14 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1/devices/{id}",              mgmt_get_device,         A, BODY_NONE, "device.read", NULL },
 	{ "PATCH",  "/api/v1/devices/{id}",              mgmt_patch_device,       A, BODY_JSON, "device.write", "device.update" },
 	{ "DELETE", "/api/v1/devices/{id}",              mgmt_delete_device,      A, BODY_NONE, "device.delete", "device.delete" },
+	{ "POST",   "/api/v1/devices/{id}/assign",       mgmt_post_device_assign, A, BODY_JSON, "device.write", "device.assign" },
 	{ "GET",    "/api/v1/devices/{id}/actions",      mgmt_get_device_actions, A, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/api/v1/devices/{id}/events",       mgmt_get_device_events,  A, BODY_NONE, "device.read", NULL },
 	{ "GET",    "/api/v1/actions/{id}",              mgmt_get_action,         A, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/api/v1/actions/{id}/history",      mgmt_get_action_history, A, BODY_NONE, "device.read", NULL },
 	{ "GET",    "/api/v1/actions/{id}/log",          mgmt_get_action_log,     A, BODY_NONE, "device.read", NULL },
 	{ "POST",   "/api/v1/actions/{id}/cancel",       mgmt_post_action_cancel, A, BODY_NONE, "device.write", "action.cancel" },
+	{ "POST",   "/api/v1/actions/{id}/force-quit",   mgmt_post_action_force_quit, A, BODY_NONE, "device.write", "action.force_quit" },
 	{ "GET",    "/api/v1/rollouts",                  mgmt_get_rollouts,       A, BODY_NONE, "rollout.read", NULL, P },
 	{ "POST",   "/api/v1/rollouts",                  mgmt_post_rollout,       A, BODY_JSON, "rollout.write", "rollout.create", P },
 	{ "GET",    "/api/v1/rollouts/{id}",             mgmt_get_rollout,        A, BODY_NONE, "rollout.read", NULL, P },
@@ -138,6 +141,14 @@ const struct route routes[] = {
 	{ "GET",    "/rest/v1/rollouts/{id}/deploygroups/{gid}", rest_get_rollout_group, R, BODY_NONE, "rollout.read", NULL, P },
 	{ "GET",    "/rest/v1/rollouts/{id}/deploygroups/{gid}/targets", rest_get_rollout_group_targets, R, BODY_NONE, "rollout.read", NULL, P },
 
+	{ "POST",   "/rest/v1/distributionsets/{id}/assignedTargets", rest_post_ds_assigned_targets, R, BODY_JSON, "device.write", "action.assign", P },
+	{ "POST",   "/rest/v1/targets/{cid}/assignedDS",  rest_post_target_assigned_ds, R, BODY_JSON, "device.write", "action.assign", P },
+	{ "GET",    "/rest/v1/targets/{cid}/actions",     rest_get_target_actions,  R, BODY_NONE, "device.read", NULL, P },
+	{ "GET",    "/rest/v1/targets/{cid}/actions/{id}", rest_get_target_action,  R, BODY_NONE, "device.read", NULL, P },
+	{ "DELETE", "/rest/v1/targets/{cid}/actions/{id}", rest_delete_target_action, R, BODY_NONE, "device.write", "action.cancel", P },
+	{ "GET",    "/rest/v1/targets/{cid}/actions/{id}/status", rest_get_target_action_status, R, BODY_NONE, "device.read", NULL, P },
+	{ "GET",    "/rest/v1/actions",                   rest_get_actions,         R, BODY_NONE, "device.read", NULL, P },
+	{ "GET",    "/rest/v1/actions/{id}",              rest_get_action,          R, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/rest/v1/system/configs",           rest_get_system_configs, R, BODY_NONE, "settings.read", NULL, P },
 	{ "PUT",    "/rest/v1/system/configs",           rest_put_system_configs, R, BODY_JSON, "settings.write", "config.update", P },
 	{ "GET",    "/rest/v1/system/configs/{key}",     rest_get_system_config,  R, BODY_NONE, "settings.read", NULL, P },

@@ -7,6 +7,13 @@
  * entries fold into one with a repeat count, and past the cap the first
  * entries and the newest stay while the middle is dropped and counted.
  * The API reads them a page at a time.
+ *
+ * Assignments follow hawkBit: an action has a type (forced, soft,
+ * downloadonly, timeforced) and may have a maintenance window; an
+ * operator's assignment supersedes the device's other open actions and
+ * is never withdrawn by the poll's policy.  History entries carry
+ * hawkBit's status type and the device's messages of one feedback, so
+ * /rest/v1 shows them as hawkBit does.
  */
 #include "action.h"
 
@@ -28,7 +35,23 @@ static const char *const action_names[] = {
     [ACTION_SUCCEEDED] = "succeeded",
     [ACTION_FAILED] = "failed",
     [ACTION_CANCELED] = "canceled",
+    [ACTION_DOWNLOADED] = "downloaded",
 };
+
+static const char *const action_type_names[] = {
+    [ACTION_TYPE_FORCED] = "forced",
+    [ACTION_TYPE_SOFT] = "soft",
+    [ACTION_TYPE_DOWNLOADONLY] = "downloadonly",
+    [ACTION_TYPE_TIMEFORCED] = "timeforced",
+};
+
+#define ACTION_TEXT_RETRIEVED                                                  \
+	"Update Server: Target retrieved update action and should start now "  \
+	"the download."
+#define ACTION_TEXT_FORCE_QUIT "Update Server: A force quit has been performed."
+#define ACTION_TEXT_CANCEL "Update Server: manual cancelation requested"
+#define ACTION_TEXT_OBSOLETE                                                   \
+	"Update Server: cancel obsolete action due to new update"
 
 int
 action_feedback_parse(const char *body, size_t len, json_t **root,
@@ -94,6 +117,131 @@ action_status_str(enum action_status s)
 	return action_names[s];
 }
 
+const char *
+action_type_str(enum action_type t)
+{
+	return action_type_names[t];
+}
+
+int
+action_type_parse(const char *s, enum action_type *t)
+{
+	for (size_t i = 0; i < NELEM(action_type_names); i++)
+		if (s && strcmp(s, action_type_names[i]) == 0) {
+			*t = (enum action_type)i;
+			return 0;
+		}
+	return -1;
+}
+
+/*
+ * Falconet's statuses in hawkBit's words (Action.Status lowercased):
+ *
+ *   scheduled, running, never retrieved  running   (hawkBit's assignment
+ *                                                  starts running)
+ *   scheduled, running, retrieved        retrieved
+ *   canceling                            canceling
+ *   succeeded                            finished
+ *   failed                               error
+ *   canceled                             canceled
+ *   downloaded                           downloaded
+ *
+ * Intermediate feedback leaves the word alone, as in hawkBit.
+ */
+const char *
+action_hawkbit_status(const struct action *a)
+{
+	switch (a->status) {
+	case ACTION_SCHEDULED:
+	case ACTION_RUNNING:
+		return a->retrieved ? "retrieved" : "running";
+	case ACTION_CANCELING:
+		return "canceling";
+	case ACTION_SUCCEEDED:
+		return "finished";
+	case ACTION_FAILED:
+		return "error";
+	case ACTION_CANCELED:
+		return "canceled";
+	case ACTION_DOWNLOADED:
+		return "downloaded";
+	}
+	return "error";
+}
+
+const char *
+action_hawkbit_type(const struct action *a)
+{
+	return a->status == ACTION_CANCELING || a->status == ACTION_CANCELED
+	           ? "cancel"
+	           : "update";
+}
+
+/* Parse a window's parts; -1 with *why (a thread's buffer) if bad. */
+static int
+action_window_parse(const char *schedule, const char *duration,
+    const char *timezone, struct mwindow *w, const char **why)
+{
+	static __thread char detail[160];
+
+	if (mwindow_parse(
+	        schedule, duration, timezone, w, detail, sizeof(detail)) == 0)
+		return 0;
+	*why = detail;
+	return -1;
+}
+
+int
+action_assign_check(const struct action_assign *as, int64_t now,
+    const char **why, bool *schedule_bad)
+{
+	struct mwindow w;
+
+	*schedule_bad = false;
+	if (as->type == ACTION_TYPE_TIMEFORCED && as->force_time <= 0) {
+		*why = "a timeforced assignment needs forcetime (ms)";
+		return -1;
+	}
+	if (as->schedule == NULL && as->duration == NULL &&
+	    as->timezone == NULL)
+		return 0;
+	*schedule_bad = true;
+	if (action_window_parse(
+	        as->schedule, as->duration, as->timezone, &w, why) == -1)
+		return -1;
+	if (mwindow_state(&w, now, NULL) == MWINDOW_NEVER) {
+		*why = "the maintenance window never opens again";
+		return -1;
+	}
+	return 0;
+}
+
+bool
+action_is_forced_now(const struct action *a, int64_t now_ms)
+{
+	return a->type == ACTION_TYPE_FORCED ||
+	       (a->type == ACTION_TYPE_TIMEFORCED && now_ms >= a->force_time);
+}
+
+enum mwindow_state
+action_window_state(const struct action *a, int64_t now, int64_t *start)
+{
+	struct mwindow w;
+	const char *why;
+
+	if (start)
+		*start = -1;
+	if (a->window.schedule[0] == '\0')
+		return MWINDOW_OPEN;
+	if (action_window_parse(a->window.schedule, a->window.duration,
+	        a->window.timezone, &w, &why) == -1) {
+		/* Checked when assigned: only a changed grammar gets here. */
+		log_warnx("action %lld: window: %s", (long long)a->id, why);
+		return MWINDOW_NEVER;
+	}
+	return mwindow_state(&w, now, start);
+}
+
 static enum action_status
 action_status_parse(const char *s)
 {
@@ -106,7 +254,16 @@ action_status_parse(const char *s)
 #define ACTION_COLUMNS                                                         \
 	"id, device_id, ds_id, COALESCE(rollout_id, 0), status, "              \
 	"forced, retrieved_at IS NOT NULL, stale, COALESCE(progress, -1), "    \
-	"superseded"
+	"superseded, type, COALESCE(force_time, 0), explicit, mw_schedule, "   \
+	"mw_duration, mw_timezone, update_offered"
+
+static void
+action_copy_column(sqlite3_stmt *st, int col, char *buf, size_t len)
+{
+	const char *v = (const char *)sqlite3_column_text(st, col);
+
+	snprintf(buf, len, "%s", v ? v : "");
+}
 
 void
 action_from_row(sqlite3_stmt *st, int col, struct action *a)
@@ -122,6 +279,18 @@ action_from_row(sqlite3_stmt *st, int col, struct action *a)
 	a->stale = sqlite3_column_int(st, col + 7) != 0;
 	a->progress = sqlite3_column_int(st, col + 8);
 	a->superseded = sqlite3_column_int(st, col + 9) != 0;
+	if (action_type_parse((const char *)sqlite3_column_text(st, col + 10),
+	        &a->type) == -1)
+		a->type = ACTION_TYPE_FORCED;
+	a->force_time = sqlite3_column_int64(st, col + 11);
+	a->explicit = sqlite3_column_int(st, col + 12) != 0;
+	action_copy_column(
+	    st, col + 13, a->window.schedule, sizeof(a->window.schedule));
+	action_copy_column(
+	    st, col + 14, a->window.duration, sizeof(a->window.duration));
+	action_copy_column(
+	    st, col + 15, a->window.timezone, sizeof(a->window.timezone));
+	a->update_offered = sqlite3_column_int(st, col + 16) != 0;
 }
 
 static enum result
@@ -162,7 +331,7 @@ action_newest_installed(
 	switch (sqlite3_step(st)) {
 	case SQLITE_ROW:
 		action_from_row(st, 0, a);
-		*installed = sqlite3_column_int64(st, 10);
+		*installed = sqlite3_column_int64(st, ACTION_NCOLUMNS);
 		r = RESULT_OK;
 		break;
 	case SQLITE_DONE:
@@ -181,6 +350,21 @@ action_newest(struct db *db, int64_t device_id, struct action *a)
 	static const char sql[] =
 	    "SELECT " ACTION_COLUMNS " FROM action "
 	    "WHERE device_id = ?1 ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, device_id);
+	return action_read(db, st, a);
+}
+
+enum result
+action_oldest_open(struct db *db, int64_t device_id, struct action *a)
+{
+	static const char sql[] =
+	    "SELECT " ACTION_COLUMNS " FROM action WHERE device_id = ?1 AND "
+	    "status IN ('scheduled', 'running', 'canceling') ORDER BY id "
+	    "LIMIT 1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 
 	if (st == NULL)
@@ -307,38 +491,87 @@ action_ring_added(
 	return db_step_done(db, st, __func__);
 }
 
+/*
+ * One history entry: Falconet's status word and message, and hawkBit's
+ * status type (NULL: not one hawkBit shows), messages (a JSON array's
+ * text, or NULL) and the device's code.
+ */
+struct action_entry {
+	const char *status, *message, *type, *messages;
+	bool has_code;
+	int64_t code;
+};
+
 /* Append to the history, or fold into the newest entry if the same. */
 static enum result
-action_history(
-    struct db *db, int64_t id, const char *status, const char *message)
+action_history_entry(struct db *db, int64_t id, const struct action_entry *e)
 {
 	static const char fold[] =
 	    "UPDATE action_status SET repeats = repeats + 1, last_at = ?4 "
 	    "WHERE id = (SELECT id FROM action_status WHERE action_id = ?1 "
-	    "ORDER BY id DESC LIMIT 1) AND status = ?2 AND message IS ?3";
+	    "ORDER BY id DESC LIMIT 1) AND status = ?2 AND message IS ?3 "
+	    "AND type IS ?5 AND messages IS ?6 AND code IS ?7";
 	static const char sql[] =
-	    "INSERT INTO action_status (action_id, at, status, message) "
-	    "VALUES (?1, ?2, ?3, ?4)";
+	    "INSERT INTO action_status (action_id, at, status, message, type, "
+	    "messages, code) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 	sqlite3_stmt *st = db_prepare(db, fold);
 	enum result r;
 
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
-	db_bind_text(st, 2, status);
-	db_bind_text(st, 3, message);
+	db_bind_text(st, 2, e->status);
+	db_bind_text(st, 3, e->message);
 	db_bind_int64(st, 4, now_s());
+	db_bind_text(st, 5, e->type);
+	db_bind_text(st, 6, e->messages);
+	if (e->has_code)
+		db_bind_int64(st, 7, e->code);
 	if ((r = db_step_changed(db, st, __func__)) != RESULT_NOTFOUND)
 		return r; /* folded, or an error */
 	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, now_s());
-	db_bind_text(st, 3, status);
-	db_bind_text(st, 4, message);
+	db_bind_text(st, 3, e->status);
+	db_bind_text(st, 4, e->message);
+	db_bind_text(st, 5, e->type);
+	db_bind_text(st, 6, e->messages);
+	if (e->has_code)
+		db_bind_int64(st, 7, e->code);
 	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
 	return action_ring_added(db, &action_history_ring, id, 1);
+}
+
+/* Falconet's own entry, which hawkBit does not show. */
+static enum result
+action_history(
+    struct db *db, int64_t id, const char *status, const char *message)
+{
+	struct action_entry e = {.status = status, .message = message};
+
+	return action_history_entry(db, id, &e);
+}
+
+/* An entry of the server's: hawkBit's type and one message, which is
+ * also Falconet's. */
+static enum result
+action_history_server(struct db *db, int64_t id, const char *status,
+    const char *type, const char *text)
+{
+	json_t *list = json_pack("[s]", text);
+	char *messages = list ? json_dumps(list, JSON_COMPACT) : NULL;
+	struct action_entry e = {.status = status,
+	    .message = text,
+	    .type = type,
+	    .messages = messages};
+	enum result r =
+	    messages ? action_history_entry(db, id, &e) : RESULT_ERROR;
+
+	free(messages);
+	json_decref(list);
+	return r;
 }
 
 static enum result
@@ -346,7 +579,8 @@ action_set_status(struct db *db, int64_t id, enum action_status s)
 {
 	static const char sql[] =
 	    "UPDATE action SET status = ?2, updated_at = ?3, stale = 0, "
-	    "closed_at = CASE WHEN ?2 IN ('succeeded', 'failed', 'canceled') "
+	    "closed_at = CASE WHEN ?2 IN ('succeeded', 'failed', 'canceled', "
+	    "'downloaded') "
 	    "THEN ?3 ELSE closed_at END WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 
@@ -363,13 +597,18 @@ action_set_status(struct db *db, int64_t id, enum action_status s)
 	return wave_action_changed(db, id);
 }
 
-enum result
-action_create(struct db *db, int64_t device_id, int64_t ds_id,
-    int64_t rollout_id, bool forced, int64_t *id)
+/* Insert an action: the policy's (as NULL: forced type, no window) or
+ * an operator's assignment (explicit). */
+static enum result
+action_insert(struct db *db, int64_t device_id, int64_t ds_id,
+    int64_t rollout_id, bool forced, const struct action_assign *as,
+    int64_t *id)
 {
 	static const char sql[] =
 	    "INSERT INTO action (device_id, ds_id, rollout_id, forced, "
-	    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)";
+	    "created_at, updated_at, type, force_time, mw_schedule, "
+	    "mw_duration, mw_timezone, explicit) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	enum result r;
 
@@ -381,14 +620,34 @@ action_create(struct db *db, int64_t device_id, int64_t ds_id,
 		db_bind_int64(st, 3, rollout_id);
 	db_bind_int64(st, 4, forced);
 	db_bind_int64(st, 5, now_s());
+	db_bind_text(st, 6, action_type_names[as ? as->type : 0]);
+	if (as && as->type == ACTION_TYPE_TIMEFORCED)
+		db_bind_int64(st, 7, as->force_time);
+	if (as && as->schedule) {
+		db_bind_text(st, 8, as->schedule);
+		db_bind_text(st, 9, as->duration);
+		db_bind_text(st, 10, as->timezone);
+	}
+	db_bind_int64(st, 11, as != NULL);
 	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
 	*id = sqlite3_last_insert_rowid(db_handle(db));
 	if (rollout_id && (r = wave_action_changed(db, *id)) != RESULT_OK)
 		return r;
-	return action_history(db, *id, "scheduled",
+	if (as)
+		return action_history_server(db, *id, "scheduled", "running",
+		    "Update Server: Assignment initiated by the operator.");
+	return action_history_server(db, *id, "scheduled", "running",
 	    forced ? "Update offered (forced by the operator)"
 	           : "Update offered");
+}
+
+enum result
+action_create(struct db *db, int64_t device_id, int64_t ds_id,
+    int64_t rollout_id, bool forced, int64_t *id)
+{
+	return action_insert(
+	    db, device_id, ds_id, rollout_id, forced, NULL, id);
 }
 
 enum result
@@ -406,7 +665,30 @@ action_supersede(struct db *db, int64_t id, const char *why)
 	db_bind_int64(st, 1, id);
 	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
-	return action_history(db, id, "canceled", why);
+	/* Withdrawn, not canceled: pending again in its rollout's group. */
+	if ((r = wave_action_changed(db, id)) != RESULT_OK)
+		return r;
+	return action_history_server(db, id, "canceled", "canceled", why);
+}
+
+/* Is the action's newest history entry of hawkBit type `type`? */
+static bool
+action_newest_is(struct db *db, int64_t id, const char *type)
+{
+	static const char sql[] =
+	    "SELECT type IS ?2 FROM action_status WHERE action_id = ?1 "
+	    "ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	bool is = false;
+
+	if (st == NULL)
+		return false;
+	db_bind_int64(st, 1, id);
+	db_bind_text(st, 2, type);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		is = sqlite3_column_int(st, 0) != 0;
+	db_done(st);
+	return is;
 }
 
 enum result
@@ -417,6 +699,9 @@ action_mark_retrieved(struct db *db, int64_t id)
 	sqlite3_stmt *st;
 	enum result r;
 
+	/* A device fetching it again and again writes nothing. */
+	if (action_newest_is(db, id, "retrieved"))
+		return RESULT_OK;
 	/* One transaction: the history row and the counts it moves. */
 	if (db_begin(db) == -1)
 		return RESULT_ERROR;
@@ -428,14 +713,62 @@ action_mark_retrieved(struct db *db, int64_t id)
 	db_bind_int64(st, 2, now_s());
 	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		goto fail;
-	if (sqlite3_changes(db_handle(db)) > 0 &&
-	    (r = action_history(db, id, "retrieved",
-	         "Device retrieved the deployment")) != RESULT_OK)
+	if (!action_newest_is(db, id, "retrieved") &&
+	    (r = action_history_server(db, id, "retrieved", "retrieved",
+	         ACTION_TEXT_RETRIEVED)) != RESULT_OK)
 		goto fail;
 	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
 fail:
 	db_rollback(db);
 	return r;
+}
+
+enum result
+action_mark_update_offered(struct db *db, int64_t id)
+{
+	static const char sql[] = "UPDATE action SET update_offered = 1 "
+	                          "WHERE id = ?1 AND update_offered = 0";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	return db_step_done(db, st, __func__);
+}
+
+enum result
+action_note_download(
+    struct db *db, int64_t device_id, int64_t sm, const char *path)
+{
+	static const char sql[] =
+	    "SELECT a.id FROM action a JOIN ds_module x ON x.ds_id = a.ds_id "
+	    "WHERE a.device_id = ?1 AND x.module_id = ?2 AND a.status IN "
+	    "('scheduled', 'running') ORDER BY a.id LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t id = 0;
+	char *text;
+	enum result r;
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, device_id);
+	db_bind_int64(st, 2, sm);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	db_done(st);
+	if (id == 0)
+		return RESULT_NOTFOUND;
+	text = xasprintf("Update Server: Target downloads %s", path);
+	if (db_begin(db) == -1) {
+		free(text);
+		return RESULT_ERROR;
+	}
+	r = action_history_server(db, id, "download", "download", text);
+	free(text);
+	if (r == RESULT_OK && db_commit(db) == 0)
+		return RESULT_OK;
+	db_rollback(db);
+	return RESULT_ERROR;
 }
 
 /* "Downloaded 42%" in SWUpdate's log lines; the last one wins. */
@@ -554,6 +887,147 @@ action_software_version(struct db *db, int64_t id, char **version)
 	return r;
 }
 
+/*
+ * hawkBit's status type of a feedback, and the server's texts that go
+ * before and after the device's messages (NULL: none; `empty` only when
+ * the device sent no details).
+ */
+struct action_fb_kind {
+	const char *type, *before, *empty, *after;
+};
+
+/*
+ * A success the device reports for an update it was only ever told to
+ * skip (SWUpdate answers update "skip" with closed/success "Skipped
+ * Update."): nothing was installed.  A download-only action ends as
+ * downloaded; one waiting for its window stays open.
+ */
+static bool
+action_skipped_success(const struct action *a, const struct action_feedback *fb)
+{
+	return strcmp(fb->execution, "closed") == 0 &&
+	       strcmp(fb->finished, "failure") != 0 && !a->update_offered &&
+	       (a->type == ACTION_TYPE_DOWNLOADONLY ||
+	           a->window.schedule[0] != '\0');
+}
+
+static struct action_fb_kind
+action_fb_kind(
+    const struct action *a, const struct action_feedback *fb, bool cancel)
+{
+	bool closed = strcmp(fb->execution, "closed") == 0;
+	bool failure = strcmp(fb->finished, "failure") == 0;
+	const char *x = fb->execution;
+	struct action_fb_kind k = {"running", NULL, NULL, NULL};
+
+	if (cancel) {
+		/* hawkBit's generateActionCancelStatus: its text first. */
+		if (closed && !failure) {
+			k.type = "canceled";
+			k.empty = "Update Server: Cancellation confirmed.";
+			k.after = "Update Server: Cancellation completion is "
+			          "finished successfully.";
+		} else if (closed) {
+			k.type = "error";
+			k.before = "Update Server: Target was not able to "
+			           "complete cancellation.";
+		} else if (strcmp(x, "rejected") == 0) {
+			k.type = "cancel_rejected";
+			k.before = "Update Server: Target rejected the "
+			           "cancellation request.";
+		} else if (strcmp(x, "canceled") == 0) {
+			k.type = "warning";
+			k.before = "Update Server: Target canceled a "
+			           "cancellation, which is not supported.";
+		}
+		return k;
+	}
+	if (action_skipped_success(a, fb)) {
+		k.type = a->type == ACTION_TYPE_DOWNLOADONLY ? "downloaded"
+		                                             : "warning";
+		k.after = a->type == ACTION_TYPE_DOWNLOADONLY
+		              ? "Update Server: The target was told not to "
+		                "install; the download-only action ends as "
+		                "downloaded."
+		              : "Update Server: The target was told to skip "
+		                "the installation until the maintenance window "
+		                "opens; the action stays open.";
+	} else if (closed)
+		k.type = failure ? "error" : "finished";
+	else if (strcmp(x, "downloaded") == 0 || strcmp(x, "download") == 0 ||
+	         strcmp(x, "canceled") == 0)
+		k.type = x;
+	else if (strcmp(x, "rejected") == 0)
+		k.type = "warning";
+	return k;
+}
+
+/* Append s to list if the bounds let it (cut to the bytes left). */
+static void
+action_messages_add(json_t *list, const char *s, size_t *bytes)
+{
+	size_t n;
+
+	if (json_array_size(list) >= ACTION_MESSAGES_MAX ||
+	    *bytes >= ACTION_MESSAGES_BYTES)
+		return;
+	n = utf8_cut(s, ACTION_MESSAGES_BYTES - *bytes);
+	json_array_append_new(list, json_stringn(s, n));
+	*bytes += n;
+}
+
+/*
+ * The messages of a feedback's entry as JSON text (new string): the
+ * device's details in order, then "Device reported status code: N" if it
+ * sent one, on the deployment channel with a server text only when that
+ * is empty; on the cancel channel the server's text first.  Bounded by
+ * ACTION_MESSAGES_MAX and ACTION_MESSAGES_BYTES, room kept for the
+ * server's closing lines.
+ */
+static char *
+action_feedback_messages(const struct action_feedback *fb,
+    const struct action_fb_kind *k, bool cancel)
+{
+	json_t *list = json_array(), *v;
+	size_t bytes = 0, i, nd = json_array_size(fb->details);
+	char code[64], fallback[96], *text;
+	size_t reserve = (k->after != NULL) + (fb->has_code && !cancel);
+
+	if (k->before)
+		action_messages_add(list, k->before, &bytes);
+	if (nd == 0 && k->empty)
+		action_messages_add(list, k->empty, &bytes);
+	json_array_foreach(fb->details, i, v)
+	{
+		if (json_array_size(list) + reserve >= ACTION_MESSAGES_MAX)
+			break;
+		action_messages_add(list, json_string_value(v), &bytes);
+	}
+	if (fb->has_code && !cancel) {
+		snprintf(code, sizeof(code),
+		    "Device reported status code: %lld", (long long)fb->code);
+		bytes = bytes > ACTION_MESSAGES_BYTES - 64
+		            ? ACTION_MESSAGES_BYTES - 64
+		            : bytes;
+		action_messages_add(list, code, &bytes);
+	}
+	if (k->after) {
+		bytes = bytes > ACTION_MESSAGES_BYTES - 128
+		            ? ACTION_MESSAGES_BYTES - 128
+		            : bytes;
+		action_messages_add(list, k->after, &bytes);
+	}
+	if (json_array_size(list) == 0) {
+		snprintf(fallback, sizeof(fallback),
+		    "Update Server: Target reported %s (%s).", fb->execution,
+		    fb->finished);
+		action_messages_add(list, fallback, &bytes);
+	}
+	text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	return text;
+}
+
 /* The status the feedback leads to, given the current one. */
 static enum action_status
 action_next(
@@ -571,8 +1045,16 @@ action_next(
 			return ACTION_RUNNING;
 		return a->status;
 	}
+	if (action_skipped_success(a, fb))
+		return a->type == ACTION_TYPE_DOWNLOADONLY ? ACTION_DOWNLOADED
+		       : a->status == ACTION_SCHEDULED     ? ACTION_RUNNING
+		                                           : a->status;
 	if (closed)
 		return failure ? ACTION_FAILED : ACTION_SUCCEEDED;
+	/* hawkBit: downloaded closes only download-only actions. */
+	if (strcmp(fb->execution, "downloaded") == 0 &&
+	    a->type == ACTION_TYPE_DOWNLOADONLY)
+		return ACTION_DOWNLOADED;
 	if (a->status == ACTION_SCHEDULED &&
 	    strcmp(fb->execution, "rejected") != 0 &&
 	    strcmp(fb->execution, "canceled") != 0)
@@ -602,7 +1084,10 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 	enum action_status next;
 	enum result r;
 	char msg[ACTION_MESSAGE_MAX + 1], code[32] = "", *version = NULL;
+	char *messages = NULL;
 	const char *last = NULL;
+	struct action_fb_kind kind;
+	struct action_entry e;
 	size_t head;
 	int pct;
 
@@ -652,7 +1137,18 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 	    (int)utf8_cut(
 	        last ? last : "", sizeof(msg) - 1 - head - strlen(code)),
 	    last ? last : "", code);
-	if ((r = action_history(db, id, fb->execution, msg)) != RESULT_OK)
+	kind = action_fb_kind(&a, fb, cancel);
+	if ((messages = action_feedback_messages(fb, &kind, cancel)) == NULL) {
+		r = RESULT_ERROR;
+		goto fail;
+	}
+	e = (struct action_entry){.status = fb->execution,
+	    .message = msg,
+	    .type = kind.type,
+	    .messages = messages,
+	    .has_code = fb->has_code,
+	    .code = fb->code};
+	if ((r = action_history_entry(db, id, &e)) != RESULT_OK)
 		goto fail;
 	if (next != a.status) {
 		if ((r = action_set_status(db, id, next)) != RESULT_OK ||
@@ -667,10 +1163,14 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 		        RESULT_OK)
 			goto fail;
 	}
+	if (next == ACTION_DOWNLOADED &&
+	    (r = device_request_attributes(db, device_id)) != RESULT_OK)
+		goto fail;
 	if (next == ACTION_FAILED && a.rollout_id &&
 	    (r = rollout_check_failures(db, a.rollout_id)) != RESULT_OK)
 		goto fail;
 	free(version);
+	free(messages);
 	if (db_commit(db) == -1)
 		return RESULT_ERROR;
 	if (next == ACTION_FAILED && a.rollout_id)
@@ -678,12 +1178,13 @@ action_apply_feedback(struct db *db, int64_t id, int64_t device_id,
 	return RESULT_OK;
 fail:
 	free(version);
+	free(messages);
 	db_rollback(db);
 	return r;
 }
 
 enum result
-action_cancel(struct db *db, int64_t id)
+action_cancel(struct db *db, int64_t id, bool hawkbit)
 {
 	struct action a;
 	enum action_status next;
@@ -699,16 +1200,141 @@ action_cancel(struct db *db, int64_t id)
 	}
 	if (a.status == ACTION_CANCELING) {
 		db_rollback(db);
-		return RESULT_OK;
+		return hawkbit ? RESULT_CONFLICT : RESULT_OK;
 	}
-	/* A device that never fetched the deployment has nothing to stop. */
-	next = a.status == ACTION_SCHEDULED && !a.retrieved ? ACTION_CANCELED
-	                                                    : ACTION_CANCELING;
+	/* A device that never fetched the deployment has nothing to stop;
+	 * hawkBit asks it all the same. */
+	next = a.status == ACTION_SCHEDULED && !a.retrieved && !hawkbit
+	           ? ACTION_CANCELED
+	           : ACTION_CANCELING;
 	if ((r = action_set_status(db, id, next)) != RESULT_OK ||
-	    (r = action_history(db, id, action_names[next],
-	         "Canceled by the operator")) != RESULT_OK)
+	    (r = action_history_server(db, id, action_names[next],
+	         action_names[next], ACTION_TEXT_CANCEL)) != RESULT_OK)
 		goto fail;
 	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+fail:
+	db_rollback(db);
+	return r;
+}
+
+enum result
+action_force_quit(struct db *db, int64_t id)
+{
+	struct action a;
+	enum result r;
+
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	if ((r = action_load(db, id, &a)) != RESULT_OK)
+		goto fail;
+	if (a.status != ACTION_CANCELING) {
+		r = RESULT_CONFLICT;
+		goto fail;
+	}
+	if ((r = action_set_status(db, id, ACTION_CANCELED)) != RESULT_OK ||
+	    (r = action_history_server(db, id, "canceled", "canceled",
+	         ACTION_TEXT_FORCE_QUIT)) != RESULT_OK)
+		goto fail;
+	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+fail:
+	db_rollback(db);
+	return r;
+}
+
+/* Is set ds_id there, not deleted (RESULT_NOTFOUND) and complete
+ * (RESULT_INVALID)? */
+static enum result
+action_ds_assignable(struct db *db, int64_t ds_id)
+{
+	static const char sql[] =
+	    "SELECT complete FROM distribution_set WHERE id = ?1 AND "
+	    "deleted_at IS NULL";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r = RESULT_NOTFOUND;
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, ds_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		r = sqlite3_column_int(st, 0) ? RESULT_OK : RESULT_INVALID;
+	db_done(st);
+	return r;
+}
+
+/*
+ * The assignment's effect on the device's open actions: *same gets the
+ * id of one for ds_id that is not being canceled (0 if none); the others
+ * are superseded as hawkBit does.
+ */
+static enum result
+action_supersede_open(
+    struct db *db, int64_t device_id, int64_t ds_id, int64_t *same)
+{
+	static const char sql[] =
+	    "SELECT " ACTION_COLUMNS " FROM action WHERE device_id = ?1 AND "
+	    "status IN ('scheduled', 'running', 'canceling') ORDER BY id";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	struct action open[16];
+	size_t n = 0;
+	enum result r = RESULT_OK;
+
+	*same = 0;
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, device_id);
+	while (n < NELEM(open) && sqlite3_step(st) == SQLITE_ROW)
+		action_from_row(st, 0, &open[n++]);
+	db_done(st);
+	for (size_t i = 0; i < n && r == RESULT_OK; i++) {
+		struct action *a = &open[i];
+
+		if (a->status == ACTION_CANCELING)
+			continue;
+		if (a->ds_id == ds_id) {
+			*same = a->id;
+			continue;
+		}
+		if (a->status == ACTION_SCHEDULED && !a->retrieved)
+			r = action_supersede(db, a->id, ACTION_TEXT_OBSOLETE);
+		else if ((r = action_set_status(db, a->id, ACTION_CANCELING)) ==
+		         RESULT_OK)
+			r = action_history_server(db, a->id, "canceling",
+			    "canceling", ACTION_TEXT_OBSOLETE);
+	}
+	return r;
+}
+
+enum result
+action_assign(struct db *db, int64_t device_id, int64_t ds_id,
+    const struct action_assign *as, int64_t *id, bool *already,
+    const char **why)
+{
+	int64_t same = 0;
+	enum result r;
+
+	*already = false;
+	*id = 0;
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	if ((r = action_ds_assignable(db, ds_id)) != RESULT_OK) {
+		if (r == RESULT_INVALID)
+			*why = "the distribution set is not complete";
+		goto fail;
+	}
+	if ((r = device_set_assigned(db, device_id, ds_id)) != RESULT_OK ||
+	    (r = action_supersede_open(db, device_id, ds_id, &same)) !=
+	        RESULT_OK)
+		goto fail;
+	if (same) {
+		*already = true;
+		*id = same;
+	} else if ((r = action_insert(
+	                db, device_id, ds_id, 0, false, as, id)) != RESULT_OK)
+		goto fail;
+	if (db_commit(db) == -1)
+		return RESULT_ERROR;
+	rollout_catalog_changed(); /* the device's target changed */
+	return RESULT_OK;
 fail:
 	db_rollback(db);
 	return r;
@@ -930,6 +1556,59 @@ action_embed_page(struct db *db, json_t *o, int64_t id, enum action_page which)
 	json_object_set_new(o, key, next ? json_integer(next) : json_null());
 }
 
+/* {schedule, duration, timezone} of the action's window and its state
+ * now, in Falconet's words (state open/closed/never, next_start: the
+ * opening it is in or the next one, unix seconds, or null). */
+static json_t *
+action_window_json(const struct action *a, bool hawkbit)
+{
+	int64_t start;
+	enum mwindow_state st;
+	static const char *const states[] = {
+	    [MWINDOW_OPEN] = "open",
+	    [MWINDOW_CLOSED] = "closed",
+	    [MWINDOW_NEVER] = "never",
+	};
+	json_t *o;
+
+	if (a->window.schedule[0] == '\0')
+		return NULL;
+	st = action_window_state(a, now_s(), &start);
+	o = json_pack("{s:s, s:s, s:s}", "schedule", a->window.schedule,
+	    "duration", a->window.duration, "timezone", a->window.timezone);
+	if (o == NULL)
+		return NULL;
+	if (hawkbit) {
+		if (start >= 0)
+			json_object_set_new(
+			    o, "nextStartAt", json_integer(start * 1000));
+		return o;
+	}
+	json_object_set_new(o, "state", json_string(states[st]));
+	json_object_set_new(
+	    o, "next_start", start >= 0 ? json_integer(start) : json_null());
+	return o;
+}
+
+/* The assignment's fields of the action read from column col on
+ * (ACTION_A_COLUMNS) into o: type, force_time, maintenance_window,
+ * explicit. */
+static void
+action_assignment_json(sqlite3_stmt *st, int col, json_t *o)
+{
+	struct action a;
+	json_t *w;
+
+	action_from_row(st, col, &a);
+	w = action_window_json(&a, false);
+	json_object_set_new(o, "type", json_string(action_type_names[a.type]));
+	json_object_set_new(o, "force_time",
+	    a.type == ACTION_TYPE_TIMEFORCED ? json_integer(a.force_time)
+	                                     : json_null());
+	json_object_set_new(o, "maintenance_window", w ? w : json_null());
+	json_object_set_new(o, "explicit", json_boolean(a.explicit));
+}
+
 json_t *
 action_to_json(struct db *db, int64_t id, bool with_history)
 {
@@ -943,8 +1622,9 @@ action_to_json(struct db *db, int64_t id, bool with_history)
 	    "a.log_dropped, a.log_head, (SELECT h.message FROM action_status h "
 	    "WHERE h.action_id = a.id AND h.message IS NOT NULL "
 	    "ORDER BY h.id DESC LIMIT 1), (SELECT l.line FROM action_log l "
-	    "WHERE l.action_id = a.id ORDER BY l.id DESC LIMIT 1) "
-	    "FROM action a JOIN device d ON d.id = a.device_id "
+	    "WHERE l.action_id = a.id ORDER BY l.id DESC LIMIT "
+	    "1), " ACTION_A_COLUMNS
+	    " FROM action a JOIN device d ON d.id = a.device_id "
 	    "JOIN distribution_set s ON s.id = a.ds_id WHERE a.id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	json_t *o = NULL;
@@ -988,6 +1668,7 @@ action_to_json(struct db *db, int64_t id, bool with_history)
 		                                         : json_null(),
 		        "last_message", json_opt_text(st, 21), "last_line",
 		        json_opt_text(st, 22)));
+		action_assignment_json(st, 23, o);
 	}
 	db_done(st);
 	if (o && with_history) {
@@ -1093,4 +1774,236 @@ action_status_counts_json(struct db *db)
 		    json_integer(sqlite3_column_int64(st, 1)));
 	db_done(st);
 	return o;
+}
+
+/* hawkBit's status of an action as SQL over the table named a (see
+ * action_hawkbit_status). */
+#define ACTION_HAWKBIT_STATUS_SQL                                              \
+	"(CASE WHEN a.status IN ('scheduled', 'running') THEN CASE WHEN "      \
+	"a.retrieved_at IS NULL THEN 'running' ELSE 'retrieved' END "          \
+	"WHEN a.status = 'succeeded' THEN 'finished' WHEN a.status = "         \
+	"'failed' THEN 'error' ELSE a.status END)"
+#define ACTION_ACTIVE_SQL "(a.status IN ('scheduled', 'running', 'canceling'))"
+#define ACTION_PENDING_SQL                                                     \
+	"(CASE WHEN " ACTION_ACTIVE_SQL " THEN 'pending' ELSE 'finished' END)"
+
+static const struct rsql_enum action_rest_active[] = {
+    {"pending", "pending"},
+    {"finished", "finished"},
+    {NULL, NULL},
+};
+
+/* hawkBit's ActionFields; status is pending (active) or finished. */
+const struct rsql_field action_rest_fields[] = {
+    {"id", RSQL_INT, "a.id", NULL},
+    {"status", RSQL_ENUM, ACTION_PENDING_SQL, action_rest_active},
+    {"active", RSQL_BOOL, ACTION_ACTIVE_SQL, NULL},
+    {"detailStatus", RSQL_TEXT, ACTION_HAWKBIT_STATUS_SQL, NULL},
+    {"lastStatusCode", RSQL_INT, "a.result_code", NULL},
+    {"weight", RSQL_INT, "1000", NULL},
+    {"forceType", RSQL_TEXT, "a.type", NULL},
+    {"createdAt", RSQL_INT, "(a.created_at * 1000)", NULL},
+    {"lastModifiedAt", RSQL_INT, "(a.updated_at * 1000)", NULL},
+    {"target.controllerId", RSQL_TEXT, "d.controller_id", NULL},
+    {"target.name", RSQL_TEXT, "COALESCE(d.name, d.controller_id)", NULL},
+    {"distributionSet.id", RSQL_INT, "a.ds_id", NULL},
+    {"distributionSet.name", RSQL_TEXT, "s.name", NULL},
+    {"distributionSet.version", RSQL_TEXT, "s.version", NULL},
+    {"rollout.id", RSQL_INT, "a.rollout_id", NULL},
+};
+const size_t action_rest_nfields = NELEM(action_rest_fields);
+
+static void
+action_bind_query(sqlite3_stmt *st, int first, const struct rsql_query *q)
+{
+	for (size_t i = 0; q && i < q->nparams; i++) {
+		if (q->params[i].is_int)
+			db_bind_int64(st, first + (int)i, q->params[i].num);
+		else
+			db_bind_text(st, first + (int)i, q->params[i].text);
+	}
+}
+
+/* A statement for SQL made at run time (a filter, an order), finalized by
+ * the caller. */
+static sqlite3_stmt *
+action_prepare_once(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) !=
+	    SQLITE_OK) {
+		db_log_error(db, __func__);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* One MgmtAction from a row of action_rest_list's query. */
+static json_t *
+action_rest_json(sqlite3_stmt *st)
+{
+	struct action a;
+	json_t *o, *w;
+	char *dsname;
+
+	action_from_row(st, 0, &a);
+	dsname = xasprintf("%s:%s",
+	    (const char *)sqlite3_column_text(st, ACTION_NCOLUMNS + 1),
+	    (const char *)sqlite3_column_text(st, ACTION_NCOLUMNS + 2));
+	o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:I, s:s, s:I, s:s, "
+	              "s:I, s:s, s:s, s:I}",
+	    "id", (json_int_t)a.id, "type", action_hawkbit_type(&a), "active",
+	    action_is_open(a.status), "status", action_hawkbit_status(&a),
+	    "detailStatus", action_hawkbit_status(&a), "createdAt",
+	    (json_int_t)sqlite3_column_int64(st, ACTION_NCOLUMNS + 3) * 1000,
+	    "createdBy", "system", "lastModifiedAt",
+	    (json_int_t)sqlite3_column_int64(st, ACTION_NCOLUMNS + 4) * 1000,
+	    "lastModifiedBy", "system", "weight", (json_int_t)1000, "forceType",
+	    action_type_names[a.type], "_cid",
+	    (const char *)sqlite3_column_text(st, ACTION_NCOLUMNS), "_ds",
+	    (json_int_t)a.ds_id);
+	if (o == NULL) {
+		free(dsname);
+		return NULL;
+	}
+	json_object_set_new(o, "_dsname", json_string(dsname));
+	free(dsname);
+	if (a.type == ACTION_TYPE_TIMEFORCED)
+		json_object_set_new(o, "forceTime", json_integer(a.force_time));
+	if ((w = action_window_json(&a, true)) != NULL)
+		json_object_set_new(o, "maintenanceWindow", w);
+	if (a.rollout_id)
+		json_object_set_new(o, "rollout", json_integer(a.rollout_id));
+	if (sqlite3_column_type(st, ACTION_NCOLUMNS + 5) != SQLITE_NULL)
+		json_object_set_new(o, "lastStatusCode",
+		    json_integer(
+		        sqlite3_column_int64(st, ACTION_NCOLUMNS + 5)));
+	return o;
+}
+
+enum result
+action_rest_list(struct db *db, int64_t device_id, const struct rsql_query *q,
+    const char *order, int64_t offset, int64_t limit, json_t **content,
+    int64_t *total)
+{
+	static const char from[] =
+	    " FROM action a JOIN device d ON d.id = a.device_id "
+	    "JOIN distribution_set s ON s.id = a.ds_id "
+	    "WHERE (?1 = 0 OR a.device_id = ?1)";
+	const char *cond = q && q->sql ? q->sql : NULL;
+	int nq = q ? (int)q->nparams : 0;
+	char *sql;
+	sqlite3_stmt *st;
+	enum result r = RESULT_ERROR;
+	int rc;
+
+	*content = json_array();
+	*total = 0;
+	sql = xasprintf("SELECT count(*)%s%s%s", from, cond ? " AND " : "",
+	    cond ? cond : "");
+	st = action_prepare_once(db, sql);
+	free(sql);
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, device_id);
+	action_bind_query(st, 2, q);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*total = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sql = xasprintf("SELECT " ACTION_A_COLUMNS ", d.controller_id, s.name, "
+	                "s.version, a.created_at, a.updated_at, a.result_code"
+	                "%s%s%s%s LIMIT ?%d OFFSET ?%d",
+	    from, cond ? " AND " : "", cond ? cond : "", order, nq + 2, nq + 3);
+	st = action_prepare_once(db, sql);
+	free(sql);
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, device_id);
+	action_bind_query(st, 2, q);
+	db_bind_int64(st, nq + 2, limit);
+	db_bind_int64(st, nq + 3, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *o = action_rest_json(st);
+
+		if (o)
+			json_array_append_new(*content, o);
+	}
+	if (rc == SQLITE_DONE)
+		r = RESULT_OK;
+	else
+		db_log_error(db, __func__);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* One MgmtActionStatus. */
+static json_t *
+action_rest_status_json(sqlite3_stmt *st)
+{
+	json_t *msgs =
+	    json_loads((const char *)sqlite3_column_text(st, 2), 0, NULL);
+	json_t *o = json_pack("{s:I, s:s, s:o, s:I, s:I}", "id",
+	    (json_int_t)sqlite3_column_int64(st, 0), "type",
+	    (const char *)sqlite3_column_text(st, 1), "messages",
+	    json_is_array(msgs) ? msgs : json_array(), "reportedAt",
+	    (json_int_t)sqlite3_column_int64(st, 3) * 1000, "timestamp",
+	    (json_int_t)sqlite3_column_int64(st, 4) * 1000);
+
+	if (!json_is_array(msgs))
+		json_decref(msgs);
+	if (o && sqlite3_column_type(st, 5) != SQLITE_NULL)
+		json_object_set_new(
+		    o, "code", json_integer(sqlite3_column_int64(st, 5)));
+	return o;
+}
+
+enum result
+action_rest_status(struct db *db, int64_t id, int64_t device_id, bool ascending,
+    int64_t offset, int64_t limit, json_t **content, int64_t *total)
+{
+	static const char count[] =
+	    "SELECT count(*) FROM action_status WHERE action_id = ?1 AND "
+	    "type IS NOT NULL";
+	static const char desc[] =
+	    "SELECT id, type, messages, at, COALESCE(last_at, at), code FROM "
+	    "action_status WHERE action_id = ?1 AND type IS NOT NULL "
+	    "ORDER BY id DESC LIMIT ?2 OFFSET ?3";
+	static const char asc[] =
+	    "SELECT id, type, messages, at, COALESCE(last_at, at), code FROM "
+	    "action_status WHERE action_id = ?1 AND type IS NOT NULL "
+	    "ORDER BY id LIMIT ?2 OFFSET ?3";
+	struct action a;
+	sqlite3_stmt *st;
+	enum result r;
+	int rc;
+
+	*content = json_array();
+	*total = 0;
+	if ((r = action_load(db, id, &a)) != RESULT_OK)
+		return r;
+	if (a.device_id != device_id)
+		return RESULT_NOTFOUND;
+	if ((st = db_prepare(db, count)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	*total = db_count(st);
+	if ((st = db_prepare(db, ascending ? asc : desc)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, limit);
+	db_bind_int64(st, 3, offset);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *o = action_rest_status_json(st);
+
+		if (o)
+			json_array_append_new(*content, o);
+	}
+	db_done(st);
+	if (rc != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		return RESULT_ERROR;
+	}
+	return RESULT_OK;
 }

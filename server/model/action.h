@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mwindow.h"
+#include "rsql.h"
 #include "util.h"
 
 struct db;
@@ -19,6 +21,10 @@ struct db;
 #define ACTION_DETAILS_MAX 256 /* details lines in one feedback */
 #define ACTION_LINE_MAX 2048   /* bytes kept of one log line */
 #define ACTION_MESSAGE_MAX 255 /* bytes kept of one history message */
+/* The device's messages one history entry keeps (the full lines stay in
+ * the log): at most this many, of at most this many bytes in all. */
+#define ACTION_MESSAGES_MAX 50
+#define ACTION_MESSAGES_BYTES 8192
 
 /*
  * What one action keeps, whatever its device sends.  A history entry or
@@ -45,6 +51,22 @@ enum action_status {
 	ACTION_SUCCEEDED,
 	ACTION_FAILED,
 	ACTION_CANCELED,
+	ACTION_DOWNLOADED, /* closed: a download-only action downloaded */
+};
+
+/* hawkBit's action types: what deploymentBase tells the device to do. */
+enum action_type {
+	ACTION_TYPE_FORCED,
+	ACTION_TYPE_SOFT,
+	ACTION_TYPE_DOWNLOADONLY,
+	ACTION_TYPE_TIMEFORCED,
+};
+
+/* A maintenance window as stored (see mwindow.h); schedule "" if none. */
+struct action_window {
+	char schedule[CRON_EXPR_MAX];
+	char duration[MWINDOW_DURATION_MAX];
+	char timezone[MWINDOW_TIMEZONE_MAX];
 };
 
 struct action {
@@ -52,6 +74,19 @@ struct action {
 	enum action_status status;
 	bool forced, retrieved, stale, superseded;
 	int progress; /* -1 unknown */
+	enum action_type type;
+	int64_t force_time;  /* ms; timeforced only, else 0 */
+	bool explicit;       /* made by an operator's assignment */
+	bool update_offered; /* the device was told to install it */
+	struct action_window window;
+};
+
+/* What an operator's assignment asks for; the window's parts are all
+ * NULL or all set (borrowed). */
+struct action_assign {
+	enum action_type type;
+	int64_t force_time; /* ms, timeforced */
+	const char *schedule, *duration, *timezone;
 };
 
 /* A device's feedback, parsed by ddi.c; details is borrowed. */
@@ -73,8 +108,10 @@ struct action_feedback {
 #define ACTION_A_COLUMNS                                                       \
 	"a.id, a.device_id, a.ds_id, COALESCE(a.rollout_id, 0), "              \
 	"a.status, a.forced, a.retrieved_at IS NOT NULL, a.stale, "            \
-	"COALESCE(a.progress, -1), a.superseded"
-#define ACTION_NCOLUMNS 10
+	"COALESCE(a.progress, -1), a.superseded, a.type, "                     \
+	"COALESCE(a.force_time, 0), a.explicit, a.mw_schedule, "               \
+	"a.mw_duration, a.mw_timezone, a.update_offered"
+#define ACTION_NCOLUMNS 17
 void action_from_row(sqlite3_stmt *st, int col, struct action *a);
 
 /*
@@ -88,6 +125,29 @@ int action_feedback_parse(const char *body, size_t len, json_t **root,
 
 bool action_is_open(enum action_status);
 const char *action_status_str(enum action_status);
+const char *action_type_str(enum action_type);
+/* "forced", "soft", "downloadonly", "timeforced": 0, else -1. */
+int action_type_parse(const char *, enum action_type *);
+/*
+ * hawkBit's word for the action's status (MgmtAction.status), and its
+ * type: "cancel" while canceling or canceled, else "update".
+ */
+const char *action_hawkbit_status(const struct action *);
+const char *action_hawkbit_type(const struct action *);
+
+/*
+ * Check an assignment's type, force time and window: 0, or -1 with *why.
+ * *schedule_bad tells a bad or never opening window (hawkBit's
+ * maintenanceScheduleInvalid) from a bad type or force time.
+ */
+int action_assign_check(const struct action_assign *, int64_t now,
+    const char **why, bool *schedule_bad);
+/* Is the action a timeforced one whose force time has come, or forced? */
+bool action_is_forced_now(const struct action *, int64_t now_ms);
+/* The action's window at now (unix seconds), MWINDOW_OPEN if it has
+ * none; *start as mwindow_state's (may be NULL). */
+enum mwindow_state action_window_state(
+    const struct action *, int64_t now, int64_t *start);
 
 /* The device's newest action.  RESULT_NOTFOUND if it never had one. */
 enum result action_newest(struct db *, int64_t device_id, struct action *);
@@ -96,14 +156,40 @@ enum result action_newest(struct db *, int64_t device_id, struct action *);
 enum result action_newest_installed(
     struct db *, int64_t device_id, struct action *, int64_t *installed);
 enum result action_load(struct db *, int64_t id, struct action *);
+/* The device's oldest open action.  RESULT_NOTFOUND if none is open. */
+enum result action_oldest_open(struct db *, int64_t device_id, struct action *);
 /* Create a scheduled action; runs inside the caller's transaction. */
 enum result action_create(struct db *, int64_t device_id, int64_t ds_id,
     int64_t rollout_id, bool forced, int64_t *id);
 /* Close a scheduled action the policy no longer wants (caller's txn). */
 enum result action_supersede(struct db *, int64_t id, const char *why);
-/* Note the first time the device fetched the deployment (in a
- * transaction of its own). */
+/* The device fetched the deployment: note the first time, and add a
+ * "retrieved" entry unless the newest entry is one (in a transaction of
+ * its own). */
 enum result action_mark_retrieved(struct db *, int64_t id);
+/* deploymentBase told the device to install (update attempt or forced):
+ * noted once, so that a success reported after a skip is not taken for
+ * an install. */
+enum result action_mark_update_offered(struct db *, int64_t id);
+/* The device started a full download of module sm (path its artifact
+ * path): a "download" entry on its open action holding sm, folded into
+ * the newest entry when the same. */
+enum result action_note_download(
+    struct db *, int64_t device_id, int64_t sm, const char *path);
+
+/*
+ * An operator's assignment of set ds_id to device_id, in one transaction:
+ * a complete set that is not deleted (RESULT_NOTFOUND if there is no such
+ * set or device, RESULT_INVALID with *why if incomplete).  An open action
+ * for the same set is kept (*already true, its id in *id); open actions
+ * for other sets are canceled at once if never retrieved, else set
+ * canceling.  The device's mode becomes assigned to ds_id, and the new
+ * action is created now.  The caller checked `as` with
+ * action_assign_check.
+ */
+enum result action_assign(struct db *, int64_t device_id, int64_t ds_id,
+    const struct action_assign *as, int64_t *id, bool *already,
+    const char **why);
 
 /*
  * Apply feedback from device_id to action id, on the deployment channel
@@ -115,9 +201,16 @@ enum result action_mark_retrieved(struct db *, int64_t id);
 enum result action_apply_feedback(struct db *, int64_t id, int64_t device_id,
     const struct action_feedback *, bool cancel);
 
-/* Operator cancel: canceled at once if the device never fetched it, else
- * canceling until the device confirms.  RESULT_CONFLICT if closed. */
-enum result action_cancel(struct db *, int64_t id);
+/*
+ * Operator cancel: canceled at once if the device never fetched it, else
+ * canceling until the device confirms; RESULT_CONFLICT if closed.  With
+ * hawkbit, hawkBit's rules: always canceling until the device confirms,
+ * RESULT_CONFLICT if closed or being canceled already.
+ */
+enum result action_cancel(struct db *, int64_t id, bool hawkbit);
+/* Close an action being canceled as canceled without the device
+ * (hawkBit's force quit).  RESULT_CONFLICT if it is not canceling. */
+enum result action_force_quit(struct db *, int64_t id);
 
 /* Open actions counting against limits: of rollout_id, or all if 0. */
 int64_t action_count_running(struct db *, int64_t rollout_id);
@@ -151,6 +244,29 @@ json_t *action_page_json(
  * counted as often as it was repeated (n at most).  A new reference.
  */
 json_t *action_messages_json(struct db *, int64_t id, int64_t n);
+/*
+ * hawkBit's Management API.  action_rest_list: one page of MgmtAction
+ * objects of device_id (0: of every device) filtered by q (NULL for
+ * none) in the order `order` (" ORDER BY ..."), into *content, with the
+ * number of matches in *total.  Each object also holds "_cid" (the
+ * device's controller id), "_ds" (the set's id) and "_dsname"
+ * ("name:version") for the caller's links, who removes them.
+ */
+enum result action_rest_list(struct db *, int64_t device_id,
+    const struct rsql_query *q, const char *order, int64_t offset,
+    int64_t limit, json_t **content, int64_t *total);
+/* The fields a q= over actions takes, and the orders of sort=. */
+extern const struct rsql_field action_rest_fields[];
+extern const size_t action_rest_nfields;
+/*
+ * One page of the action's hawkBit status entries (MgmtActionStatus),
+ * newest first unless ascending; Falconet's own entries are left out.
+ * RESULT_NOTFOUND if there is no such action of device_id.
+ */
+enum result action_rest_status(struct db *, int64_t id, int64_t device_id,
+    bool ascending, int64_t offset, int64_t limit, json_t **content,
+    int64_t *total);
+
 /* Finished updates per day for the last `days` days:
  * [{"day": "YYYY-MM-DD", "succeeded": n, "failed": n}], oldest first. */
 json_t *action_daily_json(struct db *, int days);

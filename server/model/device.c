@@ -1116,6 +1116,33 @@ device_set_installed(struct db *db, int64_t id, const char *version)
 }
 
 enum result
+device_request_attributes(struct db *db, int64_t id)
+{
+	static const char sql[] =
+	    "UPDATE device SET request_attributes = 1 WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	return db_step_done(db, st, __func__);
+}
+
+enum result
+device_set_assigned(struct db *db, int64_t id, int64_t ds_id)
+{
+	static const char sql[] = "UPDATE device SET mode = 'assigned', "
+	                          "assigned_ds_id = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, ds_id);
+	return db_step_changed(db, st, __func__);
+}
+
+enum result
 device_bulk(
     struct db *db, json_t *ids, json_t *patch, int64_t *n, const char **why)
 {

@@ -164,6 +164,12 @@ enum result device_clear_force(struct db *, int64_t id);
 /* Ask the device for its attributes again (after an update finished) and
  * record the installed version. */
 enum result device_set_installed(struct db *, int64_t id, const char *version);
+/* Ask the device for its attributes again (a download-only action
+ * finished), nothing else changed. */
+enum result device_request_attributes(struct db *, int64_t id);
+/* An operator's assignment: mode assigned, to set ds_id (caller's txn).
+ * RESULT_NOTFOUND if there is no such device. */
+enum result device_set_assigned(struct db *, int64_t id, int64_t ds_id);
 
 /*
  * The controller ids every DDI path takes: 1..256 bytes, no C0 control or

@@ -262,9 +262,12 @@ rollout_choose(const struct device *d, const struct action *last, bool forced,
 
 	why = policy_choose(&pd, sw, n, &i);
 	*chosen = why == POLICY_OFFER && i >= 0 ? &sw[i] : NULL;
-	/* An operator's cancel is not undone by the next poll. */
-	if (*chosen && last && last->status == ACTION_CANCELED &&
-	    !last->superseded && last->ds_id == (*chosen)->id && !pd.force) {
+	/* An operator's cancel is not undone by the next poll, nor is a
+	 * download-only assignment turned into an install. */
+	if (*chosen && last &&
+	    ((last->status == ACTION_CANCELED && !last->superseded) ||
+	        last->status == ACTION_DOWNLOADED) &&
+	    last->ds_id == (*chosen)->id && !pd.force) {
 		*chosen = NULL;
 		why = POLICY_NONE;
 	}
@@ -330,6 +333,18 @@ rollout_decide(struct db *db, const struct settings *s, const struct device *d,
 		has_last = r == RESULT_OK;
 	}
 	r = RESULT_OK;
+	/*
+	 * An operator's assignment is never withdrawn or replaced by the
+	 * policy.  It may have left an older action being canceled, which
+	 * the device sees first (hawkBit shows the oldest open action).
+	 */
+	if (has_last && last.explicit && action_is_open(last.status)) {
+		if ((r = action_oldest_open(db, d->id, out)) == RESULT_NOTFOUND)
+			*out = last;
+		*have = r != RESULT_ERROR;
+		r = r == RESULT_ERROR ? r : RESULT_OK;
+		goto out;
+	}
 	/* Running or being canceled: the device sees it through. */
 	if (has_last && (last.status == ACTION_RUNNING ||
 	                    last.status == ACTION_CANCELING)) {

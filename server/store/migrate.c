@@ -2,10 +2,16 @@
  * The migration runner.  Each pending migration runs inside BEGIN
  * IMMEDIATE ... COMMIT together with its PRAGMA user_version bump, so a
  * crash leaves the database at the previous version, never half-migrated.
+ * A migration that rebuilds a table others refer to (SQLite's way of
+ * changing a CHECK) starts with MIGRATE_FK_OFF: foreign keys are off
+ * around its transaction, which can only be done outside one, and
+ * PRAGMA foreign_key_check must find nothing before it commits.
  */
 #include "migrate.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "db.h"
 #include "log.h"
@@ -32,10 +38,67 @@ migrate_user_version(struct db *db)
 	return v;
 }
 
+#define MIGRATE_FK_OFF "-- migrate: foreign_keys off\n"
+
+/* Does PRAGMA foreign_key_check find no violation? */
+static bool
+migrate_fk_ok(struct db *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(db_handle(db), "PRAGMA foreign_key_check", -1,
+	        &st, NULL) != SQLITE_OK) {
+		db_log_error(db, __func__);
+		return false;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		log_warnx("migration %s leaves a row of %s referring to a "
+		          "missing row of %s",
+		    name, (const char *)sqlite3_column_text(st, 0),
+		    (const char *)sqlite3_column_text(st, 2));
+	else if (rc != SQLITE_DONE)
+		db_log_error(db, __func__);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE;
+}
+
+/* Apply one migration in its transaction. */
+static int
+migrate_one(struct db *db, const struct migration *m)
+{
+	bool fk_off =
+	    strncmp(m->sql, MIGRATE_FK_OFF, strlen(MIGRATE_FK_OFF)) == 0;
+	char bump[64];
+	int rc = -1;
+
+	if (fk_off && db_exec(db, "PRAGMA foreign_keys=OFF") == -1)
+		return -1;
+	if (db_exec(db, "BEGIN IMMEDIATE") == -1)
+		goto done;
+	snprintf(bump, sizeof(bump), "PRAGMA user_version=%d", m->version);
+	if (db_exec(db, m->sql) == -1 || db_exec(db, bump) == -1 ||
+	    (fk_off && !migrate_fk_ok(db, m->name))) {
+		log_warnx("migration %s failed", m->name);
+		db_exec(db, "ROLLBACK");
+		goto done;
+	}
+	if (db_exec(db, "COMMIT") == -1) {
+		db_exec(db, "ROLLBACK");
+		goto done;
+	}
+	log_info("applied migration %s", m->name);
+	rc = 0;
+done:
+	if (fk_off && db_exec(db, "PRAGMA foreign_keys=ON") == -1)
+		rc = -1;
+	return rc;
+}
+
 int
 migrate_run(struct db *db)
 {
-	char bump[64];
 	int current;
 
 	if ((current = migrate_user_version(db)) < 0)
@@ -49,22 +112,8 @@ migrate_run(struct db *db)
 	for (int i = 0; i < nmigrations; i++) {
 		const struct migration *m = &migrations[i];
 
-		if (m->version <= current)
-			continue;
-		if (db_exec(db, "BEGIN IMMEDIATE") == -1)
+		if (m->version > current && migrate_one(db, m) == -1)
 			return -1;
-		snprintf(
-		    bump, sizeof(bump), "PRAGMA user_version=%d", m->version);
-		if (db_exec(db, m->sql) == -1 || db_exec(db, bump) == -1) {
-			log_warnx("migration %s failed", m->name);
-			db_exec(db, "ROLLBACK");
-			return -1;
-		}
-		if (db_exec(db, "COMMIT") == -1) {
-			db_exec(db, "ROLLBACK");
-			return -1;
-		}
-		log_info("applied migration %s", m->name);
 	}
 	return 0;
 }

@@ -797,6 +797,40 @@ async function main() {
 		const set = (await apiFromPage('GET', '/api/v1/distributions/' + multiId)).body;
 		assert(set.locked === true, 'an assigned set is not locked');
 	});
+	await check('device page: a soft assignment with a maintenance window, shown on the action; force quit of a canceling one', async () => {
+		const cid = 'sim-assign';
+		await poll(cid);
+		await go('#/devices/' + cid);
+		await page.waitForSelector('#assign-set');
+		await page.click('#assign-set');
+		await page.waitForSelector('#assign-set-select');
+		await page.selectOption('#assign-set-select', String(multiId));
+		await page.selectOption('#assign-type', 'soft');
+		await page.fill('#assign-schedule', '0 0 3 ? * *');
+		await page.fill('#assign-duration', '01:00:00');
+		await page.fill('#assign-timezone', '+01:00');
+		await page.click('dialog [data-role="assign"]');
+		const r = await until(async () => {
+			const p = await poll(cid);
+			return p.json && p.json._links && p.json._links.deploymentBase ? p : null;
+		}, 10000, 'the assigned action offered');
+		const aid = Number(r.json._links.deploymentBase.href.match(/deploymentBase\/(\d+)/)[1]);
+		const a = (await apiFromPage('GET', '/api/v1/actions/' + aid)).body;
+		assert(a.type === 'soft' && a.explicit && a.maintenance_window && a.maintenance_window.timezone === '+01:00', `the action: ${JSON.stringify(a).slice(0, 300)}`);
+		await go('#/devices/' + cid);
+		await page.waitForSelector(`#action-${aid}`);
+		if (!(await page.getAttribute(`#action-${aid}`, 'open'))) await page.click(`#action-${aid} summary`);
+		await until(async () => (await page.textContent(`#action-${aid} .action-meta`)).includes('soft'), 8000, 'the type shown');
+		assert((await page.textContent(`#action-${aid} .action-window`)).includes('0 0 3 ? * *'), 'the window shown');
+		await ddi('GET', cid, r.json._links.deploymentBase.href);
+		await apiFromPage('POST', `/api/v1/actions/${aid}/cancel`);
+		await go('#/devices/' + cid);
+		await page.waitForSelector('#force-quit-action');
+		await page.click('#force-quit-action');
+		await page.click('dialog [data-role="confirm"]');
+		await until(async () => (await apiFromPage('GET', '/api/v1/actions/' + aid)).body.status === 'canceled', 8000, 'force-quit');
+		await until(async () => !(await page.$('#force-quit-action')), 8000, 'the button gone');
+	});
 	await check('a locked set keeps its modules and compatibility: the edit dialog says so and saves metadata only', async () => {
 		await go('#/software');
 		await page.click(`#software-table tr[data-id="${multiId}"] [data-action="edit"]`);
@@ -996,7 +1030,7 @@ async function main() {
 		await page.waitForSelector('#device-form');
 		const enabled = await page.$$eval('#device-form input, #device-form select, #device-form button', (els) => els.filter((e) => !e.disabled).map((e) => e.id || e.tagName));
 		if (enabled.length) probs.push('device form: ' + enabled.join(','));
-		for (const sel of ['#delete-device', '#set-token', '#clear-token', '#cancel-action']) if (await page.$(sel)) probs.push(sel);
+		for (const sel of ['#delete-device', '#set-token', '#clear-token', '#cancel-action', '#assign-set', '#force-quit-action']) if (await page.$(sel)) probs.push(sel);
 		await go('#/software');
 		await page.waitForSelector('#software-table');
 		if (await page.$('#dropzone')) probs.push('upload zone');

@@ -37,7 +37,9 @@ check "data_dir created with tmp/ and artifacts/" \
 check "listening line names the port" \
     grep -q "listening on 127.0.0.1:$PORT" "$T/server.log"
 
-# The configured poll interval reaches devices.
+# The configured poll interval reaches devices (from their second poll:
+# the first, registering, answers the running interval).
+ddi GET dev-settings
 ddi GET dev-settings
 expect_status 200
 expect_json .config.polling.sleep 00:00:42 "poll.interval reaches the poll answer"

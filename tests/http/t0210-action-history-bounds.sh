@@ -176,7 +176,9 @@ expect_status 404 "the log of an unknown action -> 404"
 # ---------------------------------------------------------------- DDI
 req GET "/$TENANT/controller/v1/dev-x/deploymentBase/$ACT?actionHistory=-1"
 expect_status 200 "deploymentBase with actionHistory=-1"
-expect_jq ".actionHistory.messages | length == 100 and all(. == \"proceeding/none: $M\")" \
+# The GET itself notes that the device retrieved the action (hawkBit's
+# "retrieved" entry), the newest message.
+expect_jq ".actionHistory.messages | length == 100 and (.[0] | startswith(\"Update Server: Target retrieved\")) and (.[1:] | all(. == \"proceeding/none: $M\"))" \
     "  the newest 100 messages, the repeated one as often as it was sent"
 req GET "/$TENANT/controller/v1/dev-x/deploymentBase/$ACT?actionHistory=3"
 expect_json '.actionHistory.messages | length' 3 "actionHistory=3: 3 messages"

@@ -17,6 +17,21 @@ function isOpen(a) {
 	return a && !a.closed_at && OPEN.has(String(a.status));
 }
 
+// Assignment types, as hawkBit's.
+const ASSIGN_TYPES = [
+	['forced', 'Forced: download and install at once'],
+	['soft', 'Soft: the device may ask first'],
+	['downloadonly', 'Download only: never install'],
+	['timeforced', 'Time-forced: soft, then forced'],
+];
+
+// "0 0 2 ? * SUN for 01:00:00 at +01:00 · open" with its next start.
+function windowText(w) {
+	const state = w.state === 'open' ? badge('open', 'ok') : w.state === 'never' ? badge('never again', 'bad') : badge('closed', 'muted');
+	return h('span', {class: 'action-window'}, h('span', {class: 'mono'}, w.schedule), ` for ${w.duration} at ${w.timezone} `, state,
+		w.state === 'closed' && w.next_start ? h('span', {class: 'muted small'}, ` opens ${fmtTime(w.next_start)}`) : null);
+}
+
 function randomToken() {
 	const b = new Uint8Array(18);
 	crypto.getRandomValues(b);
@@ -101,8 +116,10 @@ export default async function render(ctx) {
 			offeredId ? setBox(offeredId, 'Offered', 'offered-set', act) : null,
 			installedSetId && installedSetId !== offeredId ? setBox(installedSetId, 'Installed', 'installed-set') : null,
 			act && isOpen(act) ? progressBar(act.progress || 0) : null,
-			act && isOpen(act) && canWrite && act.status !== 'canceling' ? h('div', {class: 'card-actions'},
-				h('button', {type: 'button', class: 'btn btn-sm', id: 'cancel-action', onclick: () => cancelAction(act.id)}, icon('x'), 'Cancel update')) : null);
+			canWrite ? h('div', {class: 'card-actions'},
+				h('button', {type: 'button', class: 'btn btn-sm', id: 'assign-set', onclick: assignDialog}, icon('upload'), 'Assign…'),
+				act && isOpen(act) && act.status !== 'canceling' ? h('button', {type: 'button', class: 'btn btn-sm', id: 'cancel-action', onclick: () => cancelAction(act.id)}, icon('x'), 'Cancel update') : null,
+				act && act.status === 'canceling' ? h('button', {type: 'button', class: 'btn btn-sm btn-danger', id: 'force-quit-action', onclick: () => forceQuit(act.id)}, 'Force quit') : null) : null);
 
 		const tokenActions = canWrite ? h('div', {class: 'card-actions'},
 			h('button', {type: 'button', class: 'btn btn-sm', id: 'set-token', onclick: setToken}, icon('key'), d.has_token ? 'Reset token' : 'Set token'),
@@ -272,6 +289,73 @@ export default async function render(ctx) {
 		}
 	}
 
+	async function forceQuit(actionId) {
+		if (!(await confirmDialog({title: 'Force quit this update?', message: `Close update #${actionId} on ${id} as canceled without the device?`,
+			detail: 'Use it when the device will never confirm the cancel. If it still runs the update, the server no longer follows it.', confirm: 'Force quit', danger: true}))) return;
+		try {
+			await post(`/api/v1/actions/${encodeURIComponent(actionId)}/force-quit`);
+			toast(`Update #${actionId} was force-quit.`, 'ok');
+			await refreshAll();
+		} catch (e) {
+			toastError(e, 'Could not force quit the update');
+		}
+	}
+
+	// An explicit assignment, as hawkBit's: a set, a type and an optional
+	// maintenance window.
+	async function assignDialog() {
+		let list = swList;
+		try {
+			if (!list) list = swList = await loadSoftwareOptions();
+		} catch (e) {
+			toastError(e, 'Could not load the software');
+			return;
+		}
+		const setSel = h('select', {class: 'input', id: 'assign-set-select'}, list.map((x) => softwareOption(x, x.id === dev.assigned_software_id)));
+		const typeSel = h('select', {class: 'input', id: 'assign-type'}, ASSIGN_TYPES.map(([v, label]) => h('option', {value: v}, label)));
+		const forceAt = h('input', {class: 'input', id: 'assign-forcetime', type: 'datetime-local'});
+		const forceField = field('Forced from', forceAt, 'Soft until then, forced after.');
+		const schedule = h('input', {class: 'input mono', id: 'assign-schedule', placeholder: '0 0 2 ? * SUN', autocomplete: 'off', spellcheck: 'false'});
+		const duration = h('input', {class: 'input mono', id: 'assign-duration', placeholder: '01:00:00', autocomplete: 'off'});
+		const tz = h('input', {class: 'input mono', id: 'assign-timezone', placeholder: '+00:00', autocomplete: 'off'});
+		const showForce = () => { forceField.hidden = typeSel.value !== 'timeforced'; };
+		typeSel.addEventListener('change', showForce);
+		showForce();
+		modal({
+			title: `Assign software to ${id}`,
+			body: [
+				h('p', {class: 'muted'}, 'The device is offered the set at once, even if it runs it already; an open update of another set is canceled.'),
+				field('Software', setSel),
+				field('Type', typeSel),
+				forceField,
+				h('fieldset', {class: 'fieldset'}, h('legend', null, 'Maintenance window (optional)'),
+					field('Schedule (Quartz cron)', schedule, 'second minute hour day-of-month month day-of-week [year]'),
+					field('Duration', duration, 'HH:MM:SS'),
+					field('Time zone', tz, '+HH:MM')),
+			],
+			buttons: [
+				{label: 'Cancel', kind: 'ghost'},
+				{label: 'Assign', kind: 'primary', submit: true, role: 'assign', onClick: async () => {
+					const body = {distribution_id: Number(setSel.value), type: typeSel.value};
+					if (!body.distribution_id) throw new Error('Choose the software to assign.');
+					if (body.type === 'timeforced') {
+						const t = Date.parse(forceAt.value);
+						if (!t) throw new Error('Choose when the update becomes forced.');
+						body.forcetime = t;
+					}
+					const w = [schedule.value.trim(), duration.value.trim(), tz.value.trim()];
+					if (w.some(Boolean)) {
+						if (!w.every(Boolean)) throw new Error('A window needs its schedule, duration and time zone.');
+						body.maintenance_window = {schedule: w[0], duration: w[1], timezone: w[2]};
+					}
+					const a = await post(base + '/assign', body);
+					toast(a.already_assigned ? `Update #${a.id} of that set is open already.` : `Update #${a.id} assigned.`, 'ok');
+					await refreshAll();
+				}},
+			],
+		});
+	}
+
 	function setToken() {
 		const tokIn = h('input', {class: 'input mono', id: 'token-input', autocomplete: 'off', spellcheck: 'false', minlength: '8', value: randomToken()});
 		modal({
@@ -429,6 +513,7 @@ export default async function render(ctx) {
 		const hist = h('ol', {class: 'history'});
 		const logPre = h('pre', {class: 'log', dataset: {action: String(a.id)}});
 		const cancelBtn = h('button', {type: 'button', class: 'btn btn-sm', hidden: true, onclick: () => cancelAction(a.id)}, icon('x'), 'Cancel');
+		const quitBtn = h('button', {type: 'button', class: 'btn btn-sm btn-danger force-quit', hidden: true, onclick: () => forceQuit(a.id)}, 'Force quit');
 		const c = {action: a, signature: null};
 		const logChanged = () => {
 			const n = c.log.count();
@@ -447,7 +532,7 @@ export default async function render(ctx) {
 				h('span', {class: 'action-title'}, h('strong', null, `#${a.id}`), ' ', a.name ? h('span', {class: 'action-set'}, a.name) : null, ' ', h('span', {class: 'mono'}, a.version || ''), ' ',
 					a.filename && !a.name ? h('span', {class: 'muted'}, a.filename) : null),
 				statusEl),
-			h('div', {class: 'action-body'}, meta, progEl, h('div', {class: 'action-cols'}, h('div', null, h('div', {class: 'log-head'}, 'History'), c.history.more, hist), logWrap), canWrite ? h('div', {class: 'card-actions'}, cancelBtn) : null));
+			h('div', {class: 'action-body'}, meta, progEl, h('div', {class: 'action-cols'}, h('div', null, h('div', {class: 'log-head'}, 'History'), c.history.more, hist), logWrap), canWrite ? h('div', {class: 'card-actions'}, cancelBtn, quitBtn) : null));
 		c.root = details;
 		// Lines come from the event stream as they happen, and from the
 		// reloads (the lines before the page opened, or any the stream
@@ -488,10 +573,14 @@ export default async function render(ctx) {
 				ac.closed_at ? ['Closed', fmtTime(ac.closed_at)] : null,
 				['Rollout', ac.rollout_id ? h('a', {href: '#/rollouts'}, `#${ac.rollout_id}`) : 'direct'],
 				ac.forced ? ['Forced', 'yes'] : null,
+				ac.type ? ['Type', h('span', {class: 'action-type'}, ac.type + (ac.explicit ? ' · assigned' : ''))] : null,
+				ac.type === 'timeforced' && ac.force_time ? ['Forced from', fmtTime(Math.floor(ac.force_time / 1000))] : null,
+				ac.maintenance_window ? ['Window', windowText(ac.maintenance_window)] : null,
 				['Result code', ac.result_code !== null && ac.result_code !== undefined ? String(ac.result_code) : null],
 				ac.history_dropped || ac.log_dropped ? ['Dropped', `${ac.history_dropped || 0} history entries, ${ac.log_dropped || 0} log lines (over the cap)`] : null,
 			]));
 			cancelBtn.hidden = !open || ac.status === 'canceling';
+			quitBtn.hidden = ac.status !== 'canceling';
 			// The lists of an open item reload while the action runs, and
 			// when its summary changes.
 			const sig = [ac.status, ac.updated_at, ac.history_count, ac.history_dropped, ac.log_count, ac.log_dropped, ac.last_message, ac.last_line].join('|');
