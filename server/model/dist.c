@@ -1251,3 +1251,31 @@ dist_type_delete(struct db *db, int64_t id, const char **why)
 		db_bind_int64(st, 2, now_s());
 	return db_step_changed(db, st, __func__);
 }
+
+const struct meta_table dist_meta_table = {
+    .count = "SELECT count(*) FROM ds_metadata WHERE ds_id = ?1",
+    .page = "SELECT meta_key, meta_value FROM ds_metadata "
+            "WHERE ds_id = ?1 ORDER BY meta_key LIMIT ?2 OFFSET ?3",
+    .get = "SELECT meta_value FROM ds_metadata WHERE ds_id = ?1 "
+           "AND meta_key = ?2",
+    .insert = "INSERT INTO ds_metadata (ds_id, meta_key, "
+              "meta_value) VALUES (?1, ?2, ?3)",
+    .update = "UPDATE ds_metadata SET meta_value = ?3 "
+              "WHERE ds_id = ?1 AND meta_key = ?2",
+    .remove = "DELETE FROM ds_metadata WHERE ds_id = ?1 AND "
+              "meta_key = ?2",
+};
+
+enum result
+dist_set_required_migration(struct db *db, int64_t id, bool on)
+{
+	static const char sql[] =
+	    "UPDATE distribution_set SET required_migration = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, on);
+	return db_step_changed(db, st, __func__);
+}
