@@ -451,7 +451,10 @@ target_create_one(
 	if (!target_body_ok(req, e, true))
 		return false;
 	t.cid = json_string_value(json_object_get(e, "controllerId"));
+	/* hawkBit stores the controller id as the name when none is given. */
 	t.name = json_string_value(json_object_get(e, "name"));
+	if (t.name == NULL)
+		t.name = t.cid;
 	t.description = json_string_value(json_object_get(e, "description"));
 	t.by = req->principal;
 	if (!target_token(req, k, json_object_get(e, "securityToken"), true,
