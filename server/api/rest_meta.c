@@ -24,8 +24,8 @@ rest_meta_list(struct request *req, struct db *db, const struct meta_table *t,
 }
 
 void
-rest_meta_create(struct request *req, struct db *db,
-    const struct meta_table *t, int64_t owner)
+rest_meta_create(struct request *req, struct db *db, const struct meta_table *t,
+    int64_t owner)
 {
 	json_t *body = rest_body_array(req, META_MAX), *e, *out;
 	const char *why = NULL, *key = NULL;
@@ -61,10 +61,10 @@ rest_meta_create(struct request *req, struct db *db,
 		out = json_array();
 		json_array_foreach(body, i, e)
 		{
-			json_array_append_new(out,
-			    json_pack("{s:O, s:O}", "key",
-			        json_object_get(e, "key"), "value",
-			        json_object_get(e, "value")));
+			json_array_append_new(
+			    out, json_pack("{s:O, s:O}", "key",
+			             json_object_get(e, "key"), "value",
+			             json_object_get(e, "value")));
 		}
 		rest_reply(req, 201, out);
 	}
@@ -90,8 +90,8 @@ rest_meta_get(struct request *req, struct db *db, const struct meta_table *t,
 	else if (r != RESULT_OK)
 		rest_result(req, r, NULL);
 	else
-		rest_reply(req, 200,
-		    json_pack("{s:s, s:s}", "key", key, "value", v));
+		rest_reply(
+		    req, 200, json_pack("{s:s, s:s}", "key", key, "value", v));
 	free(v);
 }
 
@@ -118,8 +118,8 @@ rest_meta_put(struct request *req, struct db *db, const struct meta_table *t,
 }
 
 void
-rest_meta_delete(struct request *req, struct db *db,
-    const struct meta_table *t, int64_t owner, int i)
+rest_meta_delete(struct request *req, struct db *db, const struct meta_table *t,
+    int64_t owner, int i)
 {
 	enum result r = meta_remove(db, t, owner, req->params[i]);
 

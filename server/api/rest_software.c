@@ -134,8 +134,8 @@ sw_page_ids(struct request *req, struct db *db, const char *select_from,
 	*n = 0;
 	*total = 0;
 	if (!rest_page(req, &p) ||
-	    !rest_sort(req, sort, nsort, "id:ASC", tiebreak, order,
-	        sizeof(order)) ||
+	    !rest_sort(
+	        req, sort, nsort, "id:ASC", tiebreak, order, sizeof(order)) ||
 	    !rest_query(req, fields, nfields, &q))
 		return NULL;
 	sql = xasprintf("SELECT count(*) FROM (%s WHERE %s AND %s)",
@@ -170,8 +170,8 @@ sw_page_ids(struct request *req, struct db *db, const char *select_from,
 /* A MgmtSoftwareModule; full adds the artifacts, type and metadata
  * links (a set's modules carry self only). */
 static json_t *
-sw_module_json(struct request *req, struct db *db, const struct module *m,
-    bool full)
+sw_module_json(
+    struct request *req, struct db *db, const struct module *m, bool full)
 {
 	json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s*, s:s*, s:b, "
 	                      "s:b, s:b, s:b}",
@@ -184,12 +184,13 @@ sw_module_json(struct request *req, struct db *db, const struct module *m,
 	if (o == NULL)
 		return NULL;
 	sw_set_times(o, m->created_at);
-	rest_add_link(
-	    o, "self", rest_link(req, "/softwaremodules/%lld", (long long)m->id));
+	rest_add_link(o, "self",
+	    rest_link(req, "/softwaremodules/%lld", (long long)m->id));
 	if (!full)
 		return o;
 	rest_add_link(o, "artifacts",
-	    rest_link(req, "/softwaremodules/%lld/artifacts", (long long)m->id));
+	    rest_link(
+	        req, "/softwaremodules/%lld/artifacts", (long long)m->id));
 	rest_add_link(o, "type",
 	    rest_link(req, "/softwaremoduletypes/%lld", (long long)m->type_id));
 	rest_add_link(o, "metadata",
@@ -249,7 +250,8 @@ rest_get_modules(struct request *req)
 		return;
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, sw_module_json_id(req, db, ids[i], true));
+		json_array_append_new(
+		    a, sw_module_json_id(req, db, ids[i], true));
 	free(ids);
 	rest_reply(req, 200, rest_paged(a, total));
 }
@@ -263,8 +265,7 @@ sw_invalid(struct request *req, const char *why)
 
 /* One element of POST softwaremodules, inside the transaction. */
 static bool
-sw_module_create_one(struct request *req, struct db *db, json_t *e,
-    int64_t *id)
+sw_module_create_one(struct request *req, struct db *db, json_t *e, int64_t *id)
 {
 	const char *type = json_string_value(json_object_get(e, "type"));
 	const char *name = json_string_value(json_object_get(e, "name"));
@@ -316,7 +317,8 @@ rest_post_modules(struct request *req)
 	bool ok = true;
 	size_t i;
 
-	if (db == NULL || (body = rest_body_array(req, REST_CREATE_MAX)) == NULL)
+	if (db == NULL ||
+	    (body = rest_body_array(req, REST_CREATE_MAX)) == NULL)
 		return;
 	if (db_begin(db) == -1) {
 		rest_result(req, RESULT_ERROR, NULL);
@@ -339,7 +341,8 @@ rest_post_modules(struct request *req)
 	}
 	out = json_array();
 	for (i = 0; i < json_array_size(body); i++)
-		json_array_append_new(out, sw_module_json_id(req, db, ids[i], true));
+		json_array_append_new(
+		    out, sw_module_json_id(req, db, ids[i], true));
 	req->audit_target = xasprintf("%lld", (long long)ids[0]);
 	json_decref(body);
 	rest_reply(req, 201, out);
@@ -380,7 +383,8 @@ rest_put_module(struct request *req)
 		json_object_set(
 		    patch, "description", json_object_get(body, "description"));
 	if (json_object_get(body, "vendor"))
-		json_object_set(patch, "vendor", json_object_get(body, "vendor"));
+		json_object_set(
+		    patch, "vendor", json_object_get(body, "vendor"));
 	if ((why = module_text_check(patch)) != NULL)
 		sw_invalid(req, why);
 	else if ((r = module_patch(db, id, patch, &why)) != RESULT_OK)
@@ -418,7 +422,12 @@ rest_delete_module(struct request *req)
 	else
 		r = module_delete(db, req->app->artifact_dir, id, &why);
 	module_clear(&m);
-	rest_result(req, r, why);
+	/* Falconet keeps a module while a live set holds it. */
+	if (r == RESULT_CONFLICT)
+		rest_error(req, 423, "LockedException", REST_E_LOCKED, "%s",
+		    why ? why : "A distribution set holds the module.");
+	else
+		rest_result(req, r, why);
 }
 
 /* Artifacts */
@@ -485,7 +494,8 @@ rest_get_module_artifacts(struct request *req)
 	/* hawkBit answers a plain list here, not a page. */
 	a = json_array();
 	for (size_t i = 0; i < m.nartifacts; i++)
-		json_array_append_new(a, sw_artifact_json(req, &m.artifacts[i]));
+		json_array_append_new(
+		    a, sw_artifact_json(req, &m.artifacts[i]));
 	module_clear(&m);
 	rest_reply(req, 200, a);
 }
@@ -523,10 +533,12 @@ sw_upload_checks(struct request *req, struct db *db, int64_t id)
 	const char *name = sw_upload_param(req, "filename");
 	struct artifact a;
 	enum upload_err ue;
+	char code[128];
 
 	if (upload_size(req->upload) == 0) {
 		rest_error(req, 400, "ArtifactUploadFailedException",
-		    REST_E_UPLOAD, "Send the file as the multipart part \"file\".");
+		    REST_E_UPLOAD,
+		    "Send the file as the multipart part \"file\".");
 		return false;
 	}
 	if (name)
@@ -540,8 +552,9 @@ sw_upload_checks(struct request *req, struct db *db, int64_t id)
 		if (sw_hash_matches(sw_upload_param(req, hashes[i].param),
 		        hashes[i].have(req->upload)))
 			continue;
-		rest_error(req, 400, "InvalidChecksumException",
-		    REST_E_UPLOAD ".checksum.%s.match",
+		snprintf(code, sizeof(code), REST_E_UPLOAD ".checksum.%s.match",
+		    hashes[i].alg);
+		rest_error(req, 400, "InvalidChecksumException", code,
 		    "The given %s does not match the file's.", hashes[i].alg);
 		return false;
 	}
@@ -675,8 +688,8 @@ rest_get_module_artifact_download(struct request *req)
 		call;                                                          \
 	}
 
-SW_MODULE_META(rest_get_module_metadata,
-    rest_meta_list(req, db, &module_meta_table, id))
+SW_MODULE_META(
+    rest_get_module_metadata, rest_meta_list(req, db, &module_meta_table, id))
 SW_MODULE_META(rest_post_module_metadata,
     rest_meta_create(req, db, &module_meta_table, id))
 SW_MODULE_META(rest_get_module_metadata_key,
@@ -689,7 +702,7 @@ SW_MODULE_META(rest_delete_module_metadata_key,
 /* Module types */
 
 #define SM_TYPE_COLUMNS                                                        \
-	"t.id, t.type_key, t.name, t.description, t.max_assignments, "        \
+	"t.id, t.type_key, t.name, t.description, t.max_assignments, "         \
 	"t.created_at, t.deleted_at IS NOT NULL"
 
 static json_t *
@@ -706,16 +719,16 @@ sw_module_type_json(struct request *req, sqlite3_stmt *st)
 	if (o == NULL)
 		return NULL;
 	sw_set_times(o, sqlite3_column_int64(st, 5));
-	rest_add_link(
-	    o, "self", rest_link(req, "/softwaremoduletypes/%lld", (long long)id));
+	rest_add_link(o, "self",
+	    rest_link(req, "/softwaremoduletypes/%lld", (long long)id));
 	return o;
 }
 
 static json_t *
 sw_module_type_json_id(struct request *req, struct db *db, int64_t id)
 {
-	static const char sql[] = "SELECT " SM_TYPE_COLUMNS
-	                          " FROM sm_type t WHERE t.id = ?1";
+	static const char sql[] =
+	    "SELECT " SM_TYPE_COLUMNS " FROM sm_type t WHERE t.id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	json_t *o = NULL;
 
@@ -743,7 +756,8 @@ rest_get_module_types(struct request *req)
 		return;
 	a = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, sw_module_type_json_id(req, db, ids[i]));
+		json_array_append_new(
+		    a, sw_module_type_json_id(req, db, ids[i]));
 	free(ids);
 	rest_reply(req, 200, rest_paged(a, total));
 }
@@ -793,7 +807,8 @@ rest_post_module_types(struct request *req)
 	json_t *body, *e, *b, *out;
 	size_t i, done = 0;
 
-	if (db == NULL || (body = rest_body_array(req, REST_CREATE_MAX)) == NULL)
+	if (db == NULL ||
+	    (body = rest_body_array(req, REST_CREATE_MAX)) == NULL)
 		return;
 	json_array_foreach(body, i, e)
 	{
@@ -811,7 +826,8 @@ rest_post_module_types(struct request *req)
 	}
 	out = json_array();
 	for (i = 0; i < done; i++)
-		json_array_append_new(out, sw_module_type_json_id(req, db, ids[i]));
+		json_array_append_new(
+		    out, sw_module_type_json_id(req, db, ids[i]));
 	json_decref(body);
 	if (r != RESULT_OK) {
 		/* The ones before the failure stay made; say which failed. */
@@ -852,7 +868,8 @@ sw_set_modules_json(struct request *req, struct db *db, int64_t id)
 	if (dist_modules(db, id, &mods, &n) != RESULT_OK)
 		return a;
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, sw_module_json(req, db, &mods[i], false));
+		json_array_append_new(
+		    a, sw_module_json(req, db, &mods[i], false));
 	dist_free_modules(mods, n);
 	return a;
 }
@@ -1001,7 +1018,8 @@ sw_set_create_one(struct request *req, struct db *db, json_t *e, int64_t *id)
 	const char *why = NULL;
 	enum result r;
 
-	if ((mods = sw_module_ids(req, json_object_get(e, "modules"))) == NULL) {
+	if ((mods = sw_module_ids(req, json_object_get(e, "modules"))) ==
+	    NULL) {
 		json_decref(b);
 		return false;
 	}
@@ -1035,7 +1053,8 @@ rest_post_sets(struct request *req)
 	json_t *body, *e, *out;
 	size_t i, done = 0;
 
-	if (db == NULL || (body = rest_body_array(req, REST_CREATE_MAX)) == NULL)
+	if (db == NULL ||
+	    (body = rest_body_array(req, REST_CREATE_MAX)) == NULL)
 		return;
 	json_array_foreach(body, i, e)
 	{
@@ -1046,7 +1065,8 @@ rest_post_sets(struct request *req)
 	if (done == json_array_size(body)) {
 		out = json_array();
 		for (i = 0; i < done; i++)
-			json_array_append_new(out, rest_ds_json(req, db, ids[i]));
+			json_array_append_new(
+			    out, rest_ds_json(req, db, ids[i]));
 		req->audit_target = xasprintf("%lld", (long long)ids[0]);
 		rest_reply(req, 201, out);
 	}
@@ -1144,8 +1164,8 @@ rest_get_set_modules(struct request *req)
 	all = sw_set_modules_json(req, db, id);
 	n = json_array_size(all);
 	page = json_array();
-	for (size_t i = (size_t)p.offset; i < n && i < (size_t)(p.offset + p.limit);
-	     i++)
+	for (size_t i = (size_t)p.offset;
+	     i < n && i < (size_t)(p.offset + p.limit); i++)
 		json_array_append(page, json_array_get(all, i));
 	json_decref(all);
 	rest_reply(req, 200, rest_paged(page, (int64_t)n));
@@ -1168,8 +1188,8 @@ sw_set_module_ids(struct db *db, int64_t id)
 
 /* Replace the set's modules with ids (consumed); 204 or the error. */
 static void
-sw_set_replace_modules(struct request *req, struct db *db, int64_t id,
-    json_t *ids)
+sw_set_replace_modules(
+    struct request *req, struct db *db, int64_t id, json_t *ids)
 {
 	json_t *patch = json_pack("{s:o}", "modules", ids);
 	const char *why = NULL;
@@ -1251,7 +1271,8 @@ rest_delete_set_module(struct request *req)
 			call;                                                  \
 	}
 
-SW_SET_META(rest_get_set_metadata, rest_meta_list(req, db, &dist_meta_table, id))
+SW_SET_META(
+    rest_get_set_metadata, rest_meta_list(req, db, &dist_meta_table, id))
 SW_SET_META(
     rest_post_set_metadata, rest_meta_create(req, db, &dist_meta_table, id))
 SW_SET_META(
@@ -1280,11 +1301,11 @@ sw_set_type_elements(struct db *db, int64_t id, bool mandatory)
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, mandatory);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a,
-		    json_pack("{s:I, s:s, s:s}", "id",
-		        (json_int_t)sqlite3_column_int64(st, 0), "key",
-		        (const char *)sqlite3_column_text(st, 1), "name",
-		        (const char *)sqlite3_column_text(st, 2)));
+		json_array_append_new(
+		    a, json_pack("{s:I, s:s, s:s}", "id",
+		           (json_int_t)sqlite3_column_int64(st, 0), "key",
+		           (const char *)sqlite3_column_text(st, 1), "name",
+		           (const char *)sqlite3_column_text(st, 2)));
 	db_done(st);
 	return a;
 }
@@ -1381,10 +1402,12 @@ sw_type_keys(struct db *db, json_t *list)
 			json_decref(keys);
 			return NULL;
 		}
-		db_bind_int64(st, 1, json_integer_value(json_object_get(e, "id")));
+		db_bind_int64(
+		    st, 1, json_integer_value(json_object_get(e, "id")));
 		if (sqlite3_step(st) == SQLITE_ROW) {
 			json_array_append_new(keys,
-			    json_string((const char *)sqlite3_column_text(st, 0)));
+			    json_string(
+			        (const char *)sqlite3_column_text(st, 0)));
 			found = true;
 		}
 		db_done(st);
@@ -1406,7 +1429,8 @@ rest_post_set_types(struct request *req)
 	enum result r = RESULT_OK;
 	size_t i, done = 0;
 
-	if (db == NULL || (body = rest_body_array(req, REST_CREATE_MAX)) == NULL)
+	if (db == NULL ||
+	    (body = rest_body_array(req, REST_CREATE_MAX)) == NULL)
 		return;
 	json_array_foreach(body, i, e)
 	{
@@ -1442,7 +1466,8 @@ rest_post_set_types(struct request *req)
 	}
 	out = json_array();
 	for (i = 0; i < done; i++)
-		json_array_append_new(out, sw_set_type_json_id(req, db, ids[i]));
+		json_array_append_new(
+		    out, sw_set_type_json_id(req, db, ids[i]));
 	req->audit_target = xasprintf("%lld", (long long)ids[0]);
 	json_decref(body);
 	rest_reply(req, 201, out);

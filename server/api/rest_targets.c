@@ -28,7 +28,7 @@
 
 /* The newest action's set, else the operator's assignment. */
 #define TARGET_ASSIGNED_SQL                                                    \
-	"COALESCE((SELECT a.ds_id FROM action a WHERE a.device_id = d.id "    \
+	"COALESCE((SELECT a.ds_id FROM action a WHERE a.device_id = d.id "     \
 	"ORDER BY a.id DESC LIMIT 1), d.assigned_ds_id)"
 #define TARGET_INSTALLED_SQL                                                   \
 	"(SELECT a.ds_id FROM action a WHERE a.device_id = d.id AND "          \
@@ -153,7 +153,8 @@ target_key_get(struct request *req, struct target_key *k)
  * interval, doubled for overdue.
  */
 static void
-target_poll_times(struct request *req, int64_t *interval_ms, int64_t *overdue_ms)
+target_poll_times(
+    struct request *req, int64_t *interval_ms, int64_t *overdue_ms)
 {
 	const struct settings *s = req->app->settings;
 
@@ -199,21 +200,22 @@ target_json(struct request *req, sqlite3_stmt *st, struct target_key *k)
 	target_set_text(o, "description", st, 3);
 	target_set_ms(o, "createdAt", st, 5);
 	target_set_text(o, "createdBy", st, 6);
-	target_set_ms(o, "lastModifiedAt",
-	    st, sqlite3_column_type(st, 7) != SQLITE_NULL ? 7 : 5);
-	target_set_text(o, "lastModifiedBy",
-	    st, sqlite3_column_type(st, 8) != SQLITE_NULL ? 8 : 6);
+	target_set_ms(o, "lastModifiedAt", st,
+	    sqlite3_column_type(st, 7) != SQLITE_NULL ? 7 : 5);
+	target_set_text(o, "lastModifiedBy", st,
+	    sqlite3_column_type(st, 8) != SQLITE_NULL ? 8 : 6);
 	target_set_ms(o, "installedAt", st, 13);
 	if (sqlite3_column_type(st, 11) != SQLITE_NULL) {
 		seen = sqlite3_column_int64(st, 11) * 1000;
 		target_poll_times(req, &interval, &overdue);
 		next = seen + interval;
-		json_object_set_new(o, "lastControllerRequestAt",
-		    json_integer(seen));
+		json_object_set_new(
+		    o, "lastControllerRequestAt", json_integer(seen));
 		json_object_set_new(o, "pollStatus",
 		    json_pack("{s:I, s:I, s:b}", "lastRequestAt",
 		        (json_int_t)seen, "nextExpectedRequestAt",
-		        (json_int_t)next, "overdue", now_ms() > next + overdue));
+		        (json_int_t)next, "overdue",
+		        now_ms() > next + overdue));
 	}
 	if (ip != NULL) {
 		json_object_set_new(o, "ipAddress", json_string(ip));
@@ -237,8 +239,8 @@ target_json(struct request *req, sqlite3_stmt *st, struct target_key *k)
 static sqlite3_stmt *
 target_row(struct request *req, struct db *db)
 {
-	static const char sql[] = "SELECT " TARGET_COLUMNS TARGET_FROM
-	                          " WHERE d.controller_id = ?1";
+	static const char sql[] =
+	    "SELECT " TARGET_COLUMNS TARGET_FROM " WHERE d.controller_id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 
 	if (st == NULL) {
@@ -288,12 +290,12 @@ rest_get_targets(struct request *req)
 	json_t *a;
 
 	if (db == NULL || !rest_page(req, &p) ||
-	    !rest_sort(req, target_sort, NELEM(target_sort),
-	        "controllerId:ASC", "d.id", order, sizeof(order)) ||
+	    !rest_sort(req, target_sort, NELEM(target_sort), "controllerId:ASC",
+	        "d.id", order, sizeof(order)) ||
 	    !rest_query(req, target_fields, NELEM(target_fields), &q))
 		return;
-	sql = xasprintf("SELECT count(*)" TARGET_FROM " WHERE %s",
-	    q.sql ? q.sql : "1");
+	sql = xasprintf(
+	    "SELECT count(*)" TARGET_FROM " WHERE %s", q.sql ? q.sql : "1");
 	if ((st = rest_prepare(db, sql)) != NULL) {
 		rest_bind_query(st, 1, &q);
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -334,8 +336,7 @@ target_add_links(struct request *req, json_t *o, const char *cid)
 	    o, "attributes", rest_link(req, "/targets/%s/attributes", path));
 	rest_add_link(o, "actions",
 	    rest_link(req,
-	        "/targets/%s/actions?offset=0&limit=50&sort=id%%3ADESC",
-	        path));
+	        "/targets/%s/actions?offset=0&limit=50&sort=id%%3ADESC", path));
 	rest_add_link(o, "metadata",
 	    rest_link(req, "/targets/%s/metadata?offset=0&limit=50", path));
 	free(path);
@@ -381,8 +382,9 @@ target_token(struct request *req, struct target_key *k, json_t *given,
 	*sealed = NULL;
 	if (given == NULL && !generate)
 		return true;
-	if (given != NULL && (!json_is_string(given) ||
-	                         !device_token_valid(json_string_value(given)))) {
+	if (given != NULL &&
+	    (!json_is_string(given) ||
+	        !device_token_valid(json_string_value(given)))) {
 		rest_error(req, 400, "ConstraintViolationException",
 		    REST_E_CONSTRAINT,
 		    "securityToken: 8 to 128 characters of "
@@ -419,10 +421,10 @@ target_body_ok(struct request *req, json_t *e, bool create)
 
 	if (create && !json_is_string(cid))
 		why = "controllerId is required.";
-	else if (create &&
-	         device_cid_problem(json_string_value(cid)) != NULL)
-		why = "controllerId: 1 to 256 bytes of UTF-8 without control or "
-		      "invisible characters or surrounding spaces.";
+	else if (create && device_cid_problem(json_string_value(cid)) != NULL)
+		why =
+		    "controllerId: 1 to 256 bytes of UTF-8 without control or "
+		    "invisible characters or surrounding spaces.";
 	else if (name && !json_is_null(name) &&
 	         (!json_is_string(name) || json_string_length(name) < 1 ||
 	             json_string_length(name) > DEVICE_NAME_MAX))
@@ -457,16 +459,16 @@ target_create_one(
 		t.name = t.cid;
 	t.description = json_string_value(json_object_get(e, "description"));
 	t.by = req->principal;
-	if (!target_token(req, k, json_object_get(e, "securityToken"), true,
-	        &t, hash, &sealed))
+	if (!target_token(req, k, json_object_get(e, "securityToken"), true, &t,
+	        hash, &sealed))
 		return false;
 	r = device_target_insert(db, &t, &id);
 	free(sealed);
 	explicit_bzero(hash, sizeof(hash));
 	if (r == RESULT_CONFLICT)
 		rest_error(req, 409, "EntityAlreadyExistsException",
-		    REST_E_EXISTS, "Target with controllerId %s already exists.",
-		    t.cid);
+		    REST_E_EXISTS,
+		    "Target with controllerId %s already exists.", t.cid);
 	else if (r != RESULT_OK)
 		rest_result(req, r, NULL);
 	return r == RESULT_OK;
@@ -519,9 +521,8 @@ rest_post_targets(struct request *req)
 	}
 	log_info("%zu target(s) created by %s", json_array_size(body),
 	    req->principal);
-	req->audit_target = xstrdup(
-	    json_string_value(json_object_get(json_array_get(body, 0),
-	        "controllerId")));
+	req->audit_target = xstrdup(json_string_value(
+	    json_object_get(json_array_get(body, 0), "controllerId")));
 	rest_reply(req, 201, out);
 out:
 	target_key_clear(&k);

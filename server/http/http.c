@@ -868,8 +868,9 @@ http_form_field(struct request *req, const char *key, const char *data,
 	        json_object_size(req->form) >= HTTP_FORM_FIELDS_MAX) ||
 	    (had ? strlen(had) : 0) + size > HTTP_FORM_VALUE_MAX ||
 	    (off > 0 && had == NULL)) {
-		http_defer_error(req, 400, "a form field is too long, or there "
-		                           "are too many");
+		http_defer_error(req, 400,
+		    "a form field is too long, or there "
+		    "are too many");
 		return MHD_NO;
 	}
 	v = xasprintf("%s%.*s", off > 0 ? had : "", (int)size, data);

@@ -1147,8 +1147,7 @@ device_bulk(
 }
 
 enum result
-device_target_insert(
-    struct db *db, const struct device_target *t, int64_t *id)
+device_target_insert(struct db *db, const struct device_target *t, int64_t *id)
 {
 	static const char sql[] =
 	    "INSERT INTO device (controller_id, name, description, "
@@ -1170,8 +1169,7 @@ device_target_insert(
 }
 
 enum result
-device_target_update(
-    struct db *db, int64_t id, const struct device_target *t)
+device_target_update(struct db *db, int64_t id, const struct device_target *t)
 {
 	static const char sql[] =
 	    "UPDATE device SET name = CASE WHEN ?2 THEN ?3 ELSE name END, "

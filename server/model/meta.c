@@ -127,10 +127,10 @@ meta_page_json(struct db *db, const struct meta_table *t, int64_t owner,
 	db_bind_int64(st, 2, limit);
 	db_bind_int64(st, 3, offset);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(a,
-		    json_pack("{s:s, s:s}", "key",
-		        (const char *)sqlite3_column_text(st, 0), "value",
-		        (const char *)sqlite3_column_text(st, 1)));
+		json_array_append_new(
+		    a, json_pack("{s:s, s:s}", "key",
+		           (const char *)sqlite3_column_text(st, 0), "value",
+		           (const char *)sqlite3_column_text(st, 1)));
 	db_done(st);
 	return a;
 }

@@ -140,8 +140,8 @@ tokenbox_open(const unsigned char key[TOKENBOX_KEY_LEN], const char *text,
 	if (clen + 1 > outlen)
 		goto done;
 	if (EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, buf) != 1 ||
-	    EVP_DecryptUpdate(
-	        c, plain, &n, buf + TOKENBOX_NONCE, (int)clen) != 1 ||
+	    EVP_DecryptUpdate(c, plain, &n, buf + TOKENBOX_NONCE, (int)clen) !=
+	        1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TOKENBOX_TAG,
 	        buf + TOKENBOX_NONCE + clen) != 1 ||
 	    EVP_DecryptFinal_ex(c, plain + n, &fin) != 1)

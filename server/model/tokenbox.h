@@ -17,7 +17,8 @@
 int tokenbox_key(const char *data_dir, unsigned char key[TOKENBOX_KEY_LEN]);
 
 /* The sealed text of token ("v1:" and hex), malloc'd; NULL on failure. */
-char *tokenbox_seal(const unsigned char key[TOKENBOX_KEY_LEN], const char *token);
+char *tokenbox_seal(
+    const unsigned char key[TOKENBOX_KEY_LEN], const char *token);
 
 /* The token sealed in text, into out (outlen bytes); 0, or -1 when it
  * does not open with key (another key, altered text). */

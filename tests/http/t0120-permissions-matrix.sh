@@ -75,7 +75,8 @@ gate()
 		401 | 403 | 000) fail "$name -> allowed" "status $STATUS: $(body_excerpt)" ;;
 		*) pass "$name -> allowed ($STATUS)" ;;
 		esac
-	elif [ "$STATUS" = 403 ] && [[ $BODY == *'"error":"forbidden"'* ]]; then
+	elif [ "$STATUS" = 403 ] && [[ $BODY == *'"error":"forbidden"'* ||
+	    $BODY == *'"errorCode":"hawkbit.server.error.insufficientPermission"'* ]]; then
 		pass "$name -> 403 forbidden"
 	else
 		fail "$name -> 403 forbidden" "status $STATUS: $(body_excerpt)"
@@ -229,14 +230,16 @@ while IFS='|' read -r method pattern auth body perm; do
 		    [ "$STATUS" != 401 -a "$STATUS" != 000 ]
 		continue
 		;;
-	A | AUTH_ADMIN | AUTH_METRICS) ;;
+	A | AUTH_ADMIN | AUTH_METRICS | R | AUTH_REST) ;;
 	*)
 		fail "$what: unknown auth kind '$auth' in route.c"
 		continue
 		;;
 	esac
 	send anon "$method" "$path" "$body"
-	if [ "$STATUS" = 401 ] && [[ $BODY == *'"error":"unauthorized"'* ]]; then
+	# /rest/v1 answers in hawkBit's shape.
+	if [ "$STATUS" = 401 ] && [[ $BODY == *'"error":"unauthorized"'* ||
+	    $BODY == *'"errorCode":"hawkbit.server.error.unauthorized"'* ]]; then
 		pass "$what without credentials -> 401"
 	else
 		fail "$what without credentials -> 401" "status $STATUS: $(body_excerpt)"
