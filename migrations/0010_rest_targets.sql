@@ -63,3 +63,8 @@ END;
 CREATE INDEX device_cid_lower ON device (LOWER(controller_id));
 CREATE INDEX device_name_lower ON device (LOWER(name));
 CREATE INDEX device_update_status ON device (update_status, controller_id);
+-- attribute.KEY and metadata.KEY filters look devices up by key and value
+-- (rest_targets.c turns their comparisons into such lookups).
+CREATE INDEX device_attribute_value ON device_attribute (key, LOWER(value));
+CREATE INDEX device_metadata_value ON device_metadata (meta_key,
+    LOWER(meta_value));

@@ -44,6 +44,31 @@
 #define TARGET_FROM                                                            \
 	" FROM device d LEFT JOIN device_seen s ON s.device_id = d.id"
 
+/*
+ * The keyed fields, and the same lookups as sets of device ids: a
+ * comparison of one key's value that rsql compiles against the first is
+ * rewritten into "d.id IN (<set> AND <comparison of value>)", which the
+ * (key, LOWER(value)) indexes of migration 0010 answer without visiting
+ * every device.  The placeholders stay in the same order (key, then the
+ * values); a comparison of another shape (!=, =out=) keeps the scalar
+ * form.
+ */
+#define TARGET_ATTRIBUTE_SQL                                                   \
+	"(SELECT t.value FROM device_attribute t WHERE t.device_id = d.id "    \
+	"AND t.key = ?)"
+#define TARGET_ATTRIBUTE_SET                                                   \
+	"d.id IN (SELECT t.device_id FROM device_attribute t WHERE t.key = ? " \
+	"AND "
+#define TARGET_ATTRIBUTE_VALUE "t.value"
+#define TARGET_METADATA_SQL                                                    \
+	"(SELECT t.meta_value FROM device_metadata t WHERE t.device_id = "     \
+	"d.id "                                                                \
+	"AND t.meta_key = ?)"
+#define TARGET_METADATA_SET                                                    \
+	"d.id IN (SELECT t.device_id FROM device_metadata t WHERE "            \
+	"t.meta_key = ? AND "
+#define TARGET_METADATA_VALUE "t.meta_value"
+
 /* clang-format off */
 static const struct rsql_enum target_status[] = {
 	{ "unknown",    "unknown" },
@@ -80,12 +105,8 @@ static const struct rsql_field target_fields[] = {
 	{ "assignedDS.version",      RSQL_TEXT,
 	    "(SELECT x.version FROM distribution_set x WHERE x.id = "
 	    TARGET_ASSIGNED_SQL ")", NULL },
-	{ "attribute.",              RSQL_TEXT,
-	    "(SELECT t.value FROM device_attribute t WHERE t.device_id = d.id "
-	    "AND t.key = ?)", NULL },
-	{ "metadata.",               RSQL_TEXT,
-	    "(SELECT t.meta_value FROM device_metadata t WHERE "
-	    "t.device_id = d.id AND t.meta_key = ?)", NULL },
+	{ "attribute.",              RSQL_TEXT, TARGET_ATTRIBUTE_SQL, NULL },
+	{ "metadata.",               RSQL_TEXT, TARGET_METADATA_SQL, NULL },
 };
 
 static const struct rest_sort_field target_sort[] = {
@@ -277,6 +298,60 @@ target_id(struct request *req, struct db *db, int64_t *id)
 	return r == RESULT_OK;
 }
 
+/* The end of the comparison that starts at p, after "LOWER(<scalar>)":
+ * " = LOWER(?)", " LIKE LOWER(?) ESCAPE '\\'" or " IN (LOWER(?), ...)";
+ * NULL if it is none of these. */
+static const char *
+target_compare_end(const char *p)
+{
+	static const char eq[] = " = LOWER(?)";
+	static const char like[] = " LIKE LOWER(?) ESCAPE '\\'";
+	static const char in[] = " IN (LOWER(?)";
+	static const char more[] = ", LOWER(?)";
+
+	if (strncmp(p, eq, strlen(eq)) == 0)
+		return p + strlen(eq);
+	if (strncmp(p, like, strlen(like)) == 0)
+		return p + strlen(like);
+	if (strncmp(p, in, strlen(in)) != 0)
+		return NULL;
+	p += strlen(in);
+	while (strncmp(p, more, strlen(more)) == 0)
+		p += strlen(more);
+	return *p == ')' ? p + 1 : NULL;
+}
+
+/* Rewrite each "LOWER(scalar) <comparison>" of one keyed field in sql
+ * into its set form (see TARGET_ATTRIBUTE_SQL).  Takes over sql. */
+static char *
+target_rewrite(
+    char *sql, const char *scalar, const char *set, const char *value)
+{
+	char *pat = xasprintf("LOWER(%s)", scalar);
+	const char *from = sql, *p, *end;
+	struct buf b = {0};
+
+	while ((p = strstr(from, pat)) != NULL) {
+		if ((end = target_compare_end(p + strlen(pat))) == NULL) {
+			buf_add(&b, from, (size_t)(p - from) + strlen(pat));
+			from = p + strlen(pat);
+			continue;
+		}
+		buf_add(&b, from, (size_t)(p - from));
+		buf_adds(&b, set);
+		buf_adds(&b, "LOWER(");
+		buf_adds(&b, value);
+		buf_adds(&b, ")");
+		buf_add(&b, p + strlen(pat), (size_t)(end - p - strlen(pat)));
+		buf_adds(&b, ")");
+		from = end;
+	}
+	buf_adds(&b, from);
+	free(pat);
+	free(sql);
+	return b.data;
+}
+
 void
 rest_get_targets(struct request *req)
 {
@@ -294,8 +369,18 @@ rest_get_targets(struct request *req)
 	        "d.id", order, sizeof(order)) ||
 	    !rest_query(req, target_fields, NELEM(target_fields), &q))
 		return;
-	sql = xasprintf(
-	    "SELECT count(*)" TARGET_FROM " WHERE %s", q.sql ? q.sql : "1");
+	if (q.sql) {
+		q.sql = target_rewrite(q.sql, TARGET_ATTRIBUTE_SQL,
+		    TARGET_ATTRIBUTE_SET, TARGET_ATTRIBUTE_VALUE);
+		q.sql = target_rewrite(q.sql, TARGET_METADATA_SQL,
+		    TARGET_METADATA_SET, TARGET_METADATA_VALUE);
+	}
+	/* The count joins the last contact only when the filter reads it. */
+	sql = xasprintf("SELECT count(*)%s WHERE %s",
+	    q.sql && (strstr(q.sql, "s.at") || strstr(q.sql, "s.address"))
+	        ? TARGET_FROM
+	        : " FROM device d",
+	    q.sql ? q.sql : "1");
 	if ((st = rest_prepare(db, sql)) != NULL) {
 		rest_bind_query(st, 1, &q);
 		if (sqlite3_step(st) == SQLITE_ROW)
@@ -303,9 +388,14 @@ rest_get_targets(struct request *req)
 		sqlite3_finalize(st);
 	}
 	free(sql);
-	sql = xasprintf("SELECT " TARGET_COLUMNS TARGET_FROM
-	                " WHERE %s%s LIMIT ? OFFSET ?",
-	    q.sql ? q.sql : "1", order);
+	/* The page's ids first, then their columns: a sort then holds ids,
+	 * not every matching row's columns and subqueries. */
+	sql = xasprintf("SELECT " TARGET_COLUMNS
+	                " FROM (SELECT d.id AS pick" TARGET_FROM
+	                " WHERE %s%s LIMIT ? OFFSET ?) AS p JOIN device d ON "
+	                "d.id = p.pick LEFT JOIN device_seen s ON "
+	                "s.device_id = d.id%s",
+	    q.sql ? q.sql : "1", order, order);
 	a = NULL;
 	if ((st = rest_prepare(db, sql)) != NULL) {
 		a = json_array();

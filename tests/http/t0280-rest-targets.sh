@@ -233,6 +233,10 @@ attribute.hw==rev-a|dev-01,dev-02,dev-03,dev-04,dev-05
 attribute.model==T-1000|test-target
 attribute.hw!=rev-a;controllerId=lt=dev-99|dev-06,dev-07,dev-08,dev-09,dev-10
 metadata.tier==gold|dev-02,dev-03
+attribute.hw=in=(rev-b,nope);controllerId=le=dev-07|dev-06,dev-07
+attribute.hw==REV-A*;controllerId=in=(dev-01,dev-09)|dev-01
+metadata.tier!=gold;controllerId=le=dev-03|dev-01
+metadata.tier=out=(gold);controllerId=le=dev-03|dev-01
 metadata.site==hamburg,metadata.tier==gold|dev-02,dev-03,test-target
 (controllerId==dev-01,controllerId==dev-02);name=="Device 2"|dev-02
 controllerId=ge=dev-09;controllerId=le=dev-10|dev-09,dev-10
