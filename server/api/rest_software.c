@@ -1069,6 +1069,17 @@ rest_post_sets(struct request *req)
 			    out, rest_ds_json(req, db, ids[i]));
 		req->audit_target = xasprintf("%lld", (long long)ids[0]);
 		rest_reply(req, 201, out);
+	} else {
+		/* All or nothing, as in hawkBit: the sets made before the one
+		 * refused (no device was given them yet) go again. */
+		for (i = 0; i < done; i++) {
+			const char *why = NULL;
+
+			if (dist_delete_set(db, req->app->artifact_dir, ids[i],
+			        true, &why) != RESULT_OK)
+				log_warnx("%s: set %lld stays: %s", __func__,
+				    (long long)ids[i], why ? why : "error");
+		}
 	}
 	json_decref(body);
 }
@@ -1140,7 +1151,7 @@ rest_delete_set(struct request *req)
 	if (d.deleted)
 		r = RESULT_OK;
 	else
-		r = dist_delete(db, req->app->artifact_dir, id, &why);
+		r = dist_delete_set(db, req->app->artifact_dir, id, true, &why);
 	dist_clear(&d);
 	if (r == RESULT_CONFLICT)
 		rest_error(req, 423, "LockedException", REST_E_LOCKED, "%s",

@@ -551,6 +551,13 @@ dist_delete_modules(
 enum result
 dist_delete(struct db *db, const char *dir, int64_t id, const char **why)
 {
+	return dist_delete_set(db, dir, id, false, why);
+}
+
+enum result
+dist_delete_set(struct db *db, const char *dir, int64_t id, bool keep_modules,
+    const char **why)
+{
 	static const char used_rollout[] =
 	    "SELECT count(*) FROM rollout WHERE ds_id = ?1";
 	static const char used_open[] =
@@ -593,8 +600,8 @@ dist_delete(struct db *db, const char *dir, int64_t id, const char **why)
 		r = RESULT_ERROR;
 		goto fail;
 	}
-	if ((r = dist_delete_modules(db, id, n > 0, &paths, &npaths)) !=
-	    RESULT_OK)
+	if (!keep_modules && (r = dist_delete_modules(
+	                          db, id, n > 0, &paths, &npaths)) != RESULT_OK)
 		goto fail;
 	if ((st = db_prepare(db, n ? soft_del : hard_del)) == NULL) {
 		r = RESULT_ERROR;

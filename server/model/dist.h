@@ -112,6 +112,10 @@ enum result dist_type_delete(struct db *, int64_t id, const char **why);
  */
 enum result dist_delete(
     struct db *, const char *artifact_dir, int64_t id, const char **why);
+/* dist_delete, leaving the set's modules alone when keep_modules (as
+ * hawkBit deletes a set). */
+enum result dist_delete_set(struct db *, const char *artifact_dir, int64_t id,
+    bool keep_modules, const char **why);
 
 /* The statements of ds_metadata (meta.h). */
 extern const struct meta_table dist_meta_table;

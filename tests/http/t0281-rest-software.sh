@@ -246,6 +246,12 @@ expect_status 400 "a module listed twice -> 400"
 api_json POST $R/distributionsets '[{"name":"bad","version":"1","type":"nosuch"}]'
 expect_status 400 "an unknown set type -> 400"
 
+api_json POST $R/distributionsets "[{\"name\":\"batch\",\"version\":\"1\",\"type\":\"app\",\"modules\":[{\"id\":$APP2}]},{\"name\":\"multi\",\"version\":\"1.0\",\"type\":\"app\"}]"
+expect_status 409 "a clash in a batch of sets -> 409"
+api GET "$R/distributionsets" -G --data-urlencode "q=name==batch"
+expect_json .total 0 "the batch was all or nothing"
+api GET $R/softwaremodules/$APP2
+expect_status 200 "its module stays"
 api GET $R/distributionsets/$DS
 expect_status 200 "GET one set"
 expect_json .id "$DS"
@@ -367,10 +373,20 @@ api DELETE $R/distributionsets/$MULTI
 expect_status 204 "DELETE a set nobody was given -> 204"
 check "gone for good" \
     [ "$(sqlite3 "$DB" "SELECT count(*) FROM distribution_set WHERE id = $MULTI")" = 0 ]
+api GET $R/softwaremodules/$APP2
+expect_status 200 "a set's delete leaves its modules, as in hawkBit"
+expect_json .deleted false
 api DELETE $R/distributionsets/$MULTI
 expect_hawkbit_error 404 hawkbit.server.error.repo.entityNotFound
 api DELETE $R/softwaremodules/9999
 expect_status 404 "DELETE an unknown module -> 404"
+
+api DELETE $R/targets/dev-1
+expect_status 204 "DELETE a target with actions -> 204"
+check "its actions went with it" \
+    [ "$(sqlite3 "$DB" "SELECT count(*) FROM action WHERE device_id NOT IN (SELECT id FROM device)")" = 0 ]
+check "and their history" \
+    [ "$(sqlite3 "$DB" "SELECT count(*) FROM action_status WHERE action_id NOT IN (SELECT id FROM action)")" = 0 ]
 
 # --- permissions --------------------------------------------------------------
 api_json POST /api/v1/tokens '{"name":"readonly","permissions":["software.read"]}'
