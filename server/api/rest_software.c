@@ -805,36 +805,36 @@ rest_post_module_types(struct request *req)
 	const char *why = NULL;
 	enum result r = RESULT_OK;
 	json_t *body, *e, *b, *out;
-	size_t i, done = 0;
+	size_t i;
 
 	if (db == NULL ||
 	    (body = rest_body_array(req, REST_CREATE_MAX)) == NULL)
 		return;
+	/* module_type_create runs inside the caller's transaction: all or
+	 * nothing. */
+	if (db_begin(db) == -1)
+		r = RESULT_ERROR;
 	json_array_foreach(body, i, e)
 	{
+		if (r != RESULT_OK)
+			break;
 		b = sw_type_body(e);
 		r = module_type_create(db, b, &ids[i], &why);
 		json_decref(b);
-		if (r != RESULT_OK)
-			break;
-		done++;
 	}
-	if (r != RESULT_OK && done == 0) {
+	if (r == RESULT_OK && db_commit(db) == -1)
+		r = RESULT_ERROR;
+	if (r != RESULT_OK) {
+		db_rollback(db);
 		rest_result(req, r, why);
 		json_decref(body);
 		return;
 	}
 	out = json_array();
-	for (i = 0; i < done; i++)
+	for (i = 0; i < json_array_size(body); i++)
 		json_array_append_new(
 		    out, sw_module_type_json_id(req, db, ids[i]));
 	json_decref(body);
-	if (r != RESULT_OK) {
-		/* The ones before the failure stay made; say which failed. */
-		json_decref(out);
-		rest_result(req, r, why);
-		return;
-	}
 	req->audit_target = xasprintf("%lld", (long long)ids[0]);
 	rest_reply(req, 201, out);
 }
@@ -1473,6 +1473,13 @@ rest_post_set_types(struct request *req)
 	if (r != RESULT_OK) {
 		rest_result(req, r, why);
 		json_decref(body);
+		/* All or nothing: the types made before it go again (no set
+		 * uses them yet, so they are removed entirely). */
+		for (i = 0; i < done; i++) {
+			const char *ignored = NULL;
+
+			dist_type_delete(db, ids[i], &ignored);
+		}
 		return;
 	}
 	out = json_array();

@@ -43,6 +43,10 @@ api GET $R/softwaremoduletypes/$FW_TYPE
 expect_json .key firmware "GET one module type"
 api_json POST $R/softwaremoduletypes '[{"key":"firmware","name":"Again"}]'
 expect_status 409 "a taken type key -> 409"
+api_json POST $R/softwaremoduletypes '[{"key":"batch1","name":"B"},{"key":"firmware","name":"Again"}]'
+expect_status 409 "a clash in a batch of types -> 409"
+api GET "$R/softwaremoduletypes?q=key==batch1"
+expect_json .total 0 "the batch of types was all or nothing"
 api GET "$R/softwaremoduletypes?q=key==firm*"
 expect_json '[.content[].key] | join(",")' firmware "q on module types"
 api DELETE $R/softwaremoduletypes/$FW_TYPE
@@ -210,6 +214,10 @@ DT=$(jq -r '.[0].id' <"$T/body")
 expect_json '.[0].mandatorymodules[0].key' application
 api GET $R/distributionsettypes/$DT
 expect_json .key apps2
+api_json POST $R/distributionsettypes '[{"key":"batch2","name":"B"},{"key":"apps2","name":"Again"}]'
+expect_status 409 "a clash in a batch of set types -> 409"
+api GET "$R/distributionsettypes?q=key==batch2"
+expect_json .total 0 "the batch of set types was all or nothing"
 api DELETE $R/distributionsettypes/$DT
 expect_status 204 "DELETE a set type -> 204"
 api GET $R/distributionsettypes/$DT
