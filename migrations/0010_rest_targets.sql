@@ -36,7 +36,13 @@ UPDATE device SET update_status = CASE
 
 CREATE TRIGGER device_update_status_new AFTER INSERT ON action
 BEGIN
-	UPDATE device SET update_status = 'pending' WHERE id = NEW.device_id;
+	UPDATE device SET update_status = CASE NEW.status
+	    WHEN 'succeeded' THEN 'in_sync' WHEN 'failed' THEN 'error'
+	    WHEN 'canceled' THEN CASE WHEN EXISTS (SELECT 1 FROM action s
+	        WHERE s.device_id = NEW.device_id AND s.status = 'succeeded')
+	        THEN 'in_sync' ELSE 'registered' END
+	    ELSE 'pending' END
+	WHERE id = NEW.device_id;
 END;
 
 CREATE TRIGGER device_update_status_change AFTER UPDATE OF status ON action
