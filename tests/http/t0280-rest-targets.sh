@@ -307,6 +307,20 @@ ddi GET test-target
 expect_status 401 "the old target's token is gone with it"
 DDI_AUTH=
 
+# limit above 500 is clamped to 500.
+for b in 0 1; do
+	seq $((b * 300)) $((b * 300 + 299)) |
+	    jq -R '{controllerId: ("bulk-" + (tonumber | tostring | ("000" + .)[-3:]))}' |
+	    jq -cs . >"$T/bulk.json"
+	api_json POST $R/targets "@$T/bulk.json"
+	expect_status 201 "POST 300 targets ($b) -> 201"
+done
+api GET "$R/targets?limit=501"
+expect_json '[.size, (.total > 600)] | map(tostring) | join(",")' 500,true     "limit 501 reads as 500"
+api GET "$R/targets?limit=100000&offset=590&q=controllerId==bulk-*"
+expect_json '[.size, .total, .content[0].controllerId] | map(tostring) | join(",")' \
+    10,600,bulk-590 "a large limit and an offset near the end"
+
 # The sealed tokens open only with this data_dir's key.
 mv "$T/data/token.key" "$T/data/token.key.saved"
 head -c 32 /dev/urandom >"$T/data/token.key"
