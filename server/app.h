@@ -18,6 +18,7 @@ struct trust_store;
 struct device_tally;
 struct audit_log;
 struct memo;
+struct auth_basic_cache;
 
 struct app {
 	const struct settings *settings;
@@ -28,11 +29,12 @@ struct app {
 	int cores;
 	char setup_token[33]; /* first-run set-up, "" once a user exists */
 	struct ratelimit *login_limits; /* failed logins per user and address */
-	struct sse_hub *sse;            /* live device events */
-	struct audit_log *audit;        /* folded failures, retention */
-	struct metrics *metrics;        /* counters for /metrics */
-	struct trust_store *rauc_keyring; /* rauc.keyring, NULL if unset */
-	struct trust_store *swu_keyring;  /* swupdate.keyring, NULL if unset */
+	struct auth_basic_cache *basic_cache; /* recent /rest/v1 Basic logins */
+	struct sse_hub *sse;                  /* live device events */
+	struct audit_log *audit;              /* folded failures, retention */
+	struct metrics *metrics;              /* counters for /metrics */
+	struct trust_store *rauc_keyring;     /* rauc.keyring, NULL if unset */
+	struct trust_store *swu_keyring; /* swupdate.keyring, NULL if unset */
 
 	/* Devices that register themselves (ddi.c): per address, in total. */
 	struct ratelimit *register_limits;

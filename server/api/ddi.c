@@ -28,6 +28,7 @@
 #include "rollout.h"
 #include "seen.h"
 #include "settings.h"
+#include "sysconf.h"
 
 #define DDI_NOT_FOUND "hawkbit.server.error.repo.entityNotFound"
 #define DDI_NOT_READABLE "hawkbit.server.error.rest.body.notReadable"
@@ -325,7 +326,8 @@ ddi_get_poll(struct request *req)
 	 * of this shape, and a general encoder's dump costs more than the
 	 * rest of the poll.
 	 */
-	format_hms(have ? s->poll_interval_running : s->poll_interval, sleep);
+	format_hms(
+	    have ? s->poll_interval_running : sysconf_polling_time(s), sleep);
 	buf_adds(&body, "{\"config\":{\"polling\":{\"sleep\":\"");
 	buf_adds(&body, sleep);
 	buf_adds(&body, "\"}},\"_links\":{");

@@ -413,6 +413,10 @@ static const struct field rollout_fields[] = {
 	{ "max_running",               T_INT },
 	{ "failure_threshold_count",   T_INT },
 	{ "failure_threshold_percent", T_INT },
+	{ "groups",                    T_ARRAY },
+	{ "target_filter",             T_STR | T_NULL },
+	{ "start_at",                  T_INT | T_NULL },
+	{ "start",                     T_BOOL },
 };
 /* clang-format on */
 
@@ -499,10 +503,15 @@ mgmt_patch_rollout(struct request *req)
 		return;
 	if (json_object_get(body, "feed") ||
 	    json_object_get(body, "software_id") ||
-	    json_object_get(body, "distribution_id")) {
+	    json_object_get(body, "distribution_id") ||
+	    json_object_get(body, "groups") ||
+	    json_object_get(body, "target_filter") ||
+	    json_object_get(body, "start_at") ||
+	    json_object_get(body, "start")) {
 		http_reply_error(req, 400, "invalid_field",
-		    "feed and software_id cannot be changed; create a new "
-		    "rollout");
+		    "feed, software_id, groups, target_filter and the start "
+		    "cannot be changed; create a new rollout (or POST its "
+		    "/start)");
 		json_decref(body);
 		return;
 	}

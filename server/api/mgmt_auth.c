@@ -15,7 +15,6 @@
 #include "log.h"
 #include "mgmt_util.h"
 #include "perm.h"
-#include "ratelimit.h"
 #include "settings.h"
 #include "user.h"
 
@@ -56,54 +55,20 @@ mgmt_clear_cookie(struct request *req)
 	free(hdr);
 }
 
-/*
- * Password checks, at login and where a signed-in user proves who they
- * are, count against two limits: auth.login_max_failures per user name
- * and four times that per client address (an IPv6 /64 counting as one).
- * mgmt_guard_begin counts the attempt first, so concurrent guesses cannot
- * slip past together; while either limit refuses it answers 429 and
- * returns false.  mgmt_guard_end takes the attempt back after a success
- * or logs the failure.
- */
-struct mgmt_guard {
-	char user_key[RATELIMIT_KEY_MAX];
-	char addr_key[RATELIMIT_KEY_MAX];
-};
-
+/* auth_guard_begin, answering 429 with Retry-After while refused. */
 static bool
-mgmt_guard_begin(struct request *req, const char *name, struct mgmt_guard *g)
+mgmt_guard_begin(struct request *req, const char *name, struct auth_guard *g)
 {
-	const struct settings *s = req->app->settings;
-	struct ratelimit *rl = req->app->login_limits;
 	char retry[16];
 	int wait = 0;
 
-	snprintf(g->user_key, sizeof(g->user_key), "user:%s", name);
-	ratelimit_address_key(req->peer, g->addr_key);
-	/* The address first: while it is refused, the user's count stays
-	 * untouched; an attempt the user's limit refuses is taken back
-	 * from the address. */
-	if (ratelimit_attempt2(rl, g->addr_key, s->login_max_failures * 4,
-	        g->user_key, s->login_max_failures, s->login_window, &wait))
+	if (auth_guard_begin(req, name, g, &wait))
 		return true;
 	snprintf(retry, sizeof(retry), "%d", wait);
 	http_set_header(req, "Retry-After", retry);
 	http_reply_error(req, 429, "too_many_attempts",
 	    "too many failed logins; try again in %d seconds", wait);
 	return false;
-}
-
-static void
-mgmt_guard_end(struct request *req, const char *name, struct mgmt_guard *g,
-    bool ok, const char *what)
-{
-	if (!ok) {
-		log_warnx("failed %s for %s from %s", what, name, req->peer);
-		return;
-	}
-	/* A success counts against neither limit. */
-	ratelimit_reset(req->app->login_limits, g->user_key);
-	ratelimit_refund(req->app->login_limits, g->addr_key);
 }
 
 void
@@ -197,7 +162,7 @@ mgmt_post_login(struct request *req)
 	const struct settings *s = req->app->settings;
 	struct db *db = mgmt_db(req);
 	const char *name, *pw;
-	struct mgmt_guard guard;
+	struct auth_guard guard;
 	struct user u;
 	json_t *body;
 	enum result r;
@@ -222,7 +187,7 @@ mgmt_post_login(struct request *req)
 		http_reply_error(req, 500, NULL, "cannot check the password");
 		goto done;
 	}
-	mgmt_guard_end(req, name, &guard, r == RESULT_OK, "login");
+	auth_guard_end(req, name, &guard, r == RESULT_OK, "login");
 	if (r != RESULT_OK) {
 		http_reply_error(
 		    req, 401, "bad_credentials", "wrong user name or password");
@@ -268,7 +233,7 @@ mgmt_get_me(struct request *req)
 static bool
 mgmt_check_current_password(struct request *req, struct db *db, const char *cur)
 {
-	struct mgmt_guard guard;
+	struct auth_guard guard;
 	struct user u;
 	enum result r;
 
@@ -285,7 +250,7 @@ mgmt_check_current_password(struct request *req, struct db *db, const char *cur)
 		return false;
 	}
 	user_clear(&u);
-	mgmt_guard_end(
+	auth_guard_end(
 	    req, req->principal, &guard, r == RESULT_OK, "password check");
 	if (r != RESULT_OK) {
 		http_reply_error(req, 403, "bad_credentials",

@@ -391,26 +391,13 @@ rest_query(struct request *req, const struct rsql_field *fields, size_t n,
 void
 rest_bind_query(sqlite3_stmt *st, int first, const struct rsql_query *q)
 {
-	for (size_t i = 0; i < q->nparams; i++) {
-		if (q->params[i].is_int)
-			db_bind_int64(st, first + (int)i, q->params[i].num);
-		else
-			db_bind_text(st, first + (int)i, q->params[i].text);
-	}
+	db_bind_query(st, first, q);
 }
 
 sqlite3_stmt *
 rest_prepare(struct db *db, const char *sql)
 {
-	sqlite3_stmt *st = NULL;
-
-	if (sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL) !=
-	    SQLITE_OK) {
-		db_log_error(db, __func__);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
+	return db_prepare_once(db, sql);
 }
 
 json_t *

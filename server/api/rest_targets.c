@@ -22,6 +22,7 @@
 #include "rest_meta.h"
 #include "rest_software.h"
 #include "settings.h"
+#include "sysconf.h"
 #include "tokenbox.h"
 
 #define REST_TARGETS_CREATE_MAX 500 /* targets in one POST */
@@ -169,18 +170,16 @@ target_key_get(struct request *req, struct target_key *k)
 	return k->ok;
 }
 
-/*
- * When the next poll is due and when it is overdue.  The settings' poll
- * interval, doubled for overdue.
- */
+/* When the next poll is due and how long after it a target is overdue:
+ * hawkBit's pollingTime and pollingOverdueTime (system/configs). */
 static void
 target_poll_times(
     struct request *req, int64_t *interval_ms, int64_t *overdue_ms)
 {
 	const struct settings *s = req->app->settings;
 
-	*interval_ms = (int64_t)s->poll_interval * 1000;
-	*overdue_ms = *interval_ms;
+	*interval_ms = (int64_t)sysconf_polling_time(s) * 1000;
+	*overdue_ms = (int64_t)sysconf_polling_overdue(s) * 1000;
 }
 
 static void

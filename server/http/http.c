@@ -997,6 +997,22 @@ http_cross_site(struct request *req)
 	                   strcasecmp(site, "same-site") == 0);
 }
 
+/*
+ * auth_rest, with a Basic password that must be hashed checked at once
+ * only for an upload (its body is not to be read for a stranger); other
+ * requests leave it to http_auth_deferred on the handler's thread.
+ */
+static int
+http_auth_rest(struct request *req, struct db *db)
+{
+	int status = auth_rest(req, db);
+
+	if (status == 0 && req->auth_deferred &&
+	    req->route->body == BODY_UPLOAD)
+		status = auth_rest_finish(req, db);
+	return status;
+}
+
 static bool
 http_begin(struct request_priv *rp, const char *version)
 {
@@ -1067,8 +1083,9 @@ http_begin(struct request_priv *rp, const char *version)
 		if (auth == AUTH_DEVICE)
 			status = auth_device(req, db, req->params[1]);
 		else if ((status = auth == AUTH_REST
-		                       ? auth_rest(req, db)
+		                       ? http_auth_rest(req, db)
 		                       : auth_admin(req, db)) == 0 &&
+		         !req->auth_deferred &&
 		         !auth_allows(req, req->route->perm)) {
 			status = 403;
 			code = "forbidden";
@@ -1077,6 +1094,8 @@ http_begin(struct request_priv *rp, const char *version)
 			code = "csrf";
 			detail = "missing or wrong X-CSRF-Token header";
 		}
+		if (status == 429)
+			detail = "too many failed logins; try again later";
 		if (status != 0)
 			return http_refuse(req, clen,
 			    req->route->body == BODY_UPLOAD, status, code,
@@ -1231,12 +1250,38 @@ http_audit(struct request *req)
 		    target, req->status);
 }
 
+/* Finish a deferred Basic check (auth_rest_finish) and the route's
+ * permission; false once an error is answered. */
+static bool
+http_auth_deferred(struct request *req)
+{
+	struct db *db = db_thread();
+	int status = db ? auth_rest_finish(req, db) : 503;
+
+	if (status == 0 && !auth_allows(req, req->route->perm)) {
+		http_reply_error(
+		    req, 403, "forbidden", "you lack the permission for this");
+		return false;
+	}
+	if (status != 0) {
+		http_reply_error(req, status, NULL, "%s",
+		    status == 401 ? "missing or invalid credentials"
+		                  : "the database is unavailable");
+		return false;
+	}
+	return true;
+}
+
 /* Run the route's handler and record the request. */
 static void
 http_handle(struct request_priv *rp)
 {
 	struct request *req = &rp->req;
 
+	if (req->auth_deferred && !http_auth_deferred(req)) {
+		http_audit(req);
+		return;
+	}
 	req->route->handler(req);
 	if (!req->replied) {
 		log_warnx("%s: %s %s: handler gave no answer", __func__,

@@ -55,6 +55,7 @@ struct request {
 	int64_t user_id;       /* 0: a token made on the command line */
 	int64_t token_id;      /* the API token used, 0 for a session */
 	bool via_session;      /* authenticated by the session cookie */
+	bool auth_deferred;    /* Basic: auth_rest_finish checks it first */
 	char cred_hash[65];    /* SHA-256 of that cookie or the API token */
 	char csrf[40];         /* the session's CSRF token */
 	char *audit_target;    /* set by a handler to name the object */

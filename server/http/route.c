@@ -13,6 +13,8 @@
 #include "mgmt.h"
 #include "rest_software.h"
 #include "rest_targets.h"
+#include "rest_rollouts.h"
+#include "rest_system.h"
 #include "ui.h"
 #include "util.h"
 
@@ -71,6 +73,8 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1/audit",                     mgmt_get_audit,          A, BODY_NONE, "audit.read", NULL, P },
 	{ "GET",    "/api/v1/settings",                  mgmt_get_settings,       A, BODY_NONE, "settings.read", NULL },
 	{ "GET",    "/api/v1/stats",                     mgmt_get_stats,          A, BODY_NONE, "device.read", NULL, P },
+	{ "GET",    "/api/v1/system/configs",            mgmt_get_system_configs, A, BODY_NONE, "settings.read", NULL },
+	{ "PATCH",  "/api/v1/system/configs",            mgmt_patch_system_configs, A, BODY_JSON, "settings.write", "config.update" },
 
 	{ "GET",    "/api/v1/software",                  mgmt_get_software_list,  A, BODY_NONE, "software.read", NULL, P },
 	{ "POST",   "/api/v1/software",                  mgmt_post_software,      A, BODY_UPLOAD, "software.write", "software.upload", P },
@@ -169,6 +173,31 @@ const struct route routes[] = {
 	{ "POST",  "/rest/v1/distributionsettypes",                 rest_post_set_types,                 R, BODY_JSON, "software.write", "distributiontype.create", P },
 	{ "GET",   "/rest/v1/distributionsettypes/{id}",            rest_get_set_type,                   R, BODY_NONE, "software.read", NULL, P },
 	{ "DELETE", "/rest/v1/distributionsettypes/{id}",            rest_delete_set_type,                R, BODY_NONE, "software.delete", "distributiontype.delete", P },
+	{ "POST",   "/api/v1/rollouts/{id}/start",       mgmt_post_rollout_start, A, BODY_NONE, "rollout.write", "rollout.start", P },
+	{ "POST",   "/api/v1/rollouts/{id}/retry-failed", mgmt_post_rollout_retry, A, BODY_NONE, "rollout.write", "rollout.retry" },
+	{ "GET",    "/api/v1/rollouts/{id}/groups",      mgmt_get_rollout_groups, A, BODY_NONE, "rollout.read", NULL },
+	{ "GET",    "/api/v1/rollouts/{id}/groups/{gid}", mgmt_get_rollout_group, A, BODY_NONE, "rollout.read", NULL },
+	{ "POST",   "/api/v1/rollouts/{id}/groups/{gid}/approve", mgmt_post_rollout_group_approve, A, BODY_NONE, "rollout.write", "rollout.approve" },
+	{ "GET",    "/api/v1/rollouts/{id}/groups/{gid}/devices", mgmt_get_rollout_group_devices, A, BODY_NONE, "rollout.read", NULL, P },
+
+	{ "GET",    "/rest/v1/rollouts",                 rest_get_rollouts,       R, BODY_NONE, "rollout.read", NULL, P },
+	{ "POST",   "/rest/v1/rollouts",                 rest_post_rollout,       R, BODY_JSON, "rollout.write", "rollout.create", P },
+	{ "GET",    "/rest/v1/rollouts/{id}",            rest_get_rollout,        R, BODY_NONE, "rollout.read", NULL, P },
+	{ "DELETE", "/rest/v1/rollouts/{id}",            rest_delete_rollout,     R, BODY_NONE, "rollout.delete", "rollout.delete", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/start",      rest_post_rollout_start, R, BODY_NONE, "rollout.write", "rollout.start", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/pause",      rest_post_rollout_pause, R, BODY_NONE, "rollout.write", "rollout.update", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/resume",     rest_post_rollout_resume, R, BODY_NONE, "rollout.write", "rollout.update", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/triggerNextGroup", rest_post_rollout_next, R, BODY_NONE, "rollout.write", "rollout.next", P },
+	{ "POST",   "/rest/v1/rollouts/{id}/retry",      rest_post_rollout_retry, R, BODY_NONE, "rollout.write", "rollout.retry", P },
+	{ "GET",    "/rest/v1/rollouts/{id}/deploygroups", rest_get_rollout_groups, R, BODY_NONE, "rollout.read", NULL, P },
+	{ "GET",    "/rest/v1/rollouts/{id}/deploygroups/{gid}", rest_get_rollout_group, R, BODY_NONE, "rollout.read", NULL, P },
+	{ "GET",    "/rest/v1/rollouts/{id}/deploygroups/{gid}/targets", rest_get_rollout_group_targets, R, BODY_NONE, "rollout.read", NULL, P },
+
+	{ "GET",    "/rest/v1/system/configs",           rest_get_system_configs, R, BODY_NONE, "settings.read", NULL, P },
+	{ "PUT",    "/rest/v1/system/configs",           rest_put_system_configs, R, BODY_JSON, "settings.write", "config.update", P },
+	{ "GET",    "/rest/v1/system/configs/{key}",     rest_get_system_config,  R, BODY_NONE, "settings.read", NULL, P },
+	{ "PUT",    "/rest/v1/system/configs/{key}",     rest_put_system_config,  R, BODY_JSON, "settings.write", "config.update", P },
+	{ "DELETE", "/rest/v1/system/configs/{key}",     rest_delete_system_config, R, BODY_NONE, "settings.write", "config.delete", P },
 };
 #pragma GCC diagnostic pop
 /* clang-format on */

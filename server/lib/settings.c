@@ -143,6 +143,7 @@ static const struct setting table[] = {
 	SECTION("poll"),
 	HMS("poll.interval",		poll_interval, 1, 86399),
 	HMS("poll.running_interval",	poll_interval_running, 1, 86399),
+	HMS("poll.overdue",		poll_overdue, 0, 86399),
 
 	SECTION("device_auth"),
 	ENUM("device_auth.mode",	device_auth, auth_names),
@@ -264,6 +265,7 @@ settings_defaults(struct settings *s)
 	snprintf(s->tenant, sizeof(s->tenant), "%s", "DEFAULT");
 	s->poll_interval = 300;
 	s->poll_interval_running = 30;
+	s->poll_overdue = 300; /* hawkBit's pollingOverdueTime */
 	s->device_auth = DEVICE_AUTH_OPEN;
 	s->register_rate = 1000;
 	s->register_max = 100000;

@@ -42,6 +42,7 @@ struct settings {
 	char tenant[64];      /* tenant, default "DEFAULT" */
 	int poll_interval;    /* poll.interval "HH:MM:SS" -> s, default 300 */
 	int poll_interval_running; /* poll.running_interval, default 30 */
+	int poll_overdue; /* poll.overdue: late after interval + this, 300 */
 	enum device_auth_mode
 	    device_auth;         /* device_auth.mode open|token|tofu */
 	char gateway_token[256]; /* device_auth.gateway_token, "" = off */

@@ -19,6 +19,7 @@
 #include "device.h"
 #include "log.h"
 #include "rollout.h"
+#include "wave.h"
 
 static const char *const action_names[] = {
     [ACTION_SCHEDULED] = "scheduled",
@@ -351,10 +352,15 @@ action_set_status(struct db *db, int64_t id, enum action_status s)
 
 	if (st == NULL)
 		return RESULT_ERROR;
+	enum result r;
+
 	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, action_names[s]);
 	db_bind_int64(st, 3, now_s());
-	return db_step_done(db, st, __func__);
+	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+		return r;
+	/* Its device's state in its rollout's group, and the counters. */
+	return wave_action_changed(db, id);
 }
 
 enum result
@@ -378,6 +384,8 @@ action_create(struct db *db, int64_t device_id, int64_t ds_id,
 	if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
 		return r;
 	*id = sqlite3_last_insert_rowid(db_handle(db));
+	if (rollout_id && (r = wave_action_changed(db, *id)) != RESULT_OK)
+		return r;
 	return action_history(db, *id, "scheduled",
 	    forced ? "Update offered (forced by the operator)"
 	           : "Update offered");

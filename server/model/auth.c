@@ -5,6 +5,10 @@
  */
 #include "auth.h"
 
+#include <nettle/base64.h>
+#include <nettle/hmac.h>
+#include <nettle/sha2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +20,9 @@
 #include "http.h"
 #include "log.h"
 #include "perm.h"
+#include "ratelimit.h"
 #include "settings.h"
+#include "sysconf.h"
 #include "user.h"
 
 void
@@ -37,31 +43,56 @@ auth_scheme(const char *header, const char *scheme)
 	return header + n + 1;
 }
 
+/* Does one header value (a list split on ',' and ';') hold a trusted
+ * authority? */
+static bool
+auth_authority_listed(const struct settings *s, const char *value)
+{
+	char buf[1024], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", value);
+	for (tok = strtok_r(buf, ",;", &save); tok;
+	     tok = strtok_r(NULL, ",;", &save)) {
+		size_t n;
+
+		tok += strspn(tok, " \t");
+		n = strlen(tok);
+		while (n > 0 && (tok[n - 1] == ' ' || tok[n - 1] == '\t'))
+			tok[--n] = '\0';
+		if (n > 0 && sysconf_authority_trusted(s, tok))
+			return true;
+	}
+	return false;
+}
+
 /*
- * Client certificate checked by a reverse proxy (hawkBit style).  Only the
- * socket peer's word counts, and only if it is in proxy.cert_trusted: a
- * proxy that passed a client's own headers on would let it be any device.
+ * Client certificate checked by a reverse proxy (hawkBit's header
+ * authentication): the CN header equals the path's controller id, and the
+ * issuer header (X-Authority) or one of its numbered forms (X-Authority-0,
+ * X-Authority-1, ...) holds a trusted authority.  Only the socket peer's
+ * word counts, and only if it is in proxy.cert_trusted: a proxy that
+ * passed a client's own headers on would let it be any device.
  */
 static bool
 auth_proxy_cert(struct request *req, const char *cid)
 {
 	const struct settings *s = req->app->settings;
-	const char *cn, *issuer;
-	char buf[1024], *tok, *save;
+	const char *cn, *v;
+	char name[sizeof(s->cert_issuer_header) + 8];
 
-	if (!s->cert_header_enabled || !req->peer_cert_proxy)
+	if (!req->peer_cert_proxy || !sysconf_header_enabled(s))
 		return false;
 	if ((cn = http_header(req, s->cert_cn_header)) == NULL ||
-	    strcmp(cn, cid) != 0 ||
-	    (issuer = http_header(req, s->cert_issuer_header)) == NULL)
+	    strcmp(cn, cid) != 0)
 		return false;
-	snprintf(buf, sizeof(buf), "%s", issuer);
-	for (tok = strtok_r(buf, ",;", &save); tok;
-	     tok = strtok_r(NULL, ",;", &save)) {
-		tok += strspn(tok, " ");
-		for (size_t i = 0; i < s->ncert_authorities; i++)
-			if (strcasecmp(tok, s->cert_authorities[i]) == 0)
-				return true;
+	if ((v = http_header(req, s->cert_issuer_header)) != NULL &&
+	    auth_authority_listed(s, v))
+		return true;
+	for (int i = 0; i < AUTH_AUTHORITY_HEADERS; i++) {
+		snprintf(name, sizeof(name), "%s-%d", s->cert_issuer_header, i);
+		if ((v = http_header(req, name)) != NULL &&
+		    auth_authority_listed(s, v))
+			return true;
 	}
 	return false;
 }
@@ -102,15 +133,14 @@ auth_device(struct request *req, struct db *db, const char *cid)
 	if (authz != NULL && target == NULL && gateway == NULL)
 		return 401; /* an unknown scheme is not "no token" */
 	if (gateway != NULL) {
-		if (s->gateway_token[0] == '\0' ||
-		    !ct_equal(gateway, strlen(gateway), s->gateway_token,
-		        strlen(s->gateway_token)))
+		if (!sysconf_gateway_ok(s, gateway))
 			return 401;
 		req->device_may_register = req->device_vouched = true;
 		return 0;
 	}
 	if (target != NULL) {
-		if (strlen(target) > AUTH_DEVICE_TOKEN_MAX)
+		if (!sysconf_targettoken_enabled(s) ||
+		    strlen(target) > AUTH_DEVICE_TOKEN_MAX)
 			return 401;
 		auth_hash_token(target, hash);
 		if (stored[0] != '\0')
@@ -233,10 +263,319 @@ auth_admin(struct request *req, struct db *db)
 	return 0;
 }
 
+void
+auth_guard_keys(const char *peer, const char *name, struct auth_guard *g)
+{
+	snprintf(g->user_key, sizeof(g->user_key), "user:%s", name);
+	ratelimit_address_key(peer, g->addr_key);
+}
+
+bool
+auth_guard_begin(
+    struct request *req, const char *name, struct auth_guard *g, int *wait)
+{
+	const struct settings *s = req->app->settings;
+
+	auth_guard_keys(req->peer, name, g);
+	*wait = 0;
+	/* The address first: while it is refused, the user's count stays
+	 * untouched; an attempt the user's limit refuses is taken back
+	 * from the address. */
+	return ratelimit_attempt2(req->app->login_limits, g->addr_key,
+	    s->login_max_failures * 4, g->user_key, s->login_max_failures,
+	    s->login_window, wait);
+}
+
+void
+auth_guard_end(struct request *req, const char *name,
+    const struct auth_guard *g, bool ok, const char *what)
+{
+	if (!ok) {
+		log_warnx("failed %s for %s from %s", what, name, req->peer);
+		return;
+	}
+	/* A success counts against neither limit. */
+	ratelimit_reset(req->app->login_limits, g->user_key);
+	ratelimit_refund(req->app->login_limits, g->addr_key);
+}
+
+/*
+ * Recent successful Basic credentials, so that a script's every request
+ * does not cost an argon2id hash.  An entry is keyed by an HMAC of the
+ * whole Authorization value under a key drawn at start (the table never
+ * holds a password, nor a plain hash of one that could be guessed
+ * offline), and holds the user id and the stored password hash it was
+ * checked against.  It counts for AUTH_BASIC_TTL seconds, and only while
+ * the user's row still has that hash and is enabled: a password change
+ * or disabling ends it at the next request.
+ */
+struct auth_basic_entry {
+	unsigned char mac[SHA256_DIGEST_SIZE];
+	int64_t user_id;
+	int64_t until; /* 0: free */
+	char hash[USER_ENCODED_MAX];
+};
+
+struct auth_basic_cache {
+	pthread_mutex_t lock;
+	struct hmac_sha256_ctx hmac; /* keyed once, copied per use */
+	struct auth_basic_entry e[AUTH_BASIC_CACHE_MAX];
+};
+
+struct auth_basic_cache *
+auth_basic_cache_new(void)
+{
+	struct auth_basic_cache *c = xcalloc(1, sizeof(*c));
+	unsigned char key[32];
+
+	if (random_bytes(key, sizeof(key)) == -1) {
+		free(c);
+		return NULL;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	hmac_sha256_set_key(&c->hmac, sizeof(key), key);
+	explicit_bzero(key, sizeof(key));
+	return c;
+}
+
+void
+auth_basic_cache_free(struct auth_basic_cache *c)
+{
+	if (c == NULL)
+		return;
+	pthread_mutex_destroy(&c->lock);
+	explicit_bzero(c, sizeof(*c));
+	free(c);
+}
+
+static void
+auth_basic_mac(struct auth_basic_cache *c, const char *authz,
+    unsigned char mac[SHA256_DIGEST_SIZE])
+{
+	struct hmac_sha256_ctx ctx;
+
+	pthread_mutex_lock(&c->lock);
+	ctx = c->hmac;
+	pthread_mutex_unlock(&c->lock);
+	hmac_sha256_update(&ctx, strlen(authz), (const uint8_t *)authz);
+	hmac_sha256_digest(&ctx, SHA256_DIGEST_SIZE, mac);
+	explicit_bzero(&ctx, sizeof(ctx));
+}
+
+/* The live entry for mac: its user id and hash copied out. */
+static bool
+auth_basic_lookup(struct auth_basic_cache *c, const unsigned char *mac,
+    int64_t *user_id, char hash[USER_ENCODED_MAX])
+{
+	int64_t now = now_s();
+	bool found = false;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < AUTH_BASIC_CACHE_MAX && !found; i++) {
+		struct auth_basic_entry *e = &c->e[i];
+
+		if (e->until > now &&
+		    memcmp(e->mac, mac, SHA256_DIGEST_SIZE) == 0) {
+			*user_id = e->user_id;
+			memcpy(hash, e->hash, USER_ENCODED_MAX);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	return found;
+}
+
+/* Forget mac (its user's row no longer matches). */
+static void
+auth_basic_forget(struct auth_basic_cache *c, const unsigned char *mac)
+{
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < AUTH_BASIC_CACHE_MAX; i++)
+		if (memcmp(c->e[i].mac, mac, SHA256_DIGEST_SIZE) == 0)
+			explicit_bzero(&c->e[i], sizeof(c->e[i]));
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Remember a checked credential: in its own slot, a free or ended one,
+ * else the one that ends first. */
+static void
+auth_basic_store(struct auth_basic_cache *c, const unsigned char *mac,
+    int64_t user_id, const char *hash)
+{
+	int64_t now = now_s();
+	size_t pick = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (size_t i = 0; i < AUTH_BASIC_CACHE_MAX; i++) {
+		if (memcmp(c->e[i].mac, mac, SHA256_DIGEST_SIZE) == 0 ||
+		    c->e[i].until <= now) {
+			pick = i;
+			break;
+		}
+		if (c->e[i].until < c->e[pick].until)
+			pick = i;
+	}
+	memcpy(c->e[pick].mac, mac, SHA256_DIGEST_SIZE);
+	c->e[pick].user_id = user_id;
+	c->e[pick].until = now + AUTH_BASIC_TTL;
+	snprintf(c->e[pick].hash, sizeof(c->e[pick].hash), "%s", hash);
+	pthread_mutex_unlock(&c->lock);
+}
+
+/*
+ * Decode "Basic base64(user:password)" into name and pw.  A name
+ * "TENANT\user" counts when TENANT is the settings' tenant (any case).
+ * false for anything else: bad base64, no colon, a NUL, over-long parts.
+ */
+static bool
+auth_basic_decode(const struct settings *s, const char *b64,
+    char name[USER_NAME_MAX + 1], char pw[USER_PASSWORD_MAX + 1])
+{
+	struct base64_decode_ctx ctx;
+	size_t in = strlen(b64), n = 0;
+	char out[BASE64_DECODE_LENGTH(AUTH_BASIC_MAX) + 1], *colon, *user;
+	bool ok = false;
+
+	if (in > AUTH_BASIC_MAX)
+		return false;
+	base64_decode_init(&ctx);
+	n = sizeof(out) - 1;
+	if (!base64_decode_update(&ctx, &n, (uint8_t *)out, in, b64) ||
+	    !base64_decode_final(&ctx) || memchr(out, '\0', n) != NULL)
+		goto done;
+	out[n] = '\0';
+	if ((colon = strchr(out, ':')) == NULL)
+		goto done;
+	*colon = '\0';
+	user = strchr(out, '\\');
+	if (user != NULL) {
+		*user++ = '\0';
+		if (strcasecmp(out, s->tenant) != 0)
+			goto done;
+	} else
+		user = out;
+	if (strlen(user) == 0 || strlen(user) > USER_NAME_MAX ||
+	    strlen(colon + 1) > USER_PASSWORD_MAX)
+		goto done;
+	memcpy(name, user, strlen(user) + 1);
+	memcpy(pw, colon + 1, strlen(colon + 1) + 1);
+	ok = true;
+done:
+	explicit_bzero(out, sizeof(out));
+	return ok;
+}
+
+/* The user u signed in with Basic: its grants for this request. */
+static void
+auth_basic_accept(struct request *req, const struct user *u)
+{
+	req->user_id = u->id;
+	req->grants = json_incref(u->permissions);
+	free(req->principal);
+	req->principal = xstrdup(u->username);
+}
+
+/*
+ * Basic with a credential in the cache: one read by primary key.  0
+ * accepted, 1 not cached (argon2 must decide), or 503.
+ */
+static int
+auth_basic_cached(struct request *req, struct db *db, const char *authz)
+{
+	struct auth_basic_cache *c = req->app->basic_cache;
+	unsigned char mac[SHA256_DIGEST_SIZE];
+	char hash[USER_ENCODED_MAX];
+	int64_t id;
+	struct user u;
+	enum result r;
+	int rc = 1;
+
+	if (c == NULL)
+		return 1;
+	auth_basic_mac(c, authz, mac);
+	if (!auth_basic_lookup(c, mac, &id, hash))
+		return 1;
+	r = user_load_with_hash(db, id, hash, &u);
+	if (r == RESULT_OK) {
+		auth_basic_accept(req, &u);
+		rc = 0;
+	} else if (r == RESULT_ERROR)
+		rc = 503;
+	else
+		auth_basic_forget(c, mac);
+	user_clear(&u);
+	explicit_bzero(hash, sizeof(hash));
+	return rc;
+}
+
 int
 auth_rest(struct request *req, struct db *db)
 {
-	return auth_admin(req, db);
+	const char *authz = http_header(req, "Authorization");
+	const char *b64 = auth_scheme(authz, "Basic");
+	char name[USER_NAME_MAX + 1], pw[USER_PASSWORD_MAX + 1], retry[16];
+	struct auth_guard g;
+	int rc, wait;
+
+	/* No session cookie here: /rest/v1 has no CSRF token to check. */
+	if (authz == NULL)
+		return 401;
+	if (b64 == NULL)
+		return auth_scheme(authz, "Bearer") ? auth_admin(req, db) : 401;
+	if (!auth_basic_decode(req->app->settings, b64, name, pw))
+		return 401;
+	explicit_bzero(pw, sizeof(pw));
+	free(req->principal);
+	req->principal = xstrdup(name);
+	/* Counted as a login is, before the password is looked at. */
+	if (!auth_guard_begin(req, name, &g, &wait)) {
+		snprintf(retry, sizeof(retry), "%d", wait);
+		http_set_header(req, "Retry-After", retry);
+		return 429;
+	}
+	if ((rc = auth_basic_cached(req, db, authz)) != 1) {
+		if (rc == 0)
+			auth_guard_end(req, name, &g, true, "Basic login");
+		return rc;
+	}
+	/* argon2id is for the thread that runs the handler (auth_rest_finish):
+	 * the management pool, not a thread that answers devices. */
+	req->auth_deferred = true;
+	return 0;
+}
+
+int
+auth_rest_finish(struct request *req, struct db *db)
+{
+	const char *authz = http_header(req, "Authorization");
+	const char *b64 = auth_scheme(authz, "Basic");
+	char name[USER_NAME_MAX + 1], pw[USER_PASSWORD_MAX + 1];
+	char hash[USER_ENCODED_MAX];
+	unsigned char mac[SHA256_DIGEST_SIZE];
+	struct auth_guard g;
+	struct user u;
+	enum result r;
+
+	req->auth_deferred = false;
+	if (b64 == NULL ||
+	    !auth_basic_decode(req->app->settings, b64, name, pw))
+		return 401;
+	auth_guard_keys(req->peer, name, &g);
+	r = user_verify_hash(db, req->app->settings, name, pw, &u, hash);
+	explicit_bzero(pw, sizeof(pw));
+	if (r == RESULT_ERROR)
+		return 503;
+	auth_guard_end(req, name, &g, r == RESULT_OK, "Basic login");
+	if (r != RESULT_OK)
+		return 401;
+	if (req->app->basic_cache) {
+		auth_basic_mac(req->app->basic_cache, authz, mac);
+		auth_basic_store(req->app->basic_cache, mac, u.id, hash);
+	}
+	explicit_bzero(hash, sizeof(hash));
+	auth_basic_accept(req, &u);
+	user_clear(&u);
+	return 0;
 }
 
 /* Does the API token hashed as hash still exist and allow perm, with its

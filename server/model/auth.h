@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ratelimit.h"
 #include "util.h"
 
 struct db;
@@ -47,10 +48,48 @@ const char *auth_cookie_name(struct request *req);
  * session, via_session and csrf.  0 ok, else 401 (or 503).
  */
 int auth_admin(struct request *req, struct db *db);
-/* /rest/v1 (hawkBit's Management API): HTTP Basic with an operator's
- * name and password (also as "TENANT\\name"), or what auth_admin takes.
- * 0, or the status to answer. */
+/*
+ * /rest/v1 (hawkBit's Management API): HTTP Basic with an operator's
+ * name and password (also as "TENANT\\name"), or a Bearer token as
+ * auth_admin takes it; never the session cookie.  Basic counts against
+ * the login limits as POST /api/v1/login does (429 with Retry-After set
+ * while locked).  A credential checked in the last AUTH_BASIC_TTL seconds
+ * costs one read; any other sets req->auth_deferred and returns 0, and
+ * auth_rest_finish, on the thread that runs the handler, checks the
+ * password.  0, or the status to answer.
+ */
 int auth_rest(struct request *req, struct db *db);
+/* The argon2id half of auth_rest.  0, or the status to answer. */
+int auth_rest_finish(struct request *req, struct db *db);
+
+#define AUTH_BASIC_CACHE_MAX 256  /* recent Basic credentials kept */
+#define AUTH_BASIC_TTL 60         /* seconds one is trusted without argon2 */
+#define AUTH_BASIC_MAX 1024       /* bytes of base64 after "Basic " */
+#define AUTH_AUTHORITY_HEADERS 10 /* X-Authority-0 .. X-Authority-9 */
+
+struct auth_basic_cache;
+/* The cache of app->basic_cache (with a fresh random key), NULL if no
+ * random bytes could be had; freed by auth_basic_cache_free (NULL ok). */
+struct auth_basic_cache *auth_basic_cache_new(void);
+void auth_basic_cache_free(struct auth_basic_cache *);
+
+/*
+ * Password checks (login, Basic, proving the current password) count
+ * against two limits: auth.login_max_failures per user name and four
+ * times that per client address.  auth_guard_begin counts the attempt
+ * first, so concurrent guesses cannot slip past together; false (and
+ * *wait, seconds) while either refuses.  auth_guard_end takes the attempt
+ * back after a success, or logs the failure ("failed <what> for ...").
+ */
+struct auth_guard {
+	char user_key[RATELIMIT_KEY_MAX];
+	char addr_key[RATELIMIT_KEY_MAX];
+};
+void auth_guard_keys(const char *peer, const char *name, struct auth_guard *);
+bool auth_guard_begin(
+    struct request *, const char *name, struct auth_guard *, int *wait);
+void auth_guard_end(struct request *, const char *name,
+    const struct auth_guard *, bool ok, const char *what);
 struct settings;
 
 /*

@@ -14,6 +14,8 @@
 #include "log.h"
 #include "meta.h"
 #include "settings.h"
+#include "sysconf.h"
+#include "wave.h"
 
 /*
  * The device's state for operators, from its newest action: pending,
@@ -711,10 +713,11 @@ json_t *
 device_to_json(struct db *db, const struct settings *s, const struct device *d)
 {
 	json_t *action = action_latest_json(db, d->id);
-	int interval =
-	    d->target_version ? s->poll_interval_running : s->poll_interval;
-	/* gooseBit's rule: on time while seen within its interval + 10 s. */
-	bool online = d->last_seen && now_s() - d->last_seen < interval + 10;
+	int interval = d->target_version ? s->poll_interval_running
+	                                 : sysconf_polling_time(s);
+	/* hawkBit's rule: overdue once pollingOverdueTime past its poll. */
+	bool online = d->last_seen && now_s() - d->last_seen <
+	                                  interval + sysconf_polling_overdue(s);
 
 	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:o, s:b, s:b, s:b, "
 	                 "s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, "
@@ -812,7 +815,8 @@ device_stats_json(struct db *db, const struct settings *s)
 		json_decref(by);
 		return NULL;
 	}
-	db_bind_int64(st, 1, now_s() - s->poll_interval - 10);
+	db_bind_int64(st, 1,
+	    now_s() - sysconf_polling_time(s) - sysconf_polling_overdue(s));
 	if (sqlite3_step(st) == SQLITE_ROW)
 		o = json_pack("{s:I, s:I, s:I, s:I}", "total",
 		    (json_int_t)sqlite3_column_int64(st, 0), "online",
@@ -1051,16 +1055,36 @@ fail:
 	return r;
 }
 
-enum result
-device_delete(struct db *db, int64_t id)
+/* Delete device id inside the caller's transaction: out of its rollout
+ * groups' counters first, then the row (its actions, attributes and
+ * places in rollouts go with it). */
+static enum result
+device_delete_in(struct db *db, int64_t id)
 {
 	static const char sql[] = "DELETE FROM device WHERE id = ?1";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	sqlite3_stmt *st;
+	enum result r;
 
-	if (st == NULL)
+	if ((r = wave_forget_device(db, id)) != RESULT_OK)
+		return r;
+	if ((st = db_prepare(db, sql)) == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, id);
 	return db_step_changed(db, st, __func__);
+}
+
+enum result
+device_delete(struct db *db, int64_t id)
+{
+	enum result r;
+
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	if ((r = device_delete_in(db, id)) != RESULT_OK) {
+		db_rollback(db);
+		return r;
+	}
+	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
 }
 
 enum result
@@ -1095,7 +1119,8 @@ enum result
 device_bulk(
     struct db *db, json_t *ids, json_t *patch, int64_t *n, const char **why)
 {
-	static const char del[] = "DELETE FROM device WHERE controller_id = ?1";
+	static const char find[] =
+	    "SELECT id FROM device WHERE controller_id = ?1";
 	struct device d;
 	size_t i;
 	json_t *v;
@@ -1113,14 +1138,19 @@ device_bulk(
 		sqlite3_stmt *st;
 
 		if (patch == NULL) {
-			if ((st = db_prepare(db, del)) == NULL) {
+			int64_t id;
+
+			if ((st = db_prepare(db, find)) == NULL) {
 				r = RESULT_ERROR;
 				break;
 			}
 			db_bind_text(st, 1, cid);
-			if ((r = db_step_done(db, st, __func__)) != RESULT_OK)
+			id = db_count(st);
+			if (id == 0)
+				continue; /* no such device: nothing to do */
+			if ((r = device_delete_in(db, id)) != RESULT_OK)
 				break;
-			*n += sqlite3_changes(db_handle(db));
+			(*n)++;
 			continue;
 		}
 		if ((r = device_load_cid(db, cid, &d)) != RESULT_OK) {

@@ -23,6 +23,7 @@ const char *const perm_names[] = {
     "users.write",
     "audit.read",
     "settings.read",
+    "settings.write",
     "metrics.read",
     NULL,
 };

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "policy.h"
 #include "settings.h"
+#include "wave.h"
 
 #define ROLLOUT_CANDIDATES_MAX 256
 #define ROLLOUT_CACHE_SLOTS 8 /* candidate sets each thread keeps */
@@ -100,7 +101,7 @@ candidates_load(struct db *db, const struct device *d, struct candidates *c)
 	static const char by_feed[] =
 	    "SELECT r.id, s.id, s.version, s.version_scheme, "
 	    "s.rauc_compatible FROM rollout r JOIN distribution_set s "
-	    "ON s.id = r.ds_id WHERE r.feed = ?1 AND r.paused = 0 "
+	    "ON s.id = r.ds_id WHERE r.feed = ?1 AND r.state = 'running' "
 	    "AND s.deleted_at IS NULL AND s.complete = 1 "
 	    "ORDER BY r.id DESC LIMIT 256";
 	static const char all[] =
@@ -244,7 +245,7 @@ rollout_within_limits(
  */
 static enum policy_reason
 rollout_choose(const struct device *d, const struct action *last, bool forced,
-    const struct candidates *c, const struct policy_sw **chosen)
+    const struct policy_sw *sw, size_t n, const struct policy_sw **chosen)
 {
 	struct policy_device pd = {
 	    .mode = d->mode,
@@ -259,8 +260,8 @@ rollout_choose(const struct device *d, const struct action *last, bool forced,
 	enum policy_reason why;
 	int i = -1;
 
-	why = policy_choose(&pd, c->sw, c->n, &i);
-	*chosen = why == POLICY_OFFER && i >= 0 ? &c->sw[i] : NULL;
+	why = policy_choose(&pd, sw, n, &i);
+	*chosen = why == POLICY_OFFER && i >= 0 ? &sw[i] : NULL;
 	/* An operator's cancel is not undone by the next poll. */
 	if (*chosen && last && last->status == ACTION_CANCELED &&
 	    !last->superseded && last->ds_id == (*chosen)->id && !pd.force) {
@@ -270,14 +271,50 @@ rollout_choose(const struct device *d, const struct action *last, bool forced,
 	return why;
 }
 
+/*
+ * Which candidates the policy chooses among for device d.  In rollout
+ * mode the newest running rollout that targets the device decides alone
+ * (*from is that one candidate), and only once the device's group runs:
+ * before that nothing is offered.  A rollout whose filter or placement
+ * leaves the device out passes to the next.  *retry: the device is in a
+ * follow-up wave of failed devices.
+ */
+static enum result
+rollout_decider(struct db *db, const struct device *d,
+    const struct candidates *c, const struct policy_sw **from, size_t *n,
+    bool *retry)
+{
+	bool admit, skip;
+	enum result r;
+
+	*from = c->sw;
+	*n = c->n;
+	*retry = false;
+	if (d->mode != MODE_ROLLOUT)
+		return RESULT_OK;
+	for (size_t i = 0; i < c->n; i++) {
+		if ((r = wave_admit(db, c->sw[i].rollout_id, d->id, &admit,
+		         retry, &skip)) != RESULT_OK)
+			return r;
+		if (skip)
+			continue;
+		*from = &c->sw[i];
+		*n = admit ? 1 : 0;
+		return RESULT_OK;
+	}
+	*n = 0;
+	return RESULT_OK;
+}
+
 enum result
 rollout_decide(struct db *db, const struct settings *s, const struct device *d,
     struct action *out, bool *have, int64_t *installed)
 {
 	const struct candidates *c = NULL;
-	const struct policy_sw *chosen;
+	const struct policy_sw *chosen, *from;
 	struct action last, again;
-	bool has_last;
+	bool has_last, retry = false;
+	size_t nfrom;
 	enum result r;
 
 	*have = false;
@@ -303,9 +340,12 @@ rollout_decide(struct db *db, const struct settings *s, const struct device *d,
 	}
 	if ((r = candidates_get(db, d, &c)) != RESULT_OK)
 		goto out;
+	if ((r = rollout_decider(db, d, c, &from, &nfrom, &retry)) != RESULT_OK)
+		goto out;
 	rollout_choose(d, has_last ? &last : NULL,
-	    has_last && last.status == ACTION_SCHEDULED && last.forced, c,
-	    &chosen);
+	    retry ||
+	        (has_last && last.status == ACTION_SCHEDULED && last.forced),
+	    from, nfrom, &chosen);
 	if (has_last && last.status == ACTION_SCHEDULED && chosen &&
 	    chosen->id == last.ds_id) {
 		*out = last;
@@ -314,6 +354,9 @@ rollout_decide(struct db *db, const struct settings *s, const struct device *d,
 	}
 	if (chosen == NULL && !(has_last && last.status == ACTION_SCHEDULED))
 		goto out; /* nothing to do: the common case, no write */
+	/* Counted first without the write lock, so that the polls of
+	 * waiting devices stay reads, and again under it, so that polls of
+	 * other devices cannot pass the limits together. */
 	if (chosen && !rollout_within_limits(db, s, chosen->rollout_id)) {
 		chosen = NULL;
 		if (!(has_last && last.status == ACTION_SCHEDULED))
@@ -322,6 +365,13 @@ rollout_decide(struct db *db, const struct settings *s, const struct device *d,
 	if (db_begin(db) == -1) {
 		r = RESULT_ERROR;
 		goto out;
+	}
+	if (chosen && !rollout_within_limits(db, s, chosen->rollout_id)) {
+		chosen = NULL;
+		if (!(has_last && last.status == ACTION_SCHEDULED)) {
+			db_rollback(db);
+			goto out;
+		}
 	}
 	/* Re-read under the write lock: a concurrent poll may have acted. */
 	if ((r = action_newest(db, d->id, &again)) == RESULT_ERROR)
@@ -342,7 +392,8 @@ rollout_decide(struct db *db, const struct settings *s, const struct device *d,
 	if (chosen) {
 		memset(out, 0, sizeof(*out));
 		if ((r = action_create(db, d->id, chosen->id,
-		         chosen->rollout_id, d->force, &out->id)) != RESULT_OK)
+		         chosen->rollout_id, d->force || retry, &out->id)) !=
+		    RESULT_OK)
 			goto fail;
 		if (d->force &&
 		    (r = device_clear_force(db, d->id)) != RESULT_OK)
@@ -351,7 +402,7 @@ rollout_decide(struct db *db, const struct settings *s, const struct device *d,
 		out->ds_id = chosen->id;
 		out->rollout_id = chosen->rollout_id;
 		out->status = ACTION_SCHEDULED;
-		out->forced = d->force;
+		out->forced = d->force || retry;
 		out->progress = -1;
 		*have = true;
 	}
@@ -373,94 +424,40 @@ out:
 	return r;
 }
 
-/* Devices a rollout targets: rollout mode on its feed, hardware fitting. */
-static int64_t
-rollout_targeted(struct db *db, const char *feed, int64_t ds_id)
-{
-	static const char sql[] =
-	    "SELECT hw_model, hw_revision, compatible FROM device "
-	    "WHERE feed = ?1 AND mode = 'rollout'";
-	struct policy_sw sw;
-	struct dist d;
-	sqlite3_stmt *st;
-	int64_t n = 0;
-
-	if (dist_load(db, ds_id, true, &d) != RESULT_OK)
-		return -1;
-	memset(&sw, 0, sizeof(sw));
-	sw.id = d.id;
-	sw.rauc_compatible = d.rauc_compatible;
-	sw.hw = d.hw;
-	sw.nhw = d.nhw;
-	if ((st = db_prepare(db, sql)) == NULL) {
-		dist_clear(&d);
-		return -1;
-	}
-	db_bind_text(st, 1, feed);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		if (policy_fits(&sw, (const char *)sqlite3_column_text(st, 0),
-		        (const char *)sqlite3_column_text(st, 1),
-		        (const char *)sqlite3_column_text(st, 2)))
-			n++;
-	db_done(st);
-	dist_clear(&d);
-	return n;
-}
-
 struct rollout_counts {
 	int64_t targeted, pending, running, succeeded, failed, stale, canceled;
 };
 
+/* A rollout's counts: the sums of its groups' counters (wave.c keeps
+ * them), and its stale actions. */
 static void
-rollout_counts(struct db *db, int64_t id, const char *feed, int64_t sw,
-    struct rollout_counts *k)
+rollout_counts(struct db *db, int64_t id, struct rollout_counts *k)
 {
-	static const char sql[] =
-	    "SELECT "
-	    "  (SELECT count(*) FROM action WHERE rollout_id = ?1 AND status "
-	    "    IN ('scheduled', 'running', 'canceling')), "
-	    "  (SELECT count(DISTINCT device_id) FROM action "
-	    "    WHERE rollout_id = ?1 AND status = 'succeeded'), "
-	    "  (SELECT count(*) FROM action a WHERE a.rollout_id = ?1 AND "
-	    "    a.status = 'failed' AND a.id = (SELECT max(b.id) FROM action "
-	    "b "
-	    "    WHERE b.device_id = a.device_id AND b.rollout_id = ?1)), "
-	    "  (SELECT count(*) FROM action WHERE rollout_id = ?1 AND stale = "
-	    "1 "
-	    "    AND status IN ('scheduled', 'running', 'canceling')), "
-	    "  (SELECT count(*) FROM action a WHERE a.rollout_id = ?1 AND "
-	    "    a.status = 'canceled' AND a.superseded = 0 AND a.id = (SELECT "
-	    "    max(b.id) FROM action b WHERE b.device_id = a.device_id AND "
-	    "    b.rollout_id = ?1))";
-	sqlite3_stmt *st = db_prepare(db, sql);
+	static const char stale[] =
+	    "SELECT count(*) FROM action WHERE rollout_id = ?1 AND stale = 1 "
+	    "AND status IN ('scheduled', 'running', 'canceling')";
+	json_t *t = wave_totals_json(db, id);
+	sqlite3_stmt *st;
 
 	memset(k, 0, sizeof(*k));
-	if (st != NULL) {
+	k->targeted = json_integer_value(json_object_get(t, "targeted"));
+	k->pending = json_integer_value(json_object_get(t, "pending"));
+	k->running = json_integer_value(json_object_get(t, "running"));
+	k->succeeded = json_integer_value(json_object_get(t, "succeeded"));
+	k->failed = json_integer_value(json_object_get(t, "failed"));
+	k->canceled = json_integer_value(json_object_get(t, "canceled"));
+	json_decref(t);
+	if ((st = db_prepare(db, stale)) != NULL) {
 		db_bind_int64(st, 1, id);
-		if (sqlite3_step(st) == SQLITE_ROW) {
-			k->running = sqlite3_column_int64(st, 0);
-			k->succeeded = sqlite3_column_int64(st, 1);
-			k->failed = sqlite3_column_int64(st, 2);
-			k->stale = sqlite3_column_int64(st, 3);
-			k->canceled = sqlite3_column_int64(st, 4);
-		}
-		db_done(st);
+		k->stale = db_count(st);
 	}
-	k->targeted = rollout_targeted(db, feed, sw);
-	if (k->targeted < 0)
-		k->targeted = 0;
-	/* Canceled by the operator: not offered that software again. */
-	k->pending =
-	    k->targeted - k->running - k->succeeded - k->failed - k->canceled;
-	if (k->pending < 0)
-		k->pending = 0;
 }
 
 struct rollout_row {
 	int64_t id, ds_id, max_running, fail_count, fail_percent;
-	int64_t created_at;
+	int64_t created_at, start_at, started_at;
 	bool paused;
-	char *name, *feed, *pause_reason, *version;
+	char *name, *feed, *pause_reason, *version, *state, *filter;
 };
 
 static enum result
@@ -469,7 +466,9 @@ rollout_load(struct db *db, int64_t id, struct rollout_row *r)
 	static const char sql[] =
 	    "SELECT r.id, r.name, r.feed, r.ds_id, r.paused, "
 	    "r.pause_reason, r.max_running, r.failure_threshold_count, "
-	    "r.failure_threshold_percent, r.created_at, s.version "
+	    "r.failure_threshold_percent, r.created_at, s.version, r.state, "
+	    "r.target_filter, COALESCE(r.start_at, 0), "
+	    "COALESCE(r.started_at, 0) "
 	    "FROM rollout r JOIN distribution_set s ON s.id = r.ds_id "
 	    "WHERE r.id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
@@ -492,6 +491,10 @@ rollout_load(struct db *db, int64_t id, struct rollout_row *r)
 		r->fail_percent = sqlite3_column_int64(st, 8);
 		r->created_at = sqlite3_column_int64(st, 9);
 		r->version = db_column_strdup(st, 10);
+		r->state = db_column_strdup(st, 11);
+		r->filter = db_column_strdup(st, 12);
+		r->start_at = sqlite3_column_int64(st, 13);
+		r->started_at = sqlite3_column_int64(st, 14);
 		res = RESULT_OK;
 		break;
 	case SQLITE_DONE:
@@ -511,6 +514,8 @@ rollout_row_clear(struct rollout_row *r)
 	free(r->feed);
 	free(r->pause_reason);
 	free(r->version);
+	free(r->state);
+	free(r->filter);
 }
 
 json_t *
@@ -522,7 +527,7 @@ rollout_to_json(struct db *db, int64_t id)
 
 	if (rollout_load(db, id, &r) != RESULT_OK)
 		return NULL;
-	rollout_counts(db, id, r.feed, r.ds_id, &k);
+	rollout_counts(db, id, &k);
 	o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:b, s:s?, s:I, s:I, "
 	              "s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "id", (json_int_t)r.id, "name", r.name, "feed", r.feed,
@@ -537,6 +542,16 @@ rollout_to_json(struct db *db, int64_t id)
 	    "succeeded", (json_int_t)k.succeeded, "failed",
 	    (json_int_t)k.failed, "stale", (json_int_t)k.stale, "canceled",
 	    (json_int_t)k.canceled);
+	if (o != NULL) {
+		json_object_set_new(o, "state", json_string(r.state));
+		json_object_set_new(o, "target_filter",
+		    r.filter ? json_string(r.filter) : json_null());
+		json_object_set_new(o, "start_at",
+		    r.start_at ? json_integer(r.start_at) : json_null());
+		json_object_set_new(o, "started_at",
+		    r.started_at ? json_integer(r.started_at) : json_null());
+		json_object_set_new(o, "groups", wave_groups_json(db, id));
+	}
 	rollout_row_clear(&r);
 	return o;
 }
@@ -588,7 +603,9 @@ static enum result
 rollout_pause(struct db *db, int64_t id, const char *reason)
 {
 	static const char sql[] =
-	    "UPDATE rollout SET paused = 1, pause_reason = ?2 WHERE id = ?1";
+	    "UPDATE rollout SET paused = 1, state = CASE WHEN state = "
+	    "'running' THEN 'paused' ELSE state END, pause_reason = ?2 "
+	    "WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	int rc;
 
@@ -615,7 +632,7 @@ rollout_check_failures(struct db *db, int64_t id)
 		rollout_row_clear(&r);
 		return RESULT_OK;
 	}
-	rollout_counts(db, id, r.feed, r.ds_id, &k);
+	rollout_counts(db, id, &k);
 	base = k.targeted > 0 ? k.targeted : 1;
 	reason[0] = '\0';
 	if (r.fail_count > 0 && k.failed >= r.fail_count)
@@ -672,11 +689,18 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	static const char sql[] =
 	    "INSERT INTO rollout (name, feed, ds_id, paused, "
 	    "max_running, failure_threshold_count, failure_threshold_percent, "
-	    "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+	    "created_at, state, target_filter, start_at) VALUES (?1, ?2, ?3, "
+	    "0, ?5, ?6, ?7, ?8, 'ready', ?9, ?10) RETURNING id";
 	const char *feed = json_string_value(json_object_get(body, "feed"));
 	json_int_t sw =
 	    json_integer_value(json_object_get(body, "software_id"));
 	const char *name = json_string_value(json_object_get(body, "name"));
+	const char *filter =
+	    json_string_value(json_object_get(body, "target_filter"));
+	json_t *start_at = json_object_get(body, "start_at");
+	bool start_now = !json_is_false(json_object_get(body, "start")) &&
+	                 !json_is_integer(start_at);
+	static __thread char filter_why[200];
 	struct dist s;
 	sqlite3_stmt *st;
 	enum result r;
@@ -691,6 +715,25 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	    strspn(feed, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                 "0123456789_.-") != strlen(feed))
 		return *why = "feed: 1 to 64 of [A-Za-z0-9_.-]", RESULT_INVALID;
+	if (filter && filter[0] == '\0')
+		filter = NULL;
+	if (filter) {
+		char buf[160];
+		const char *p = wave_filter_problem(filter, buf, sizeof(buf));
+
+		if (p) {
+			/* Per thread: the reason lives until this thread's
+			 * handler has answered. */
+			snprintf(filter_why, sizeof(filter_why),
+			    "target_filter: %s", p);
+			return *why = filter_why, RESULT_INVALID;
+		}
+	}
+	if (json_is_integer(start_at) &&
+	    (json_integer_value(start_at) < 0 ||
+	        json_integer_value(start_at) > INT64_C(253402300799)))
+		return *why = "start_at: a time in Unix seconds",
+		       RESULT_INVALID;
 	if ((r = dist_load(db, sw, false, &s)) != RESULT_OK) {
 		if (r == RESULT_NOTFOUND) {
 			*why = "software_id: no such software";
@@ -712,14 +755,18 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	if (name == NULL)
 		name = dflt = xasprintf("%s to %s", s.version, feed);
 	dist_clear(&s);
+	if (db_begin(db) == -1) {
+		free(dflt);
+		return RESULT_ERROR;
+	}
 	if ((st = db_prepare(db, sql)) == NULL) {
 		free(dflt);
+		db_rollback(db);
 		return RESULT_ERROR;
 	}
 	db_bind_text(st, 1, name);
 	db_bind_text(st, 2, feed);
 	db_bind_int64(st, 3, sw);
-	db_bind_int64(st, 4, json_is_true(json_object_get(body, "paused")));
 	db_bind_int64(
 	    st, 5, json_integer_value(json_object_get(body, "max_running")));
 	db_bind_int64(st, 6,
@@ -729,17 +776,27 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	    json_integer_value(
 	        json_object_get(body, "failure_threshold_percent")));
 	db_bind_int64(st, 8, now_s());
+	db_bind_text(st, 9, filter);
+	if (json_is_integer(start_at))
+		db_bind_int64(st, 10, json_integer_value(start_at));
+	r = db_step_id(db, st, id, __func__);
 	free(dflt);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		db_log_error(db, __func__);
-		db_done(st);
-		return RESULT_ERROR;
+	if (r == RESULT_OK)
+		r = wave_create_groups(
+		    db, *id, json_object_get(body, "groups"), why);
+	if (r != RESULT_OK) {
+		db_rollback(db);
+		return r;
 	}
-	db_done(st);
-	*id = sqlite3_last_insert_rowid(db_handle(db));
-	rollout_catalog_changed();
+	if (db_commit(db) == -1)
+		return RESULT_ERROR;
 	log_info("rollout %lld created: software %lld to feed %s",
 	    (long long)*id, (long long)sw, feed);
+	if (start_now && (r = wave_start(db, *id)) != RESULT_OK)
+		return r;
+	if (json_is_true(json_object_get(body, "paused")))
+		return rollout_patch(db, *id, body, why);
+	rollout_catalog_changed();
 	return RESULT_OK;
 }
 
@@ -749,13 +806,19 @@ rollout_patch(struct db *db, int64_t id, json_t *body, const char **why)
 	static const char sql[] =
 	    "UPDATE rollout SET "
 	    "name = COALESCE(?2, name), "
-	    "paused = COALESCE(?3, paused), "
-	    "pause_reason = CASE WHEN ?3 IS NULL THEN pause_reason "
-	    "  WHEN ?3 = 1 THEN 'Paused by the operator' ELSE NULL END, "
 	    "max_running = COALESCE(?4, max_running), "
 	    "failure_threshold_count = COALESCE(?5, failure_threshold_count), "
 	    "failure_threshold_percent = COALESCE(?6, "
 	    "failure_threshold_percent) "
+	    "WHERE id = ?1";
+	/* Pausing takes a running rollout (or one still to start) out of
+	 * the offers; resuming runs it again, and its groups stopped by
+	 * their error condition. */
+	static const char pause[] =
+	    "UPDATE rollout SET paused = ?2, pause_reason = CASE WHEN ?2 = 1 "
+	    "THEN 'Paused by the operator' ELSE NULL END, state = CASE "
+	    "WHEN ?2 = 1 AND state = 'running' THEN 'paused' "
+	    "WHEN ?2 = 0 AND state = 'paused' THEN 'running' ELSE state END "
 	    "WHERE id = ?1";
 	static const char *const ints[] = {"max_running",
 	    "failure_threshold_count", "failure_threshold_percent"};
@@ -766,19 +829,37 @@ rollout_patch(struct db *db, int64_t id, json_t *body, const char **why)
 	*why = NULL;
 	if ((r = rollout_check_fields(body, why)) != RESULT_OK)
 		return r;
-	if ((st = db_prepare(db, sql)) == NULL)
+	if (db_begin(db) == -1)
 		return RESULT_ERROR;
+	if ((st = db_prepare(db, sql)) == NULL) {
+		db_rollback(db);
+		return RESULT_ERROR;
+	}
 	db_bind_int64(st, 1, id);
 	db_bind_text(st, 2, json_string_value(json_object_get(body, "name")));
-	if ((v = json_object_get(body, "paused")))
-		db_bind_int64(st, 3, json_is_true(v));
 	for (int i = 0; i < 3; i++)
 		if ((v = json_object_get(body, ints[i])))
 			db_bind_int64(st, 4 + i, json_integer_value(v));
 	r = db_step_changed(db, st, __func__);
-	if (r == RESULT_OK)
-		rollout_catalog_changed();
-	return r;
+	if (r == RESULT_OK && (v = json_object_get(body, "paused"))) {
+		if ((st = db_prepare(db, pause)) == NULL)
+			r = RESULT_ERROR;
+		else {
+			db_bind_int64(st, 1, id);
+			db_bind_int64(st, 2, json_is_true(v));
+			r = db_step_done(db, st, __func__);
+		}
+		if (r == RESULT_OK && json_is_false(v))
+			r = wave_resume(db, id);
+	}
+	if (r != RESULT_OK) {
+		db_rollback(db);
+		return r;
+	}
+	if (db_commit(db) == -1)
+		return RESULT_ERROR;
+	rollout_catalog_changed();
+	return RESULT_OK;
 }
 
 enum result

@@ -17,7 +17,6 @@
 
 #define USER_SALT_LEN 16
 #define USER_HASH_LEN 32
-#define USER_ENCODED_MAX 256
 
 void
 user_clear(struct user *u)
@@ -89,6 +88,15 @@ enum result
 user_create(struct db *db, const struct settings *s, const char *username,
     const char *password, const json_t *perms, bool first_only, int64_t *id)
 {
+	return user_create_weak(
+	    db, s, username, password, perms, first_only, false, id);
+}
+
+enum result
+user_create_weak(struct db *db, const struct settings *s, const char *username,
+    const char *password, const json_t *perms, bool first_only, bool weak,
+    int64_t *id)
+{
 	static const char sql[] =
 	    "INSERT INTO app_user (id, username, password, permissions, "
 	    "created_at) VALUES (?5, ?1, ?2, ?3, ?4)";
@@ -104,7 +112,10 @@ user_create(struct db *db, const struct settings *s, const char *username,
 	sqlite3_stmt *st;
 	enum result r;
 
-	if (!user_name_valid(username) || user_password_problem(password))
+	if (!user_name_valid(username) ||
+	    (user_password_problem(password) &&
+	        !(weak && password[0] && strlen(password) < USER_PASSWORD_MIN &&
+	            utf8_valid(password, strlen(password)))))
 		return RESULT_INVALID;
 	if (user_hash(s, password, encoded) == -1)
 		return RESULT_ERROR;
@@ -179,6 +190,13 @@ enum result
 user_verify(struct db *db, const struct settings *s, const char *username,
     const char *password, struct user *u)
 {
+	return user_verify_hash(db, s, username, password, u, NULL);
+}
+
+enum result
+user_verify_hash(struct db *db, const struct settings *s, const char *username,
+    const char *password, struct user *u, char hash[USER_ENCODED_MAX])
+{
 	static const char sql[] =
 	    "SELECT id, username, permissions, enabled, password "
 	    "FROM app_user WHERE username = ?1";
@@ -215,6 +233,8 @@ user_verify(struct db *db, const struct settings *s, const char *username,
 		user_clear(u);
 		return RESULT_NOTFOUND;
 	}
+	if (hash)
+		memcpy(hash, encoded, USER_ENCODED_MAX);
 	explicit_bzero(encoded, sizeof(encoded));
 	if ((st = db_prepare(db, touch)) != NULL) {
 		db_bind_int64(st, 1, u->id);
@@ -222,6 +242,36 @@ user_verify(struct db *db, const struct settings *s, const char *username,
 		db_step_done(db, st, __func__);
 	}
 	return RESULT_OK;
+}
+
+enum result
+user_load_with_hash(struct db *db, int64_t id, const char *hash, struct user *u)
+{
+	static const char sql[] =
+	    "SELECT id, username, permissions, enabled, password "
+	    "FROM app_user WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	enum result r = RESULT_NOTFOUND;
+	int rc;
+
+	memset(u, 0, sizeof(*u));
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(st, 4);
+
+		if (p && sqlite3_column_int(st, 3) &&
+		    ct_equal(p, strlen(p), hash, strlen(hash))) {
+			user_from_row(st, 0, u);
+			r = RESULT_OK;
+		}
+	} else if (rc != SQLITE_DONE) {
+		db_log_error(db, __func__);
+		r = RESULT_ERROR;
+	}
+	db_done(st);
+	return r;
 }
 
 static enum result

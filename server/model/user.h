@@ -20,6 +20,7 @@ struct settings;
 #define USER_PASSWORD_MAX 256
 #define USER_SESSION_LEN 43 /* cookie value: random alphanumerics */
 #define USER_CSRF_LEN 32
+#define USER_ENCODED_MAX 256 /* an argon2id encoded hash, NUL included */
 
 struct user {
 	int64_t id;
@@ -49,10 +50,25 @@ const char *user_password_problem(const char *);
 enum result user_create(struct db *, const struct settings *,
     const char *username, const char *password, const json_t *perms,
     bool first_only, int64_t *id);
+/* user_create that, with weak, also takes a password shorter than
+ * USER_PASSWORD_MIN (the command line's --allow-weak-password). */
+enum result user_create_weak(struct db *, const struct settings *,
+    const char *username, const char *password, const json_t *perms,
+    bool first_only, bool weak, int64_t *id);
 /* Check a password; RESULT_OK fills *u (an enabled user).  Takes the same
  * time whether or not the user exists. */
 enum result user_verify(struct db *, const struct settings *,
     const char *username, const char *password, struct user *u);
+/* user_verify that also copies the user's stored password hash into
+ * hash on RESULT_OK (for auth.c's cache of Basic credentials). */
+enum result user_verify_hash(struct db *, const struct settings *,
+    const char *username, const char *password, struct user *u,
+    char hash[USER_ENCODED_MAX]);
+/* The enabled user id whose stored password hash is still hash (one
+ * read by primary key, no argon2): RESULT_OK fills *u, RESULT_NOTFOUND
+ * once the password changed or the user was disabled or deleted. */
+enum result user_load_with_hash(
+    struct db *, int64_t id, const char *hash, struct user *u);
 enum result user_load(struct db *, const char *username, struct user *);
 /* Change permissions, enabled or password (any may be NULL/unset). A
  * password change or disabling revokes the user's sessions; a password

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "rsql.h"
 #include "util.h"
 
 struct db_stmt {
@@ -324,6 +325,30 @@ void
 db_log_error(struct db *db, const char *where)
 {
 	log_warnx("%s: %s", where, sqlite3_errmsg(db->handle));
+}
+
+sqlite3_stmt *
+db_prepare_once(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db->handle, sql, -1, &st, NULL) != SQLITE_OK) {
+		db_log_error(db, __func__);
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+db_bind_query(sqlite3_stmt *st, int first, const struct rsql_query *q)
+{
+	for (size_t i = 0; i < q->nparams; i++) {
+		if (q->params[i].is_int)
+			db_bind_int64(st, first + (int)i, q->params[i].num);
+		else
+			db_bind_text(st, first + (int)i, q->params[i].text);
+	}
 }
 
 int

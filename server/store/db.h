@@ -84,6 +84,16 @@ int64_t db_count(sqlite3_stmt *st);
 /* Log the connection's last error with the caller's name. */
 void db_log_error(struct db *, const char *where);
 
+/*
+ * A statement for SQL built at run time (a filter, an order): prepared for
+ * this one use, finalized by the caller with sqlite3_finalize; NULL
+ * (logged) on error.  Literal SQL goes through db_prepare's cache.
+ */
+sqlite3_stmt *db_prepare_once(struct db *, const char *sql);
+/* Bind a compiled FIQL filter's values (rsql.h) from index first on. */
+struct rsql_query;
+void db_bind_query(sqlite3_stmt *, int first, const struct rsql_query *);
+
 /* Convenience binders: NULL text binds SQL NULL.  0 ok, -1 failed. */
 int db_bind_text(sqlite3_stmt *, int idx, const char *text);
 int db_bind_int64(sqlite3_stmt *, int idx, int64_t v);

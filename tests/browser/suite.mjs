@@ -748,6 +748,32 @@ async function main() {
 		assert(await page.$eval('#filter-state', (s) => s.value) === 'in_sync', 'state filter not applied');
 	});
 
+	await check('a rollout in waves: made in the dialog, started by hand, one bar per wave, its devices one click away', async () => {
+		await go('#/rollouts');
+		await page.click('#new-rollout');
+		await page.selectOption('#rollout-software', String(swId));
+		await page.fill('#rollout-feed', 'lab');
+		await page.fill('#rollout-name', 'Waves test rollout');
+		await page.selectOption('#rollout-waves-preset', 'canary');
+		assert((await page.$$('#waves-rows tr')).length === 3, 'the canary preset has three waves');
+		await page.selectOption('#rollout-start', 'manual');
+		await page.click('dialog [data-role="create"]');
+		const card = await page.waitForSelector('article.rollout:has-text("Waves test rollout")');
+		const id = await card.getAttribute('data-id');
+		await page.waitForSelector(`#rollout-${id} [data-action="start"]`);
+		assert(!(await page.$(`#rollout-${id} [data-action="pause"]`)), 'a rollout not started offers pause');
+		await page.click(`#rollout-${id} [data-action="start"]`);
+		await page.waitForSelector(`#rollout-${id} [data-action="pause"]`);
+		assert((await page.$$(`#rollout-${id} .wave`)).length === 3, 'three waves shown');
+		const states = await page.$$eval(`#rollout-${id} .wave`, (ws) => ws.map((w) => w.dataset.state));
+		assert(states[0] === 'running' && states[1] === 'scheduled', `the waves are ${states}`);
+		await shot(page, 'rollouts-waves');
+		await page.click(`#rollout-${id} .wave >> nth=0 >> .count-targeted`);
+		await page.waitForSelector('dialog .group-devices a:has-text("sim-003")');
+		await page.keyboard.press('Escape');
+		const d = await apiFromPage('DELETE', '/api/v1/rollouts/' + id);
+		assert(d.status === 204, `delete ${d.status}`);
+	});
 	await check('device page: assign the multi-module set; the offered set shows its modules (name, type, version)', async () => {
 		await go('#/devices/sim-003');
 		await page.waitForSelector('#device-form');
@@ -890,6 +916,22 @@ async function main() {
 		assert(bad.length === 0, `unmasked: ${bad.join(', ')}`);
 		assert(await page.$$eval('#settings-table input, #settings-table button', (e) => e.length) === 0, 'editable');
 		await shot(page, 'settings');
+	});
+	await check('settings page edits the system configuration, errors shown', async () => {
+		await go('#/settings');
+		await page.waitForSelector('#configs-table tr[data-key="pollingTime"]');
+		await page.fill('#cfg-pollingTime', '99:00:00');
+		await page.click('#configs-table tr[data-key="pollingTime"] button');
+		await page.waitForSelector('#config-error');
+		const err = await page.textContent('#config-error');
+		assert(/pollingTime/.test(err), `error: ${err}`);
+		await page.fill('#cfg-pollingTime', '00:00:45');
+		await page.click('#configs-table tr[data-key="pollingTime"] button');
+		await page.waitForFunction(() => /set by/.test(document.querySelector('#configs-table tr[data-key="pollingTime"]')?.textContent || ''));
+		const r = await page.evaluate(async () => (await fetch('/api/v1/system/configs')).json());
+		assert(r.configs.pollingTime.value === '00:00:45', `stored ${r.configs.pollingTime.value}`);
+		await page.click('#configs-table tr[data-key="pollingTime"] button:has-text("Reset")');
+		await page.waitForFunction(() => /settings file/.test(document.querySelector('#configs-table tr[data-key="pollingTime"]')?.textContent || ''));
 	});
 	await check('the devices page in the dark theme and on a phone', async () => {
 		await go('#/devices');

@@ -4,7 +4,8 @@
 # principals with the admin, operator and readonly roles, deny grants
 # ("!device.delete"), prefix grants ("device"), wildcard-segment grants
 # ("*.read") and no grants at all, each through a login session and a
-# personal token, plus a command-line token and no credentials.  What is
+# personal token (and HTTP Basic on /rest/v1, where the session cookie
+# must fail), plus a command-line token and no credentials.  What is
 # checked is the gate: 401 without credentials, 403 {"error":"forbidden"}
 # without the permission, anything but 401/403 with it (the token routes
 # need users.write of a personal token, nothing of a session).  Then
@@ -217,6 +218,53 @@ send()
 	req "$method" "$path" "${args[@]}" --max-time 5
 }
 
+# rest_gate NAME ALLOWED: gate for /rest/v1, whose errors are hawkBit's.
+rest_gate()
+{
+	local name=$1 ok=$2
+	if [ "$ok" = yes ]; then
+		case $STATUS in
+		401 | 403 | 000) fail "$name -> allowed" "status $STATUS: $(body_excerpt)" ;;
+		*) pass "$name -> allowed ($STATUS)" ;;
+		esac
+	elif [ "$STATUS" = 403 ] &&
+	    [[ $BODY == *'"errorCode":"hawkbit.server.error.insufficientPermission"'* ]]; then
+		pass "$name -> 403 insufficientPermission"
+	else
+		fail "$name -> 403 insufficientPermission" "status $STATUS: $(body_excerpt)"
+	fi
+}
+
+# rest_row METHOD PATTERN PATH BODY PERM: a /rest/v1 route (AUTH_REST):
+# Basic with each principal's password, tokens as under /api/v1, and
+# never the session cookie.
+rest_row()
+{
+	local method=$1 pattern=$2 path=$3 body=$4 perm=$5 what="$1 $2" p ok
+	local data=()
+	[ "$body" = BODY_JSON ] && [ "$method" != GET ] &&
+	    data=(-H 'Content-Type: application/json' --data-binary '{}')
+	send anon "$method" "$path" "$body"
+	if [ "$STATUS" = 401 ] &&
+	    [[ $BODY == *'"errorCode":"hawkbit.server.error.unauthorized"'* ]]; then
+		pass "$what without credentials -> 401"
+	else
+		fail "$what without credentials -> 401" "status $STATUS: $(body_excerpt)"
+	fi
+	send machine "$method" "$path" "$body"
+	rest_gate "$what as a command-line token" yes
+	for p in $PRINCIPALS; do
+		ok=no
+		allowed "$p" "$perm" && ok=yes
+		req "$method" "$path" -u "$p:$p-password-1" "${data[@]}" --max-time 5
+		rest_gate "$what as $p ($perm) by Basic" "$ok"
+		send "token:$p" "$method" "$path" "$body"
+		rest_gate "$what as $p ($perm) by personal token" "$ok"
+		send "session:$p" "$method" "$path" "$body"
+		check "$what as $p by session cookie -> 401 (got $STATUS)" [ "$STATUS" = 401 ]
+	done
+}
+
 # --- the matrix ------------------------------------------------------------
 while IFS='|' read -r method pattern auth body perm; do
 	[ -n "$method" ] || continue
@@ -230,7 +278,11 @@ while IFS='|' read -r method pattern auth body perm; do
 		    [ "$STATUS" != 401 -a "$STATUS" != 000 ]
 		continue
 		;;
-	A | AUTH_ADMIN | AUTH_METRICS | R | AUTH_REST) ;;
+	R | AUTH_REST)
+		rest_row "$method" "$pattern" "$path" "$body" "$perm"
+		continue
+		;;
+	A | AUTH_ADMIN | AUTH_METRICS) ;;
 	*)
 		fail "$what: unknown auth kind '$auth' in route.c"
 		continue

@@ -262,6 +262,13 @@ ALTER TABLE device DROP COLUMN modified_at;
 ALTER TABLE device DROP COLUMN modified_by;
 ALTER TABLE device DROP COLUMN token_sealed;
 ALTER TABLE device DROP COLUMN update_status;
+DROP TABLE system_config;
+DROP TABLE rollout_target;
+DROP TABLE rollout_group;
+ALTER TABLE rollout DROP COLUMN state;
+ALTER TABLE rollout DROP COLUMN target_filter;
+ALTER TABLE rollout DROP COLUMN start_at;
+ALTER TABLE rollout DROP COLUMN started_at;
 PRAGMA user_version = 4;" 2>&1 | sed 's/^/#   /'
 start_server 'log:
   access: false'

@@ -87,6 +87,19 @@ expect_jq '.pollStatus | (.lastRequestAt | type == "number") and (.nextExpectedR
     "pollStatus once polled"
 expect_jq '.lastControllerRequestAt == .pollStatus.lastRequestAt' \
     "lastControllerRequestAt"
+api_json PUT $R/system/configs/pollingTime '{"value":"00:00:30"}'
+expect_status 204 "pollingTime 00:00:30"
+api GET $R/targets/test-target
+expect_jq '.pollStatus.nextExpectedRequestAt - .pollStatus.lastRequestAt == 30000' \
+    "nextExpectedRequestAt follows pollingTime"
+api_json PUT $R/system/configs/pollingTime '{"value":"00:00:01"}'
+api_json PUT $R/system/configs/pollingOverdueTime '{"value":"00:00:01"}'
+wait_for 5 sh -c "curl -s -H 'Authorization: Bearer $TOKEN' '$BASE$R/targets/test-target' | jq -e '.pollStatus.overdue' >/dev/null"
+api GET $R/targets/test-target
+expect_json .pollStatus.overdue true "overdue past pollingTime + pollingOverdueTime"
+api DELETE $R/system/configs/pollingTime
+api DELETE $R/system/configs/pollingOverdueTime
+api GET $R/targets/test-target
 expect_json .ipAddress 127.0.0.1
 expect_json .address http://127.0.0.1
 expect_json .requestAttributes false "attributes were sent"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make demo: a Falconet server with a fleet of simulated devices and a
-# rollout running, to look at in the browser or with curl.  Runs until
+# rollout in three waves, to look at in the browser or with curl.  Runs until
 # Ctrl-C, then stops the fleet and the server (by PID) and removes the
 # data directory.
 #
@@ -138,8 +138,16 @@ upload()
 }
 SW1=$(upload "$D/demo-2.0.0.swu") && [ -n "$SW1" ] || die "upload failed"
 SW2=$(upload "$D/demo-2.1.0.swu") && [ -n "$SW2" ] || die "upload failed"
+# Three waves: a canary of 5 %, then a quarter of the rest, then all the
+# others; each starts once 90 % of the one before it updated, and a wave
+# with 20 % failed pauses the rollout.  It starts once the fleet has
+# registered (devices are placed in the waves at the start).
+START_AT=$(($(date +%s) + 30))
 curl -sf -H "$AUTH" -H 'Content-Type: application/json' \
-    -d "{\"name\":\"demo 2.0.0\",\"software_id\":$SW1,\"max_running\":$MAX_RUNNING,\"failure_threshold_percent\":30}" \
+    -d "{\"name\":\"demo 2.0.0\",\"software_id\":$SW1,\"max_running\":$MAX_RUNNING,\"start_at\":$START_AT,
+         \"groups\":[{\"name\":\"canary\",\"percent\":5,\"success_percent\":90,\"error_percent\":20},
+                     {\"name\":\"early adopters\",\"percent\":25,\"success_percent\":90,\"error_percent\":20},
+                     {\"name\":\"everyone else\",\"success_percent\":90,\"error_percent\":20}]}" \
     "$BASE/api/v1/rollouts" >/dev/null || die "cannot create the rollout"
 curl -sf -H "$AUTH" -H 'Content-Type: application/json' \
     -d "{\"name\":\"demo 2.1.0\",\"software_id\":$SW2,\"paused\":true,\"max_running\":$MAX_RUNNING}" \
@@ -154,7 +162,8 @@ FLEET_PID=$!
 
 cat <<EOF
 
-Falconet demo: $DEVICES simulated devices, rollout "demo 2.0.0" running.
+Falconet demo: $DEVICES simulated devices; rollout "demo 2.0.0" starts in
+30 s, in three waves (canary 5 %, 25 %, the rest).
 
   server     $BASE   (pid $SERVER_PID, data in $D)
   token      $TOKEN
@@ -172,7 +181,8 @@ EOF
 while kill -0 "$SERVER_PID" 2>/dev/null; do
 	sleep 10
 	c=$(curl -s -H "$AUTH" "$BASE/api/v1/rollouts/1" | jq -c .counts 2>/dev/null)
-	echo "$(date +%T) rollout 1: ${c:-?}"
+	w=$(curl -s -H "$AUTH" "$BASE/api/v1/rollouts/1" | jq -r '[.groups[] | "\(.name) \(.state)"] | join(", ")' 2>/dev/null)
+	echo "$(date +%T) rollout 1: ${c:-?} ${w:+($w)}"
 	kill -0 "$FLEET_PID" 2>/dev/null || { echo "demo: the fleet stopped:"; tail -n 5 "$D/fleet.log"; break; }
 done
 echo "demo: the server exited:"

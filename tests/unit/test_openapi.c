@@ -327,12 +327,19 @@ test_security(void **state)
 			break;
 		case AUTH_ADMIN:
 		case AUTH_METRICS:
-		case AUTH_REST:
 			if (!security_has(sec, "bearerAuth") ||
 			    !security_has(sec, "cookieAuth"))
 				why = "needs bearerAuth and cookieAuth";
 			else if (security_has(sec, NULL))
 				why = "must not allow anonymous access";
+			break;
+		case AUTH_REST:
+			if (!security_has(sec, "basicAuth") ||
+			    !security_has(sec, "bearerAuth"))
+				why = "needs basicAuth and bearerAuth";
+			else if (security_has(sec, "cookieAuth") ||
+			         security_has(sec, NULL))
+				why = "takes no cookie and no anonymous access";
 			break;
 		case AUTH_DEVICE:
 			if (!security_has(sec, "targetToken") ||

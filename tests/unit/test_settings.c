@@ -36,6 +36,7 @@ static const char *const all_keys[] = {
 	"tenant",
 	"poll.interval",
 	"poll.running_interval",
+	"poll.overdue",
 	"device_auth.mode",
 	"device_auth.gateway_token",
 	"device_auth.register_rate",

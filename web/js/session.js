@@ -14,7 +14,7 @@ export const ALL_PERMISSIONS = [
 	'device.read', 'device.write', 'device.delete',
 	'software.read', 'software.write', 'software.delete',
 	'rollout.read', 'rollout.write', 'rollout.delete',
-	'users.read', 'users.write', 'audit.read', 'settings.read',
+	'users.read', 'users.write', 'audit.read', 'settings.read', 'settings.write',
 ];
 
 export function grantMatches(grant, perm) {

@@ -1,5 +1,7 @@
-// #/rollouts: create from a feed and a software, pause/resume, thresholds,
-// and per-rollout progress with counts linking to the filtered device list.
+// #/rollouts: create from a feed and a software in waves (groups), start,
+// pause/resume, approve a group, retry the failed devices, thresholds, and
+// per-rollout and per-group progress with counts one click from their
+// devices.
 import {h, add, replace, icon, badge, age, fmtTime, empty} from '../dom.js';
 import {get, post, patch, del} from '../api.js';
 import {session} from '../session.js';
@@ -54,6 +56,91 @@ function numOrNull(el, max) {
 	return n;
 }
 
+// The waves a new rollout gets: presets, or rows the operator edits.
+const PRESETS = {
+	one: [{name: 'All devices'}],
+	canary: [
+		{name: 'Canary', share: '1%', success: 100, error: 0},
+		{name: 'Early', share: '10%', success: 95, error: 5},
+		{name: 'Everyone else', share: '', success: 95, error: 5},
+	],
+};
+
+// "10%" -> {percent: 10}, "25" -> {count: 25}, "" -> {} (the rest).
+function parseShare(text, last) {
+	const t = text.trim();
+	if (t === '') {
+		if (!last) throw new Error('Every wave but the last needs a share: "10%" or a number of devices.');
+		return {};
+	}
+	let m = /^(\d{1,3})\s*%$/.exec(t);
+	if (m && Number(m[1]) >= 1 && Number(m[1]) <= 100) return {percent: Number(m[1])};
+	m = /^\d{1,9}$/.exec(t);
+	if (m && Number(t) >= 1) return {count: Number(t)};
+	throw new Error(`"${t}" is not a share: write "10%" or a number of devices.`);
+}
+
+function wavesEditor() {
+	const rows = h('tbody', {id: 'waves-rows'});
+	const row = (w) => {
+		const tr = h('tr', {class: 'wave-row'},
+			h('td', null, h('input', {class: 'input', 'aria-label': 'Wave name', value: w.name || '', dataset: {k: 'name'}})),
+			h('td', null, h('input', {class: 'input', 'aria-label': 'Share (10% or a count; empty: the rest)', value: w.share || '', placeholder: 'the rest', dataset: {k: 'share'}})),
+			h('td', null, h('input', {class: 'input', type: 'number', min: '0', max: '100', 'aria-label': 'Success percent', value: String(w.success ?? 100), dataset: {k: 'success'}})),
+			h('td', null, h('input', {class: 'input', type: 'number', min: '0', max: '100', 'aria-label': 'Error percent (0: off)', value: String(w.error ?? 0), dataset: {k: 'error'}})),
+			h('td', null, h('input', {type: 'checkbox', 'aria-label': 'Needs approval', checked: !!w.approval, dataset: {k: 'approval'}})),
+			h('td', null, h('button', {type: 'button', class: 'btn btn-sm btn-ghost', 'aria-label': 'Remove this wave', onclick: () => {
+				if (rows.children.length > 1) tr.remove();
+			}}, icon('x'))));
+		return tr;
+	};
+	const set = (list) => replace(rows, list.map(row));
+	set(PRESETS.one);
+	const preset = h('select', {class: 'input', id: 'rollout-waves-preset', onchange: () => set(PRESETS[preset.value] || PRESETS.one)},
+		h('option', {value: 'one'}, 'One wave: every device at once'),
+		h('option', {value: 'canary'}, 'Canary 1 %, then 10 %, then the rest'));
+	const el = h('div', {class: 'waves-editor'},
+		field('Waves', preset, 'Each wave starts once the one before it has its success share updated; a wave that reaches its error share pauses the rollout.'),
+		h('table', {class: 'table waves-table'},
+			h('thead', null, h('tr', null, ['Name', 'Share', 'Success %', 'Error %', 'Approval', ''].map((t) => h('th', null, t)))),
+			rows),
+		h('button', {type: 'button', class: 'btn btn-sm btn-ghost', id: 'add-wave', onclick: () => rows.appendChild(row({}))}, icon('plus'), 'Add a wave'));
+	el.groups = () => {
+		const trs = [...rows.children];
+		return trs.map((tr, i) => {
+			const v = (k) => tr.querySelector(`[data-k="${k}"]`);
+			const g = {...parseShare(v('share').value, i === trs.length - 1)};
+			if (v('name').value.trim()) g.name = v('name').value.trim();
+			g.success_percent = numOrNull(v('success'), 100) ?? 100;
+			g.error_percent = numOrNull(v('error'), 100) ?? 0;
+			if (v('approval').checked) g.approval = true;
+			return g;
+		});
+	};
+	return el;
+}
+
+// Which device state a group count is.
+const GROUP_STATES = ['pending', 'running', 'succeeded', 'failed', 'canceled'];
+
+function groupDevices(r, g, state) {
+	const list = h('div', {class: 'group-devices'}, empty('Loading…'));
+	const q = state ? '?limit=200&state=' + state : '?limit=200';
+	get(`/api/v1/rollouts/${r.id}/groups/${g.id}/devices${q}`).then((res) => {
+		if (!res.devices.length) {
+			replace(list, empty('No device here.'));
+			return;
+		}
+		replace(list, h('table', {class: 'table'},
+			h('thead', null, h('tr', null, h('th', null, 'Device'), h('th', null, 'State'))),
+			h('tbody', null, res.devices.map((d) => h('tr', null,
+				h('td', null, h('a', {href: '#/devices/' + encodeURIComponent(d.controller_id), class: 'mono'}, d.controller_id)),
+				h('td', null, badge(d.state)))))),
+		res.total > res.devices.length ? h('p', {class: 'muted small'}, `The first ${res.devices.length} of ${res.total}.`) : null);
+	}).catch((e) => replace(list, h('div', {class: 'inline-error'}, 'Could not load the devices: ' + e.detail)));
+	modal({title: `${g.name}: ${state || 'all'} devices`, body: list, wide: true, buttons: [{label: 'Close', kind: 'ghost'}]});
+}
+
 export default async function render(ctx) {
 	const canWrite = session.can('rollout.write');
 	const canDelete = session.can('rollout.delete');
@@ -90,6 +177,12 @@ export default async function render(ctx) {
 		const failPct = numInput('rollout-fail-percent', '', 'none');
 		failPct.max = '100';
 		const paused = h('input', {type: 'checkbox', id: 'rollout-paused'});
+		const waves = wavesEditor();
+		const filter = h('input', {class: 'input mono', id: 'rollout-filter', placeholder: 'e.g. attribute.ring==beta', autocomplete: 'off'});
+		const startSel = h('select', {class: 'input', id: 'rollout-start'},
+			h('option', {value: 'now'}, 'Now'), h('option', {value: 'manual'}, 'Later, by hand (Start button)'), h('option', {value: 'at'}, 'At a time'));
+		const startAt = h('input', {class: 'input', id: 'rollout-start-at', type: 'datetime-local', hidden: true});
+		startSel.onchange = () => { startAt.hidden = startSel.value !== 'at'; };
 		modal({
 			title: 'New rollout',
 			body: [
@@ -101,8 +194,12 @@ export default async function render(ctx) {
 					field('Max running', maxRun, 'Simultaneous updates'),
 					field('Pause after failures', failCount, 'Count'),
 					field('…or failure rate', failPct, 'Percent')),
+				waves,
+				field('Target filter (optional)', filter, 'FIQL over the feed\'s devices: attribute.KEY, metadata.KEY, controllerId, name, hwModel, hwRevision, swVersion.'),
+				h('div', {class: 'form-row'}, field('Start', startSel), field('Start time', startAt)),
 				h('label', {class: 'check'}, paused, h('span', null, 'Create paused (start it later)')),
 			],
+			wide: true,
 			buttons: [
 				{label: 'Cancel', kind: 'ghost'},
 				{label: 'Create rollout', kind: 'primary', submit: true, role: 'create', onClick: async () => {
@@ -116,6 +213,14 @@ export default async function render(ctx) {
 					if (fc !== null) body.failure_threshold_count = fc;
 					if (fp !== null) body.failure_threshold_percent = fp;
 					if (paused.checked) body.paused = true;
+					body.groups = waves.groups();
+					if (filter.value.trim()) body.target_filter = filter.value.trim();
+					if (startSel.value === 'manual') body.start = false;
+					if (startSel.value === 'at') {
+						const t = Date.parse(startAt.value);
+						if (Number.isNaN(t)) throw new Error('Enter the start time.');
+						body.start_at = Math.floor(t / 1000);
+					}
 					const r = await post('/api/v1/rollouts', body);
 					toast(`Rollout #${r.id} created${r.paused ? ' (paused)' : ''}.`, 'ok');
 					load();
@@ -166,6 +271,49 @@ export default async function render(ctx) {
 		}
 	}
 
+	async function act(r, path, done) {
+		try {
+			await post(`/api/v1/rollouts/${r.id}/${path}`);
+			toast(done, 'ok');
+			load();
+		} catch (e) {
+			toastError(e, 'That did not work');
+		}
+	}
+
+	async function retryFailed(r) {
+		if (!(await confirmDialog({
+			title: 'Retry the failed devices?',
+			message: `Offer ${r.counts.failed} failed device${r.counts.failed === 1 ? '' : 's'} of rollout #${r.id} the update again, in a new wave that runs at once?`,
+			detail: 'They leave the waves they failed in; those count them as retried.',
+			confirm: 'Retry',
+		}))) return;
+		act(r, 'retry-failed', `Rollout #${r.id}: the failed devices are offered the update again.`);
+	}
+
+	function groupsView(r) {
+		const gs = r.groups || [];
+		if (gs.length < 2 && !(gs[0] && gs[0].approval)) return null;
+		return h('ol', {class: 'waves', 'aria-label': 'Waves'}, gs.map((g) => {
+			const c = g.counts;
+			const share = g.percent ? `${g.percent} %` : g.count ? `${g.count} devices` : g.retry ? 'failed devices' : 'the rest';
+			const counts = h('div', {class: 'counts counts-sm'},
+				h('button', {type: 'button', class: 'count count-targeted', title: 'Show its devices', onclick: () => groupDevices(r, g, '')},
+					h('span', {class: 'count-n'}, String(c.total)), h('span', {class: 'count-l'}, 'devices')),
+				GROUP_STATES.filter((k) => c[k]).map((k) => h('button', {type: 'button', class: 'count count-' + k, title: `Show the ${k} devices`, dataset: {count: k}, onclick: () => groupDevices(r, g, k)},
+					h('span', {class: 'count-n'}, String(c[k])), h('span', {class: 'count-l'}, k))),
+				c.retried ? h('span', {class: 'count'}, h('span', {class: 'count-n'}, String(c.retried)), h('span', {class: 'count-l'}, 'retried')) : null);
+			return h('li', {class: 'wave', dataset: {group: String(g.id), state: g.state}},
+				h('div', {class: 'wave-head'},
+					h('strong', null, g.name), h('span', {class: 'muted small'}, ` ${share} · success ${g.success_percent} %${g.error_percent ? ' · pauses at ' + g.error_percent + ' % failed' : ''}`),
+					h('span', {class: 'spacer'}), badge(g.state),
+					canWrite && g.state === 'waiting_approval'
+						? h('button', {type: 'button', class: 'btn btn-sm btn-primary', dataset: {action: 'approve'}, onclick: () => act(r, `groups/${g.id}/approve`, `${g.name} approved.`)}, icon('play'), 'Approve') : null),
+				stackedBar({targeted: c.total, pending: c.pending, running: c.running, succeeded: c.succeeded, failed: c.failed}),
+				counts);
+		}));
+	}
+
 	async function remove(r) {
 		if (!(await confirmDialog({
 			title: 'Delete this rollout?',
@@ -185,14 +333,18 @@ export default async function render(ctx) {
 	function card(r) {
 		const c = r.counts || {};
 		const sw = swById.get(r.software_id);
-		const status = r.paused ? badge('paused', 'warn') : (c.targeted && (c.succeeded || 0) + (c.failed || 0) >= c.targeted ? badge('complete', 'ok') : badge('running', 'accent'));
+		const status = r.state === 'ready' ? badge(r.start_at ? 'starts ' + age(r.start_at) : 'ready', 'muted')
+			: r.state === 'starting' ? badge('starting', 'accent')
+				: r.paused ? badge('paused', 'warn') : (c.targeted && (c.succeeded || 0) + (c.failed || 0) >= c.targeted ? badge('complete', 'ok') : badge('running', 'accent'));
 		const counts = h('div', {class: 'counts'}, COUNT_STATES.map((k) => {
 			const href = '#/devices?rollout=' + encodeURIComponent(r.id) + (k.state ? '&state=' + k.state : '');
 			return h('a', {class: 'count count-' + k.key, href, title: `Show the ${k.label} devices`, dataset: {count: k.key}},
 				h('span', {class: 'count-n'}, String(c[k.key] || 0)), h('span', {class: 'count-l'}, k.label));
 		}), c.stale ? h('span', {class: 'count count-stale', title: 'Running updates without feedback for updates.stale_timeout'}, h('span', {class: 'count-n'}, String(c.stale)), h('span', {class: 'count-l'}, 'stale')) : null);
 		const actions = h('div', {class: 'card-actions'},
-			canWrite ? (r.paused
+			canWrite && r.state === 'ready' ? h('button', {type: 'button', class: 'btn btn-sm btn-primary', dataset: {action: 'start'}, onclick: () => act(r, 'start', `Rollout #${r.id} started.`)}, icon('play'), 'Start') : null,
+			canWrite && c.failed ? h('button', {type: 'button', class: 'btn btn-sm', dataset: {action: 'retry'}, onclick: () => retryFailed(r)}, icon('refresh'), 'Retry failed') : null,
+			canWrite && r.state !== 'ready' && r.state !== 'starting' ? (r.paused
 				? h('button', {type: 'button', class: 'btn btn-sm btn-primary', dataset: {action: 'resume'}, onclick: () => setPaused(r, false)}, icon('play'), 'Resume')
 				: h('button', {type: 'button', class: 'btn btn-sm', dataset: {action: 'pause'}, onclick: () => setPaused(r, true)}, icon('pause'), 'Pause')) : null,
 			canWrite ? h('button', {type: 'button', class: 'btn btn-sm btn-ghost', dataset: {action: 'edit'}, onclick: () => edit(r)}, icon('edit'), 'Edit') : null,
@@ -207,8 +359,10 @@ export default async function render(ctx) {
 						' · created ', h('span', {title: fmtTime(r.created_at)}, age(r.created_at)))),
 				h('div', {class: 'rollout-status'}, status)),
 			r.paused && r.pause_reason ? h('div', {class: 'notice notice-warn'}, 'Paused: ', r.pause_reason) : null,
+			r.target_filter ? h('div', {class: 'muted small'}, 'Filter: ', h('code', null, r.target_filter)) : null,
 			stackedBar(c),
 			counts,
+			groupsView(r),
 			h('div', {class: 'rollout-foot'}, h('span', {class: 'muted small'}, thresholds(r)), h('span', {class: 'spacer'}), actions));
 	}
 

@@ -1,7 +1,85 @@
-// #/settings: the effective settings, read-only, secrets masked by the
-// server.
-import {h, add, replace, empty, debounce} from '../dom.js';
-import {get} from '../api.js';
+// #/settings: the runtime system configuration (hawkBit's system/configs
+// keys, editable with settings.write) above the effective settings of the
+// settings file, read-only, secrets masked by the server.
+import {h, add, replace, empty, debounce, fmtTime} from '../dom.js';
+import {get, patch} from '../api.js';
+import {session} from '../session.js';
+import {toast} from '../ui.js';
+
+const CONFIG_HINTS = {
+	pollingTime: 'HH:MM:SS, how often an idle device polls',
+	pollingOverdueTime: 'HH:MM:SS, how late a device may be before it counts as overdue',
+	'authentication.targettoken.enabled': 'accept TargetToken',
+	'authentication.gatewaytoken.enabled': 'accept GatewayToken',
+	'authentication.gatewaytoken.key': 'the GatewayToken (empty or 16 to 255 characters)',
+	'authentication.header.enabled': 'accept certificates checked by a proxy in proxy.cert_trusted',
+	'authentication.header.authority': 'trusted issuer hashes, separated by , or ;',
+	maintenanceWindowPollCount: 'polls before a maintenance window opens (1 to 100)',
+};
+
+// The input for one key's value.
+function configInput(key, c) {
+	const id = 'cfg-' + key.replace(/\./g, '-');
+	if (c.type === 'bool') {
+		const sel = h('select', {class: 'input', id, 'aria-label': key},
+			h('option', {value: 'true'}, 'true'), h('option', {value: 'false'}, 'false'));
+		sel.value = String(c.value);
+		return [sel, () => sel.value === 'true'];
+	}
+	const inp = h('input', {class: 'input mono', id, 'aria-label': key, type: c.type === 'int' ? 'number' : 'text', value: String(c.value)});
+	return [inp, () => (c.type === 'int' ? Number(inp.value) : inp.value)];
+}
+
+function configRow(key, c, canWrite, reload, errEl) {
+	const origin = c.global ? h('span', {class: 'muted small'}, 'settings file')
+		: h('span', {class: 'small'}, 'set by ' + c.updated_by + ', ' + fmtTime(c.updated_at));
+	if (!canWrite) {
+		return h('tr', null, h('td', {class: 'mono setting-key', title: CONFIG_HINTS[key] || ''}, key),
+			h('td', {class: 'mono setting-value'}, fmt(c.value)), h('td', null, origin), h('td'));
+	}
+	const [input, read] = configInput(key, c);
+	const send = async (body, what) => {
+		replace(errEl);
+		try {
+			await patch('/api/v1/system/configs', body);
+			toast(key + ' ' + what, 'success');
+			reload();
+		} catch (e) {
+			replace(errEl, h('div', {class: 'inline-error', id: 'config-error'}, e.detail || String(e)));
+		}
+	};
+	const save = h('button', {class: 'btn btn-sm', type: 'button'}, 'Save');
+	save.addEventListener('click', () => send({[key]: read()}, 'saved'));
+	const buttons = [save];
+	if (!c.global) {
+		const reset = h('button', {class: 'btn btn-sm btn-ghost', type: 'button', title: 'Back to the settings file\'s value'}, 'Reset');
+		reset.addEventListener('click', () => send({[key]: null}, 'reset'));
+		buttons.push(reset);
+	}
+	return h('tr', {'data-key': key}, h('td', {class: 'mono setting-key', title: CONFIG_HINTS[key] || ''}, key),
+		h('td', {class: 'setting-value'}, input), h('td', null, origin), h('td', {class: 'nowrap'}, ...buttons));
+}
+
+// The runtime configuration card: values, where each comes from, and a
+// small form per key for those who may change them.
+async function renderConfigs(el) {
+	const canWrite = session.can('settings.write');
+	const errEl = h('div');
+	const load = async () => {
+		let r;
+		try {
+			r = await get('/api/v1/system/configs');
+		} catch (e) {
+			replace(el, h('div', {class: 'inline-error'}, 'Could not load the system configuration: ' + e.detail));
+			return;
+		}
+		const tbody = h('tbody');
+		for (const [k, c] of Object.entries(r.configs || {})) tbody.appendChild(configRow(k, c, canWrite, load, errEl));
+		replace(el, errEl, h('div', {class: 'table-scroll'}, h('table', {class: 'table table-compact', id: 'configs-table'},
+			h('thead', null, h('tr', null, h('th', null, 'Key'), h('th', null, 'Value'), h('th', null, 'From'), h('th'))), tbody)));
+	};
+	await load();
+}
 
 function fmt(v) {
 	if (v === null || v === undefined) return h('span', {class: 'muted'}, '(none)');
@@ -25,11 +103,18 @@ function flatten(obj, prefix, out) {
 export default async function render(ctx) {
 	const filter = h('input', {type: 'search', class: 'input', id: 'settings-filter', placeholder: 'Filter keys…', 'aria-label': 'Filter settings'});
 	const body = h('div', {id: 'settings'});
+	const configs = h('div', {id: 'configs'});
 	add(ctx.el,
 		h('div', {class: 'page-head'}, h('div', {class: 'page-title'}, h('h1', null, 'Settings'))),
+		h('h2', null, 'System configuration'),
+		h('p', {class: 'muted small'}, 'hawkBit\'s system configuration keys, also under /rest/v1/system/configs. A value set here is stored and wins over the settings file until it is reset; devices see it on their next request.' +
+			(session.can('settings.write') ? '' : ' Changing them needs settings.write.')),
+		h('div', {class: 'card card-flush'}, configs),
+		h('h2', null, 'Settings file'),
 		h('p', {class: 'muted small'}, 'The effective settings of this server (settings file and defaults), read-only. Change them in the settings file and restart falconet. Secrets are masked.'),
 		h('div', {class: 'toolbar'}, filter),
 		h('div', {class: 'card card-flush'}, body));
+	await renderConfigs(configs);
 	let rows = [];
 	try {
 		const r = await get('/api/v1/settings');

@@ -1,0 +1,148 @@
+/*
+ * The management API of rollouts in waves: starting a rollout, approving
+ * a group, retrying the failed devices, and the groups with their
+ * devices.  Creating, changing and listing rollouts is in mgmt.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "http.h"
+#include "mgmt.h"
+#include "mgmt_util.h"
+#include "rollout.h"
+#include "wave.h"
+
+/* The rollout id in params[0]; a 404 answer if there is none. */
+static bool
+mgmt_rollout_param(struct request *req, struct db *db, int64_t *id)
+{
+	json_t *o;
+
+	if (!mgmt_id(req, id))
+		return false;
+	if ((o = rollout_to_json(db, *id)) == NULL) {
+		http_reply_error(req, 404, NULL, "no such rollout");
+		return false;
+	}
+	json_decref(o);
+	req->audit_target = xasprintf("%lld", (long long)*id);
+	return true;
+}
+
+void
+mgmt_post_rollout_start(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	enum result r;
+	int64_t id;
+
+	if (db == NULL || !mgmt_rollout_param(req, db, &id))
+		return;
+	if ((r = wave_start(db, id)) == RESULT_OK)
+		mgmt_reply_object(req, 200, rollout_to_json(db, id));
+	else
+		http_reply_result(req, r,
+		    r == RESULT_CONFLICT ? "the rollout was started already"
+		                         : NULL);
+}
+
+void
+mgmt_post_rollout_retry(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	int64_t id, group, moved;
+	enum result r;
+
+	if (db == NULL || !mgmt_rollout_param(req, db, &id))
+		return;
+	if ((r = wave_retry_failed(db, id, &group, &moved)) == RESULT_OK) {
+		rollout_catalog_changed();
+		mgmt_reply_object(req, 201, wave_group_json(db, id, group));
+	} else
+		http_reply_result(req, r,
+		    r == RESULT_CONFLICT ? "no device of the rollout failed"
+		                         : NULL);
+}
+
+void
+mgmt_get_rollout_groups(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	int64_t id;
+
+	if (db == NULL || !mgmt_rollout_param(req, db, &id))
+		return;
+	mgmt_reply_object(
+	    req, 200, json_pack("{s:o}", "groups", wave_groups_json(db, id)));
+}
+
+/* The rollout and group ids of a group route; a 404 answer if the
+ * rollout has no such group. */
+static bool
+mgmt_group_params(
+    struct request *req, struct db *db, int64_t *id, int64_t *group)
+{
+	json_t *o;
+
+	if (!mgmt_id(req, id) || !mgmt_id2(req, group))
+		return false;
+	if ((o = wave_group_json(db, *id, *group)) == NULL) {
+		http_reply_error(req, 404, NULL, "no such group");
+		return false;
+	}
+	json_decref(o);
+	req->audit_target =
+	    xasprintf("%lld/%lld", (long long)*id, (long long)*group);
+	return true;
+}
+
+void
+mgmt_get_rollout_group(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	int64_t id, group;
+
+	if (db && mgmt_group_params(req, db, &id, &group))
+		mgmt_reply_object(req, 200, wave_group_json(db, id, group));
+}
+
+void
+mgmt_post_rollout_group_approve(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	int64_t id, group;
+	enum result r;
+
+	if (db == NULL || !mgmt_group_params(req, db, &id, &group))
+		return;
+	if ((r = wave_approve(db, id, group)) == RESULT_OK)
+		mgmt_reply_object(req, 200, wave_group_json(db, id, group));
+	else
+		http_reply_result(req, r,
+		    r == RESULT_CONFLICT ? "the group is not waiting for "
+		                           "approval"
+		                         : NULL);
+}
+
+void
+mgmt_get_rollout_group_devices(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	const char *state = http_query(req, "state");
+	int64_t id, group, limit, offset;
+
+	if (db == NULL || !mgmt_group_params(req, db, &id, &group) ||
+	    !mgmt_query_page(req, 100, &limit, &offset))
+		return;
+	if (state && *state == '\0')
+		state = NULL;
+	if (state && !wave_state_valid(state)) {
+		http_reply_error(req, 400, "invalid_query",
+		    "state is pending, running, succeeded, failed or canceled");
+		return;
+	}
+	mgmt_reply_object(req, 200,
+	    wave_group_devices_json(db, id, group, state, limit, offset));
+}
