@@ -11,10 +11,10 @@
 
 #include "ddi.h"
 #include "mgmt.h"
-#include "rest_software.h"
-#include "rest_targets.h"
 #include "rest_rollouts.h"
+#include "rest_software.h"
 #include "rest_system.h"
+#include "rest_targets.h"
 #include "ui.h"
 #include "util.h"
 
