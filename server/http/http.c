@@ -849,6 +849,47 @@ http_json_ctype_ok(const char *ct)
 	           strncasecmp(ct + n - 5, "+json", 5) == 0);
 }
 
+/*
+ * A small form field beside the "file" part (hawkBit's filename and
+ * sha1sum, say), kept for http_form.  Longer or more fields than the
+ * bounds are refused.
+ */
+static enum MHD_Result
+http_form_field(struct request *req, const char *key, const char *data,
+    uint64_t off, size_t size)
+{
+	const char *had;
+	char *v;
+
+	if (req->form == NULL)
+		req->form = json_object();
+	had = json_string_value(json_object_get(req->form, key));
+	if ((off == 0 && had == NULL &&
+	        json_object_size(req->form) >= HTTP_FORM_FIELDS_MAX) ||
+	    (had ? strlen(had) : 0) + size > HTTP_FORM_VALUE_MAX ||
+	    (off > 0 && had == NULL)) {
+		http_defer_error(req, 400,
+		    "a form field is too long, or there "
+		    "are too many");
+		return MHD_NO;
+	}
+	v = xasprintf("%s%.*s", off > 0 ? had : "", (int)size, data);
+	if (!utf8_valid(v, strlen(v))) {
+		free(v);
+		http_defer_error(req, 400, "a form field is not UTF-8");
+		return MHD_NO;
+	}
+	json_object_set_new(req->form, key, json_string(v));
+	free(v);
+	return MHD_YES;
+}
+
+const char *
+http_form(struct request *req, const char *name)
+{
+	return json_string_value(json_object_get(req->form, name));
+}
+
 static enum MHD_Result
 http_post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
     const char *filename, const char *content_type,
@@ -860,7 +901,7 @@ http_post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
 	(void)content_type;
 	(void)transfer_encoding;
 	if (strcmp(key, "file") != 0)
-		return MHD_YES;
+		return http_form_field(req, key, data, off, size);
 	/* Each part starts at offset 0.  A second "file" part is refused,
 	 * not joined to the first into one image. */
 	if (off == 0 && req->upload_seen_file) {
@@ -1420,6 +1461,7 @@ http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(req->audit_target);
 	free(req->error_code);
 	json_decref(req->grants);
+	json_decref(req->form);
 	json_decref(req->user_grants);
 	free(req->error_detail);
 	free(rp);

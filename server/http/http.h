@@ -64,6 +64,7 @@ struct request {
 	bool peer_trusted;     /* the socket peer is a trusted proxy */
 	bool peer_cert_proxy;  /* ... one in proxy.cert_trusted */
 	bool upload_seen_file; /* multipart: the "file" part arrived */
+	json_t *form;          /* multipart: the other small fields */
 
 	struct http_header headers[HTTP_HEADERS_MAX];
 	int nheaders;
@@ -88,6 +89,11 @@ void http_stop(struct http_server *);
 const char *http_header(struct request *, const char *name);
 /* A query parameter, percent-decoded ('+' is a space), or NULL. */
 const char *http_query(struct request *, const char *name);
+/* A multipart/form-data field other than "file" (at most
+ * HTTP_FORM_VALUE_MAX bytes of text), or NULL. */
+const char *http_form(struct request *, const char *name);
+#define HTTP_FORM_FIELDS_MAX 16
+#define HTTP_FORM_VALUE_MAX 512
 /* Scheme://host[:port] for absolute links: public_url, or the request's
  * Host (and X-Forwarded-* from trusted proxies).  Owned by the request. */
 const char *http_base_url(struct request *);

@@ -13,7 +13,9 @@
 #include "mgmt.h"
 #include "rest_actions.h"
 #include "rest_rollouts.h"
+#include "rest_software.h"
 #include "rest_system.h"
+#include "rest_targets.h"
 #include "ui.h"
 #include "util.h"
 
@@ -121,6 +123,59 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1/rollouts/{id}",             mgmt_get_rollout,        A, BODY_NONE, "rollout.read", NULL, P },
 	{ "PATCH",  "/api/v1/rollouts/{id}",             mgmt_patch_rollout,      A, BODY_JSON, "rollout.write", "rollout.update", P },
 	{ "DELETE", "/api/v1/rollouts/{id}",             mgmt_delete_rollout,     A, BODY_NONE, "rollout.delete", "rollout.delete" },
+
+	/* hawkBit's Management API: targets. */
+	{ "GET",   "/rest/v1/targets",                              rest_get_targets,                    R, BODY_NONE, "device.read", NULL, P },
+	{ "POST",  "/rest/v1/targets",                              rest_post_targets,                   R, BODY_JSON, "device.write", "target.create", P },
+	{ "GET",   "/rest/v1/targets/{cid}",                        rest_get_target,                     R, BODY_NONE, "device.read", NULL, P },
+	{ "PUT",   "/rest/v1/targets/{cid}",                        rest_put_target,                     R, BODY_JSON, "device.write", "target.update", P },
+	{ "DELETE", "/rest/v1/targets/{cid}",                        rest_delete_target,                  R, BODY_NONE, "device.delete", "target.delete", P },
+	{ "GET",   "/rest/v1/targets/{cid}/attributes",             rest_get_target_attributes,          R, BODY_NONE, "device.read", NULL, P },
+	{ "GET",   "/rest/v1/targets/{cid}/assignedDS",             rest_get_target_assigned_ds,         R, BODY_NONE, "device.read", NULL, P },
+	{ "GET",   "/rest/v1/targets/{cid}/installedDS",            rest_get_target_installed_ds,        R, BODY_NONE, "device.read", NULL, P },
+	{ "GET",   "/rest/v1/targets/{cid}/metadata",               rest_get_target_metadata,            R, BODY_NONE, "device.read", NULL, P },
+	{ "POST",  "/rest/v1/targets/{cid}/metadata",               rest_post_target_metadata,           R, BODY_JSON, "device.write", "target.metadata", P },
+	{ "GET",   "/rest/v1/targets/{cid}/metadata/{key}",         rest_get_target_metadata_key,        R, BODY_NONE, "device.read", NULL, P },
+	{ "PUT",   "/rest/v1/targets/{cid}/metadata/{key}",         rest_put_target_metadata_key,        R, BODY_JSON, "device.write", "target.metadata", P },
+	{ "DELETE", "/rest/v1/targets/{cid}/metadata/{key}",         rest_delete_target_metadata_key,     R, BODY_NONE, "device.write", "target.metadata", P },
+
+	/* hawkBit's Management API: software. */
+	{ "GET",   "/rest/v1/softwaremodules",                      rest_get_modules,                    R, BODY_NONE, "software.read", NULL, P },
+	{ "POST",  "/rest/v1/softwaremodules",                      rest_post_modules,                   R, BODY_JSON, "software.write", "module.create", P },
+	{ "GET",   "/rest/v1/softwaremodules/{id}",                 rest_get_module,                     R, BODY_NONE, "software.read", NULL, P },
+	{ "PUT",   "/rest/v1/softwaremodules/{id}",                 rest_put_module,                     R, BODY_JSON, "software.write", "module.update", P },
+	{ "DELETE", "/rest/v1/softwaremodules/{id}",                 rest_delete_module,                  R, BODY_NONE, "software.delete", "module.delete", P },
+	{ "GET",   "/rest/v1/softwaremodules/{id}/artifacts",       rest_get_module_artifacts,           R, BODY_NONE, "software.read", NULL, P },
+	{ "POST",  "/rest/v1/softwaremodules/{id}/artifacts",       rest_post_module_artifact,           R, BODY_UPLOAD, "software.write", "artifact.upload", P },
+	{ "GET",   "/rest/v1/softwaremodules/{id}/artifacts/{aid}", rest_get_module_artifact,            R, BODY_NONE, "software.read", NULL, P },
+	{ "DELETE", "/rest/v1/softwaremodules/{id}/artifacts/{aid}", rest_delete_module_artifact,         R, BODY_NONE, "software.delete", "artifact.delete", P },
+	{ "GET",   "/rest/v1/softwaremodules/{id}/artifacts/{aid}/download", rest_get_module_artifact_download,   R, BODY_NONE, "software.read", NULL, P },
+	{ "GET",   "/rest/v1/softwaremodules/{id}/metadata",        rest_get_module_metadata,            R, BODY_NONE, "software.read", NULL, P },
+	{ "POST",  "/rest/v1/softwaremodules/{id}/metadata",        rest_post_module_metadata,           R, BODY_JSON, "software.write", "module.metadata", P },
+	{ "GET",   "/rest/v1/softwaremodules/{id}/metadata/{key}",  rest_get_module_metadata_key,        R, BODY_NONE, "software.read", NULL, P },
+	{ "PUT",   "/rest/v1/softwaremodules/{id}/metadata/{key}",  rest_put_module_metadata_key,        R, BODY_JSON, "software.write", "module.metadata", P },
+	{ "DELETE", "/rest/v1/softwaremodules/{id}/metadata/{key}",  rest_delete_module_metadata_key,     R, BODY_NONE, "software.write", "module.metadata", P },
+	{ "GET",   "/rest/v1/softwaremoduletypes",                  rest_get_module_types,               R, BODY_NONE, "software.read", NULL, P },
+	{ "POST",  "/rest/v1/softwaremoduletypes",                  rest_post_module_types,              R, BODY_JSON, "software.write", "moduletype.create", P },
+	{ "GET",   "/rest/v1/softwaremoduletypes/{id}",             rest_get_module_type,                R, BODY_NONE, "software.read", NULL, P },
+	{ "DELETE", "/rest/v1/softwaremoduletypes/{id}",             rest_delete_module_type,             R, BODY_NONE, "software.delete", "moduletype.delete", P },
+	{ "GET",   "/rest/v1/distributionsets",                     rest_get_sets,                       R, BODY_NONE, "software.read", NULL, P },
+	{ "POST",  "/rest/v1/distributionsets",                     rest_post_sets,                      R, BODY_JSON, "software.write", "distribution.create", P },
+	{ "GET",   "/rest/v1/distributionsets/{id}",                rest_get_set,                        R, BODY_NONE, "software.read", NULL, P },
+	{ "PUT",   "/rest/v1/distributionsets/{id}",                rest_put_set,                        R, BODY_JSON, "software.write", "distribution.update", P },
+	{ "DELETE", "/rest/v1/distributionsets/{id}",                rest_delete_set,                     R, BODY_NONE, "software.delete", "distribution.delete", P },
+	{ "GET",   "/rest/v1/distributionsets/{id}/assignedSM",     rest_get_set_modules,                R, BODY_NONE, "software.read", NULL, P },
+	{ "POST",  "/rest/v1/distributionsets/{id}/assignedSM",     rest_post_set_modules,               R, BODY_JSON, "software.write", "distribution.update", P },
+	{ "DELETE", "/rest/v1/distributionsets/{id}/assignedSM/{sm}", rest_delete_set_module,              R, BODY_NONE, "software.write", "distribution.update", P },
+	{ "GET",   "/rest/v1/distributionsets/{id}/metadata",       rest_get_set_metadata,               R, BODY_NONE, "software.read", NULL, P },
+	{ "POST",  "/rest/v1/distributionsets/{id}/metadata",       rest_post_set_metadata,              R, BODY_JSON, "software.write", "distribution.metadata", P },
+	{ "GET",   "/rest/v1/distributionsets/{id}/metadata/{key}", rest_get_set_metadata_key,           R, BODY_NONE, "software.read", NULL, P },
+	{ "PUT",   "/rest/v1/distributionsets/{id}/metadata/{key}", rest_put_set_metadata_key,           R, BODY_JSON, "software.write", "distribution.metadata", P },
+	{ "DELETE", "/rest/v1/distributionsets/{id}/metadata/{key}", rest_delete_set_metadata_key,        R, BODY_NONE, "software.write", "distribution.metadata", P },
+	{ "GET",   "/rest/v1/distributionsettypes",                 rest_get_set_types,                  R, BODY_NONE, "software.read", NULL, P },
+	{ "POST",  "/rest/v1/distributionsettypes",                 rest_post_set_types,                 R, BODY_JSON, "software.write", "distributiontype.create", P },
+	{ "GET",   "/rest/v1/distributionsettypes/{id}",            rest_get_set_type,                   R, BODY_NONE, "software.read", NULL, P },
+	{ "DELETE", "/rest/v1/distributionsettypes/{id}",            rest_delete_set_type,                R, BODY_NONE, "software.delete", "distributiontype.delete", P },
 	{ "POST",   "/api/v1/rollouts/{id}/start",       mgmt_post_rollout_start, A, BODY_NONE, "rollout.write", "rollout.start", P },
 	{ "POST",   "/api/v1/rollouts/{id}/retry-failed", mgmt_post_rollout_retry, A, BODY_NONE, "rollout.write", "rollout.retry" },
 	{ "GET",    "/api/v1/rollouts/{id}/groups",      mgmt_get_rollout_groups, A, BODY_NONE, "rollout.read", NULL },

@@ -1202,3 +1202,68 @@ device_bulk(
 	}
 	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
 }
+
+enum result
+device_target_insert(struct db *db, const struct device_target *t, int64_t *id)
+{
+	static const char sql[] =
+	    "INSERT INTO device (controller_id, name, description, "
+	    "token_hash, token_sealed, created_at, created_by, modified_at, "
+	    "modified_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6, ?7) "
+	    "RETURNING id";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_text(st, 1, t->cid);
+	db_bind_text(st, 2, t->name);
+	db_bind_text(st, 3, t->description);
+	db_bind_text(st, 4, t->token_hash);
+	db_bind_text(st, 5, t->token_sealed);
+	db_bind_int64(st, 6, now_s());
+	db_bind_text(st, 7, t->by);
+	return db_step_id(db, st, id, __func__);
+}
+
+enum result
+device_target_update(struct db *db, int64_t id, const struct device_target *t)
+{
+	static const char sql[] =
+	    "UPDATE device SET name = CASE WHEN ?2 THEN ?3 ELSE name END, "
+	    "description = CASE WHEN ?4 THEN ?5 ELSE description END, "
+	    "token_hash = CASE WHEN ?6 THEN ?7 ELSE token_hash END, "
+	    "token_sealed = CASE WHEN ?6 THEN ?8 ELSE token_sealed END, "
+	    "request_attributes = CASE WHEN ?9 THEN 1 "
+	    "ELSE request_attributes END, modified_at = ?10, "
+	    "modified_by = ?11 WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, t->set_name);
+	db_bind_text(st, 3, t->name);
+	db_bind_int64(st, 4, t->set_description);
+	db_bind_text(st, 5, t->description);
+	db_bind_int64(st, 6, t->set_token);
+	db_bind_text(st, 7, t->token_hash);
+	db_bind_text(st, 8, t->token_sealed);
+	db_bind_int64(st, 9, t->request_attributes);
+	db_bind_int64(st, 10, now_s());
+	db_bind_text(st, 11, t->by);
+	return db_step_changed(db, st, __func__);
+}
+
+const struct meta_table device_meta_table = {
+    .count = "SELECT count(*) FROM device_metadata WHERE device_id = ?1",
+    .page = "SELECT meta_key, meta_value FROM device_metadata "
+            "WHERE device_id = ?1 ORDER BY meta_key LIMIT ?2 OFFSET ?3",
+    .get = "SELECT meta_value FROM device_metadata WHERE device_id = ?1 "
+           "AND meta_key = ?2",
+    .insert = "INSERT INTO device_metadata (device_id, meta_key, "
+              "meta_value) VALUES (?1, ?2, ?3)",
+    .update = "UPDATE device_metadata SET meta_value = ?3 "
+              "WHERE device_id = ?1 AND meta_key = ?2",
+    .remove = "DELETE FROM device_metadata WHERE device_id = ?1 AND "
+              "meta_key = ?2",
+};

@@ -16,6 +16,7 @@
 
 struct db;
 struct settings;
+struct meta_table;
 
 #define DEVICE_ID_MAX 256   /* controller id bytes (hawkBit's limit) */
 #define DEVICE_ATTR_MAX 100 /* attributes per device */
@@ -149,6 +150,28 @@ json_t *device_stats_json(struct db *, const struct settings *);
  */
 enum result device_patch(
     struct db *, int64_t id, json_t *patch, const char **why);
+/*
+ * A target as hawkBit's Management API writes it.  On create every field
+ * is stored; on update only those whose set_* flag is true (a NULL string
+ * then clears it).  token_hash is the SHA-256 devices are checked against,
+ * token_sealed the token sealed by tokenbox.c; by names the operator.
+ */
+struct device_target {
+	const char *cid, *name, *description, *by;
+	const char *token_hash, *token_sealed;
+	bool set_name, set_description, set_token, request_attributes;
+};
+/* Inside the caller's transaction: a new device.  RESULT_CONFLICT if the
+ * controller id is taken. */
+enum result device_target_insert(
+    struct db *, const struct device_target *, int64_t *id);
+/* Change a device's hawkBit fields; request_attributes true asks the
+ * device for its attributes again.  RESULT_NOTFOUND if there is none. */
+enum result device_target_update(
+    struct db *, int64_t id, const struct device_target *);
+/* The statements of device_metadata (meta.h). */
+extern const struct meta_table device_meta_table;
+
 /* Pre-register a device (management API).  RESULT_CONFLICT if it exists. */
 enum result device_create(struct db *, const char *cid, json_t *fields,
     int64_t *id, const char **why);

@@ -551,6 +551,13 @@ dist_delete_modules(
 enum result
 dist_delete(struct db *db, const char *dir, int64_t id, const char **why)
 {
+	return dist_delete_set(db, dir, id, false, why);
+}
+
+enum result
+dist_delete_set(struct db *db, const char *dir, int64_t id, bool keep_modules,
+    const char **why)
+{
 	static const char used_rollout[] =
 	    "SELECT count(*) FROM rollout WHERE ds_id = ?1";
 	static const char used_open[] =
@@ -593,8 +600,8 @@ dist_delete(struct db *db, const char *dir, int64_t id, const char **why)
 		r = RESULT_ERROR;
 		goto fail;
 	}
-	if ((r = dist_delete_modules(db, id, n > 0, &paths, &npaths)) !=
-	    RESULT_OK)
+	if (!keep_modules && (r = dist_delete_modules(
+	                          db, id, n > 0, &paths, &npaths)) != RESULT_OK)
 		goto fail;
 	if ((st = db_prepare(db, n ? soft_del : hard_del)) == NULL) {
 		r = RESULT_ERROR;
@@ -1249,5 +1256,33 @@ dist_type_delete(struct db *db, int64_t id, const char **why)
 	db_bind_int64(st, 1, id);
 	if (n)
 		db_bind_int64(st, 2, now_s());
+	return db_step_changed(db, st, __func__);
+}
+
+const struct meta_table dist_meta_table = {
+    .count = "SELECT count(*) FROM ds_metadata WHERE ds_id = ?1",
+    .page = "SELECT meta_key, meta_value FROM ds_metadata "
+            "WHERE ds_id = ?1 ORDER BY meta_key LIMIT ?2 OFFSET ?3",
+    .get = "SELECT meta_value FROM ds_metadata WHERE ds_id = ?1 "
+           "AND meta_key = ?2",
+    .insert = "INSERT INTO ds_metadata (ds_id, meta_key, "
+              "meta_value) VALUES (?1, ?2, ?3)",
+    .update = "UPDATE ds_metadata SET meta_value = ?3 "
+              "WHERE ds_id = ?1 AND meta_key = ?2",
+    .remove = "DELETE FROM ds_metadata WHERE ds_id = ?1 AND "
+              "meta_key = ?2",
+};
+
+enum result
+dist_set_required_migration(struct db *db, int64_t id, bool on)
+{
+	static const char sql[] =
+	    "UPDATE distribution_set SET required_migration = ?2 WHERE id = ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, on);
 	return db_step_changed(db, st, __func__);
 }

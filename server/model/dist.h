@@ -18,6 +18,7 @@
 #include "util.h"
 
 struct db;
+struct meta_table;
 
 #define DIST_MODULES_MAX 64
 
@@ -91,6 +92,8 @@ enum result dist_create(
 /* Patch the same fields but type; modules and compatibility only while
  * the set is not locked. */
 enum result dist_patch(struct db *, int64_t id, json_t *body, const char **why);
+/* hawkBit's requiredMigrationStep of a set. */
+enum result dist_set_required_migration(struct db *, int64_t id, bool on);
 json_t *dist_metadata_json(struct db *, int64_t id);
 
 /* Set types: [{id, key, name, description, mandatory [keys], optional
@@ -109,5 +112,12 @@ enum result dist_type_delete(struct db *, int64_t id, const char **why);
  */
 enum result dist_delete(
     struct db *, const char *artifact_dir, int64_t id, const char **why);
+/* dist_delete, leaving the set's modules alone when keep_modules (as
+ * hawkBit deletes a set). */
+enum result dist_delete_set(struct db *, const char *artifact_dir, int64_t id,
+    bool keep_modules, const char **why);
+
+/* The statements of ds_metadata (meta.h). */
+extern const struct meta_table dist_meta_table;
 
 #endif

@@ -36,4 +36,32 @@ enum result meta_replace(struct db *, int64_t owner, json_t *meta, bool visible,
 json_t *meta_json(
     struct db *, int64_t owner, bool visible, const char *select_sql);
 
+/*
+ * One owner's metadata table for the single-entry calls of hawkBit's
+ * Management API.  Statements (literals): count (?1 owner), page (?1
+ * owner, ?2 limit, ?3 offset; columns key, value), get (?1 owner, ?2
+ * key; column value), insert, update (?1 owner, ?2 key, ?3 value) and
+ * remove (?1 owner, ?2 key).
+ */
+struct meta_table {
+	const char *count, *page, *get, *insert, *update, *remove;
+};
+
+/* A page of [{key, value}] and the total count in *total. */
+json_t *meta_page_json(struct db *, const struct meta_table *, int64_t owner,
+    int64_t limit, int64_t offset, int64_t *total);
+/* The value of key (malloc'd) or NULL: RESULT_NOTFOUND or RESULT_ERROR in
+ * *r. */
+char *meta_get(struct db *, const struct meta_table *, int64_t owner,
+    const char *key, enum result *r);
+/* Inside the caller's transaction: add key (RESULT_CONFLICT if there,
+ * RESULT_INVALID with *why past META_MAX entries or bounds). */
+enum result meta_add(struct db *, const struct meta_table *, int64_t owner,
+    const char *key, const char *value, const char **why);
+/* Change or remove one entry: RESULT_NOTFOUND if there is none. */
+enum result meta_set(struct db *, const struct meta_table *, int64_t owner,
+    const char *key, const char *value, const char **why);
+enum result meta_remove(
+    struct db *, const struct meta_table *, int64_t owner, const char *key);
+
 #endif

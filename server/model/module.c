@@ -540,3 +540,17 @@ module_type_delete(struct db *db, int64_t id, const char **why)
 		db_bind_int64(st, 2, now_s());
 	return db_step_changed(db, st, __func__);
 }
+
+const struct meta_table module_meta_table = {
+    .count = "SELECT count(*) FROM sm_metadata WHERE module_id = ?1",
+    .page = "SELECT meta_key, meta_value FROM sm_metadata "
+            "WHERE module_id = ?1 ORDER BY meta_key LIMIT ?2 OFFSET ?3",
+    .get = "SELECT meta_value FROM sm_metadata WHERE module_id = ?1 "
+           "AND meta_key = ?2",
+    .insert = "INSERT INTO sm_metadata (module_id, meta_key, "
+              "meta_value) VALUES (?1, ?2, ?3)",
+    .update = "UPDATE sm_metadata SET meta_value = ?3 "
+              "WHERE module_id = ?1 AND meta_key = ?2",
+    .remove = "DELETE FROM sm_metadata WHERE module_id = ?1 AND "
+              "meta_key = ?2",
+};

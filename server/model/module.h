@@ -15,6 +15,7 @@
 #include "util.h"
 
 struct db;
+struct meta_table;
 
 #define MODULE_NAME_MAX 128
 #define MODULE_VERSION_MAX 255
@@ -98,5 +99,8 @@ bool module_type_key_valid(const char *);
 enum result module_type_create(
     struct db *, json_t *body, int64_t *id, const char **why);
 enum result module_type_delete(struct db *, int64_t id, const char **why);
+
+/* The statements of sm_metadata (meta.h). */
+extern const struct meta_table module_meta_table;
 
 #endif

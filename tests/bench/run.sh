@@ -33,6 +33,12 @@
 #              load against the polls alone, rounds alternating the two.
 #              The management client runs under nice 10, as if on another
 #              machine: its own CPU (a Python process) should not count.
+#   rest       hawkBit's target list at scale: 1,000,000 devices seeded
+#              with seed.sh, named, with an attribute each and a few
+#              pending or failed; GET /rest/v1/targets?q=...&limit=50 for
+#              filters on controllerId, name, updateStatus and an
+#              attribute, BENCH_REST_REQUESTS each over one connection;
+#              median and p99 per filter.
 #
 # The table goes to stdout and to BUILD/bench-results.md, with the raw
 # per-round figures.  Knobs (environment):
@@ -41,7 +47,9 @@
 #                           with 1,000 and 1,000,000 devices (with the
 #                           footprint), transfer the upload and download,
 #                           raucb the bundle upload, mgmt the polls under
-#                           management load; the table has their rows only
+#                           management load, rest (not run by default) the
+#                           /rest/v1 target list; the table has their rows
+#                           only
 #   BENCH_DURATION=10       seconds per wrk run
 #   BENCH_ROUNDS=3          rounds (medians are taken over them)
 #   BENCH_CONNS="64 1000"   poll connection counts
@@ -53,6 +61,7 @@
 #   BENCH_MGMT_LOGINS=10    logins a second in the mgmt phase
 #   BENCH_MGMT_LOOPS=2      clients asking for lists one after the other
 #   BENCH_MGMT_SCRAPES=2    /api/v1/stats and /metrics, each, a second
+#   BENCH_REST_DEVICES=1000000  BENCH_REST_REQUESTS=200  the rest phase
 #   BENCH_PERF=1            after the measured poll rounds, one extra
 #                           falconet run per connection count under
 #                           `perf record -g`; reports in BUILD/bench-perf-*
@@ -90,6 +99,8 @@ MGMT_LOGINS=${BENCH_MGMT_LOGINS:-10}
 MGMT_LOOPS=${BENCH_MGMT_LOOPS:-2}
 MGMT_SCRAPES=${BENCH_MGMT_SCRAPES:-2}
 MGMT_PASSWORD=bench-password-1
+REST_DEVICES=${BENCH_REST_DEVICES:-1000000}
+REST_REQUESTS=${BENCH_REST_REQUESTS:-200}
 RESULTS=$BUILD/bench-results.md
 THREADS=2			# wrk threads
 RANGE=1048576			# bytes per Range GET
@@ -100,7 +111,7 @@ CMDLINE="make bench"
 # phase_on NAME: is NAME in BENCH_PHASES?
 phase_on() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 for p in $PHASES; do
-	case $p in small | large | transfer | raucb | mgmt) ;;
+	case $p in small | large | transfer | raucb | mgmt | rest) ;;
 	*) printf 'bench: unknown phase %s in BENCH_PHASES\n' "$p" >&2; exit 1 ;;
 	esac
 done
@@ -457,7 +468,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/falconet-bench.XXXXXX") || die "mktemp"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 chmod 755 "$T"		# nginx workers run as nobody
-mkdir -p "$T/www" "$T/res" "$T/a" "$T/c" "$T/e" "$T/bin"
+mkdir -p "$T/www" "$T/res" "$T/a" "$T/c" "$T/e" "$T/f" "$T/bin"
 RAW=$T/raw.txt
 : >"$RAW"
 # Snapshot the binaries: every phase runs the same build even if the tree
@@ -769,6 +780,67 @@ stop_falconet
 rm -rf "$T/e/data"
 fi
 
+
+# --- Phase F: hawkBit's target list at scale ---------------------------------
+# GET /rest/v1/targets with a filter over 1,000,000 devices: each filter's
+# page and its total come from indexes (migration 0010), not a scan.
+REST_FILTERS=(
+	"controllerId==dev-0500000"
+	"name==Device-0777777"
+	"updateStatus==pending"
+	"updateStatus==error;name==Device-09*"
+	"attribute.hw==rev-0999"
+)
+if phase_on rest; then
+say "== /rest/v1/targets with $REST_DEVICES devices"
+phase_load "rest target list"
+write_settings "$T/f"
+"$FALCONET" -c "$T/f/settings.yaml" migrate >/dev/null 2>&1 || die "migrate failed"
+t0=$(now)
+"$BENCH/seed.sh" "$T/f/data/falconet.db" 1 "$REST_DEVICES" >/dev/null ||
+    die "seeding failed"
+# Names, an attribute each (1,000 devices share a value), one device in
+# 1,000 with an open update and one in 10,000 with a failed one.
+sqlite3 -bail "$T/f/data/falconet.db" <<SQL || die "seeding the rest phase failed"
+PRAGMA synchronous = OFF;
+BEGIN;
+UPDATE device SET name = printf('Device-%07d', id);
+INSERT INTO device_attribute (device_id, key, value)
+SELECT id, 'hw', printf('rev-%04d', id % 1000) FROM device;
+UPDATE device SET update_status = 'pending' WHERE id % 1000 = 0;
+UPDATE device SET update_status = 'error' WHERE id % 10000 = 5;
+COMMIT;
+ANALYZE;
+SQL
+note "seeded $REST_DEVICES named devices with attributes in $(fsub "$(now)" "$t0") s; database $(du -m "$T/f/data/falconet.db" | cut -f1) MiB"
+TOKEN=$("$FALCONET" -c "$T/f/settings.yaml" token create bench 2>/dev/null) ||
+    die "token create failed"
+start_falconet "$T/f" dev-0000001
+for i in "${!REST_FILTERS[@]}"; do
+	q=${REST_FILTERS[$i]}
+	url="http://127.0.0.1:$FPORT/rest/v1/targets?limit=50&q=$(jq -rn --arg q "$q" '$q | @uri')"
+	curl -fsS -H "Authorization: Bearer $TOKEN" "$url" >"$T/res/rest-$i.json" ||
+	    die "GET /rest/v1/targets?q=$q failed"
+	total=$(jq -r .total "$T/res/rest-$i.json")
+	# One connection, REST_REQUESTS requests (curl reuses it).
+	args=()
+	for _ in $(seq "$REST_REQUESTS"); do args+=(-o /dev/null "$url"); done
+	curl -sS -H "Authorization: Bearer $TOKEN" \
+	    -w '%{http_code} %{time_total}\n' "${args[@]}" >"$T/res/rest-$i.times" ||
+	    die "the rest requests failed"
+	bad=$(awk '$1 != 200' "$T/res/rest-$i.times" | wc -l)
+	REST_P50[$i]=$(awk '{ print $2 * 1000 }' "$T/res/rest-$i.times" | sort -g |
+	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	REST_P99[$i]=$(awk '{ print $2 * 1000 }' "$T/res/rest-$i.times" | sort -g |
+	    awk '{ v[NR] = $1 } END { i = int(NR * 0.99 + 0.5); if (i < 1) i = 1; print v[i] }')
+	REST_TOTAL[$i]=$total
+	note "$(printf 'rest q=%-38s total %7s: p50 %7.2f ms  p99 %7.2f ms  (%s requests, %s not 200)' \
+	    "$q" "$total" "${REST_P50[$i]}" "${REST_P99[$i]}" "$REST_REQUESTS" "$bad")"
+done
+stop_falconet
+rm -rf "$T/f/data"
+fi
+
 # ---------------------------------------------------------------------------
 # The table
 
@@ -847,6 +919,11 @@ TABLE=$T/table.md
 		say "| the management load served: logins/s (p50 ms) | $(awk -v n="$(mgmt_median load login_ok)" -v s="$secs" 'BEGIN { printf "%.1f", n / s }') ($(mgmt_median load login_p50_ms)) | | | (info) | |"
 		say "| lists/s: devices by state, devices by text, audit (p50 ms) | $(awk -v n="$(mgmt_median load list_ok)" -v s="$secs" 'BEGIN { printf "%.1f", n / s }') ($(mgmt_median load list_p50_ms)) | | | (info) | |"
 		say "| stats + metrics/s (p50 ms); 503 busy answers, other failures | $(awk -v n="$(mgmt_median load scrape_ok)" -v s="$secs" 'BEGIN { printf "%.1f", n / s }') ($(mgmt_median load scrape_p50_ms)); $(mgmt_median load busy), $(mgmt_median load other) | | | (info) | |"
+	fi
+	if phase_on rest; then
+	for i in "${!REST_FILTERS[@]}"; do
+		say "| GET /rest/v1/targets?q=${REST_FILTERS[$i]}&limit=50 ($(commas "$REST_DEVICES") devices, total ${REST_TOTAL[$i]}): p50 / p99 ms | $(printf '%.2f' "${REST_P50[$i]}") / $(printf '%.2f' "${REST_P99[$i]}") | | | p99 < 50 ms | $(yesno ge 50 "${REST_P99[$i]}") |"
+	done
 	fi
 	if phase_on transfer; then
 	fd=$(dl_median full falconet mbps); nd=$(dl_median full nginx mbps)

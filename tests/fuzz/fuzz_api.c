@@ -1,8 +1,9 @@
 /*
  * libFuzzer target for request bodies and credential headers through the
  * real handlers: every route that takes a JSON body (the management API's
- * users, tokens, devices, bulk, rollouts, login, set-up, password, and the
- * DDI's feedback and configData), on a real database.
+ * users, tokens, devices, bulk, rollouts, login, set-up, password, the
+ * DDI's feedback and configData, and /rest/v1's targets, software modules,
+ * sets, their types and metadata), on a real database.
  *
  * Input: byte 0 picks the route, byte 1 the path ids and whether the next
  * line is the Authorization header (else a valid one is sent); the rest is
@@ -95,6 +96,15 @@ http_header(struct request *req, const char *name)
 
 const char *
 http_query(struct request *req, const char *name)
+{
+	(void)req;
+	(void)name;
+	return NULL;
+}
+
+/* The multipart fields of uploads: no upload route is fuzzed here. */
+const char *
+http_form(struct request *req, const char *name)
 {
 	(void)req;
 	(void)name;
@@ -285,7 +295,7 @@ static struct settings settings;
 static struct app app;
 static sqlite3 *pristine; /* in-memory copy of the seeded database */
 static bool dirty;        /* the last input's handler changed rows */
-static const struct route *body_routes[32];
+static const struct route *body_routes[64];
 static size_t nbody_routes;
 
 static const char seed_sql[] =
@@ -579,6 +589,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		status = auth_device(&req, db, req.params[1]);
 	else if (req.route->auth == AUTH_ADMIN &&
 	         (status = auth_admin(&req, db)) == 0 &&
+	         !auth_allows(&req, req.route->perm))
+		status = 403;
+	else if (req.route->auth == AUTH_REST &&
+	         (status = auth_rest(&req, db)) == 0 &&
 	         !auth_allows(&req, req.route->perm))
 		status = 403;
 	/* Only the handler's writes call for a restore: what auth and the

@@ -76,7 +76,8 @@ gate()
 		401 | 403 | 000) fail "$name -> allowed" "status $STATUS: $(body_excerpt)" ;;
 		*) pass "$name -> allowed ($STATUS)" ;;
 		esac
-	elif [ "$STATUS" = 403 ] && [[ $BODY == *'"error":"forbidden"'* ]]; then
+	elif [ "$STATUS" = 403 ] && [[ $BODY == *'"error":"forbidden"'* ||
+	    $BODY == *'"errorCode":"hawkbit.server.error.insufficientPermission"'* ]]; then
 		pass "$name -> 403 forbidden"
 	else
 		fail "$name -> 403 forbidden" "status $STATUS: $(body_excerpt)"
@@ -288,7 +289,9 @@ while IFS='|' read -r method pattern auth body perm; do
 		;;
 	esac
 	send anon "$method" "$path" "$body"
-	if [ "$STATUS" = 401 ] && [[ $BODY == *'"error":"unauthorized"'* ]]; then
+	# /rest/v1 answers in hawkBit's shape.
+	if [ "$STATUS" = 401 ] && [[ $BODY == *'"error":"unauthorized"'* ||
+	    $BODY == *'"errorCode":"hawkbit.server.error.unauthorized"'* ]]; then
 		pass "$what without credentials -> 401"
 	else
 		fail "$what without credentials -> 401" "status $STATUS: $(body_excerpt)"

@@ -370,7 +370,8 @@ test_security(void **state)
 	assert_int_equal(bad, 0);
 }
 
-/* requestBody matches the body column; management bodies are strict. */
+/* requestBody matches the body column; management bodies are strict
+ * (hawkBit's /rest/v1 bodies tolerate unknown fields, as hawkBit does). */
 static void
 test_request_bodies(void **state)
 {
