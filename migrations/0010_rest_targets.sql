@@ -15,8 +15,8 @@ ALTER TABLE device ADD COLUMN token_sealed TEXT;
 
 -- hawkBit's updateStatus, kept by the triggers below from the device's
 -- newest action: pending while it is open, in_sync once it succeeded,
--- error once it failed; a canceled one leaves in_sync if an earlier update
--- succeeded, else registered.  Without actions: unknown until the first
+-- error once it failed; a canceled or download-only one leaves in_sync if
+-- an earlier update succeeded, else registered.  Without actions: unknown until the first
 -- contact, registered from then on.  A column, so that a filter on it is
 -- an index lookup among a million devices.
 ALTER TABLE device ADD COLUMN update_status TEXT NOT NULL DEFAULT 'unknown';
@@ -41,6 +41,9 @@ BEGIN
 	    WHEN 'canceled' THEN CASE WHEN EXISTS (SELECT 1 FROM action s
 	        WHERE s.device_id = NEW.device_id AND s.status = 'succeeded')
 	        THEN 'in_sync' ELSE 'registered' END
+	    WHEN 'downloaded' THEN CASE WHEN EXISTS (SELECT 1 FROM action s
+	        WHERE s.device_id = NEW.device_id AND s.status = 'succeeded')
+	        THEN 'in_sync' ELSE 'registered' END
 	    ELSE 'pending' END
 	WHERE id = NEW.device_id;
 END;
@@ -52,6 +55,9 @@ BEGIN
 	UPDATE device SET update_status = CASE NEW.status
 	    WHEN 'succeeded' THEN 'in_sync' WHEN 'failed' THEN 'error'
 	    WHEN 'canceled' THEN CASE WHEN EXISTS (SELECT 1 FROM action s
+	        WHERE s.device_id = NEW.device_id AND s.status = 'succeeded')
+	        THEN 'in_sync' ELSE 'registered' END
+	    WHEN 'downloaded' THEN CASE WHEN EXISTS (SELECT 1 FROM action s
 	        WHERE s.device_id = NEW.device_id AND s.status = 'succeeded')
 	        THEN 'in_sync' ELSE 'registered' END
 	    ELSE 'pending' END
