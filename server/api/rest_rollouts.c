@@ -342,38 +342,15 @@ fail:
 }
 
 /*
- * hawkBit's fields of a new rollout; another is refused, as are values
- * Falconet does not do (an action type other than forced, dynamic
- * groups).  Replies 400 and returns false.
+ * The values of a new rollout Falconet does not do: an action type other
+ * than forced (unknown fields are ignored, as hawkBit ignores them).
+ * Replies 400 and returns false.
  */
 static bool
 rest_rollout_fields_ok(struct request *req, json_t *in)
 {
-	static const char *const known[] = {"name", "description",
-	    "distributionSetId", "targetFilterQuery", "amountGroups", "groups",
-	    "successCondition", "successAction", "errorCondition",
-	    "errorAction", "startAt", "forcetime", "type", "weight",
-	    "confirmationRequired", "dynamic", "dynamicGroupTemplate", NULL};
-	const char *key, *type;
-	json_t *v;
+	const char *type = json_string_value(json_object_get(in, "type"));
 
-	json_object_foreach(in, key, v)
-	{
-		size_t i;
-
-		for (i = 0; known[i]; i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (known[i] == NULL) {
-			rest_error(req, 400,
-			    "org.eclipse.hawkbit.rest.exception."
-			    "MessageNotReadableException",
-			    REST_E_NOT_READABLE, "Unknown field \"%.*s\".",
-			    (int)utf8_cut(key, 64), key);
-			return false;
-		}
-	}
-	type = json_string_value(json_object_get(in, "type"));
 	if (json_object_get(in, "type") &&
 	    (type == NULL || strcmp(type, "forced") != 0)) {
 		rest_error(req, 400, "ValidationException", REST_E_CONSTRAINT,

@@ -116,8 +116,6 @@ api_json POST /rest/v1/rollouts "{\"name\":\"x\",\"distributionSetId\":$DS,\"tar
 expect_status 400 "a condition over 100"
 api_json POST /rest/v1/rollouts "{\"name\":\"x\",\"distributionSetId\":$DS,\"targetFilterQuery\":\"id==*\",\"amountGroups\":0}"
 expect_status 400 "amountGroups 0"
-api_json POST /rest/v1/rollouts "{\"name\":\"x\",\"distributionSetId\":$DS,\"targetFilterQuery\":\"id==*\",\"colour\":\"red\"}"
-expect_status 400 "an unknown field"
 api_json POST /rest/v1/rollouts "{\"name\":\"x\",\"distributionSetId\":$DS,\"targetFilterQuery\":\"id==*\",\"type\":\"soft\"}"
 expect_status 400 "a type other than forced"
 api GET /rest/v1/rollouts
