@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -45,6 +46,8 @@ struct guard_addr {
 	unsigned char key[GUARD_KEY_LEN];
 	int n; /* open connections from it */
 };
+
+#define GUARD_POLL_BATCH 256 /* descriptors polled at once for hang-ups */
 
 struct guard_conn {
 	struct guard_conn *prev, *next;
@@ -333,6 +336,46 @@ guard_late(const struct guard *g, struct guard_conn *gc, uint64_t now,
 	return false;
 }
 
+/*
+ * Count out the connections whose client has hung up.  libmicrohttpd
+ * reads the end and cleans such a connection up on its thread's next
+ * turn, which on a thread with nothing else to do can be much later (the
+ * close notification comes then); meanwhile the client's address would be
+ * charged for a connection it no longer holds.  Under g->lock: a
+ * descriptor of the list is not closed before its connection leaves it.
+ */
+static void
+guard_count_out_gone(struct guard *g)
+{
+	struct pollfd pf[GUARD_POLL_BATCH];
+	struct guard_conn *who[GUARD_POLL_BATCH];
+	struct guard_conn *gc = g->conns;
+	size_t n = 0;
+
+	for (;;) {
+		if (gc && gc->addr && gc->fd != -1) {
+			pf[n].fd = gc->fd;
+			pf[n].events = POLLRDHUP;
+			pf[n].revents = 0;
+			who[n++] = gc;
+		}
+		if (n > 0 && (n == GUARD_POLL_BATCH || gc == NULL) &&
+		    poll(pf, n, 0) > 0) {
+			for (size_t i = 0; i < n; i++)
+				if (pf[i].revents &
+				    (POLLRDHUP | POLLHUP | POLLERR)) {
+					guard_addr_put(g, who[i]->addr);
+					who[i]->addr = NULL;
+				}
+		}
+		if (n == GUARD_POLL_BATCH || gc == NULL)
+			n = 0;
+		if (gc == NULL)
+			break;
+		gc = gc->next;
+	}
+}
+
 static void *
 guard_main(void *arg)
 {
@@ -361,6 +404,7 @@ guard_main(void *arg)
 			last_why = why;
 			memcpy(last_peer, gc->peer, sizeof(last_peer));
 		}
+		guard_count_out_gone(g);
 		memcpy(refused_peer, g->refused_peer, sizeof(refused_peer));
 		g->refused = 0;
 		if (shut || refused) {

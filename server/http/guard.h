@@ -7,7 +7,9 @@
  *
  * - At most http.per_ip_limit connections per client address (an IPv6
  *   address counts with its /64), trusted proxies (proxy.trusted) not
- *   counted.  One more is shut as it is accepted.
+ *   counted.  One more is shut as it is accepted.  A connection whose
+ *   client hung up stops counting at the next tick, before libmicrohttpd
+ *   cleans it up (on an idle thread that can take long).
  * - Deadlines, checked once a second by a thread of its own.  A request's
  *   line and headers must be in within http.request_timeout of the
  *   connection's start; on a kept-alive connection, of the end of the
