@@ -96,3 +96,16 @@ UPDATE rollout_group SET
         WHERE t.group_id = rollout_group.id AND t.state = 'failed'),
     canceled = (SELECT count(*) FROM rollout_target t
         WHERE t.group_id = rollout_group.id AND t.state = 'canceled');
+
+-- Saved target filters (hawkBit's target filter queries): a name and a
+-- FIQL query over devices that a rollout can take as its target filter
+-- (the query is copied into the rollout when it is made).
+CREATE TABLE target_filter (
+	id INTEGER PRIMARY KEY,
+	name TEXT NOT NULL UNIQUE,
+	query TEXT NOT NULL,
+	created_at BIGINT NOT NULL,
+	created_by TEXT,
+	modified_at BIGINT NOT NULL,
+	modified_by TEXT
+);

@@ -533,6 +533,7 @@ static const struct field rollout_fields[] = {
 	{ "failure_threshold_percent", T_INT },
 	{ "groups",                    T_ARRAY },
 	{ "target_filter",             T_STR | T_NULL },
+	{ "target_filter_id",          T_INT },
 	{ "start_at",                  T_INT | T_NULL },
 	{ "start",                     T_BOOL },
 };
@@ -624,6 +625,7 @@ mgmt_patch_rollout(struct request *req)
 	    json_object_get(body, "distribution_id") ||
 	    json_object_get(body, "groups") ||
 	    json_object_get(body, "target_filter") ||
+	    json_object_get(body, "target_filter_id") ||
 	    json_object_get(body, "start_at") ||
 	    json_object_get(body, "start")) {
 		http_reply_error(req, 400, "invalid_field",

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "filter.h"
 #include "http.h"
 #include "mgmt.h"
 #include "mgmt_util.h"
@@ -145,4 +146,89 @@ mgmt_get_rollout_group_devices(struct request *req)
 	}
 	mgmt_reply_object(req, 200,
 	    wave_group_devices_json(db, id, group, state, limit, offset));
+}
+
+/* Saved target filters, for rollouts (hawkBit's target filter queries). */
+
+static json_t *
+mgmt_filter_json(const struct target_filter *f)
+{
+	return json_pack("{s:I, s:s, s:s, s:I, s:s?, s:I, s:s?}", "id",
+	    (json_int_t)f->id, "name", f->name, "query", f->query, "created_at",
+	    (json_int_t)f->created_at, "created_by", f->created_by,
+	    "modified_at", (json_int_t)f->modified_at, "modified_by",
+	    f->modified_by);
+}
+
+void
+mgmt_get_filters(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	struct target_filter *f;
+	int64_t limit, offset, total;
+	json_t *list;
+	size_t n;
+
+	if (db == NULL || !mgmt_query_page(req, 100, &limit, &offset))
+		return;
+	if (filter_list(db, NULL, limit, offset, &f, &n, &total) != RESULT_OK) {
+		http_reply_result(req, RESULT_ERROR, NULL);
+		return;
+	}
+	list = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, mgmt_filter_json(&f[i]));
+	filter_list_free(f, n);
+	mgmt_reply_object(req, 200,
+	    json_pack("{s:o, s:I, s:I, s:I}", "filters", list, "total",
+	        (json_int_t)total, "limit", (json_int_t)limit, "offset",
+	        (json_int_t)offset));
+}
+
+void
+mgmt_post_filter(struct request *req)
+{
+	static const struct field fields[] = {
+	    {"name", T_STR},
+	    {"query", T_STR},
+	};
+	struct db *db = mgmt_db(req);
+	struct target_filter f;
+	const char *why = NULL;
+	json_t *body;
+	enum result r;
+	int64_t id;
+
+	if (db == NULL ||
+	    (body = mgmt_body(req, fields, NELEM(fields))) == NULL)
+		return;
+	r = filter_create(db, json_string_value(json_object_get(body, "name")),
+	    json_string_value(json_object_get(body, "query")), req->principal,
+	    &id, &why);
+	json_decref(body);
+	if (r == RESULT_OK && filter_load(db, id, &f) == RESULT_OK) {
+		req->audit_target = xasprintf("%lld", (long long)id);
+		mgmt_reply_object(req, 201, mgmt_filter_json(&f));
+		filter_clear(&f);
+	} else
+		http_reply_result(req, r == RESULT_OK ? RESULT_ERROR : r,
+		    r == RESULT_CONFLICT ? "a filter of that name exists"
+		                         : why);
+}
+
+void
+mgmt_delete_filter(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	enum result r;
+	int64_t id;
+
+	if (db == NULL || !mgmt_id(req, &id))
+		return;
+	req->audit_target = xasprintf("%lld", (long long)id);
+	if ((r = filter_delete(db, id)) == RESULT_OK)
+		http_reply_empty(req, 204);
+	else
+		http_reply_result(
+		    req, r, r == RESULT_NOTFOUND ? "no such filter" : NULL);
 }

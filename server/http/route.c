@@ -12,6 +12,7 @@
 #include "ddi.h"
 #include "mgmt.h"
 #include "rest_actions.h"
+#include "rest_filters.h"
 #include "rest_rollouts.h"
 #include "rest_software.h"
 #include "rest_system.h"
@@ -182,7 +183,15 @@ const struct route routes[] = {
 	{ "GET",    "/api/v1/rollouts/{id}/groups/{gid}", mgmt_get_rollout_group, A, BODY_NONE, "rollout.read", NULL },
 	{ "POST",   "/api/v1/rollouts/{id}/groups/{gid}/approve", mgmt_post_rollout_group_approve, A, BODY_NONE, "rollout.write", "rollout.approve" },
 	{ "GET",    "/api/v1/rollouts/{id}/groups/{gid}/devices", mgmt_get_rollout_group_devices, A, BODY_NONE, "rollout.read", NULL, P },
+	{ "GET",    "/api/v1/filters",                   mgmt_get_filters,        A, BODY_NONE, "device.read", NULL },
+	{ "POST",   "/api/v1/filters",                   mgmt_post_filter,        A, BODY_JSON, "device.write", "filter.create" },
+	{ "DELETE", "/api/v1/filters/{id}",              mgmt_delete_filter,      A, BODY_NONE, "device.write", "filter.delete" },
 
+	{ "GET",    "/rest/v1/targetfilters",            rest_get_filters,        R, BODY_NONE, "device.read", NULL, P },
+	{ "POST",   "/rest/v1/targetfilters",            rest_post_filter,        R, BODY_JSON, "device.write", "filter.create", P },
+	{ "GET",    "/rest/v1/targetfilters/{id}",       rest_get_filter,         R, BODY_NONE, "device.read", NULL, P },
+	{ "PUT",    "/rest/v1/targetfilters/{id}",       rest_put_filter,         R, BODY_JSON, "device.write", "filter.update", P },
+	{ "DELETE", "/rest/v1/targetfilters/{id}",       rest_delete_filter,      R, BODY_NONE, "device.write", "filter.delete", P },
 	{ "GET",    "/rest/v1/rollouts",                 rest_get_rollouts,       R, BODY_NONE, "rollout.read", NULL, P },
 	{ "POST",   "/rest/v1/rollouts",                 rest_post_rollout,       R, BODY_JSON, "rollout.write", "rollout.create", P },
 	{ "GET",    "/rest/v1/rollouts/{id}",            rest_get_rollout,        R, BODY_NONE, "rollout.read", NULL, P },

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "device.h"
 #include "dist.h"
+#include "filter.h"
 #include "log.h"
 #include "policy.h"
 #include "settings.h"
@@ -712,6 +713,8 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	const char *name = json_string_value(json_object_get(body, "name"));
 	const char *filter =
 	    json_string_value(json_object_get(body, "target_filter"));
+	json_t *fid = json_object_get(body, "target_filter_id");
+	struct target_filter saved = {0};
 	json_t *start_at = json_object_get(body, "start_at");
 	bool start_now = !json_is_false(json_object_get(body, "start")) &&
 	                 !json_is_integer(start_at);
@@ -732,6 +735,26 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 		return *why = "feed: 1 to 64 of [A-Za-z0-9_.-]", RESULT_INVALID;
 	if (filter && filter[0] == '\0')
 		filter = NULL;
+	/* A saved filter: its query, copied (later changes to the filter do
+	 * not move a rollout's devices). */
+	if (fid && filter)
+		return *why = "target_filter or target_filter_id, not both",
+		       RESULT_INVALID;
+	if (fid) {
+		if ((r = filter_load(db, json_integer_value(fid), &saved)) !=
+		    RESULT_OK) {
+			if (r == RESULT_NOTFOUND) {
+				*why = "target_filter_id: no such filter";
+				r = RESULT_INVALID;
+			}
+			return r;
+		}
+		json_object_set_new(
+		    body, "target_filter", json_string(saved.query));
+		filter_clear(&saved);
+		filter =
+		    json_string_value(json_object_get(body, "target_filter"));
+	}
 	if (filter) {
 		char buf[160];
 		const char *p = wave_filter_problem(filter, buf, sizeof(buf));

@@ -749,8 +749,13 @@ async function main() {
 	});
 
 	await check('a rollout in waves: made in the dialog, started by hand, one bar per wave, its devices one click away', async () => {
+		const sf = await apiFromPage('POST', '/api/v1/filters', {name: 'Lab benches', query: 'controllerId==sim-00*'});
+		assert(sf.status === 201, `saved filter ${sf.status}`);
 		await go('#/rollouts');
 		await page.click('#new-rollout');
+		await page.waitForSelector('#rollout-saved-filter:not([hidden])');
+		await page.selectOption('#rollout-saved-filter', {label: 'Lab benches'});
+		assert(await page.inputValue('#rollout-filter') === 'controllerId==sim-00*', 'the saved filter fills the query');
 		await page.selectOption('#rollout-software', String(swId));
 		await page.fill('#rollout-feed', 'lab');
 		await page.fill('#rollout-name', 'Waves test rollout');

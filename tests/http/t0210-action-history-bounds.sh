@@ -265,6 +265,7 @@ ALTER TABLE device DROP COLUMN modified_by;
 ALTER TABLE device DROP COLUMN token_sealed;
 ALTER TABLE device DROP COLUMN update_status;
 DROP TABLE system_config;
+DROP TABLE target_filter;
 DROP TABLE rollout_target;
 DROP TABLE rollout_group;
 ALTER TABLE rollout DROP COLUMN state;

@@ -74,6 +74,7 @@ ALTER TABLE device DROP COLUMN modified_at;
 ALTER TABLE device DROP COLUMN modified_by;
 ALTER TABLE device DROP COLUMN token_sealed;
 ALTER TABLE device DROP COLUMN update_status;
+DROP TABLE target_filter;
 DROP TABLE rollout_target;
 DROP TABLE rollout_group;
 ALTER TABLE rollout DROP COLUMN state;

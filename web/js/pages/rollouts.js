@@ -179,6 +179,14 @@ export default async function render(ctx) {
 		const paused = h('input', {type: 'checkbox', id: 'rollout-paused'});
 		const waves = wavesEditor();
 		const filter = h('input', {class: 'input mono', id: 'rollout-filter', placeholder: 'e.g. attribute.ring==beta', autocomplete: 'off'});
+		// Saved filters (hawkBit's target filters) fill the query in.
+		const saved = h('select', {class: 'input', id: 'rollout-saved-filter', hidden: true, 'aria-label': 'Saved filter',
+			onchange: () => { if (saved.value) filter.value = saved.value; }});
+		get('/api/v1/filters').then((r) => {
+			if (!r.filters.length) return;
+			replace(saved, [h('option', {value: ''}, 'A saved filter…'), ...r.filters.map((f) => h('option', {value: f.query}, f.name))]);
+			saved.hidden = false;
+		}).catch(() => {});
 		const startSel = h('select', {class: 'input', id: 'rollout-start'},
 			h('option', {value: 'now'}, 'Now'), h('option', {value: 'manual'}, 'Later, by hand (Start button)'), h('option', {value: 'at'}, 'At a time'));
 		const startAt = h('input', {class: 'input', id: 'rollout-start-at', type: 'datetime-local', hidden: true});
@@ -195,6 +203,7 @@ export default async function render(ctx) {
 					field('Pause after failures', failCount, 'Count'),
 					field('…or failure rate', failPct, 'Percent')),
 				waves,
+				saved,
 				field('Target filter (optional)', filter, 'FIQL over the feed\'s devices: attribute.KEY, metadata.KEY, controllerId, name, hwModel, hwRevision, swVersion.'),
 				h('div', {class: 'form-row'}, field('Start', startSel), field('Start time', startAt)),
 				h('label', {class: 'check'}, paused, h('span', null, 'Create paused (start it later)')),
