@@ -243,7 +243,7 @@ serve(struct app *app)
 	char *base;
 	int64_t users;
 	sigset_t set;
-	struct wave_scheduler *waves;
+	int64_t purged = now_s();
 	int sig;
 
 	db = open_data(app);
@@ -283,8 +283,6 @@ serve(struct app *app)
 		fatalx("cannot start the last-seen writer");
 	if ((app->audit = audit_start(app->db_path, app->settings)) == NULL)
 		fatalx("cannot start the audit log writer");
-	if ((waves = wave_scheduler_start(app->db_path)) == NULL)
-		fatalx("cannot start the rollout scheduler");
 	if ((srv = http_start(app)) == NULL)
 		fatalx("cannot start the HTTP server");
 	log_info("listening on %s:%d", app->settings->listen_address,
@@ -301,13 +299,20 @@ serve(struct app *app)
 	free(base);
 	/* Between signals, delete the sessions that ended: session_find
 	 * refuses them already, this keeps their rows from piling up. */
-	for (;;) {
-		struct timespec purge = {
-		    .tv_sec = app->settings->session_purge_interval};
+	for (bool first = true;; first = false) {
+		struct timespec tick = {.tv_sec = 1};
 
-		if ((sig = sigtimedwait(&set, NULL, &purge)) == -1) {
-			if (errno == EAGAIN)
+		/* Once a second the rollouts due to start (a thread of their
+		 * own would cost a database connection's cache for this);
+		 * every session_purge_interval the sessions that ended. */
+		wave_tick(db, first);
+		if ((sig = sigtimedwait(&set, NULL, &tick)) == -1) {
+			if (errno == EAGAIN &&
+			    now_s() - purged >=
+			        app->settings->session_purge_interval) {
 				session_expire(db, app->settings);
+				purged = now_s();
+			}
 			continue;
 		}
 		if (sig == SIGHUP) {
@@ -320,7 +325,6 @@ serve(struct app *app)
 	sse_close_all(app->sse);
 	http_stop(srv);
 	sse_stop(app->sse);
-	wave_scheduler_stop(waves);
 	audit_stop(app->audit);
 	seen_stop(app->seen);
 	ratelimit_free(app->login_limits);

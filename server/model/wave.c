@@ -8,7 +8,6 @@
  */
 #include "wave.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,6 @@
 #include "log.h"
 #include "rollout.h"
 #include "rsql.h"
-
-#define WAVE_TICK_MS 1000 /* the scheduler looks for due rollouts */
 
 /* The states of a device in its group, as stored. */
 static const char *const wave_target_states[] = {
@@ -1285,17 +1282,7 @@ wave_state_valid(const char *state)
 
 /* ---- the scheduler ----------------------------------------------------- */
 
-struct wave_scheduler {
-	char *db_path;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	pthread_t thread;
-	bool stop;
-};
-
-/* Start what is due: rollouts whose start_at came, and (first pass) the
- * ones a restart left starting. */
-static void
+void
 wave_tick(struct db *db, bool first)
 {
 	static const char due[] =
@@ -1316,65 +1303,4 @@ wave_tick(struct db *db, bool first)
 			log_warnx(
 			    "rollout %lld: cannot start", (long long)ids[i]);
 	free(ids);
-}
-
-static void *
-wave_main(void *arg)
-{
-	struct wave_scheduler *w = arg;
-	struct db *db = db_open(w->db_path);
-	struct timespec ts;
-	bool first = true;
-
-	if (db == NULL)
-		fatalx("%s: cannot open the database", __func__);
-	pthread_mutex_lock(&w->lock);
-	while (!w->stop) {
-		pthread_mutex_unlock(&w->lock);
-		wave_tick(db, first);
-		first = false;
-		pthread_mutex_lock(&w->lock);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += WAVE_TICK_MS / 1000;
-		if (!w->stop)
-			pthread_cond_timedwait(&w->cond, &w->lock, &ts);
-	}
-	pthread_mutex_unlock(&w->lock);
-	db_close(db);
-	return NULL;
-}
-
-struct wave_scheduler *
-wave_scheduler_start(const char *db_path)
-{
-	struct wave_scheduler *w = xcalloc(1, sizeof(*w));
-
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->cond, NULL);
-	w->db_path = xstrdup(db_path);
-	if (pthread_create(&w->thread, NULL, wave_main, w) != 0) {
-		log_warnx("%s: pthread_create failed", __func__);
-		pthread_mutex_destroy(&w->lock);
-		pthread_cond_destroy(&w->cond);
-		free(w->db_path);
-		free(w);
-		return NULL;
-	}
-	return w;
-}
-
-void
-wave_scheduler_stop(struct wave_scheduler *w)
-{
-	if (w == NULL)
-		return;
-	pthread_mutex_lock(&w->lock);
-	w->stop = true;
-	pthread_cond_signal(&w->cond);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->cond);
-	free(w->db_path);
-	free(w);
 }

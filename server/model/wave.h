@@ -113,10 +113,11 @@ json_t *wave_group_devices_json(struct db *, int64_t rollout_id,
  * succeeded, failed, canceled)? */
 bool wave_state_valid(const char *state);
 
-/* The background starter: rollouts whose start_at came, and rollouts a
- * restart found half-started. */
-struct wave_scheduler;
-struct wave_scheduler *wave_scheduler_start(const char *db_path);
-void wave_scheduler_stop(struct wave_scheduler *);
+/*
+ * Start what is due (main calls it once a second): rollouts whose
+ * start_at came and, with first (the first call after start-up), the
+ * ones a restart found half-started.
+ */
+void wave_tick(struct db *, bool first);
 
 #endif
