@@ -213,6 +213,7 @@ struct wave_group {
 	int64_t retried, success_percent, error_percent, target_count;
 	int64_t target_percent;          /* 0: none */
 	int64_t started_at, finished_at; /* 0: not yet */
+	char name[WAVE_NAME_MAX + 1];
 	int position;
 	bool approval, retry;
 	char state[24];
@@ -222,7 +223,8 @@ struct wave_group {
 	"id, rollout_id, position, total, running, succeeded, failed, "        \
 	"canceled, retried, success_percent, error_percent, "                  \
 	"COALESCE(target_count, 0), COALESCE(target_percent, 0), approval, "   \
-	"retry, state, COALESCE(started_at, 0), COALESCE(finished_at, 0)"
+	"retry, state, COALESCE(started_at, 0), COALESCE(finished_at, 0), "    \
+	"name"
 
 static void
 wave_group_from_row(sqlite3_stmt *st, struct wave_group *g)
@@ -247,6 +249,8 @@ wave_group_from_row(sqlite3_stmt *st, struct wave_group *g)
 	    (const char *)sqlite3_column_text(st, 15));
 	g->started_at = sqlite3_column_int64(st, 16);
 	g->finished_at = sqlite3_column_int64(st, 17);
+	snprintf(g->name, sizeof(g->name), "%s",
+	    (const char *)sqlite3_column_text(st, 18));
 }
 
 static enum result
@@ -1142,6 +1146,7 @@ wave_group_to_json(const struct wave_group *g)
 
 	if (o == NULL)
 		return NULL;
+	json_object_set_new(o, "name", json_string(g->name));
 	if (g->target_percent)
 		json_object_set_new(
 		    o, "percent", json_integer(g->target_percent));
@@ -1157,28 +1162,13 @@ wave_group_to_json(const struct wave_group *g)
 json_t *
 wave_groups_json(struct db *db, int64_t rollout_id)
 {
-	static const char names[] =
-	    "SELECT id, name FROM rollout_group WHERE rollout_id = ?1 "
-	    "ORDER BY position";
 	size_t n;
 	struct wave_group *g = wave_groups_load(db, rollout_id, &n);
 	json_t *a = json_array();
-	sqlite3_stmt *st;
 
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, wave_group_to_json(&g[i]));
 	free(g);
-	/* Names apart: the struct stays small. */
-	if ((st = db_prepare(db, names)) != NULL) {
-		size_t i = 0;
-
-		db_bind_int64(st, 1, rollout_id);
-		while (sqlite3_step(st) == SQLITE_ROW && i < json_array_size(a))
-			json_object_set_new(json_array_get(a, i++), "name",
-			    json_string(
-			        (const char *)sqlite3_column_text(st, 1)));
-		db_done(st);
-	}
 	return a;
 }
 
