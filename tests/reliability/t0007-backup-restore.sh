@@ -24,6 +24,17 @@ expect_status 201 "upload"
 api_json POST /api/v1/rollouts "{\"software_id\":$SW_ID}"
 expect_status 201 "rollout"
 
+# A large artifact no device is offered: copying and hashing it makes the
+# backup last long enough (about a second) for "the server kept answering
+# meanwhile" to mean something rather than depend on a 100 ms window.
+api_json POST /api/v1/modules '{"name":"bulk","version":"1","type":"application"}'
+BULK_ID=$(jq -r .id <"$T/body")
+head -c $((192 * 1024 * 1024)) /dev/urandom >"$T/bulk.bin"
+api POST "/api/v1/modules/$BULK_ID/artifacts?filename=bulk.bin" \
+    -H 'Content-Type: application/octet-stream' --data-binary "@$T/bulk.bin"
+expect_status 201 "a 192 MiB artifact beside the fleet's"
+rm -f "$T/bulk.bin"
+
 $BURST setup "$BASE" bk- "$NDEV" "$T/devices" 2>"$T/setup.err"
 check "$NDEV devices with an open action ($(wc -l <"$T/devices"))" \
     [ "$(wc -l <"$T/devices" 2>/dev/null || echo 0)" -eq "$NDEV" ]
