@@ -132,6 +132,32 @@ async function shot(page, name, opts = {}) {
 	return file;
 }
 
+// A page of a new browser context, logged in as the admin, its script
+// errors and dialogs gathered into the suite's (checked at the end).
+// opts: {viewport, colorScheme, hash}.
+let sharedErrors = null;
+async function adminPage(browser, opts = {}) {
+	const context = await browser.newContext({viewport: opts.viewport || {width: 1366, height: 900},
+		colorScheme: opts.colorScheme || 'light'});
+	const page = await context.newPage();
+	page.setDefaultTimeout(10000);
+	if (sharedErrors) {
+		page.on('pageerror', (e) => sharedErrors.pageErrors.push(e.message));
+		page.on('dialog', async (d) => {
+			sharedErrors.dialogs.push(d.message());
+			await d.dismiss().catch(() => {});
+		});
+	}
+	await page.goto(`${BASE}/ui/#/login`);
+	await page.waitForSelector('#login-form');
+	await page.fill('#login-username', 'admin');
+	await page.fill('#login-password', ADMIN_PW);
+	await page.click('#login-submit');
+	await page.waitForSelector('#logout');
+	if (opts.hash) await page.goto(`${BASE}/ui/${opts.hash}`);
+	return {context, page};
+}
+
 function setupToken() {
 	let log = '';
 	for (const f of String(SERVER_LOG).split(':')) {
@@ -163,6 +189,7 @@ async function main() {
 		await d.dismiss().catch(() => {});
 	});
 	page.on('pageerror', (e) => pageErrors.push(e.message));
+	sharedErrors = {pageErrors, dialogs};
 	page.on('console', (m) => {
 		if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) cspErrors.push(m.text());
 		if (process.env.VERBOSE) console.log(`# console.${m.type()}: ${m.text()}`);
@@ -1065,6 +1092,19 @@ async function main() {
 		const d = await page.evaluate(async () => (await (await fetch('/api/v1/devices/sim-001')).json()).name);
 		assert(d !== 'hacked', 'the change happened');
 	});
+
+	// ---- 8b. further checks, one module each under checks/ ----------------
+	// Each exports run(ctx) and works in a browser context of its own,
+	// logged in as the admin with ctx.adminPage(); they run in name order,
+	// after everything above, on the same server and data.
+	const ctx = {browser, BASE, TENANT, ADMIN_PW, MKSWU, TMP, SHOTS, check, assert, until, sleep,
+		ddi, poll, configData, feedback, shot, pageErrors, cspErrors, dialogs, adminPage};
+	const checksDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'checks');
+	const checkFiles = fs.existsSync(checksDir) ? fs.readdirSync(checksDir).filter((n) => n.endsWith('.mjs')).sort() : [];
+	for (const f of checkFiles) {
+		const mod = await import(path.join(checksDir, f));
+		await mod.run(ctx);
+	}
 
 	// ---- 9. the page itself ------------------------------------------------------------
 	await check('no script errors and no CSP violations in any page', async () => {
