@@ -65,9 +65,13 @@ Q = $(if $(V),,@)
 
 all: $(BUILD)/falconet
 
+# The daemon's MHD_create_response_from_buffer takes the place of the
+# library's, to turn its HTML error pages into JSON (server/http/mhd_errors.c).
 $(BUILD)/falconet: $(OBJS)
 	@echo "  LD      $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(Q)$(CC) $(LDFLAGS) \
+	    -Wl,--export-dynamic-symbol=MHD_create_response_from_buffer \
+	    -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: server/%.c
 	@mkdir -p $(@D)

@@ -6,6 +6,12 @@
       "close" if the server closed the connection without an answer, or
       "timeout" if nothing came within TIMEOUT seconds (default 10).
 
+  rawhttp.py answer PORT [TIMEOUT]
+      Send stdin as it is, then read the first answer whole (its
+      Content-Length, or, with "Connection: close", all the server sends
+      before it closes).  Prints one line
+      "STATUS CONTENT-TYPE" ("-" when there is none), then the body.
+
   rawhttp.py slowloris PORT CONNS SECONDS [HEALTH_FROM]
       Open CONNS connections that each send a request's first line and then
       one header line a second, for SECONDS seconds, without ending the
@@ -73,6 +79,47 @@ def cmd_send(port, timeout=10.0):
         pass
     print(read_status(s, timeout))
     s.close()
+
+
+def cmd_answer(port, timeout=10.0):
+    payload = sys.stdin.buffer.read()
+    s = connect(port)
+    s.settimeout(timeout)
+    try:
+        s.sendall(payload)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        fields = dict(l.split(b":", 1) for l in lines[1:] if b":" in l)
+        fields = {k.strip().lower(): v.strip() for k, v in fields.items()}
+        want = int(fields.get(b"content-length", b"-1"))
+        if fields.get(b"connection", b"").lower() == b"close":
+            want = -1  # all the server sends before it closes
+        while want < 0 or len(body) < want:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    s.close()
+    if not data:
+        print("close -")
+        return
+    status = lines[0].split(b" ")
+    ctype = fields.get(b"content-type", b"-")
+    print("%s %s" % (status[1].decode(errors="replace") if len(status) > 1
+                     else "garbage", ctype.decode(errors="replace")))
+    sys.stdout.write(body[:want if want >= 0 else None]
+                     .decode(errors="replace"))
 
 
 def healthz(port, src=None):
@@ -219,6 +266,8 @@ def main():
     args = sys.argv[3:]
     if cmd == "send":
         cmd_send(port, float(args[0]) if args else 10.0)
+    elif cmd == "answer":
+        cmd_answer(port, float(args[0]) if args else 10.0)
     elif cmd == "slowloris":
         cmd_slowloris(port, int(args[0]), int(args[1]),
                       args[2] if len(args) > 2 else None)
