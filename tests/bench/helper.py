@@ -24,6 +24,15 @@
         lists=N list_ok=N list_p50_ms=M list_p99_ms=M scrapes=N
         scrape_ok=N scrape_p50_ms=M busy=N other=N
       (busy: 503 answers; other: any other status or a failed request).
+  helper.py feedback PORT N PREFIX
+      devices PREFIX + 0000001 .. N, one after the other on one keep-alive
+      connection: poll, follow the deploymentBase link (the action), then
+      send a finished/failure feedback for it, timed.  Prints one line:
+        BENCH what=FEEDBACK n=N actions=N ok=N p50_ms=M p99_ms=M max_ms=M
+      (actions: polls that offered one; ok: feedbacks answered 200).
+  helper.py lat PORT N TOKEN PATH
+      GET PATH N times on one keep-alive connection with Bearer TOKEN;
+      prints BENCH what=LAT n=N ok=N p50_ms=M p99_ms=M max_ms=M
 """
 import http.client
 import json
@@ -260,6 +269,48 @@ def cmd_mgmt(port, seconds, token, user, password, logins_per_s, loops,
     return 0
 
 
+def lat_line(tag, vals, n, **extra):
+    fields = " ".join("%s=%s" % kv for kv in extra.items())
+    return "BENCH what=%s n=%d %s p50_ms=%.2f p99_ms=%.2f max_ms=%.2f" % (
+        tag, n, fields, pct(vals, 50), pct(vals, 99), max(vals or [0]))
+
+
+def cmd_feedback(port, n, prefix):
+    conn, times, actions, ok = None, [], 0, 0
+    hal = {"Accept": "application/hal+json", "Host": "127.0.0.1:%d" % port}
+    for i in range(1, n + 1):
+        base = "/DEFAULT/controller/v1/%s%07d" % (prefix, i)
+        conn = conn or http.client.HTTPConnection("127.0.0.1", port,
+                                                  timeout=60)
+        conn.request("GET", base, headers=hal)
+        r = conn.getresponse()
+        poll = json.loads(r.read() or b"{}")
+        link = poll.get("_links", {}).get("deploymentBase", {}).get("href")
+        if not link:
+            continue
+        actions += 1
+        aid = link.rsplit("/", 1)[1].split("?")[0]
+        body = json.dumps({"id": aid, "status": {
+            "execution": "closed", "result": {"finished": "failure"},
+            "details": ["bench: failed"]}})
+        st, ms, conn = mgmt_request(
+            port, "POST", "%s/deploymentBase/%s/feedback" % (base, aid),
+            dict(hal, **{"Content-Type": "application/json"}), body, conn)
+        times.append(ms)
+        ok += st == 200
+    print(lat_line("FEEDBACK", times, n, actions=actions, ok=ok))
+
+
+def cmd_lat(port, n, token, path):
+    conn, times, ok = None, [], 0
+    h = {"Authorization": "Bearer " + token, "Host": "127.0.0.1:%d" % port}
+    for _ in range(n):
+        st, ms, conn = mgmt_request(port, "GET", path, h, None, conn)
+        times.append(ms)
+        ok += st == 200
+    print(lat_line("LAT", times, n, ok=ok))
+
+
 def main():
     a = sys.argv[1:]
     if a[:1] == ["freeport"]:
@@ -271,6 +322,10 @@ def main():
     if a[:1] == ["mgmt"] and len(a) == 9:
         return cmd_mgmt(int(a[1]), float(a[2]), a[3], a[4], a[5],
                         float(a[6]), int(a[7]), float(a[8]))
+    if a[:1] == ["feedback"] and len(a) == 4:
+        return cmd_feedback(int(a[1]), int(a[2]), a[3])
+    if a[:1] == ["lat"] and len(a) == 5:
+        return cmd_lat(int(a[1]), int(a[2]), a[3], a[4])
     sys.stderr.write(__doc__)
     return 2
 

@@ -39,6 +39,14 @@
 #              filters on controllerId, name, updateStatus and an
 #              attribute, BENCH_REST_REQUESTS each over one connection;
 #              median and p99 per filter.
+#   rollout    rollouts at scale: 1,000,000 devices on one feed, five
+#              rollouts on it (the time each create takes); then
+#              BENCH_ROLLOUT_FEEDBACKS devices poll, take the newest
+#              rollout's update and report a failure (helper.py feedback:
+#              the failed-feedback p50/p99, each recounting the rollout
+#              against its failure threshold), and the rollout lists
+#              (/api/v1/rollouts and /rest/v1/rollouts), BENCH_REST_REQUESTS
+#              times each over one connection (helper.py lat).
 #
 # The table goes to stdout and to BUILD/bench-results.md, with the raw
 # per-round figures.  Knobs (environment):
@@ -48,7 +56,9 @@
 #                           footprint), transfer the upload and download,
 #                           raucb the bundle upload, mgmt the polls under
 #                           management load, rest (not run by default) the
-#                           /rest/v1 target list; the table has their rows
+#                           /rest/v1 target list, rollout (not run by
+#                           default) failed feedback and the rollout lists
+#                           at 1,000,000 devices; the table has their rows
 #                           only
 #   BENCH_DURATION=10       seconds per wrk run
 #   BENCH_ROUNDS=3          rounds (medians are taken over them)
@@ -62,6 +72,7 @@
 #   BENCH_MGMT_LOOPS=2      clients asking for lists one after the other
 #   BENCH_MGMT_SCRAPES=2    /api/v1/stats and /metrics, each, a second
 #   BENCH_REST_DEVICES=1000000  BENCH_REST_REQUESTS=200  the rest phase
+#   BENCH_ROLLOUT_DEVICES=1000000  BENCH_ROLLOUT_FEEDBACKS=1000  the rollout phase
 #   BENCH_PERF=1            after the measured poll rounds, one extra
 #                           falconet run per connection count under
 #                           `perf record -g`; reports in BUILD/bench-perf-*
@@ -101,6 +112,8 @@ MGMT_SCRAPES=${BENCH_MGMT_SCRAPES:-2}
 MGMT_PASSWORD=bench-password-1
 REST_DEVICES=${BENCH_REST_DEVICES:-1000000}
 REST_REQUESTS=${BENCH_REST_REQUESTS:-200}
+ROLLOUT_DEVICES=${BENCH_ROLLOUT_DEVICES:-1000000}
+ROLLOUT_FEEDBACKS=${BENCH_ROLLOUT_FEEDBACKS:-1000}
 RESULTS=$BUILD/bench-results.md
 THREADS=2			# wrk threads
 RANGE=1048576			# bytes per Range GET
@@ -111,7 +124,7 @@ CMDLINE="make bench"
 # phase_on NAME: is NAME in BENCH_PHASES?
 phase_on() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 for p in $PHASES; do
-	case $p in small | large | transfer | raucb | mgmt | rest) ;;
+	case $p in small | large | transfer | raucb | mgmt | rest | rollout) ;;
 	*) printf 'bench: unknown phase %s in BENCH_PHASES\n' "$p" >&2; exit 1 ;;
 	esac
 done
@@ -468,7 +481,7 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/falconet-bench.XXXXXX") || die "mktemp"
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 chmod 755 "$T"		# nginx workers run as nobody
-mkdir -p "$T/www" "$T/res" "$T/a" "$T/c" "$T/e" "$T/f" "$T/bin"
+mkdir -p "$T/www" "$T/res" "$T/a" "$T/c" "$T/e" "$T/f" "$T/g" "$T/bin"
 RAW=$T/raw.txt
 : >"$RAW"
 # Snapshot the binaries: every phase runs the same build even if the tree
@@ -841,6 +854,61 @@ stop_falconet
 rm -rf "$T/f/data"
 fi
 
+# --- Phase G: rollouts at scale --------------------------------------------
+# Failed feedback and the rollout list with 1,000,000 devices on the feed:
+# neither may scan the feed (a failure recounts its rollout against the
+# failure threshold from counters; the list reads each rollout's counters).
+if phase_on rollout; then
+say "== rollouts with $ROLLOUT_DEVICES devices on one feed"
+phase_load "rollouts at scale"
+write_settings "$T/g"
+cat >>"$T/g/settings.yaml" <<EOF
+updates:
+  max_running: 1000000
+EOF
+"$FALCONET" -c "$T/g/settings.yaml" migrate >/dev/null 2>&1 || die "migrate failed"
+t0=$(now)
+"$BENCH/seed.sh" "$T/g/data/falconet.db" 1 "$ROLLOUT_DEVICES" >/dev/null ||
+    die "seeding failed"
+sqlite3 -bail "$T/g/data/falconet.db" 'ANALYZE;' || die "ANALYZE failed"
+note "seeded $ROLLOUT_DEVICES devices in $(fsub "$(now)" "$t0") s"
+TOKEN=$("$FALCONET" -c "$T/g/settings.yaml" token create bench 2>/dev/null) ||
+    die "token create failed"
+start_falconet "$T/g" dev-0000001
+ROLLOUT_CREATE_MS=()
+for v in 1 2 3 4 5; do
+	"$MKSWU" -o "$T/g/r-$v.swu" -v "1.0.$v" -r 1.0 -m bench-board -s 64K -U \
+	    >/dev/null 2>&1 || die "mkswu failed"
+	sw=$(curl -fsS -H "Authorization: Bearer $TOKEN" \
+	    -H 'Content-Type: application/octet-stream' \
+	    --data-binary "@$T/g/r-$v.swu" \
+	    "http://127.0.0.1:$FPORT/api/v1/software?filename=r-$v.swu" | jq -r .id) ||
+	    die "upload 1.0.$v failed"
+	out=$(curl -sS -o "$T/g/rollout-$v.json" -w '%{http_code} %{time_total}' \
+	    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+	    -d "{\"software_id\":$sw,\"feed\":\"default\",\"name\":\"bench $v\",\"failure_threshold_percent\":50}" \
+	    "http://127.0.0.1:$FPORT/api/v1/rollouts")
+	[ "${out%% *}" = 201 ] || die "rollout 1.0.$v: $out $(head -c 200 "$T/g/rollout-$v.json")"
+	ROLLOUT_CREATE_MS+=("$(awk -v t="${out#* }" 'BEGIN { printf "%.1f", t * 1000 }')")
+done
+note "rollout create ms (five rollouts on the feed): ${ROLLOUT_CREATE_MS[*]}"
+"$PY" "$HELPER" feedback "$FPORT" "$ROLLOUT_FEEDBACKS" dev- >"$T/res/rollout-feedback" ||
+    die "the feedback run failed"
+note "failed feedback: $(cat "$T/res/rollout-feedback")"
+"$PY" "$HELPER" lat "$FPORT" "$REST_REQUESTS" "$TOKEN" /api/v1/rollouts \
+    >"$T/res/rollout-list" || die "the rollout list run failed"
+note "GET /api/v1/rollouts: $(cat "$T/res/rollout-list")"
+"$PY" "$HELPER" lat "$FPORT" "$REST_REQUESTS" "$TOKEN" /rest/v1/rollouts \
+    >"$T/res/rollout-rest" || die "the /rest/v1 rollout list run failed"
+note "GET /rest/v1/rollouts: $(cat "$T/res/rollout-rest")"
+curl -fsS -H "Authorization: Bearer $TOKEN" \
+    "http://127.0.0.1:$FPORT/api/v1/rollouts?limit=1" >"$T/res/rollout-newest.json" ||
+    die "reading the newest rollout failed"
+note "the newest rollout: $(jq -c '.rollouts[0] | {state, paused, counts}' "$T/res/rollout-newest.json")"
+stop_falconet
+rm -rf "$T/g/data"
+fi
+
 # ---------------------------------------------------------------------------
 # The table
 
@@ -924,6 +992,17 @@ TABLE=$T/table.md
 	for i in "${!REST_FILTERS[@]}"; do
 		say "| GET /rest/v1/targets?q=${REST_FILTERS[$i]}&limit=50 ($(commas "$REST_DEVICES") devices, total ${REST_TOTAL[$i]}): p50 / p99 ms | $(printf '%.2f' "${REST_P50[$i]}") / $(printf '%.2f' "${REST_P99[$i]}") | | | p99 < 50 ms | $(yesno ge 50 "${REST_P99[$i]}") |"
 	done
+	fi
+	if phase_on rollout; then
+		nn=$(commas "$ROLLOUT_DEVICES")
+		f=$T/res/rollout-feedback
+		say "| failed feedback ($nn devices on the feed, $(field "$f" actions) actions): p50 / p99 ms | $(field "$f" p50_ms) / $(field "$f" p99_ms) | | | p99 < 10 ms | $(yesno ge 10 "$(field "$f" p99_ms)") |"
+		for w in list rest; do
+			f=$T/res/rollout-$w
+			[ $w = list ] && u=/api/v1/rollouts || u=/rest/v1/rollouts
+			say "| GET $u (5 rollouts, $nn devices on the feed): p50 / p99 ms | $(field "$f" p50_ms) / $(field "$f" p99_ms) | | | p99 < 50 ms | $(yesno ge 50 "$(field "$f" p99_ms)") |"
+		done
+		say "| rollout create ($nn devices on the feed), ms, five in a row | ${ROLLOUT_CREATE_MS[*]} | | | (info) | |"
 	fi
 	if phase_on transfer; then
 	fd=$(dl_median full falconet mbps); nd=$(dl_median full nginx mbps)
