@@ -31,6 +31,15 @@ void db_thread_close(void);
  * failure (logged).  The caller closes it with db_close. */
 struct db *db_open(const char *path);
 void db_close(struct db *);
+
+/*
+ * WAL checkpoints off the request path: with background on, a commit that
+ * leaves 1000 pages in the WAL only notes a checkpoint as due, and the
+ * thread that calls db_checkpoint_if_due (the last-seen writer, once a
+ * second) runs it; off (the default), the committing thread runs it.
+ */
+void db_checkpoint_background(bool on);
+void db_checkpoint_if_due(struct db *);
 sqlite3 *db_handle(struct db *);
 
 /*

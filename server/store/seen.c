@@ -245,6 +245,7 @@ seen_main(void *arg)
 		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 		pthread_mutex_unlock(&s->lock);
 		seen_flush_locked_out(s, db);
+		db_checkpoint_if_due(db);
 		if (now_s() - last_sweep >= SEEN_STALE_EVERY) {
 			seen_mark_stale(db, s->stale_timeout);
 			last_sweep = now_s();
@@ -268,7 +269,9 @@ seen_start(const char *db_path, int stale_timeout)
 	seen_table_init(&s->spare, SEEN_SLOTS_MIN);
 	s->db_path = xstrdup(db_path);
 	s->stale_timeout = stale_timeout;
+	db_checkpoint_background(true);
 	if (pthread_create(&s->thread, NULL, seen_main, s) != 0) {
+		db_checkpoint_background(false);
 		log_warnx("%s: pthread_create failed", __func__);
 		free(s->cur.slots);
 		free(s->spare.slots);
@@ -289,6 +292,7 @@ seen_stop(struct seen *s)
 	pthread_cond_signal(&s->cond);
 	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
+	db_checkpoint_background(false);
 	free(s->cur.slots);
 	free(s->spare.slots);
 	free(s->db_path);
