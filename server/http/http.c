@@ -1039,14 +1039,21 @@ http_auth_rest(struct request *req, struct db *db)
  * authenticated by token only), /healthz answers probes; the dashboard
  * and the APIs are not served, so no password, cookie or token crosses
  * the network in the clear from a browser that followed an http:// link.
- * A GET or HEAD is redirected to the same path over HTTPS, the rest is
- * refused.  A trusted proxy that says the client used HTTPS is believed.
+ * A GET or HEAD is redirected to the same path over HTTPS (public_url
+ * if it is an https one), the rest is refused.  A trusted proxy that
+ * says the client used HTTPS is believed.
  */
 static bool
 http_plain_refused(struct request *req)
 {
-	return req->app->tls != NULL && !req->tls && !http_is_https(req) &&
-	       !http_is_ddi(req) && strcmp(req->url, "/healthz") != 0;
+	const char *p = http_header(req, "X-Forwarded-Proto");
+
+	if (req->app->tls == NULL || req->tls || http_is_ddi(req) ||
+	    strcmp(req->url, "/healthz") == 0)
+		return false;
+	/* Not http_is_https: an https public_url says nothing of this
+	 * connection. */
+	return !(req->peer_trusted && p && strcasecmp(p, "https") == 0);
 }
 
 static bool
