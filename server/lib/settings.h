@@ -17,11 +17,14 @@
 #define SETTINGS_MAX_HOSTS 16
 /* tls.priorities by default: TLS 1.3 and 1.2, forward-secret key
  * exchange and AEAD ciphers only (tls.c also takes off anything older
- * than TLS 1.2, whatever the setting says). */
+ * than TLS 1.2, whatever the setting says).  The client's order counts:
+ * every choice left is a strong one, and the server's preference for
+ * P-256 over the X25519 key share clients send first would cost a
+ * HelloRetryRequest and a slower key exchange in every handshake. */
 #define SETTINGS_TLS_PRIORITIES                                                \
 	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:"              \
 	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:"         \
-	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 enum device_auth_mode { DEVICE_AUTH_OPEN, DEVICE_AUTH_TOKEN, DEVICE_AUTH_TOFU };
 
