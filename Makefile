@@ -4,6 +4,9 @@
 #   make deps       install build dependencies (apt-get, as root)
 # Switches: WERROR=1, SANITIZE=address,undefined, V=1 (show commands).
 
+# GnuTLS, which libmicrohttpd's HTTPS runs on, is called directly for the
+# certificates (server/http/tls.c): reading and checking them, client
+# certificates of devices.
 # nettle (hashes) is the library libmicrohttpd's TLS stack and libarchive
 # load anyway; OpenSSL's libcrypto checks CMS signatures (RAUC bundles),
 # libsquashfs reads the manifest inside a plain RAUC bundle.  libcurl,
@@ -12,11 +15,12 @@
 # So is libarchive, with libxml2, ICU and libstdc++ behind it, on the first
 # .swu read (server/formats/swu.c); the unit tests that build images link it.
 PKGS      = libmicrohttpd jansson sqlite3 libargon2 yaml-0.1 \
-	    nettle libconfig libcrypto libsquashfs1
+	    nettle libconfig libcrypto libsquashfs1 gnutls
 DLOPEN_PKGS = libarchive libcurl
 DEB_BUILD = build-essential pkg-config libmicrohttpd-dev libjansson-dev \
 	    libsqlite3-dev libarchive-dev libargon2-dev libyaml-dev nettle-dev \
-	    libconfig-dev libssl-dev libsquashfs-dev libcurl4-openssl-dev
+	    libconfig-dev libssl-dev libsquashfs-dev libcurl4-openssl-dev \
+	    libgnutls28-dev
 # rauc and squashfs-tools build the test bundles; rauc-service, dbus-daemon
 # and e2fsprogs run a real RAUC install in a sandbox.
 DEB_TEST  = $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev \

@@ -19,6 +19,7 @@ struct device_tally;
 struct audit_log;
 struct memo;
 struct auth_basic_cache;
+struct tls;
 
 struct app {
 	const struct settings *settings;
@@ -35,6 +36,7 @@ struct app {
 	struct metrics *metrics;              /* counters for /metrics */
 	struct trust_store *rauc_keyring;     /* rauc.keyring, NULL if unset */
 	struct trust_store *swu_keyring; /* swupdate.keyring, NULL if unset */
+	struct tls *tls; /* tls.cert and friends, NULL: plain HTTP only */
 
 	/* Devices that register themselves (ddi.c): per address, in total. */
 	struct ratelimit *register_limits;

@@ -37,6 +37,7 @@
 #include "settings.h"
 #include "sse.h"
 #include "sysconf.h"
+#include "tls.h"
 #include "trust.h"
 #include "user.h"
 #include "wave.h"
@@ -146,14 +147,15 @@ static char *
 server_base_url(const struct settings *s, int port)
 {
 	const char *host = s->listen_address;
+	const char *scheme = s->tls_cert[0] ? "https" : "http";
 
 	if (s->public_url[0])
 		return xstrdup(s->public_url);
 	if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0)
 		host = "localhost";
 	if (strchr(host, ':'))
-		return xasprintf("http://[%s]:%d", host, port);
-	return xasprintf("http://%s:%d", host, port);
+		return xasprintf("%s://[%s]:%d", scheme, host, port);
+	return xasprintf("%s://%s:%d", scheme, host, port);
 }
 
 /* Read one line (a password) from standard input, without its newline. */
@@ -285,8 +287,15 @@ serve(struct app *app)
 		fatalx("cannot start the audit log writer");
 	if ((srv = http_start(app)) == NULL)
 		fatalx("cannot start the HTTP server");
-	log_info("listening on %s:%d", app->settings->listen_address,
-	    http_port(srv));
+	log_info("listening on %s:%d%s", app->settings->listen_address,
+	    http_port(srv), app->tls ? " (HTTPS)" : "");
+	if (app->tls)
+		log_info("serving %s", tls_describe(app->tls));
+	if (http_plain_port(srv) != -1)
+		log_info(
+		    "listening on %s:%d (plain HTTP: devices and /healthz; "
+		    "the dashboard and the APIs redirect to HTTPS)",
+		    app->settings->listen_address, http_plain_port(srv));
 	base = server_base_url(app->settings, http_port(srv));
 	log_info("dashboard: %s/ui/; devices poll %s/%s/controller/v1/"
 	         "<controller id>",
@@ -316,7 +325,16 @@ serve(struct app *app)
 			continue;
 		}
 		if (sig == SIGHUP) {
+			char err[1024];
+
 			log_info("SIGHUP: settings are read at start-up only");
+			if (app->tls && tls_reload(app->tls, err, sizeof(err)))
+				log_warnx(
+				    "SIGHUP: kept the old certificate: %s",
+				    err);
+			else if (app->tls)
+				log_info("SIGHUP: reloaded the certificate: %s",
+				    tls_describe(app->tls));
 			continue;
 		}
 		break;
@@ -427,6 +445,13 @@ main(int argc, char **argv)
 		trust_store_free(app.rauc_keyring);
 		return 1;
 	}
+	if (settings.tls_cert[0] && (check || argc == 0) &&
+	    (app.tls = tls_load(&settings, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "falconet: %s: %s\n", path, err);
+		trust_store_free(app.rauc_keyring);
+		trust_store_free(app.swu_keyring);
+		return 1;
+	}
 	if (settings.cert_proxies_from_trusted && (check || argc == 0))
 		log_warnx(
 		    "%s: device_auth.proxy_cert takes the certificate "
@@ -436,6 +461,7 @@ main(int argc, char **argv)
 		    "overwrite both headers, in proxy.cert_trusted",
 		    path);
 	if (check) {
+		tls_free(app.tls);
 		trust_store_free(app.rauc_keyring);
 		trust_store_free(app.swu_keyring);
 		fprintf(stderr, "falconet: %s: settings OK\n", path);
@@ -461,6 +487,7 @@ main(int argc, char **argv)
 		rc = 0;
 	} else
 		usage();
+	tls_free(app.tls);
 	trust_store_free(app.rauc_keyring);
 	trust_store_free(app.swu_keyring);
 	return rc;

@@ -15,6 +15,7 @@
 #include <limits.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -60,10 +61,18 @@ static const char http_too_many_params[] = "at most 16 query parameters";
 #define HTTP_XFF_LINES 8 /* X-Forwarded-For header lines read */
 _Static_assert(HTTP_QUERY_MAX == 16, "http_too_many_params says so");
 
-struct http_server {
+/* One listening daemon: the main one (HTTPS when TLS is set up), and
+ * with TLS maybe a plain HTTP one beside it (listen.http_port). */
+struct http_listener {
+	struct http_server *srv;
 	struct MHD_Daemon *mhd;
-	struct app *app;
+	bool tls;
 	int port;
+};
+
+struct http_server {
+	struct http_listener main, plain; /* plain.mhd NULL: none */
+	struct app *app;
 	struct pool *pool;   /* the management pool (route flag ROUTE_POOL) */
 	struct guard *guard; /* per-address limits, request deadlines */
 };
@@ -79,6 +88,7 @@ struct request_priv {
 	size_t body_cap;
 	uint64_t dropped; /* body bytes read and thrown away */
 	struct http_server *srv;
+	struct http_listener *lst; /* the one it came in on */
 	/* Handed to the management pool: the connection is suspended, and
 	 * the reply helpers keep the answer here for http_access to queue
 	 * when it resumes (only the connection's own thread queues). */
@@ -164,6 +174,8 @@ http_is_https(struct request *req)
 {
 	const char *p = http_header(req, "X-Forwarded-Proto");
 
+	if (req->tls)
+		return true;
 	if (strncmp(req->app->settings->public_url, "https://", 8) == 0)
 		return true;
 	return req->peer_trusted && p && strcasecmp(p, "https") == 0;
@@ -327,6 +339,8 @@ http_base_url(struct request *req)
 		rp->base_url = xstrdup(s->public_url);
 		return rp->base_url;
 	}
+	if (req->tls)
+		proto = "https";
 	if (req->peer_trusted) {
 		if ((fp = http_header(req, "X-Forwarded-Proto")) &&
 		    strcasecmp(fp, "https") == 0)
@@ -382,6 +396,14 @@ http_queue(
 		MHD_add_response_header(
 		    resp, req->headers[i].name, req->headers[i].value);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	if (req->tls && req->app->settings->tls_hsts_max_age > 0) {
+		char hsts[32];
+
+		snprintf(hsts, sizeof(hsts), "max-age=%d",
+		    req->app->settings->tls_hsts_max_age);
+		MHD_add_response_header(
+		    resp, "Strict-Transport-Security", hsts);
+	}
 	if (((struct request_priv *)req)->pooled) {
 		((struct request_priv *)req)->pending = resp;
 		((struct request_priv *)req)->pending_status = (unsigned)status;
@@ -1013,6 +1035,82 @@ http_auth_rest(struct request *req, struct db *db)
 	return status;
 }
 
+/*
+ * Plain HTTP beside HTTPS: devices may poll over it (and are then
+ * authenticated by token only), /healthz answers probes; the dashboard
+ * and the APIs are not served, so no password, cookie or token crosses
+ * the network in the clear from a browser that followed an http:// link.
+ * A GET or HEAD is redirected to the same path over HTTPS (public_url
+ * if it is an https one), the rest is refused.  A trusted proxy that
+ * says the client used HTTPS is believed.
+ */
+static bool
+http_plain_refused(struct request *req)
+{
+	const char *p = http_header(req, "X-Forwarded-Proto");
+
+	if (req->app->tls == NULL || req->tls || http_is_ddi(req) ||
+	    strcmp(req->url, "/healthz") == 0)
+		return false;
+	/* Not http_is_https: an https public_url says nothing of this
+	 * connection. */
+	return !(req->peer_trusted && p && strcasecmp(p, "https") == 0);
+}
+
+static bool
+http_to_https(struct request_priv *rp, uint64_t clen)
+{
+	struct request *req = &rp->req;
+	const char *pub = req->app->settings->public_url;
+	const char *host = http_header(req, MHD_HTTP_HEADER_HOST);
+	char name[256], port[8] = "";
+	char *url;
+	size_t n;
+
+	if (strncmp(pub, "https://", 8) == 0) {
+		n = strlen(pub);
+		if (pub[n - 1] == '/')
+			n--;
+		url = xasprintf("%.*s%s", (int)n, pub, req->url);
+	} else {
+		if (host == NULL || !http_host_valid(host))
+			host = "localhost";
+		n = host[0] == '[' ? strcspn(host, "]") + 1
+		                   : strcspn(host, ":");
+		snprintf(name, sizeof(name), "%.*s", (int)n, host);
+		if (rp->srv->main.port != 443)
+			snprintf(port, sizeof(port), ":%d", rp->srv->main.port);
+		url = xasprintf("https://%s%s%s", name, port, req->url);
+	}
+	if (strcmp(req->method, "GET") == 0 || req->is_head) {
+		http_set_header(req, "Location", url);
+		free(url);
+		return http_refuse(req, clen, false, 308, "https_required",
+		    "this server answers the dashboard and the API over HTTPS "
+		    "only");
+	}
+	free(url);
+	return http_refuse(req, clen, false, 403, "https_required",
+	    "this server answers the dashboard and the API over HTTPS only");
+}
+
+/* DDI over our HTTPS with client certificates on: check the one the
+ * device presented (if any) for the path's controller id. */
+static void
+http_client_cert(struct request *req)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	if (!req->tls || req->app->tls == NULL || req->nparams < 2)
+		return;
+	ci = MHD_get_connection_info(
+	    req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL)
+		return;
+	req->client_cert = tls_check_client(req->app->tls, ci->tls_session,
+	    req->params[1], req->client_cert_why, sizeof(req->client_cert_why));
+}
+
 static bool
 http_begin(struct request_priv *rp, const char *version)
 {
@@ -1030,6 +1128,8 @@ http_begin(struct request_priv *rp, const char *version)
 	http_set_peer(req);
 	if (cl && parse_size(cl, UINT64_MAX >> 1, &clen) == -1)
 		clen = 0;
+	if (http_plain_refused(req))
+		return http_to_https(rp, clen);
 	switch (route_match(
 	    req->method, req->url, &req->route, req->params, &req->nparams)) {
 	case ROUTE_FOUND:
@@ -1080,13 +1180,14 @@ http_begin(struct request_priv *rp, const char *version)
 			http_defer_error(req, 503, "database unavailable");
 			return true;
 		}
-		if (auth == AUTH_DEVICE)
+		if (auth == AUTH_DEVICE) {
+			http_client_cert(req);
 			status = auth_device(req, db, req->params[1]);
-		else if ((status = auth == AUTH_REST
-		                       ? http_auth_rest(req, db)
-		                       : auth_admin(req, db)) == 0 &&
-		         !req->auth_deferred &&
-		         !auth_allows(req, req->route->perm)) {
+		} else if ((status = auth == AUTH_REST
+		                         ? http_auth_rest(req, db)
+		                         : auth_admin(req, db)) == 0 &&
+		           !req->auth_deferred &&
+		           !auth_allows(req, req->route->perm)) {
 			status = 403;
 			code = "forbidden";
 			detail = "you lack the permission for this";
@@ -1376,13 +1477,16 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
     size_t *upload_data_size, void **con_cls)
 {
-	struct http_server *srv = cls;
+	struct http_listener *lst = cls;
+	struct http_server *srv = lst->srv;
 	struct request_priv *rp = *con_cls;
 
 	if (rp == NULL) {
 		guard_request(conn);
 		rp = xcalloc(1, sizeof(*rp));
 		rp->req.app = srv->app;
+		rp->req.tls = lst->tls;
+		rp->lst = lst;
 		rp->req.conn = conn;
 		rp->req.method = method;
 		rp->req.url = url;
@@ -1418,7 +1522,7 @@ static void
 http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
-	struct http_server *srv = cls;
+	struct http_server *srv = ((struct http_listener *)cls)->srv;
 	struct request_priv *rp = *con_cls;
 	struct request *req;
 
@@ -1537,12 +1641,12 @@ http_fd_room(int nthreads)
 	       2;
 }
 
-/* http.connection_limit, or less if the open-file limit is lower: -1 if
- * not even HTTP_CONNS_MIN connections fit (logged). */
+/* http.connection_limit (per listener), or less if the open-file limit
+ * is lower: -1 if not even HTTP_CONNS_MIN connections fit (logged). */
 static int
-http_connection_limit(const struct settings *s, int nthreads)
+http_connection_limit(const struct settings *s, int nthreads, int nlisteners)
 {
-	long room = http_fd_room(nthreads);
+	long room = http_fd_room(nthreads) / nlisteners;
 	struct rlimit rl;
 
 	if (room >= s->http_connection_limit)
@@ -1563,43 +1667,128 @@ http_connection_limit(const struct settings *s, int nthreads)
 	return (int)room;
 }
 
+/* The address and port of a listener into *ss (its length in *len);
+ * -1 if listen.address is not an IP address (logged). */
+static int
+http_sockaddr(const struct settings *s, int port, struct sockaddr_storage *ss,
+    unsigned int *flags)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s->listen_address,
+	        &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s->listen_address,
+	        &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		ss->ss_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+		*flags |= MHD_USE_IPv6;
+		return 0;
+	}
+	log_warnx("listen.address %s is not an IP address", s->listen_address);
+	return -1;
+}
+
+/*
+ * The connection notifier of the HTTPS listener: the guard's, and
+ * TCP_NODELAY first.  A TLS handshake is several small writes each way,
+ * and with Nagle each waits for the peer's ACK (measured on loopback: 12
+ * ms per new HTTPS connection without it, 2 ms with it).
+ */
+static void
+http_tls_notify(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	const union MHD_ConnectionInfo *ci;
+	int one = 1;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED &&
+	    (ci = MHD_get_connection_info(
+	         conn, MHD_CONNECTION_INFO_CONNECTION_FD)) != NULL &&
+	    setsockopt(ci->connect_fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	        sizeof(one)) == -1)
+		log_debug("%s: TCP_NODELAY: %s", __func__, strerror(errno));
+	guard_notify(cls, conn, ctx, code);
+}
+
+/*
+ * Start one listener on port, with TLS from app->tls when tls.  The
+ * guard limits connections per address (libmicrohttpd's own limit would
+ * count a trusted proxy as one client).  -1 on failure (logged).
+ */
+static int
+http_listen(struct http_server *srv, struct http_listener *lst, int port,
+    bool tls, int threads, int conn_limit)
+{
+	const struct settings *s = srv->app->settings;
+	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
+	                     MHD_ALLOW_SUSPEND_RESUME;
+	struct MHD_OptionItem opts[4];
+	const union MHD_DaemonInfo *di;
+	struct sockaddr_storage ss;
+	int nopts = 0;
+
+	if (http_sockaddr(s, port, &ss, &flags) == -1)
+		return -1;
+	lst->srv = srv;
+	lst->tls = tls;
+	if (tls) {
+		const char *ca = tls_client_ca_pem(srv->app->tls);
+
+		flags |= MHD_USE_TLS;
+		opts[nopts++] = (struct MHD_OptionItem){
+		    MHD_OPTION_HTTPS_CERT_CALLBACK, 0, tls_cert_callback_fn()};
+		opts[nopts++] =
+		    (struct MHD_OptionItem){MHD_OPTION_HTTPS_PRIORITIES, 0,
+		        (void *)(uintptr_t)tls_priorities(srv->app->tls)};
+		/* A client CA makes libmicrohttpd request (not require) a
+		 * certificate: tls.c checks it, for devices only. */
+		if (ca)
+			opts[nopts++] =
+			    (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST,
+			        0, (void *)(uintptr_t)ca};
+	}
+	opts[nopts] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	lst->mhd = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL,
+	    http_access, lst, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)conn_limit,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->http_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, lst,
+	    MHD_OPTION_NOTIFY_CONNECTION, tls ? http_tls_notify : guard_notify,
+	    srv->guard, MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
+	    MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+	if (lst->mhd == NULL) {
+		log_warnx("cannot listen on %s port %d%s", s->listen_address,
+		    port, tls ? " (HTTPS)" : "");
+		return -1;
+	}
+	di = MHD_get_daemon_info(lst->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	lst->port = di ? di->port : port;
+	return 0;
+}
+
 struct http_server *
 http_start(struct app *app)
 {
 	const struct settings *s = app->settings;
 	struct http_server *srv = xcalloc(1, sizeof(*srv));
-	struct sockaddr_storage ss;
-	unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
-	                     MHD_ALLOW_SUSPEND_RESUME;
-	const union MHD_DaemonInfo *di;
-	socklen_t sslen;
 	int threads = s->http_threads ? s->http_threads : app->cores;
+	bool plain = app->tls && s->listen_http_port != -1;
+	int nlisteners = plain ? 2 : 1;
 	int conn_limit;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, s->listen_address,
-	        &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(s->listen_port);
-		sslen = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, s->listen_address,
-	               &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		ss.ss_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(s->listen_port);
-		sslen = sizeof(struct sockaddr_in6);
-		flags |= MHD_USE_IPv6;
-	} else {
-		log_warnx("listen.address %s is not an IP address",
-		    s->listen_address);
-		free(srv);
-		return NULL;
-	}
-	(void)sslen;
 	srv->app = app;
-	/* Threads beside the daemon's: the pool's, the guard's, the event
-	 * hub's, the last-seen writer's and main. */
-	conn_limit =
-	    http_connection_limit(s, threads + s->http_mgmt_threads + 4);
+	srv->plain.port = -1;
+	/* Threads beside the daemons': the pool's, the guard's, the event
+	 * hub's, the last-seen writer's and main.  Two listeners share the
+	 * descriptors the process may open. */
+	conn_limit = http_connection_limit(
+	    s, nlisteners * threads + s->http_mgmt_threads + 4, nlisteners);
 	if (conn_limit == -1 ||
 	    (srv->pool = pool_start(
 	         "mgmt", s->http_mgmt_threads, s->http_mgmt_queue)) == NULL ||
@@ -1608,36 +1797,30 @@ http_start(struct app *app)
 		free(srv);
 		return NULL;
 	}
-	/* The guard limits connections per address (libmicrohttpd's own
-	 * limit would count a trusted proxy as one client). */
-	srv->mhd = MHD_start_daemon(flags, (uint16_t)s->listen_port, NULL, NULL,
-	    http_access, srv, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, NULL,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)threads,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)conn_limit,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->http_timeout,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-	    MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
-	    MHD_OPTION_NOTIFY_CONNECTION, guard_notify, srv->guard,
-	    MHD_OPTION_UNESCAPE_CALLBACK, http_unescape_none, NULL,
-	    MHD_OPTION_END);
-	if (srv->mhd == NULL) {
-		log_warnx("cannot listen on %s port %d", s->listen_address,
-		    s->listen_port);
+	if (http_listen(srv, &srv->main, s->listen_port, app->tls != NULL,
+	        threads, conn_limit) == -1 ||
+	    (plain && http_listen(srv, &srv->plain, s->listen_http_port, false,
+	                  threads, conn_limit) == -1)) {
+		if (srv->main.mhd)
+			MHD_stop_daemon(srv->main.mhd);
 		pool_free(srv->pool);
 		guard_stop(srv->guard);
 		free(srv);
 		return NULL;
 	}
-	di = MHD_get_daemon_info(srv->mhd, MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = di ? di->port : s->listen_port;
 	return srv;
 }
 
 int
 http_port(struct http_server *srv)
 {
-	return srv->port;
+	return srv->main.port;
+}
+
+int
+http_plain_port(struct http_server *srv)
+{
+	return srv->plain.mhd ? srv->plain.port : -1;
 }
 
 void
@@ -1648,7 +1831,9 @@ http_stop(struct http_server *srv)
 	/* Every pooled connection is answered and resumed before the daemon
 	 * stops (libmicrohttpd must not stop with suspended connections). */
 	pool_stop(srv->pool);
-	MHD_stop_daemon(srv->mhd);
+	if (srv->plain.mhd)
+		MHD_stop_daemon(srv->plain.mhd);
+	MHD_stop_daemon(srv->main.mhd);
 	pool_free(srv->pool);
 	guard_stop(srv->guard);
 	free(srv);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tls.h"
 #include "util.h"
 
 #define HTTP_JSON_BODY_MAX (256 * 1024) /* DDI and management JSON bodies */
@@ -65,6 +66,11 @@ struct request {
 	bool peer_cert_proxy;  /* ... one in proxy.cert_trusted */
 	bool upload_seen_file; /* multipart: the "file" part arrived */
 	json_t *form;          /* multipart: the other small fields */
+	bool tls;              /* it came over our own HTTPS listener */
+	/* DDI over HTTPS with tls.client_ca: the client certificate for the
+	 * path's controller id, and why it was refused (TLS_CLIENT_BAD). */
+	enum tls_client client_cert;
+	char client_cert_why[128];
 
 	struct http_header headers[HTTP_HEADERS_MAX];
 	int nheaders;
@@ -79,10 +85,14 @@ struct request {
 	char *error_detail;
 };
 
-/* Start serving on the settings' address.  NULL on failure (logged). */
+/* Start serving on the settings' address: HTTPS when app->tls is set,
+ * and then plain HTTP too on listen.http_port if that is not -1.  NULL on
+ * failure (logged). */
 struct http_server *http_start(struct app *);
-/* The port actually bound (useful with port 0). */
+/* The port actually bound (useful with port 0): the main listener's. */
 int http_port(struct http_server *);
+/* The plain HTTP listener's port beside HTTPS, or -1 if there is none. */
+int http_plain_port(struct http_server *);
 void http_stop(struct http_server *);
 
 /* Request accessors.  Strings are owned by the request. */

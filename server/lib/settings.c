@@ -83,6 +83,9 @@ struct setting {
 
 static const char *const auth_names[] = {"open", "token", "tofu", NULL};
 static const char *const signature_names[] = {"off", "warn", "require", NULL};
+static const char *const client_auth_names[] = {
+    "accepted", "required", "ignored", NULL};
+static const char *const client_id_names[] = {"cn", "san-dns", "san-uri", NULL};
 static const char *const level_names[] = {
     "error", "warn", "info", "debug", NULL};
 
@@ -136,9 +139,19 @@ static const struct setting table[] = {
 	SECTION("listen"),
 	STRING("listen.address",	listen_address, 1, check_address),
 	INT("listen.port",		listen_port, 0, 65535),
+	INT("listen.http_port",		listen_http_port, -1, 65535),
 	STRING("public_url",		public_url, 0, check_url),
 	STRING("data_dir",		data_dir, 1, NULL),
 	STRING("tenant",		tenant, 1, check_tenant),
+
+	SECTION("tls"),
+	STRING("tls.cert",		tls_cert, 0, NULL),
+	STRING("tls.key",		tls_key, 0, NULL),
+	STRING("tls.priorities",	tls_priorities, 1, NULL),
+	INT("tls.hsts_max_age",		tls_hsts_max_age, 0, 63072000),
+	STRING("tls.client_ca",		tls_client_ca, 0, NULL),
+	ENUM("tls.client_auth",		tls_client_auth, client_auth_names),
+	ENUM("tls.client_id",		tls_client_id, client_id_names),
 
 	SECTION("poll"),
 	HMS("poll.interval",		poll_interval, 1, 86399),
@@ -238,6 +251,9 @@ _Static_assert(
     MSIZE(rauc_signature) == sizeof(int), "rauc_signature is not int-sized");
 _Static_assert(
     MSIZE(swu_signature) == sizeof(int), "swu_signature is not int-sized");
+_Static_assert(MSIZE(tls_client_auth) == sizeof(int) &&
+                   MSIZE(tls_client_id) == sizeof(int),
+    "tls enums are not int-sized");
 _Static_assert(LOG_LVL_DEBUG == 3, "log.level names follow enum log_level");
 
 /*
@@ -261,6 +277,12 @@ settings_defaults(struct settings *s)
 	memset(s, 0, sizeof(*s));
 	snprintf(s->listen_address, sizeof(s->listen_address), "%s", "0.0.0.0");
 	s->listen_port = 8080;
+	s->listen_http_port = -1;
+	snprintf(s->tls_priorities, sizeof(s->tls_priorities), "%s",
+	    SETTINGS_TLS_PRIORITIES);
+	s->tls_hsts_max_age = 31536000;
+	s->tls_client_auth = TLS_AUTH_ACCEPTED;
+	s->tls_client_id = TLS_ID_CN;
 	snprintf(s->data_dir, sizeof(s->data_dir), "%s", "./data");
 	snprintf(s->tenant, sizeof(s->tenant), "%s", "DEFAULT");
 	s->poll_interval = 300;
@@ -970,6 +992,27 @@ validate(struct loader *l)
 	static const char rauc_sig[] = "rauc.signature";
 	static const char swu_sig[] = "swupdate.signature";
 	const struct settings *s = l->s;
+
+	if ((s->tls_cert[0] == '\0') != (s->tls_key[0] == '\0'))
+		return fail(l,
+		    key_line(l, s->tls_cert[0] ? "tls.cert" : "tls.key"),
+		    s->tls_cert[0] ? "tls.cert" : "tls.key", "needs %s as well",
+		    s->tls_cert[0] ? "tls.key" : "tls.cert");
+	if (s->listen_http_port != -1 && s->tls_cert[0] == '\0')
+		return fail(l, key_line(l, "listen.http_port"),
+		    "listen.http_port",
+		    "is the plain HTTP listener beside HTTPS: it needs "
+		    "tls.cert (without it listen.port speaks plain HTTP)");
+	if (s->listen_http_port > 0 && s->listen_http_port == s->listen_port)
+		return fail(l, key_line(l, "listen.http_port"),
+		    "listen.http_port", "must differ from listen.port");
+	if (s->tls_client_ca[0] && s->tls_cert[0] == '\0')
+		return fail(l, key_line(l, "tls.client_ca"), "tls.client_ca",
+		    "needs tls.cert: client certificates come over HTTPS");
+	if (s->tls_client_auth == TLS_AUTH_REQUIRED &&
+	    s->tls_client_ca[0] == '\0')
+		return fail(l, key_line(l, "tls.client_auth"),
+		    "tls.client_auth", "required needs tls.client_ca");
 
 	if (s->cert_header_enabled && s->ncert_authorities == 0)
 		return fail(l, key_line(l, enabled), enabled,

@@ -15,8 +15,29 @@
 #define SETTINGS_MAX_PROXIES 32
 #define SETTINGS_MAX_AUTHORITIES 16
 #define SETTINGS_MAX_HOSTS 16
+/* tls.priorities by default: TLS 1.3 and 1.2, forward-secret key
+ * exchange and AEAD ciphers only (tls.c also takes off anything older
+ * than TLS 1.2, whatever the setting says).  The client's order counts:
+ * every choice left is a strong one, and the server's preference for
+ * P-256 over the X25519 key share clients send first would cost a
+ * HelloRetryRequest and a slower key exchange in every handshake. */
+#define SETTINGS_TLS_PRIORITIES                                                \
+	"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:"              \
+	"+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:-MAC-ALL:+AEAD:"         \
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA"
 
 enum device_auth_mode { DEVICE_AUTH_OPEN, DEVICE_AUTH_TOKEN, DEVICE_AUTH_TOFU };
+
+/* What a device's client certificate does (tls.client_auth). */
+enum tls_client_auth {
+	TLS_AUTH_ACCEPTED, /* authenticates the device, instead of a token */
+	TLS_AUTH_REQUIRED, /* DDI requests must present one */
+	TLS_AUTH_IGNORED,  /* not requested, never counted */
+};
+
+/* Which name of a client certificate is the controller id
+ * (tls.client_id). */
+enum tls_client_id { TLS_ID_CN, TLS_ID_SAN_DNS, TLS_ID_SAN_URI };
 
 /* What an upload's signature check decides (rauc.signature,
  * swupdate.signature). */
@@ -37,10 +58,20 @@ struct settings {
 	char listen_address[64]; /* listen.address, default "0.0.0.0" */
 	int listen_port; /* listen.port, 1..65535, default 8080 (0 = any, tests)
 	                  */
+	int listen_http_port; /* listen.http_port: a second, plain HTTP
+	                         listener beside HTTPS, -1 = none */
 	char public_url[512]; /* public_url, "" = from Host header */
-	char data_dir[1024];  /* data_dir, default "./data" */
-	char tenant[64];      /* tenant, default "DEFAULT" */
-	int poll_interval;    /* poll.interval "HH:MM:SS" -> s, default 300 */
+	/* HTTPS on listen.port (tls.cert set): see server/http/tls.c. */
+	char tls_cert[1024];      /* tls.cert: PEM chain, server's first */
+	char tls_key[1024];       /* tls.key: its PEM private key */
+	char tls_priorities[512]; /* tls.priorities: GnuTLS priority string */
+	int tls_hsts_max_age;     /* tls.hsts_max_age s, 0 = no HSTS header */
+	char tls_client_ca[1024]; /* tls.client_ca: devices' CA PEM, "" none */
+	enum tls_client_auth tls_client_auth; /* tls.client_auth, accepted */
+	enum tls_client_id tls_client_id;     /* tls.client_id, cn */
+	char data_dir[1024];                  /* data_dir, default "./data" */
+	char tenant[64];                      /* tenant, default "DEFAULT" */
+	int poll_interval; /* poll.interval "HH:MM:SS" -> s, default 300 */
 	int poll_interval_running; /* poll.running_interval, default 30 */
 	int poll_overdue; /* poll.overdue: late after interval + this, 300 */
 	enum device_auth_mode

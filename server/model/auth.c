@@ -126,9 +126,27 @@ auth_device(struct request *req, struct db *db, const char *cid)
 		stored = d->token_hash;
 	} else
 		free(d);
-	if (auth_proxy_cert(req, cid)) {
+	/* A certificate presented to us over HTTPS (tls.client_ca): one
+	 * for this device vouches for it as a proxy's would; a refused one
+	 * (another device's, expired, another CA's) is refused whatever
+	 * else the request carries. */
+	if (req->client_cert == TLS_CLIENT_BAD) {
+		log_warnx(
+		    "refused device %.64s from %s: its client certificate "
+		    "%s",
+		    req->principal, req->peer, req->client_cert_why);
+		return 401;
+	}
+	if (req->client_cert == TLS_CLIENT_OK || auth_proxy_cert(req, cid)) {
 		req->device_may_register = req->device_vouched = true;
 		return 0;
+	}
+	if (s->tls_client_auth == TLS_AUTH_REQUIRED &&
+	    s->tls_client_ca[0] != '\0') {
+		log_warnx("refused device %.64s from %s: no client certificate "
+		          "(tls.client_auth is required)",
+		    req->principal, req->peer);
+		return 401;
 	}
 	if (authz != NULL && target == NULL && gateway == NULL)
 		return 401; /* an unknown scheme is not "no token" */

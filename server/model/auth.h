@@ -1,6 +1,7 @@
 /*
  * Who may make a request.  Devices: TargetToken, GatewayToken, a client
- * certificate checked by a trusted proxy, or nothing, per device_auth.mode.
+ * certificate (presented over HTTPS, or checked by a trusted proxy), or
+ * nothing, per device_auth.mode and tls.client_auth.
  * Operators: management API tokens (Bearer), stored as SHA-256 only.
  */
 #ifndef AUTH_H
@@ -26,7 +27,8 @@ struct request;
 /*
  * Decide whether req may act as device `cid`.  Sets req->device_id (0 for
  * an unknown device), req->device_may_register, req->device_vouched (the
- * GatewayToken or a proxy certificate vouches for the device) and, in tofu
+ * GatewayToken, a client certificate that http.c checked into
+ * req->client_cert, or a proxy's, vouches for the device) and, in tofu
  * mode, the token hash to store: only a token device_token_valid takes.
  * 0 allowed; else the HTTP status to answer (401).
  */

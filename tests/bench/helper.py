@@ -6,7 +6,7 @@
   helper.py start LOG URLPATH -- FALCONET ARGS...
       exec the daemon (stdout and stderr to LOG), read the port from its
       "listening on 127.0.0.1:PORT" line, then poll URLPATH until it answers
-      200.  Prints "started PID PORT MS" where MS runs from just before the
+      200 (over TLS if BENCH_CAFILE names a CA).  Prints "started PID PORT MS" where MS runs from just before the
       exec to the first 200 answer, then stays the daemon's parent until
       it exits (run.sh stops it with SIGTERM by PID).
   helper.py hold PORT PID N PREFIX
@@ -39,6 +39,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -66,7 +67,12 @@ def read_response(sock):
 
 
 def get(port, path):
+    """The status of GET path; over TLS when BENCH_CAFILE names the CA."""
     with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        cafile = os.environ.get("BENCH_CAFILE")
+        if cafile:
+            s = ssl.create_default_context(cafile=cafile).wrap_socket(
+                s, server_hostname="localhost")
         s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
                    "Connection: close\r\n\r\n" % (path, port)).encode())
         return read_response(s)

@@ -10,6 +10,9 @@
 --   BENCH requests=N duration_us=N bytes=N rps=F p50_us=N p99_us=N ...
 local devices = tonumber(os.getenv("BENCH_DEVICES") or "1000")
 local prefix = os.getenv("BENCH_PREFIX") or "/DEFAULT/controller/v1/dev-"
+-- BENCH_CLOSE=1: "Connection: close", a new connection (over HTTPS a new
+-- TLS handshake) for every request.
+local close = os.getenv("BENCH_CLOSE") == "1" and "Connection: close\r\n" or ""
 local host
 local nthreads = 0
 
@@ -25,8 +28,8 @@ function init(args)
 end
 
 function request()
-	return string.format("GET %s%07d HTTP/1.1\r\nHost: %s\r\n\r\n",
-	    prefix, math.random(devices), host)
+	return string.format("GET %s%07d HTTP/1.1\r\nHost: %s\r\n%s\r\n",
+	    prefix, math.random(devices), host, close)
 end
 
 function done(summary, latency, requests)

@@ -33,6 +33,12 @@
 #              load against the polls alone, rounds alternating the two.
 #              The management client runs under nice 10, as if on another
 #              machine: its own CPU (a Python process) should not count.
+#   tls        the poll over HTTPS (tls.cert, an EC P-256 certificate
+#              made with openssl, served by falconet itself) against
+#              nginx's HTTPS with the same certificate and key, 1,000
+#              devices, BENCH_TLS_CONNS connections: with keep-alive, and
+#              with a new connection and a full TLS handshake per request
+#              (Connection: close; neither side resumes sessions).
 #   rest       hawkBit's target list at scale: 1,000,000 devices seeded
 #              with seed.sh, named, with an attribute each and a few
 #              pending or failed; GET /rest/v1/targets?q=...&limit=50 for
@@ -50,15 +56,16 @@
 #
 # The table goes to stdout and to BUILD/bench-results.md, with the raw
 # per-round figures.  Knobs (environment):
-#   BENCH_PHASES="small large transfer raucb mgmt"
+#   BENCH_PHASES="small large transfer raucb mgmt tls"
 #                           the phases to run: small and large are the poll
 #                           with 1,000 and 1,000,000 devices (with the
 #                           footprint), transfer the upload and download,
 #                           raucb the bundle upload, mgmt the polls under
-#                           management load, rest (not run by default) the
-#                           /rest/v1 target list, rollout (not run by
-#                           default) failed feedback and the rollout lists
-#                           at 1,000,000 devices; the table has their rows
+#                           management load, tls the polls over HTTPS,
+#                           rest (not run by default) the /rest/v1 target
+#                           list, rollout (not run by default) failed
+#                           feedback and the rollout lists at 1,000,000
+#                           devices; the table has their rows
 #                           only
 #   BENCH_DURATION=10       seconds per wrk run
 #   BENCH_ROUNDS=3          rounds (medians are taken over them)
@@ -73,6 +80,7 @@
 #   BENCH_MGMT_SCRAPES=2    /api/v1/stats and /metrics, each, a second
 #   BENCH_REST_DEVICES=1000000  BENCH_REST_REQUESTS=200  the rest phase
 #   BENCH_ROLLOUT_DEVICES=1000000  BENCH_ROLLOUT_FEEDBACKS=1000  the rollout phase
+#   BENCH_TLS_CONNS=64      connections of the tls phase's runs
 #   BENCH_PERF=1            after the measured poll rounds, one extra
 #                           falconet run per connection count under
 #                           `perf record -g`; reports in BUILD/bench-perf-*
@@ -103,7 +111,7 @@ ARTIFACT=${BENCH_ARTIFACT:-1G}
 DL_CONNS=${BENCH_DL_CONNS:-4}
 HOLD=${BENCH_HOLD:-1000}
 PERF=${BENCH_PERF:-0}
-PHASES=${BENCH_PHASES:-"small large transfer raucb mgmt"}
+PHASES=${BENCH_PHASES:-"small large transfer raucb mgmt tls"}
 MGMT_DEVICES=${BENCH_MGMT_DEVICES:-100000}
 MGMT_CONNS=${BENCH_MGMT_CONNS:-64}
 MGMT_LOGINS=${BENCH_MGMT_LOGINS:-10}
@@ -114,6 +122,7 @@ REST_DEVICES=${BENCH_REST_DEVICES:-1000000}
 REST_REQUESTS=${BENCH_REST_REQUESTS:-200}
 ROLLOUT_DEVICES=${BENCH_ROLLOUT_DEVICES:-1000000}
 ROLLOUT_FEEDBACKS=${BENCH_ROLLOUT_FEEDBACKS:-1000}
+TLS_CONNS=${BENCH_TLS_CONNS:-64}
 RESULTS=$BUILD/bench-results.md
 THREADS=2			# wrk threads
 RANGE=1048576			# bytes per Range GET
@@ -124,7 +133,7 @@ CMDLINE="make bench"
 # phase_on NAME: is NAME in BENCH_PHASES?
 phase_on() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 for p in $PHASES; do
-	case $p in small | large | transfer | raucb | mgmt | rest | rollout) ;;
+	case $p in small | large | transfer | raucb | mgmt | tls | rest | rollout) ;;
 	*) printf 'bench: unknown phase %s in BENCH_PHASES\n' "$p" >&2; exit 1 ;;
 	esac
 done
@@ -350,6 +359,7 @@ start_nginx()
 	mkdir -p "$T/nginx"
 	sed -e "s|@DIR@|$T|g" -e "s|@PORT@|$NPORT|g" "$BENCH/nginx.conf.in" \
 	    >"$T/nginx/nginx.conf"
+	[ -f "$T/nginx/tls.conf" ] || : >"$T/nginx/tls.conf"
 	"$NGINX_BIN" -p "$T/nginx" -c "$T/nginx/nginx.conf" \
 	    -e "$T/nginx/error.log" &
 	NGINX_PID=$!
@@ -367,8 +377,8 @@ start_nginx()
 need_nginx()
 {
 	[ -n "$NGINX_PID" ] && return 0
-	curl -fsS -o "$T/www/poll.json" \
-	    "http://127.0.0.1:$FPORT/DEFAULT/controller/v1/$1" ||
+	curl -fsS -o "$T/www/poll.json" ${CERTS:+--cacert "$CERTS/ca.crt"} \
+	    "${FSCHEME:-http}://127.0.0.1:$FPORT/DEFAULT/controller/v1/$1" ||
 	    die "poll failed"
 	POLL_BYTES=$(stat -c %s "$T/www/poll.json")
 	chmod 644 "$T/www/poll.json"
@@ -491,6 +501,33 @@ cp "$FALCONET" "$T/bin/falconet" && cp "$MKSWU" "$T/bin/mkswu" ||
 FALCONET_SRC=$FALCONET
 FALCONET=$T/bin/falconet
 MKSWU=$T/bin/mkswu
+
+# The tls phase's certificate, and nginx's HTTPS server with it (nginx
+# starts once, in whichever phase needs it first).
+if phase_on tls; then
+	mkdir -p "$T/nginx"
+	CERTS=$T/tls
+	. "$ROOT/tests/http/certs.sh"
+	{ certs_ca ca && certs_server srv ca; } ||
+	    die "openssl failed: $(tail -3 "$CERTS/openssl.log")"
+	chmod 644 "$CERTS"/*.key
+	NTPORT=$("$PY" "$HELPER" freeport) || die "no free port"
+	cat >"$T/nginx/tls.conf" <<EOF
+server {
+	listen 127.0.0.1:$NTPORT ssl;
+	ssl_certificate $CERTS/srv-chain.crt;
+	ssl_certificate_key $CERTS/srv.key;
+	ssl_protocols TLSv1.2 TLSv1.3;
+	# Every handshake a full one, as falconet's (no resumption).
+	ssl_session_cache off;
+	ssl_session_tickets off;
+	root $T/www;
+	location ^~ /DEFAULT/controller/v1/ {
+		rewrite ^ /poll-tls.json break;
+	}
+}
+EOF
+fi
 
 START=$(now)
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -794,6 +831,64 @@ rm -rf "$T/e/data"
 fi
 
 
+# --- Phase G: the poll over HTTPS ---------------------------------------------
+# falconet's own HTTPS (GnuTLS) against nginx's (OpenSSL), the same EC
+# P-256 certificate and key, 1,000 devices: keep-alive connections, and a
+# TLS handshake per request (BENCH_CLOSE=1: Connection: close).
+if phase_on tls; then
+say "== poll over HTTPS with $SMALL devices"
+phase_load "poll over HTTPS"
+write_settings "$T/g"
+cat >>"$T/g/settings.yaml" <<EOF
+tls:
+  cert: $CERTS/srv-chain.crt
+  key: $CERTS/srv.key
+EOF
+"$FALCONET" -c "$T/g/settings.yaml" migrate >/dev/null 2>&1 || die "migrate failed"
+"$BENCH/seed.sh" "$T/g/data/falconet.db" 1 "$SMALL" >/dev/null || die "seeding failed"
+export BENCH_CAFILE=$CERTS/ca.crt
+start_falconet "$T/g" dev-0000001
+unset BENCH_CAFILE
+note "falconet over HTTPS: $(sed -n 's/.* info serving //p' "$T/g/falconet.log" | head -1)"
+curl -fsS --cacert "$CERTS/ca.crt" -o "$T/www/poll-tls.json" \
+    "https://127.0.0.1:$FPORT/DEFAULT/controller/v1/dev-0000002" ||
+    die "poll over HTTPS failed"
+chmod 644 "$T/www/poll-tls.json"
+FSCHEME=https need_nginx dev-0000002
+TLS_BYTES=$(curl -fsS --cacert "$CERTS/ca.crt" \
+    "https://127.0.0.1:$NTPORT/DEFAULT/controller/v1/dev-0000002" | wc -c) ||
+    die "nginx over HTTPS failed"
+[ "$TLS_BYTES" = "$(stat -c %s "$T/www/poll-tls.json")" ] ||
+    die "nginx answers $TLS_BYTES bytes over HTTPS, falconet $(stat -c %s "$T/www/poll-tls.json")"
+for who in falconet nginx; do
+	[ $who = falconet ] && port=$FPORT || port=$NTPORT
+	note "$who over HTTPS: $(echo | openssl s_client -connect "127.0.0.1:$port" \
+	    -CAfile "$CERTS/ca.crt" 2>/dev/null | sed -n 's/^New, \(.*\), Cipher is \(.*\)/\1 \2/p')"
+	env BENCH_DEVICES="$SMALL" wrk -t"$THREADS" -c"$TLS_CONNS" -d2s --timeout 10s \
+	    -s "$BENCH/poll.lua" "https://127.0.0.1:$port/" >/dev/null 2>&1
+done
+for r in $(seq "$ROUNDS"); do
+	for mode in keepalive handshake; do
+		for who in falconet nginx; do
+			[ $who = falconet ] && port=$FPORT || port=$NTPORT
+			f=$T/res/tls-$mode-$who-r$r
+			close=0
+			[ $mode = handshake ] && close=1
+			wrk_run "$f" "$BENCH/poll.lua" "$TLS_CONNS" \
+			    "https://127.0.0.1:$port/" BENCH_DEVICES="$SMALL" \
+			    BENCH_CLOSE=$close
+			note "$(printf 'poll https %-9s %-8s c=%-4s round %s: %8.0f req/s  p50 %6.2f ms  p99 %7.2f ms' \
+			    "$mode" "$who" "$TLS_CONNS" "$r" "$(field "$f" rps)" \
+			    "$(ms "$(field "$f" p50_us)")" "$(ms "$(field "$f" p99_us)")")"
+		done
+	done
+done
+TLS_RSS_AFTER=$(status_kib "$FPID" VmRSS)
+note "falconet after the HTTPS runs: VmRSS $TLS_RSS_AFTER KiB"
+stop_falconet
+rm -rf "$T/g/data"
+fi
+
 # --- Phase F: hawkBit's target list at scale ---------------------------------
 # GET /rest/v1/targets with a filter over 1,000,000 devices: each filter's
 # page and its total come from indexes (migration 0010), not a scan.
@@ -925,6 +1020,17 @@ mgmt_median()
 	median "${vals[@]}"
 }
 
+# tls_median MODE WHO KEY: a median over the rounds of the tls phase.
+tls_median()
+{
+	local vals=() r
+
+	for r in $(seq "$ROUNDS"); do
+		vals+=("$(field "$T/res/tls-$1-$2-r$r" "$3")")
+	done
+	median "${vals[@]}"
+}
+
 dl_median()
 {
 	local vals=() r
@@ -987,6 +1093,16 @@ TABLE=$T/table.md
 		say "| the management load served: logins/s (p50 ms) | $(awk -v n="$(mgmt_median load login_ok)" -v s="$secs" 'BEGIN { printf "%.1f", n / s }') ($(mgmt_median load login_p50_ms)) | | | (info) | |"
 		say "| lists/s: devices by state, devices by text, audit (p50 ms) | $(awk -v n="$(mgmt_median load list_ok)" -v s="$secs" 'BEGIN { printf "%.1f", n / s }') ($(mgmt_median load list_p50_ms)) | | | (info) | |"
 		say "| stats + metrics/s (p50 ms); 503 busy answers, other failures | $(awk -v n="$(mgmt_median load scrape_ok)" -v s="$secs" 'BEGIN { printf "%.1f", n / s }') ($(mgmt_median load scrape_p50_ms)); $(mgmt_median load busy), $(mgmt_median load other) | | | (info) | |"
+	fi
+	if phase_on tls; then
+	for mode in keepalive handshake; do
+		[ $mode = keepalive ] && what="keep-alive" || what="a TLS handshake per request"
+		fr=$(tls_median "$mode" falconet rps); nr=$(tls_median "$mode" nginx rps)
+		f50=$(tls_median "$mode" falconet p50_us); n50=$(tls_median "$mode" nginx p50_us)
+		f99=$(tls_median "$mode" falconet p99_us); n99=$(tls_median "$mode" nginx p99_us)
+		say "| poll req/s over HTTPS, $what, $(commas "$SMALL") devices, $TLS_CONNS conns (vs nginx, same certificate) | $(int "$fr") | $(int "$nr") | $(ratio "$fr" "$nr")× | (info) | |"
+		say "| poll p50 / p99 ms over HTTPS, $what | $(ms "$f50") / $(ms "$f99") | $(ms "$n50") / $(ms "$n99") | $(ratio "$f99" "$n99")× (p99) | (info) | |"
+	done
 	fi
 	if phase_on rest; then
 	for i in "${!REST_FILTERS[@]}"; do

@@ -19,6 +19,9 @@
 #                  only on failure (printed path)
 #   WORKDIR        parent of the scratch directory             ($TMPDIR or /tmp)
 #   EXTRA_SURICATTA_ARGS  appended to swupdate's -u "..." (e.g. "-n 64k")
+#   CAFILE SSLCERT SSLKEY  HTTPS: the CA that verifies the server, the
+#                  client certificate and its key (suricatta's cafile,
+#                  sslcert, sslkey); unset = none
 #   RETRY RETRYWAIT CONNECTION_TIMEOUT RESEND_PERIOD  suricatta settings
 #                  (3, 1, 10, 1)
 #
@@ -98,6 +101,9 @@ CFG=$SCRATCH/swupdate.cfg
 	printf '\turl = %s;\n' "$(cstr "$URL")"
 	[ -n "$TOKEN" ] && printf '\ttargettoken = %s;\n' "$(cstr "$TOKEN")"
 	[ -n "$GATEWAY_TOKEN" ] && printf '\tgatewaytoken = %s;\n' "$(cstr "$GATEWAY_TOKEN")"
+	[ -n "${CAFILE:-}" ] && printf '\tcafile = %s;\n' "$(cstr "$CAFILE")"
+	[ -n "${SSLCERT:-}" ] && printf '\tsslcert = %s;\n' "$(cstr "$SSLCERT")"
+	[ -n "${SSLKEY:-}" ] && printf '\tsslkey = %s;\n' "$(cstr "$SSLKEY")"
 	printf '\tretry = %d;\n' "$RETRY"
 	# swupdate 2022.12 reads retrywait as a string; an int would be ignored
 	printf '\tretrywait = "%d";\n' "$RETRYWAIT"

@@ -30,6 +30,12 @@ transport error (connection refused or reset, timeout) is counted
 separately and retried like a real client: the server may be restarted
 under the fleet (tests/reliability/t0003).
 
+Over HTTPS (an https:// --url), --cafile names the CA that verifies the
+server, and --cert-dir DIR gives each device the client certificate
+DIR/<controller id>.crt with its key DIR/<controller id>.key (which
+authenticates it where the server takes device certificates): each
+device then has a TLS context, and so connections, of its own.
+
 --report FILE writes a JSON summary; the exit status is 0 when no request
 was answered 5xx, no unexpected answer was seen and (with --until-done)
 every device finished as planned.
@@ -45,6 +51,7 @@ import os
 import random
 import re
 import signal
+import ssl
 import sys
 import time
 
@@ -154,8 +161,20 @@ class Fleet:
 
     # -------------------------------------------------------------- requests
 
+    def tls_context(self, cid=None):
+        """The TLS context for the server (None: aiohttp's default), with
+        device cid's client certificate when --cert-dir is given."""
+        a = self.a
+        if not a.cafile and not (cid and a.cert_dir):
+            return None
+        ctx = ssl.create_default_context(cafile=a.cafile or None)
+        if cid and a.cert_dir:
+            ctx.load_cert_chain(os.path.join(a.cert_dir, cid + ".crt"),
+                                os.path.join(a.cert_dir, cid + ".key"))
+        return ctx
+
     async def request(self, kind, method, url, headers=None, body=None,
-                      want=(200,), what=""):
+                      want=(200,), what="", tls=None):
         """One request: (status, parsed JSON or raw bytes or None).
         Raises Transport when no answer came.  An answer not in `want`
         is recorded as an error (5xx counted as well)."""
@@ -171,7 +190,8 @@ class Fleet:
             try:
                 async with self.session.request(
                         method, URL(url, encoded=True), headers=h,
-                        data=data, allow_redirects=False) as r:
+                        data=data, allow_redirects=False,
+                        ssl=tls or self.tls_default) as r:
                     raw = await r.read()
                     status = r.status
                     ctype = r.headers.get("Content-Type", "")
@@ -243,6 +263,7 @@ class Fleet:
                                     enable_cleanup_closed=True)
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10,
                                         sock_read=a.read_timeout)
+        self.tls_default = self.tls_context()
         self.session = aiohttp.ClientSession(
             connector=conn, timeout=timeout, auto_decompress=False,
             headers={"User-Agent": "falconet-fleet/1.0"})
@@ -371,6 +392,7 @@ class Device:
             self.auth = {"Authorization": "TargetToken " + self.token}
         self.poll_url = "%s/%s/controller/v1/%s" % (fleet.base, a.tenant,
                                                      self.cid)
+        self.tls = fleet.tls_context(self.cid) if a.cert_dir else None
         self.sleep_s = 1.0
         self.final = None
         self.last_action = None
@@ -394,7 +416,7 @@ class Device:
         if headers:
             h.update(headers)
         return await self.f.request(kind, method, url, headers=h, body=body,
-                                    want=want, what=self.cid)
+                                    want=want, what=self.cid, tls=self.tls)
 
     def finish(self, state):
         """The result of an action.  The first one counts the device as
@@ -593,7 +615,8 @@ class Device:
                     started = time.monotonic()
                     async with f.session.get(URL(url, encoded=True),
                                              headers=headers,
-                                             allow_redirects=False) as r:
+                                             allow_redirects=False,
+                                             ssl=self.tls or f.tls_default) as r:
                         status = r.status
                         f.count("download", status, started)
                         want = 206 if got else 200
@@ -738,6 +761,9 @@ def main():
                    help="configData attribute names (the server's attributes.*)")
     p.add_argument("--attr-revision", default="hw_revision")
     p.add_argument("--attr-version", default="sw_version")
+    p.add_argument("--cafile", help="HTTPS: the CA (PEM) that verifies the server")
+    p.add_argument("--cert-dir",
+                   help="HTTPS: each device presents DIR/<id>.crt with DIR/<id>.key")
     p.add_argument("--gateway-token", help="send 'Authorization: GatewayToken T'")
     p.add_argument("--target-token",
                    help="per-device TargetToken, '{cid}' is replaced, e.g. tok-{cid}")

@@ -31,6 +31,14 @@
 static const char *const all_keys[] = {
 	"listen.address",
 	"listen.port",
+	"listen.http_port",
+	"tls.cert",
+	"tls.key",
+	"tls.priorities",
+	"tls.hsts_max_age",
+	"tls.client_ca",
+	"tls.client_auth",
+	"tls.client_id",
 	"public_url",
 	"data_dir",
 	"tenant",
@@ -105,6 +113,14 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 {
 	assert_string_equal(a->listen_address, b->listen_address);
 	assert_int_equal(a->listen_port, b->listen_port);
+	assert_int_equal(a->listen_http_port, b->listen_http_port);
+	assert_string_equal(a->tls_cert, b->tls_cert);
+	assert_string_equal(a->tls_key, b->tls_key);
+	assert_string_equal(a->tls_priorities, b->tls_priorities);
+	assert_int_equal(a->tls_hsts_max_age, b->tls_hsts_max_age);
+	assert_string_equal(a->tls_client_ca, b->tls_client_ca);
+	assert_int_equal(a->tls_client_auth, b->tls_client_auth);
+	assert_int_equal(a->tls_client_id, b->tls_client_id);
 	assert_string_equal(a->public_url, b->public_url);
 	assert_string_equal(a->data_dir, b->data_dir);
 	assert_string_equal(a->tenant, b->tenant);
@@ -501,6 +517,24 @@ struct bad_row {
 
 /* clang-format off */
 static const struct bad_row bad_rows[] = {
+	/* TLS settings that need one another */
+	{"tls:\n  cert: /c.pem\n", 0, "t.yaml:2: tls.cert: ",
+	    "needs tls.key"},
+	{"tls:\n  key: /k.pem\n", 0, "t.yaml:2: tls.key: ", "needs tls.cert"},
+	{"listen:\n  http_port: 80\n", 0, "t.yaml:2: listen.http_port: ",
+	    "needs tls.cert"},
+	{"listen:\n  http_port: -2\n", 0, "t.yaml:2: listen.http_port: ",
+	    "-1"},
+	{"listen:\n  port: 443\n  http_port: 443\ntls:\n  cert: /c\n"
+	    "  key: /k\n", 0, "t.yaml:3: listen.http_port: ", "must differ"},
+	{"tls:\n  client_ca: /ca.pem\n", 0, "t.yaml:2: tls.client_ca: ",
+	    "needs tls.cert"},
+	{"tls:\n  cert: /c\n  key: /k\n  client_auth: required\n", 0,
+	    "t.yaml:4: tls.client_auth: ", "needs tls.client_ca"},
+	{"tls:\n  client_auth: always\n", 0, "t.yaml:2: tls.client_auth: ",
+	    "required"},
+	{"tls:\n  client_id: email\n", 0, "t.yaml:2: tls.client_id: ",
+	    "san-uri"},
 	/* unknown keys */
 	{"listen:\n  prot: 80\n", 0, "t.yaml:2: listen.prot: ", "unknown key"},
 	{"port: 80\n", 0, "t.yaml:1: port: ", "unknown key"},
