@@ -2,6 +2,7 @@
 #   make            build the daemon           make run    build and serve
 #   make test       every test suite           make fuzz   libFuzzer targets
 #   make deps       install build dependencies (apt-get, as root)
+#   make image      the container image, with docker or podman
 # Switches: WERROR=1, SANITIZE=address,undefined, V=1 (show commands).
 
 # GnuTLS, which libmicrohttpd's HTTPS runs on, is called directly for the
@@ -27,6 +28,12 @@ DEB_TEST  = $(DEB_BUILD) libcmocka-dev clang libclang-rt-14-dev \
 	    curl jq sqlite3 swupdate openssl procps python3 python3-aiohttp \
 	    chromium nodejs rauc rauc-service squashfs-tools e2fsprogs \
 	    dbus-daemon dbus-bin cryptsetup-bin
+# The container image and its test: docker where its daemon answers, else
+# Debian's podman (runc: crun refuses some hosts' mixed cgroups) and
+# mmdebstrap, which makes the Debian base where no registry is reachable.
+DEB_IMAGE = podman runc conmon containernetworking-plugins iptables uidmap \
+	    slirp4netns fuse-overlayfs mmdebstrap
+IMAGE    ?= falconet
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -64,8 +71,8 @@ TEST_FLAGS = WERROR=1 SANITIZE=address,undefined BUILD=build/test
 
 Q = $(if $(V),,@)
 
-.PHONY: all run deps deps-test test unit http e2e reliability browser fuzz fuzz-replay tools \
-	clean format format-check check bench soak demo
+.PHONY: all run deps deps-test deps-image test unit http e2e reliability browser fuzz \
+	fuzz-replay tools clean format format-check check bench soak demo image image-test
 
 all: $(BUILD)/falconet
 
@@ -141,12 +148,30 @@ deps-test:
 		echo "  apt-get install -y$$missing"; exit 1; \
 	fi
 
+deps-image:
+	@if docker info >/dev/null 2>&1; then exit 0; fi; \
+	missing=; for p in $(DEB_IMAGE); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+		grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+		echo "No container engine. As root, run:"; \
+		echo "  apt-get install -y --no-install-recommends$$missing"; exit 1; \
+	fi
+
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(BUILD)/falconet -c settings.yaml
 
+# The container image, tagged $(IMAGE) (see Dockerfile and tests/image/).
+image: deps-image
+	$(Q)tests/image/build.sh $(IMAGE)
+
 # Every suite; the last line sums them as "N passed, N failed".
-test: deps-test
+test: deps-test deps-image
 	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
 	$(Q)tests/run-all.sh build/test
 
@@ -173,6 +198,10 @@ reliability: deps-test
 browser: deps-test
 	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
 	$(Q)SUITES=browser tests/run-all.sh build/test
+
+image-test: deps-test deps-image
+	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
+	$(Q)SUITES=image tests/run-all.sh build/test
 
 # libFuzzer targets: clang, one binary per parser, linked with the objects
 # built for fuzzing in build/fuzz.

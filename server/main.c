@@ -6,6 +6,7 @@
  *   falconet [-c FILE] user add NAME [ROLE] [--allow-weak-password] < password
  *   falconet [-c FILE] migrate
  *   falconet [-c FILE] backup DIR | restore DIR
+ *   falconet [-c FILE] health
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include "backup.h"
 #include "db.h"
 #include "device.h"
+#include "health.h"
 #include "http.h"
 #include "log.h"
 #include "memo.h"
@@ -51,7 +53,8 @@ usage(void)
 	    "       falconet [-c settings.yaml] user add NAME [admin|operator|"
 	    "readonly] [--allow-weak-password] < password\n"
 	    "       falconet [-c settings.yaml] migrate\n"
-	    "       falconet [-c settings.yaml] backup|restore DIR\n");
+	    "       falconet [-c settings.yaml] backup|restore DIR\n"
+	    "       falconet [-c settings.yaml] health\n");
 	exit(2);
 }
 
@@ -392,6 +395,26 @@ cmd_backup(struct app *app, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * falconet health: exit 0 if the server these settings describe answers
+ * GET /healthz with 200 within HEALTH_TIMEOUT_MS, else 1 (a container's
+ * HEALTHCHECK, without curl in the image).
+ */
+static int
+cmd_health(struct app *app, int argc)
+{
+	char err[256];
+
+	if (argc != 1)
+		usage();
+	if (health_probe(app->settings, HEALTH_TIMEOUT_MS, err, sizeof(err)) ==
+	    -1) {
+		fprintf(stderr, "falconet: health: %s\n", err);
+		return 1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -481,6 +504,8 @@ main(int argc, char **argv)
 	else if (strcmp(argv[0], "backup") == 0 ||
 	         strcmp(argv[0], "restore") == 0)
 		rc = cmd_backup(&app, argc, argv);
+	else if (strcmp(argv[0], "health") == 0)
+		rc = cmd_health(&app, argc);
 	else if (strcmp(argv[0], "migrate") == 0 && argc == 1) {
 		open_data(&app);
 		printf("schema version %d\n", migrate_latest());

@@ -3,7 +3,8 @@
 #
 #   tests/run-all.sh BUILD_DIR        (make test: tests/run-all.sh build/test)
 #
-# Suites, chosen with SUITES (default "unit http e2e reliability browser fuzz"):
+# Suites, chosen with SUITES (default "unit http e2e reliability browser fuzz
+# image"):
 #   unit  every executable BUILD_DIR/tests/test_* (cmocka)
 #   http  every tests/http/t[0-9]*.sh, in order
 #   e2e   every tests/e2e/t[0-9]*.sh, in order
@@ -11,6 +12,8 @@
 #         feedback and a rollout, a full disk, the short soak (tests/sim)
 #   browser tests/browser/run.sh (Playwright driving Debian's chromium)
 #   fuzz  tests/fuzz/replay.sh, if present
+#   image every tests/image/t[0-9]*.sh: the container image built with
+#         docker or podman, run and checked (tests/image/engine.sh)
 # Each script prints "ok - ..." / "not ok - ..." lines and finally
 # "N passed, N failed"; a script that ends without that line counts as one
 # failure.  Full output goes to BUILD_DIR/test-logs/; only failures are
@@ -28,7 +31,7 @@ fi
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=$(cd "$1" 2>/dev/null && pwd) || BUILD_DIR=$ROOT/$1
-SUITES=${SUITES:-unit http e2e reliability browser fuzz}
+SUITES=${SUITES:-unit http e2e reliability browser fuzz image}
 ONLY=${ONLY:-*}
 LOGS=$BUILD_DIR/test-logs
 SCRIPT_TIMEOUT=${SCRIPT_TIMEOUT:-600}
@@ -181,6 +184,7 @@ for suite in $SUITES; do
 	reliability) suite_scripts tests/reliability ;;
 	browser) run_script tests/browser/run.sh ;;
 	fuzz) suite_fuzz ;;
+	image) suite_scripts tests/image ;;
 	*)
 		echo "  unknown suite '$suite'"
 		TOTAL_FAILED=$((TOTAL_FAILED + 1))
