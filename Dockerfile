@@ -26,6 +26,8 @@ RUN apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq 
 	&& mkdir -p /data /etc/falconet && chown falconet /data
 COPY --from=build /src/build/falconet /usr/local/bin/falconet
 COPY web /usr/share/falconet/web
+RUN find /usr/share/falconet/web -type f \( -name '*.js' -o -name '*.css' -o \
+	-name '*.html' -o -name '*.svg' \) -exec gzip -9 -n -k -f {} +
 COPY settings.yaml /etc/falconet/settings.yaml
 RUN sed -i -e 's|^data_dir:.*|data_dir: /data|' \
 	-e 's|^  web_dir:.*|  web_dir: /usr/share/falconet/web|' /etc/falconet/settings.yaml \
