@@ -59,6 +59,8 @@ RUN printf '%s\n' 'path-exclude=/usr/lib/*/libicudata.so.*' \
 	&& chmod 0700 /data
 COPY --from=build /src/build/falconet /usr/local/bin/falconet
 COPY web /usr/share/falconet/web
+RUN find /usr/share/falconet/web -type f \( -name '*.js' -o -name '*.css' -o \
+	-name '*.html' -o -name '*.svg' \) -exec gzip -9 -n -k -f {} +
 COPY settings.yaml /etc/falconet/settings.yaml
 # falconet reads ./settings.yaml by default: every subcommand (token,
 # user, backup, health) finds the server's settings without -c.

@@ -71,10 +71,22 @@ TEST_FLAGS = WERROR=1 SANITIZE=address,undefined BUILD=build/test
 
 Q = $(if $(V),,@)
 
-.PHONY: all run deps deps-test deps-image test unit http e2e reliability browser fuzz \
+.PHONY: web-gz all run deps deps-test deps-image test unit http e2e reliability browser fuzz \
 	fuzz-replay tools clean format format-check check bench soak demo image image-test
 
-all: $(BUILD)/falconet
+all: $(BUILD)/falconet web-gz
+
+# The dashboard's text files, each with a gzip copy beside it
+# (web/js/app.js.gz) that server/http/ui.c sends to browsers taking gzip.
+# -n leaves the name and time out, so a copy depends only on its file.
+WEB_GZ = $(addsuffix .gz,$(shell find web -type f \( -name '*.js' -o \
+	    -name '*.css' -o -name '*.html' -o -name '*.svg' \) 2>/dev/null))
+
+web-gz: $(WEB_GZ)
+
+web/%.gz: web/%
+	@echo "  GZIP    $@"
+	$(Q)gzip -9 -n -c $< > $@.tmp && mv $@.tmp $@
 
 # The daemon's MHD_create_response_from_buffer takes the place of the
 # library's, to turn its HTML error pages into JSON (server/http/mhd_errors.c).
@@ -175,7 +187,7 @@ test: deps-test deps-image
 	$(Q)$(MAKE) --no-print-directory $(TEST_FLAGS) test-build
 	$(Q)tests/run-all.sh build/test
 
-test-build: $(BUILD)/falconet $(UNIT_BINS) $(TOOL_BINS) fuzz
+test-build: $(BUILD)/falconet $(UNIT_BINS) $(TOOL_BINS) fuzz web-gz
 
 check: test
 
@@ -257,6 +269,7 @@ format-check:
 
 clean:
 	rm -rf build
+	rm -f $(WEB_GZ)
 
 -include $(OBJS:.o=.d) $(wildcard build/test/*.d build/test/*/*.d \
     build/fuzz/obj/*.d build/fuzz/obj/*/*.d)

@@ -10,6 +10,9 @@
 
 #define APP_STATS_CACHE_MS 5000
 
+/* This release, as /api/v1/me tells the dashboard. */
+#define FALCONET_VERSION "0.9.0"
+
 struct seen;
 struct ratelimit;
 struct sse_hub;

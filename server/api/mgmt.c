@@ -667,12 +667,31 @@ mgmt_delete_rollout(struct request *req)
 void
 mgmt_get_audit(struct request *req)
 {
+	static const char *const texts[] = {"user", "action"};
 	struct db *db = mgmt_db(req);
-	int64_t limit, offset;
+	struct audit_query q = {0};
 
-	if (db == NULL || !mgmt_query_page(req, 100, &limit, &offset))
+	if (db == NULL || !mgmt_query_page(req, 100, &q.limit, &q.offset) ||
+	    !mgmt_query_int(req, "since", 0, INT64_MAX / 2, 0, &q.since) ||
+	    !mgmt_query_int(req, "until", 0, INT64_MAX / 2, 0, &q.until))
 		return;
-	mgmt_reply_object(req, 200, audit_list_json(db, limit, offset));
+	for (size_t i = 0; i < NELEM(texts); i++) {
+		const char *v = http_query(req, texts[i]);
+
+		if (v && strlen(v) > AUDIT_QUERY_TEXT_MAX) {
+			http_reply_error(req, 400, "invalid_query",
+			    "%s is longer than %d bytes", texts[i],
+			    AUDIT_QUERY_TEXT_MAX);
+			return;
+		}
+		if (v && *v == '\0')
+			v = NULL;
+		if (i == 0)
+			q.user = v;
+		else
+			q.action = v;
+	}
+	mgmt_reply_object(req, 200, audit_list_json(db, &q));
 }
 
 void

@@ -218,10 +218,12 @@ void
 mgmt_get_me(struct request *req)
 {
 	http_reply_json(req, 200,
-	    json_pack("{s:s, s:O, s:s?, s:b}", "username", req->principal,
-	        "permissions", req->grants, "csrf_token",
+	    json_pack("{s:s, s:O, s:s?, s:b, s:s, s:s, s:I}", "username",
+	        req->principal, "permissions", req->grants, "csrf_token",
 	        req->via_session ? req->csrf : NULL, "session",
-	        req->via_session));
+	        req->via_session, "version", FALCONET_VERSION, "api_document",
+	        "/api/v1/openapi.json", "session_idle",
+	        (json_int_t)req->app->settings->session_idle));
 }
 
 /*

@@ -40,6 +40,7 @@
 #include "settings.h"
 #include "sse.h"
 #include "upload.h"
+#include "util.h"
 
 #define HTTP_CONN_MEMORY (12 * 1024)      /* per-connection buffer */
 #define HTTP_DRAIN_MAX (16 * 1024 * 1024) /* see http_refuse_now */
@@ -50,8 +51,7 @@
 #define HTTP_POOL_RETRY "1"  /* Retry-After when the pool's queue is full */
 #define HTTP_CONNS_MIN 8     /* fewer connections than this: do not start */
 
-static const char http_json_too_big[] =
-    "JSON bodies are limited to 262144 bytes";
+static const char http_json_too_big[] = "JSON bodies are limited to 256 KiB";
 _Static_assert(HTTP_JSON_BODY_MAX == 262144, "http_json_too_big says so");
 static const char http_too_many_params[] = "at most 16 query parameters";
 /* Query parameters a request may carry (more is a 400): every name is
@@ -1229,9 +1229,11 @@ http_begin(struct request_priv *rp, const char *version)
 		break;
 	case BODY_UPLOAD:
 		if (clen > s->upload_max_size && http_refuse_now(req, clen)) {
+			char max[32];
+
+			format_bytes(s->upload_max_size, max);
 			http_reply_error(req, 413, NULL,
-			    "uploads are limited to %llu bytes",
-			    (unsigned long long)s->upload_max_size);
+			    "uploads are limited to %s (upload.max_size)", max);
 			return false;
 		}
 		if (clen > s->upload_max_size) {

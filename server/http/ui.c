@@ -3,15 +3,24 @@
  * decoded segments without "." or ".."; a segment holding a '/' or starting
  * with a dot is refused, the joined path is resolved with realpath(3) and
  * must stay inside web_dir, and only regular files are sent (sendfile).
+ *
+ * Text files may have a gzip copy beside them, FILE.gz (make web-gz
+ * writes them with gzip -9 -n).  It is sent, with Content-Encoding: gzip,
+ * to a client whose Accept-Encoding takes gzip, as long as it is a regular
+ * file no older than FILE (an edited FILE is sent as it is until its copy
+ * is made again).  Each encoding has its own ETag, and Vary says the
+ * answer depends on Accept-Encoding.
  */
 #include "ui.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,21 +29,26 @@
 #include "log.h"
 #include "settings.h"
 
-/* Extension to Content-Type; anything else is not served. */
+/* Extension to Content-Type, and whether a FILE.gz copy is looked for;
+ * anything else is not served. */
 /* clang-format off */
-static const struct { const char *ext, *type; } ui_types[] = {
-	{ ".html",  "text/html; charset=utf-8" },
-	{ ".js",    "text/javascript; charset=utf-8" },
-	{ ".mjs",   "text/javascript; charset=utf-8" },
-	{ ".css",   "text/css; charset=utf-8" },
-	{ ".json",  "application/json" },
-	{ ".svg",   "image/svg+xml" },
-	{ ".png",   "image/png" },
-	{ ".ico",   "image/x-icon" },
-	{ ".woff2", "font/woff2" },
-	{ ".txt",   "text/plain; charset=utf-8" },
+static const struct { const char *ext, *type; bool gz; } ui_types[] = {
+	{ ".html",  "text/html; charset=utf-8",       true },
+	{ ".js",    "text/javascript; charset=utf-8", true },
+	{ ".mjs",   "text/javascript; charset=utf-8", true },
+	{ ".css",   "text/css; charset=utf-8",        true },
+	{ ".json",  "application/json",               true },
+	{ ".svg",   "image/svg+xml",                  true },
+	{ ".png",   "image/png",                      false },
+	{ ".ico",   "image/x-icon",                   false },
+	{ ".woff2", "font/woff2",                     false },
+	{ ".txt",   "text/plain; charset=utf-8",      true },
 };
 /* clang-format on */
+
+/* An Accept-Encoding value is read up to this length; longer is refused
+ * gzip (browsers send a few dozen bytes). */
+#define UI_ACCEPT_ENCODING_MAX 256
 
 #define UI_CSP                                                                 \
 	"default-src 'self'; img-src 'self' data:; style-src 'self'; "         \
@@ -42,14 +56,86 @@ static const struct { const char *ext, *type; } ui_types[] = {
 	"base-uri 'none'; form-action 'self'"
 
 static const char *
-ui_type(const char *path)
+ui_type(const char *path, bool *gz)
 {
 	const char *dot = strrchr(path, '.');
 
 	for (size_t i = 0; dot && i < NELEM(ui_types); i++)
-		if (strcmp(dot, ui_types[i].ext) == 0)
+		if (strcmp(dot, ui_types[i].ext) == 0) {
+			*gz = ui_types[i].gz;
 			return ui_types[i].type;
+		}
 	return NULL;
+}
+
+/*
+ * Whether an Accept-Encoding header takes gzip: a "gzip", "x-gzip" or "*"
+ * coding whose q is not zero (RFC 9110, 12.5.3).  Codings are separated by
+ * commas, parameters by semicolons; anything unparsable counts as no.
+ */
+static bool
+ui_accepts_gzip(const char *ae)
+{
+	const char *p = ae;
+
+	if (ae == NULL ||
+	    strnlen(ae, UI_ACCEPT_ENCODING_MAX + 1) > UI_ACCEPT_ENCODING_MAX)
+		return false;
+	while (*p) {
+		const char *tok, *end;
+		size_t len;
+		bool zero = false;
+
+		p += strspn(p, " \t,");
+		tok = p;
+		len = strcspn(p, " \t,;");
+		p += len;
+		end = p + strcspn(p, ",");
+		/* Parameters: only q matters; q=0, 0.0, 0.00... refuses. */
+		for (const char *q = p; q < end; q++) {
+			if (*q != ';')
+				continue;
+			q += 1 + strspn(q + 1, " \t");
+			if ((q[0] == 'q' || q[0] == 'Q') && q[1] == '=' &&
+			    q[2] == '0') {
+				zero = true;
+				for (const char *d = q + 3;
+				     d < end && *d != ';' && *d != ' ' &&
+				     *d != '\t';
+				     d++)
+					if (*d != '.' && *d != '0')
+						zero = false;
+			}
+		}
+		if (!zero &&
+		    ((len == 4 && strncasecmp(tok, "gzip", 4) == 0) ||
+		        (len == 6 && strncasecmp(tok, "x-gzip", 6) == 0) ||
+		        (len == 1 && tok[0] == '*')))
+			return true;
+		p = end;
+	}
+	return false;
+}
+
+/* The gzip copy of the open file real, or -1: a regular FILE.gz, not a
+ * symbolic link, no older than the file itself. */
+static int
+ui_open_gz(const char *real, const struct stat *orig, struct stat *sb)
+{
+	char gz[PATH_MAX];
+	int fd;
+
+	if ((size_t)snprintf(gz, sizeof(gz), "%s.gz", real) >= sizeof(gz) ||
+	    (fd = open(gz, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode) ||
+	    sb->st_mtim.tv_sec < orig->st_mtim.tv_sec ||
+	    (sb->st_mtim.tv_sec == orig->st_mtim.tv_sec &&
+	        sb->st_mtim.tv_nsec < orig->st_mtim.tv_nsec)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 void
@@ -72,8 +158,9 @@ ui_get_file(struct request *req)
 	char etag[64];
 	const char *type, *inm;
 	size_t n = 0, rlen;
-	struct stat sb;
-	int fd;
+	struct stat sb, gzsb;
+	bool gz = false;
+	int fd, gzfd = -1;
 
 	rel[0] = '\0';
 	for (int i = 0; i < req->nparams; i++) {
@@ -100,8 +187,9 @@ ui_get_file(struct request *req)
 		return;
 	}
 	rlen = strlen(root);
-	if ((type = ui_type(rel)) == NULL || realpath(full, real) == NULL ||
-	    strncmp(real, root, rlen) != 0 || real[rlen] != '/' ||
+	if ((type = ui_type(rel, &gz)) == NULL ||
+	    realpath(full, real) == NULL || strncmp(real, root, rlen) != 0 ||
+	    real[rlen] != '/' ||
 	    (fd = open(real, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		ui_not_found(req);
 		return;
@@ -111,8 +199,18 @@ ui_get_file(struct request *req)
 		ui_not_found(req);
 		return;
 	}
-	snprintf(etag, sizeof(etag), "\"%llx-%llx\"",
-	    (unsigned long long)sb.st_mtime, (unsigned long long)sb.st_size);
+	if (gz && ui_accepts_gzip(http_header(req, "Accept-Encoding")) &&
+	    (gzfd = ui_open_gz(real, &sb, &gzsb)) != -1) {
+		close(fd);
+		fd = gzfd;
+		sb = gzsb;
+		http_set_header(req, "Content-Encoding", "gzip");
+	}
+	snprintf(etag, sizeof(etag), "\"%llx-%llx%s\"",
+	    (unsigned long long)sb.st_mtime, (unsigned long long)sb.st_size,
+	    gzfd != -1 ? "-gz" : "");
+	if (gz)
+		http_set_header(req, "Vary", "Accept-Encoding");
 	http_set_header(req, "ETag", etag);
 	http_set_header(req, "Cache-Control", "no-cache");
 	http_set_header(req, "Content-Security-Policy", UI_CSP);

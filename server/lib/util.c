@@ -120,6 +120,30 @@ parse_hms(const char *s, int *secs)
 }
 
 void
+format_bytes(uint64_t n, char buf[32])
+{
+	static const char *const units[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
+	uint64_t unit = 1024;
+	size_t i = 0;
+
+	if (n < 1024) {
+		snprintf(buf, 32, "%llu byte%s", (unsigned long long)n,
+		    n == 1 ? "" : "s");
+		return;
+	}
+	while (i + 1 < NELEM(units) && n / unit >= 1024) {
+		unit *= 1024;
+		i++;
+	}
+	if (n % unit == 0)
+		snprintf(buf, 32, "%llu %s", (unsigned long long)(n / unit),
+		    units[i]);
+	else
+		snprintf(
+		    buf, 32, "%.1f %s", (double)n / (double)unit, units[i]);
+}
+
+void
 format_hms(int secs, char buf[9])
 {
 	if (secs < 0)

@@ -50,6 +50,10 @@ void format_hms(int secs, char buf[9]);
  */
 int parse_size(const char *s, uint64_t max, uint64_t *out);
 
+/* A byte count as people read it: "100 MiB", "1.5 GiB", "512 bytes"
+ * (binary units; a whole number when exact, else one decimal). */
+void format_bytes(uint64_t n, char buf[32]);
+
 /* Fill buf with len random bytes from the kernel.  0 ok, -1 failed. */
 int random_bytes(void *buf, size_t len);
 /* Write a NUL-terminated random token of len alphanumerics into out[len+1]. */

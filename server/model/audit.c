@@ -117,34 +117,79 @@ audit_id_range(struct db *db, int64_t *lo, int64_t *hi)
 	return ok;
 }
 
-json_t *
-audit_list_json(struct db *db, int64_t limit, int64_t offset)
+/* The columns of a listed entry; an action's entry names its device
+ * (the target of action.cancel and action.force_quit is an action id). */
+#define AUDIT_COLS                                                             \
+	"SELECT e.id, e.at, e.actor, e.address, e.action, e.target, "          \
+	"e.status, e.count, e.last_at, d.controller_id FROM audit e "          \
+	"LEFT JOIN action ac ON e.action IN ('action.cancel', "                \
+	"'action.force_quit') AND e.target NOT GLOB '*[^0-9]*' AND "           \
+	"ac.id = CAST(e.target AS INTEGER) "                                   \
+	"LEFT JOIN device d ON d.id = ac.device_id "
+
+/* The filters, ?3 to ?6: NULL (or 0 for the times) does not filter. */
+#define AUDIT_WHERE                                                            \
+	"(?3 IS NULL OR e.actor = ?3) AND (?4 IS NULL OR e.action = ?4 OR "    \
+	"substr(e.action, 1, length(?4) + 1) = ?4 || '.') AND "                \
+	"(?5 = 0 OR e.at >= ?5) AND (?6 = 0 OR e.at <= ?6)"
+
+static void
+audit_bind_filters(sqlite3_stmt *st, const struct audit_query *q)
 {
-	static const char sql[] =
-	    "SELECT id, at, actor, address, action, target, status, count, "
-	    "last_at FROM audit WHERE id <= ?2 ORDER BY id DESC LIMIT ?1";
+	if (q->user)
+		db_bind_text(st, 3, q->user);
+	if (q->action)
+		db_bind_text(st, 4, q->action);
+	db_bind_int64(st, 5, q->since);
+	db_bind_int64(st, 6, q->until);
+}
+
+json_t *
+audit_list_json(struct db *db, const struct audit_query *q)
+{
+	/* Unfiltered, the offset-th newest is found by its id. */
+	static const char plain[] =
+	    AUDIT_COLS "WHERE e.id <= ?2 ORDER BY e.id DESC LIMIT ?1";
+	static const char filtered[] =
+	    AUDIT_COLS "WHERE " AUDIT_WHERE " ORDER BY e.id DESC "
+	               "LIMIT ?1 OFFSET ?2";
+	static const char count[] =
+	    "SELECT count(*) FROM audit e WHERE " AUDIT_WHERE;
+	bool filter = q->user || q->action || q->since || q->until;
 	sqlite3_stmt *st;
-	json_t *list = json_array();
+	json_t *list;
 	int64_t total = 0, lo = 0, hi = 0;
 
-	if (audit_id_range(db, &lo, &hi))
-		total = hi - lo + 1;
-	if ((st = db_prepare(db, sql)) == NULL) {
-		json_decref(list);
-		return NULL;
+	if (!filter) {
+		if (audit_id_range(db, &lo, &hi))
+			total = hi - lo + 1;
+	} else {
+		if ((st = db_prepare(db, count)) == NULL)
+			return NULL;
+		audit_bind_filters(st, q);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			total = sqlite3_column_int64(st, 0);
+		db_done(st);
 	}
-	db_bind_int64(st, 1, limit);
-	db_bind_int64(st, 2, hi - offset); /* the offset-th newest */
+	if ((st = db_prepare(db, filter ? filtered : plain)) == NULL)
+		return NULL;
+	db_bind_int64(st, 1, q->limit);
+	db_bind_int64(st, 2, filter ? q->offset : hi - q->offset);
+	if (filter)
+		audit_bind_filters(st, q);
+	list = json_array();
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		/* Lossy: a row holding invalid UTF-8 (written by an older
 		 * release) is shown, not left out while total counts it. */
-		char *text[4];
+		char *text[4], *device;
 
 		for (int i = 0; i < 4; i++)
 			text[i] = utf8_lossy(
 			    (const char *)sqlite3_column_text(st, 2 + i));
+		device = utf8_lossy((const char *)sqlite3_column_text(st, 9));
 		json_array_append_new(list,
-		    json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s?, s:i, s:I, s:o}",
+		    json_pack("{s:I, s:I, s:s, s:s?, s:s, s:s?, s:i, s:I, s:o, "
+		              "s:s?}",
 		        "id", (json_int_t)sqlite3_column_int64(st, 0), "at",
 		        (json_int_t)sqlite3_column_int64(st, 1), "user",
 		        text[0] ? text[0] : "-", "address", text[1], "action",
@@ -153,14 +198,16 @@ audit_list_json(struct db *db, int64_t limit, int64_t offset)
 		        (json_int_t)sqlite3_column_int64(st, 7), "last_at",
 		        sqlite3_column_type(st, 8) == SQLITE_NULL
 		            ? json_null()
-		            : json_integer(sqlite3_column_int64(st, 8))));
+		            : json_integer(sqlite3_column_int64(st, 8)),
+		        "device", device));
 		for (int i = 0; i < 4; i++)
 			free(text[i]);
+		free(device);
 	}
 	db_done(st);
 	return json_pack("{s:o, s:I, s:I, s:I}", "entries", list, "total",
-	    (json_int_t)total, "limit", (json_int_t)limit, "offset",
-	    (json_int_t)offset);
+	    (json_int_t)total, "limit", (json_int_t)q->limit, "offset",
+	    (json_int_t)q->offset);
 }
 
 int64_t

@@ -23,12 +23,25 @@ struct audit_log;
 /* Append one entry; failures are logged, never fatal. */
 void audit_write(struct db *, const char *actor, const char *address,
     const char *action, const char *target, int status);
+/* What GET /api/v1/audit asks for; NULL and 0 fields do not filter. */
+struct audit_query {
+	int64_t limit, offset;
+	const char *user;   /* this actor exactly */
+	const char *action; /* this action, or its family: "device" */
+	int64_t since;      /* at >= since (Unix seconds) */
+	int64_t until;      /* at <= until */
+};
+
+#define AUDIT_QUERY_TEXT_MAX 128 /* bytes of user and action */
+
 /*
- * {"entries": [...], "total": N, "limit", "offset"}, newest first.  total
- * is the span of ids kept (exact: entries are deleted only from the
- * oldest end), not a count(*), which reads the whole table.
+ * {"entries": [...], "total": N, "limit", "offset"}, newest first; an
+ * entry on an action (action.cancel...) names its device.  Unfiltered,
+ * total is the span of ids kept (exact: entries are deleted only from the
+ * oldest end), not a count(*), which reads the whole table; filtered, it
+ * is the count of matching entries.  NULL on a database error.
  */
-json_t *audit_list_json(struct db *, int64_t limit, int64_t offset);
+json_t *audit_list_json(struct db *, const struct audit_query *);
 
 /* Start the writer and pruner thread on db_path, with the settings'
  * retention (which must outlive it).  NULL on failure (logged). */

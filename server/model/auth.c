@@ -252,6 +252,24 @@ auth_cookie_name(struct request *req)
 	return http_is_https(req) ? AUTH_COOKIE_HTTPS : AUTH_COOKIE;
 }
 
+/*
+ * Whether a request is the operator's doing, which restarts the session's
+ * idle clock: not the dashboard's background refreshes (X-Background: 1)
+ * nor a live event stream (Accept: text/event-stream), so that a tab left
+ * open idles out like any other.
+ */
+static bool
+auth_is_activity(struct request *req)
+{
+	const char *bg = http_header(req, "X-Background");
+	const char *accept = http_header(req, "Accept");
+
+	if (bg != NULL && strcmp(bg, "1") == 0)
+		return false;
+	return accept == NULL ||
+	       strncasecmp(accept, "text/event-stream", 17) != 0;
+}
+
 int
 auth_admin(struct request *req, struct db *db)
 {
@@ -265,7 +283,8 @@ auth_admin(struct request *req, struct db *db)
 		return token ? auth_admin_token(req, db, token) : 401;
 	if ((cookie = http_cookie(req, auth_cookie_name(req))) == NULL)
 		return 401;
-	r = session_find(db, req->app->settings, cookie, &sess);
+	r = session_find(
+	    db, req->app->settings, cookie, auth_is_activity(req), &sess);
 	if (r == RESULT_ERROR)
 		return 503;
 	if (r != RESULT_OK)

@@ -336,11 +336,23 @@ software_store(struct db *db, const struct app *app, struct upload *u,
 	}
 	if ((r = dist_conflicts(db, rr.version, rr.hw, rr.nhw, &other)) !=
 	    RESULT_OK) {
-		if (r == RESULT_CONFLICT)
-			snprintf(why, whylen,
-			    "software %lld has version %s with overlapping "
-			    "hardware compatibility",
-			    (long long)other, rr.version);
+		if (r == RESULT_CONFLICT) {
+			struct dist od;
+
+			/* Named as the operator knows it: its file name. */
+			if (dist_load(db, other, false, &od) == RESULT_OK) {
+				snprintf(why, whylen,
+				    "%s already has version %s for the same "
+				    "hardware; delete it or give this image "
+				    "another version",
+				    od.name, rr.version);
+				dist_clear(&od);
+			} else
+				snprintf(why, whylen,
+				    "version %s is already uploaded for the "
+				    "same hardware",
+				    rr.version);
+		}
 		goto fail;
 	}
 	if ((r = module_type_find(db, "os", &os_type)) != RESULT_OK)

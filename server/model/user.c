@@ -504,7 +504,7 @@ session_lookup(struct db *db, const struct settings *s, const char *hash,
 
 enum result
 session_find(struct db *db, const struct settings *s, const char *cookie,
-    struct session *out)
+    bool activity, struct session *out)
 {
 	char hash[65];
 
@@ -512,7 +512,7 @@ session_find(struct db *db, const struct settings *s, const char *cookie,
 	if (strlen(cookie) != USER_SESSION_LEN)
 		return RESULT_NOTFOUND;
 	sha256_hex(cookie, hash);
-	return session_lookup(db, s, hash, out, true);
+	return session_lookup(db, s, hash, out, activity);
 }
 
 enum result

@@ -84,9 +84,11 @@ json_t *user_list_json(struct db *);
 enum result session_create(struct db *, const struct settings *,
     int64_t user_id, const char *address, char cookie[USER_SESSION_LEN + 1],
     char csrf[USER_CSRF_LEN + 1]);
-/* The live session of a cookie value (idle and absolute expiry applied). */
-enum result session_find(
-    struct db *, const struct settings *, const char *cookie, struct session *);
+/* The live session of a cookie value (idle and absolute expiry applied);
+ * activity restarts its idle clock (false for requests the dashboard makes
+ * on its own, such as its background refreshes and live streams). */
+enum result session_find(struct db *, const struct settings *,
+    const char *cookie, bool activity, struct session *);
 /* The same by the SHA-256 of the cookie (hex), without noting activity:
  * for checking a live stream's session again. */
 enum result session_find_hash(

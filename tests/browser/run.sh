@@ -72,13 +72,18 @@ if [ ! -x "$CHROMIUM" ]; then
 	apt_install chromium || early_fail "chromium is required ($CHROMIUM)"
 fi
 export CHROMIUM
-if [ ! -f "$HERE/node_modules/playwright-core/package.json" ]; then
+if [ ! -f "$HERE/node_modules/playwright-core/package.json" ] ||
+    [ ! -f "$HERE/node_modules/axe-core/axe.min.js" ]; then
 	(
 		cd "$HERE" &&
 		    { npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 ||
 		      npm install --no-audit --no-fund --loglevel=error >/dev/null 2>&1; }
-	) || early_fail "npm could not install playwright-core"
+	) || early_fail "npm could not install playwright-core and axe-core"
 fi
+
+# The dashboard as it is served in production: each text file with its
+# gzip copy (make web-gz), so that the tests see the compressed answers.
+make -s -C "$ROOT" web-gz >/dev/null || early_fail "make web-gz failed"
 
 # The daemon, through the HTTP tests' helpers (temp dir, settings, free
 # port, sanitizer checks on exit).

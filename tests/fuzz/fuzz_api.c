@@ -466,7 +466,7 @@ fuzz_check_rows(struct db *db, bool actions)
 
 	fuzz_check_texts(h, "SELECT actor, address, action, target FROM "
 	                    "audit ORDER BY id DESC LIMIT 1");
-	j = audit_list_json(db, 1, 0);
+	j = audit_list_json(db, &(struct audit_query){.limit = 1});
 	if (j == NULL ||
 	    json_array_size(json_object_get(j, "entries")) !=
 	        (json_integer_value(json_object_get(j, "total")) > 0 ? 1u : 0u))

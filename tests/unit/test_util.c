@@ -21,6 +21,34 @@
 #include "util.h"
 
 static void
+test_format_bytes(void **state)
+{
+	char b[32];
+
+	(void)state;
+	format_bytes(0, b);
+	assert_string_equal(b, "0 bytes");
+	format_bytes(1, b);
+	assert_string_equal(b, "1 byte");
+	format_bytes(1023, b);
+	assert_string_equal(b, "1023 bytes");
+	format_bytes(1024, b);
+	assert_string_equal(b, "1 KiB");
+	format_bytes(262144, b);
+	assert_string_equal(b, "256 KiB");
+	format_bytes(104857600, b);
+	assert_string_equal(b, "100 MiB");
+	format_bytes(1536ull * 1024 * 1024, b);
+	assert_string_equal(b, "1.5 GiB");
+	format_bytes(4ull << 30, b);
+	assert_string_equal(b, "4 GiB");
+	format_bytes(3ull << 40, b);
+	assert_string_equal(b, "3 TiB");
+	format_bytes(UINT64_MAX, b);
+	assert_string_equal(b, "16384.0 PiB");
+}
+
+static void
 test_buf_grows(void **state)
 {
 	struct buf b = {0};
@@ -299,6 +327,7 @@ main(void)
 	    cmocka_unit_test(test_utf8_char),
 	    cmocka_unit_test(test_unicode_invisible),
 	    cmocka_unit_test(test_unicode_space),
+	    cmocka_unit_test(test_format_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,23 @@ export function getCsrf() {
 	return csrfToken;
 }
 
+// Requests made while background() runs its function (the pollers, the
+// summary strip) carry X-Background: 1: the server does not count them as
+// the operator's activity, so an open tab nobody uses still idles out.
+// Only the requests started synchronously by fn are marked: what a poller
+// sends after an await is the operator's again, which errs on keeping the
+// session.
+let backgroundDepth = 0;
+
+export function background(fn) {
+	backgroundDepth++;
+	try {
+		return fn();
+	} finally {
+		backgroundDepth--;
+	}
+}
+
 // handler() is called when a request answers 401 (the session ended).
 export function onUnauthorized(handler) {
 	unauthorizedHandlers.push(handler);
@@ -45,7 +62,10 @@ async function parseError(res) {
 		else if (res.status === 429) detail = 'Too many attempts; try again later.';
 		else detail = `The server answered ${res.status} ${res.statusText || ''}`.trim();
 	}
-	return new ApiError(res.status, code, detail);
+	const err = new ApiError(res.status, code, detail);
+	const wait = res.headers.get('Retry-After');
+	if (wait && /^\d+$/.test(wait)) err.retryAfter = Number(wait);
+	return err;
 }
 
 async function refreshCsrf() {
@@ -56,11 +76,14 @@ async function refreshCsrf() {
 	return true;
 }
 
-// api(method, path, body?, {auth401: true}) -> parsed JSON (or null on 204).
+// api(method, path, body?, {auth401: true, background: false}) -> parsed
+// JSON (or null on 204).
 export async function api(method, path, body, opts = {}) {
 	method = method.toUpperCase();
+	const bg = !!opts.background || backgroundDepth > 0;
 	const doFetch = () => {
 		const headers = {Accept: 'application/json'};
+		if (bg) headers['X-Background'] = '1';
 		const init = {method, headers, credentials: 'same-origin'};
 		if (body !== undefined) {
 			headers['Content-Type'] = 'application/json';

@@ -1,9 +1,9 @@
 // Falconet dashboard: the shell (header, navigation, summary strip), the
 // hash router and the session.
-import {h, s, clear, replace, icon} from './dom.js';
-import {get, post, setCsrf, onUnauthorized} from './api.js';
+import {h, s, clear, replace, icon, logo, utcTimes, setUtcTimes} from './dom.js';
+import {get, post, setCsrf, onUnauthorized, background} from './api.js';
 import {session} from './session.js';
-import {toast, toastError} from './ui.js';
+import {toast, toastError, confirmDialog, closeDialogs, saveDrafts, dropDrafts, draftsFor} from './ui.js';
 
 const ROUTES = [
 	{name: 'login', re: /^login$/, load: () => import('./pages/login.js'), bare: true, public: true},
@@ -77,6 +77,53 @@ export function navigate(hash) {
 	else location.hash = hash;
 }
 
+// Leave guards: a page with work under way (an upload) registers one, a
+// function returning why leaving would lose it, or null.  Leaving then
+// asks first: a link or Back is undone until the operator confirms, a
+// reload or a closed tab gets the browser's own question (beforeunload).
+const leaveGuards = new Set();
+let shownHash = location.hash;
+
+function leaveReason() {
+	for (const g of leaveGuards) {
+		const why = g();
+		if (why) return why;
+	}
+	return null;
+}
+
+// Resolves true when the page may be left (nothing under way, or the
+// operator said so).
+async function confirmLeave() {
+	const why = leaveReason();
+	if (!why) return true;
+	return confirmDialog({title: 'Leave this page?', message: why, confirm: 'Leave the page', danger: true});
+}
+
+let guarding = false;
+async function onHashChange() {
+	if (guarding) return;
+	const target = location.hash;
+	if (target !== shownHash && leaveReason()) {
+		// Show the page's address again while asking.
+		history.replaceState(null, '', shownHash || '#/');
+		guarding = true;
+		const ok = await confirmLeave();
+		guarding = false;
+		if (!ok) return;
+		leaveGuards.clear();
+		history.pushState(null, '', target);
+	}
+	route();
+}
+
+window.addEventListener('beforeunload', (e) => {
+	if (leaveReason()) {
+		e.preventDefault();
+		e.returnValue = '';
+	}
+});
+
 // Change the query of the current route without re-rendering the page.
 function setQuery(params) {
 	const {path} = parseHash();
@@ -86,6 +133,7 @@ function setQuery(params) {
 	}
 	const q = u.toString();
 	history.replaceState(null, '', '#/' + path + (q ? '?' + q : ''));
+	shownHash = location.hash;
 }
 
 function firstAllowedPage() {
@@ -113,7 +161,8 @@ class Scope {
 			if (!p.running) {
 				p.running = true;
 				try {
-					await fn();
+					// The pollers' requests are not the operator's doing.
+					await background(fn);
 				} catch (e) {
 					// errors are shown by the pages; keep polling
 				} finally {
@@ -166,9 +215,16 @@ let shellScope = null;
 let shell = null;
 let routeSeq = 0;
 
+// The session and what the shell needs (user, permissions, CSRF token,
+// version), in one request that index.html preloads: a plain fetch, so
+// that the browser can answer it with the preloaded response.
+let meTried = false;
 async function loadMe() {
+	meTried = true;
 	try {
-		const me = await get('/api/v1/me', {auth401: false});
+		const res = await fetch('/api/v1/me', {credentials: 'same-origin'});
+		if (!res.ok) throw new Error(String(res.status));
+		const me = await res.json();
 		session.user = me;
 		setCsrf(me.csrf_token);
 		return true;
@@ -181,6 +237,9 @@ async function loadMe() {
 async function route() {
 	const seq = ++routeSeq;
 	const {path, query} = parseHash();
+	// Dialogs belong to the page that opened them.
+	closeDialogs();
+	shownHash = location.hash;
 	if (!path) {
 		location.replace(session.user ? firstAllowedPage() : '#/login');
 		return;
@@ -199,7 +258,9 @@ async function route() {
 		return;
 	}
 	if (!r.public && !session.user) {
-		if (!(await loadMe())) {
+		const had = meTried;
+		meTried = false;
+		if (had || !(await loadMe())) {
 			if (seq !== routeSeq) return;
 			const next = location.hash;
 			location.replace('#/login' + (next && !/^#\/(login|setup)/.test(next) ? '?next=' + encodeURIComponent(next) : ''));
@@ -208,6 +269,7 @@ async function route() {
 		if (seq !== routeSeq) return;
 	}
 	if (pageScope) pageScope.destroy();
+	leaveGuards.clear();
 	pageScope = new Scope();
 	const scope = pageScope;
 
@@ -255,6 +317,11 @@ async function route() {
 		setQuery,
 		every: (ms, fn) => scope.every(ms, fn),
 		onCleanup: (fn) => scope.onCleanup(fn),
+		// guardLeave(() => reason or null): ask before leaving this page.
+		guardLeave: (fn) => {
+			leaveGuards.add(fn);
+			scope.onCleanup(() => leaveGuards.delete(fn));
+		},
 		refreshSummary: () => refreshSummary(),
 		firstAllowedPage,
 	};
@@ -264,14 +331,30 @@ async function route() {
 		if (e && e.status === 401) return;
 		mount.appendChild(h('div', {class: 'card error-card'}, h('p', null, 'Error: ' + (e && e.detail ? e.detail : e))));
 	}
+	if (seq === routeSeq && !r.public) {
+		const kept = draftsFor(location.hash);
+		if (kept.length) toast(`What you typed in "${kept.join('", "')}" is kept: open it again to go on.`, 'info', {title: 'Unsaved form'});
+	}
 }
 
 // ---- the shell ------------------------------------------------------------
 
-function logo() {
-	return s('svg', {class: 'logo', viewBox: '0 0 32 32', 'aria-hidden': 'true'},
-		s('path', {class: 'logo-bg', d: 'M4 6a4 4 0 0 1 4-4h16a4 4 0 0 1 4 4v20a4 4 0 0 1-4 4H8a4 4 0 0 1-4-4z'}),
-		s('path', {class: 'logo-fg', d: 'M9 21c3-8 8-12 15-13-4 3-6 6-7 10 2-1 4-1 6 0-5 1-9 3-14 3z'}));
+let utcButton = null;
+
+function updateUtcButton() {
+	if (!utcButton) return;
+	const on = utcTimes();
+	utcButton.setAttribute('aria-pressed', String(on));
+	utcButton.title = on ? 'Times are in UTC; show them in your browser\'s zone' : 'Times are in your browser\'s zone; show them in UTC';
+	utcButton.lastChild.textContent = on ? 'UTC' : 'Local time';
+}
+
+function toggleUtc() {
+	setUtcTimes(!utcTimes());
+	updateUtcButton();
+	if (summaryEls && lastStats) renderChart(summaryEls.chart, lastStats.updates || []);
+	// Redraw the page with the times in the other zone.
+	route();
 }
 
 function ensureShell() {
@@ -280,6 +363,8 @@ function ensureShell() {
 	const burger = h('button', {type: 'button', class: 'btn btn-ghost btn-icon burger', 'aria-label': 'Menu', 'aria-expanded': 'false'}, icon('menu'));
 	themeButton = h('button', {type: 'button', class: 'btn btn-ghost btn-icon', id: 'theme-toggle', onclick: toggleTheme});
 	updateThemeButton();
+	utcButton = h('button', {type: 'button', class: 'btn btn-ghost btn-sm', id: 'utc-toggle', onclick: toggleUtc}, icon('clock'), h('span', null, ''));
+	updateUtcButton();
 	const logout = h('button', {type: 'button', class: 'btn btn-ghost btn-sm', id: 'logout', title: 'Log out', onclick: doLogout}, icon('logout'), h('span', {class: 'hide-sm'}, 'Log out'));
 	const readOnly = !['device.write', 'device.delete', 'software.write', 'software.delete', 'rollout.write', 'rollout.delete', 'users.write'].some((p) => session.can(p));
 	const who = h('a', {class: 'whoami', href: '#/users', title: readOnly ? 'Your account (read-only)' : 'Your account'}, icon('user'),
@@ -288,7 +373,7 @@ function ensureShell() {
 	const header = h('header', {class: 'topbar'},
 		h('a', {class: 'brand', href: '#/devices'}, logo(), h('span', null, 'Falconet')),
 		burger,
-		h('div', {class: 'topbar-menu'}, nav, h('div', {class: 'topbar-right'}, who, themeButton, logout)));
+		h('div', {class: 'topbar-menu'}, nav, h('div', {class: 'topbar-right'}, who, utcButton, themeButton, logout)));
 	burger.addEventListener('click', () => {
 		const open = header.classList.toggle('open');
 		burger.setAttribute('aria-expanded', String(open));
@@ -298,7 +383,20 @@ function ensureShell() {
 	});
 	const summary = h('section', {class: 'summary', 'aria-label': 'Summary'});
 	const main = h('main', {class: 'content', id: 'content'});
-	replace(document.getElementById('app'), header, summary, main);
+	const me = session.user || {};
+	const version = h('span', {id: 'version'}, 'Falconet' + (me.version ? ' ' + me.version : ''));
+	const footer = h('footer', {class: 'footer', id: 'footer'},
+		version,
+		h('span', {'aria-hidden': 'true'}, ' · '),
+		h('a', {href: me.api_document || '/api/v1/openapi.json', id: 'api-doc', target: '_blank', rel: 'noopener'}, 'API document (OpenAPI)'));
+	// The login's answer names the user, not the version: ask once.
+	if (!me.version) {
+		get('/api/v1/me', {background: true}).then((m) => {
+			if (session.user && m) Object.assign(session.user, {version: m.version, api_document: m.api_document});
+			version.textContent = 'Falconet ' + m.version;
+		}).catch(() => {});
+	}
+	replace(document.getElementById('app'), header, summary, main, footer);
 	shell = {header, nav, summary, main, who};
 	for (const r of ROUTES) {
 		if (!r.nav) continue;
@@ -316,6 +414,7 @@ function destroyShell() {
 	shellScope = null;
 	shell = null;
 	themeButton = null;
+	utcButton = null;
 }
 
 function updateNav(name) {
@@ -327,6 +426,9 @@ function updateNav(name) {
 }
 
 async function doLogout() {
+	if (!(await confirmLeave())) return;
+	leaveGuards.clear();
+	dropDrafts();
 	try {
 		await post('/api/v1/logout', undefined, {auth401: false});
 	} catch (e) {
@@ -354,21 +456,24 @@ function renderSummarySkeleton() {
 	const online = stat('Online', 'online', null, 'ok');
 	const updating = stat('Updating', 'updating', '#/devices?state=updating', 'accent');
 	const failed = stat('Failed', 'failed', '#/devices?state=failed', 'bad');
-	const chart = h('div', {class: 'chart', 'aria-label': 'Updates over the last 14 days'});
+	const chart = h('div', {class: 'chart'});
 	replace(shell.summary,
 		h('div', {class: 'stats'}, total.el, online.el, updating.el, failed.el),
 		h('div', {class: 'chart-box'},
-			h('div', {class: 'chart-title'}, 'Updates, last 14 days',
+			// The server counts by UTC day: the title says so.
+			h('div', {class: 'chart-title'}, 'Updates, last 14 days ', h('span', {class: 'muted small', id: 'chart-zone'}, '(UTC days)'),
 				h('span', {class: 'legend'}, h('i', {class: 'sw sw-ok'}), 'succeeded', h('i', {class: 'sw sw-bad'}), 'failed')),
 			chart));
 	summaryEls = {total, online, updating, failed, chart};
 }
 
+let lastStats = null;
+
 async function refreshSummary() {
 	if (!shell || !summaryEls) return;
 	let st;
 	try {
-		st = await get('/api/v1/stats');
+		st = await get('/api/v1/stats', {background: true});
 	} catch (e) {
 		if (e.status === 403) shell.summary.hidden = true;
 		return;
@@ -380,18 +485,18 @@ async function refreshSummary() {
 		summaryEls[k].value.textContent = d[k] === undefined ? '–' : String(d[k]);
 	}
 	summaryEls.failed.el.classList.toggle('stat-alert', (d.failed || 0) > 0);
+	lastStats = st;
 	renderChart(summaryEls.chart, st.updates || []);
 }
 
 function renderChart(el, days) {
 	// The server sends the last 14 days (UTC), oldest first, zeros
-	// included; without data, 14 empty local days.
+	// included; without data, the 14 empty UTC days up to today.
 	let slots = days.slice(-14);
 	if (!slots.length) {
-		const today = new Date();
+		const now = Date.now();
 		for (let i = 13; i >= 0; i--) {
-			const d = new Date(today.getFullYear(), today.getMonth(), today.getDate() - i);
-			slots.push({day: d.toISOString().slice(0, 10), succeeded: 0, failed: 0});
+			slots.push({day: new Date(now - i * 86400000).toISOString().slice(0, 10), succeeded: 0, failed: 0});
 		}
 	}
 	const W = slots.length * 12;
@@ -404,14 +509,14 @@ function renderChart(el, days) {
 		const x = i * 12 + 1;
 		const hOk = (ok / max) * (H - 4);
 		const hBad = (bad / max) * (H - 4);
-		const g = s('g', null, s('title', null, `${d.day}: ${ok} succeeded, ${bad} failed`));
+		const g = s('g', null, s('title', null, `${d.day} (UTC day): ${ok} succeeded, ${bad} failed`));
 		g.appendChild(s('rect', {class: 'bar-bg', x, y: 0, width: 10, height: H}));
 		if (ok) g.appendChild(s('rect', {class: 'bar-ok', x, y: H - hOk, width: 10, height: hOk}));
 		if (bad) g.appendChild(s('rect', {class: 'bar-bad', x, y: H - hOk - hBad, width: 10, height: hBad}));
 		svg.appendChild(g);
 	});
 	const total = slots.reduce((a, d) => a + (d.succeeded || 0) + (d.failed || 0), 0);
-	svg.setAttribute('aria-label', `${total} updates in 14 days`);
+	svg.setAttribute('aria-label', `${total} updates in the last 14 days (UTC days)`);
 	replace(el, svg);
 }
 
@@ -426,7 +531,10 @@ async function boot() {
 		setCsrf(null);
 		const {path} = parseHash();
 		if (path !== 'login' && path !== 'setup') {
-			toast('Your session has ended; please log in again.', 'info');
+			// What is typed in an open dialog comes back after the login.
+			const kept = saveDrafts();
+			toast('Your session has ended; please log in again.' + (kept ? ' What you typed is kept.' : ''), 'info');
+			leaveGuards.clear();
 			location.hash = '#/login?next=' + encodeURIComponent(location.hash);
 		}
 	});
@@ -437,21 +545,26 @@ async function boot() {
 			else sc.resume();
 		}
 	});
-	window.addEventListener('hashchange', route);
+	window.addEventListener('hashchange', onHashChange);
+	// Read the session on every page, the login page too: this takes the
+	// response index.html preloaded, which a later fetch of /api/v1/me
+	// would otherwise be answered with, however old.  A session means a
+	// user exists: set-up is asked about only without one.
+	const {path} = parseHash();
+	const haveSession = await loadMe();
+	if (haveSession && path !== 'login' && path !== 'setup') {
+		route();
+		return;
+	}
 	let needed = false;
 	try {
 		needed = !!(await get('/api/v1/setup', {auth401: false})).needed;
 	} catch {
 		needed = false;
 	}
-	const {path} = parseHash();
-	if (needed) {
-		if (path !== 'setup') {
-			location.replace('#/setup');
-			return; // hashchange routes
-		}
-	} else if (path !== 'login' && path !== 'setup') {
-		await loadMe();
+	if (needed && path !== 'setup') {
+		location.replace('#/setup');
+		return; // hashchange routes
 	}
 	route();
 }

@@ -110,7 +110,15 @@ const ICONS = {
 	layers: 'M12 3 3 8l9 5 9-5zM3 13l9 5 9-5',
 	tag: 'M3 12V3h9l9 9-9 9zM8 8h.01',
 	lock: 'M6 11h12v10H6zM8 11V7a4 4 0 0 1 8 0v4',
+	clock: 'M12 3a9 9 0 1 0 0 18 9 9 0 0 0 0-18zM12 7v5l3 2',
 };
+
+// Falconet's logo: the one mark of the top bar and the sign-in pages.
+export function logo(cls) {
+	return s('svg', {class: 'logo' + (cls ? ' ' + cls : ''), viewBox: '0 0 32 32', 'aria-hidden': 'true', focusable: 'false'},
+		s('path', {class: 'logo-bg', d: 'M4 6a4 4 0 0 1 4-4h16a4 4 0 0 1 4 4v20a4 4 0 0 1-4 4H8a4 4 0 0 1-4-4z'}),
+		s('path', {class: 'logo-fg', d: 'M9 21c3-8 8-12 15-13-4 3-6 6-7 10 2-1 4-1 6 0-5 1-9 3-14 3z'}));
+}
 
 export function icon(name, cls) {
 	return s('svg', {class: 'icon' + (cls ? ' ' + cls : ''), viewBox: '0 0 24 24', 'aria-hidden': 'true', focusable: 'false'},
@@ -129,11 +137,46 @@ export function toDate(t) {
 	return isNaN(d.getTime()) ? null : d;
 }
 
+// Times are shown in the browser's zone, or in UTC when the operator
+// chose so (the UTC button in the top bar, kept in localStorage).
+const UTC_KEY = 'falconet.utc';
+
+export function utcTimes() {
+	try {
+		return localStorage.getItem(UTC_KEY) === '1';
+	} catch {
+		return false;
+	}
+}
+
+export function setUtcTimes(on) {
+	try {
+		if (on) localStorage.setItem(UTC_KEY, '1');
+		else localStorage.removeItem(UTC_KEY);
+	} catch {
+		// private mode: the default stays
+	}
+}
+
+// The zone a time is shown in, as an offset: "UTC", "UTC+1", "UTC-3:30".
+export function zoneName(d = new Date()) {
+	if (utcTimes()) return 'UTC';
+	const off = -d.getTimezoneOffset();
+	if (!off) return 'UTC';
+	const a = Math.abs(off);
+	return `UTC${off < 0 ? '-' : '+'}${Math.floor(a / 60)}${a % 60 ? ':' + String(a % 60).padStart(2, '0') : ''}`;
+}
+
+// "2026-12-02 09:05:00 UTC+1": the date, the time and its zone.
 export function fmtTime(t) {
 	const d = toDate(t);
 	if (!d) return '—';
 	const pad = (n) => String(n).padStart(2, '0');
-	return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+	const u = utcTimes();
+	const [y, mo, da, hh, mi, ss] = u
+		? [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
+		: [d.getFullYear(), d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
+	return `${y}-${pad(mo + 1)}-${pad(da)} ${pad(hh)}:${pad(mi)}:${pad(ss)} ${zoneName(d)}`;
 }
 
 export function fmtAge(t, now = Date.now()) {
@@ -195,6 +238,7 @@ export function progressBar(pct, opts = {}) {
 	const fill = h('div', {class: 'progress-fill' + (opts.kind ? ' progress-' + opts.kind : '')});
 	fill.style.width = v + '%';
 	return h('div', {class: 'progress' + (opts.small ? ' progress-sm' : ''), role: 'progressbar',
+		'aria-label': opts.name || opts.title || 'Progress',
 		'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.round(v)), title: opts.title || null},
 	h('div', {class: 'progress-track'}, fill),
 	opts.label === false ? null : h('span', {class: 'progress-label'}, opts.label || `${Math.round(v)} %`));

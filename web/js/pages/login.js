@@ -1,8 +1,18 @@
 // #/login: username and password; 429 shows when to retry.
-import {h, icon} from '../dom.js';
+import {h, logo} from '../dom.js';
 import {post, get} from '../api.js';
 import {session} from '../session.js';
 import {field} from '../ui.js';
+
+// One sentence for a lockout: the server's detail ("too many failed
+// logins; try again later") as a sentence, and when, if it said so.
+export function lockoutText(e) {
+	let t = String((e && e.detail) || 'too many failed logins; try again later').trim().replace(/[.\s]+$/, '');
+	t = t[0].toUpperCase() + t.slice(1);
+	const wait = e && Number(e.retryAfter);
+	if (wait > 0 && !/\d/.test(t)) t += ` (in ${wait < 120 ? wait + ' s' : Math.ceil(wait / 60) + ' min'})`;
+	return t + '.';
+}
 
 export default async function render(ctx) {
 	const user = h('input', {class: 'input', name: 'username', id: 'login-username', autocomplete: 'username', required: true, autocapitalize: 'none', spellcheck: 'false'});
@@ -10,7 +20,7 @@ export default async function render(ctx) {
 	const err = h('div', {class: 'form-error', role: 'alert', hidden: true});
 	const btn = h('button', {type: 'submit', class: 'btn btn-primary btn-block', id: 'login-submit'}, 'Sign in');
 	const form = h('form', {class: 'card auth-card', id: 'login-form', novalidate: true},
-		h('div', {class: 'auth-brand'}, h('span', {class: 'auth-logo'}, icon('bolt')), h('h1', null, 'Falconet')),
+		h('div', {class: 'auth-brand'}, logo('logo-lg'), h('h1', null, 'Falconet')),
 		h('p', {class: 'muted'}, 'Sign in to manage your devices and updates.'),
 		field('Username', user),
 		field('Password', pass),
@@ -46,7 +56,7 @@ export default async function render(ctx) {
 			location.hash = target();
 		} catch (e) {
 			if (e.status === 401) err.textContent = 'Wrong username or password.';
-			else if (e.status === 429) err.textContent = 'Too many attempts. ' + (e.detail || 'Try again later.');
+			else if (e.status === 429) err.textContent = lockoutText(e);
 			else err.textContent = e.detail || String(e);
 			err.hidden = false;
 			pass.select();

@@ -76,7 +76,7 @@ async function renderConfigs(el) {
 		const tbody = h('tbody');
 		for (const [k, c] of Object.entries(r.configs || {})) tbody.appendChild(configRow(k, c, canWrite, load, errEl));
 		replace(el, errEl, h('div', {class: 'table-scroll'}, h('table', {class: 'table table-compact', id: 'configs-table'},
-			h('thead', null, h('tr', null, h('th', null, 'Key'), h('th', null, 'Value'), h('th', null, 'From'), h('th'))), tbody)));
+			h('thead', null, h('tr', null, h('th', null, 'Key'), h('th', null, 'Value'), h('th', null, 'From'), h('th', null, h('span', {class: 'visually-hidden'}, 'Actions')))), tbody)));
 	};
 	await load();
 }

@@ -1,6 +1,6 @@
 // #/setup?token=...: the first run, creating the first administrator with
 // the one-time token the server printed in its log.
-import {h, icon} from '../dom.js';
+import {h, logo} from '../dom.js';
 import {post, get} from '../api.js';
 import {session} from '../session.js';
 import {field} from '../ui.js';
@@ -14,7 +14,7 @@ export default async function render(ctx) {
 	}
 	if (!needed) {
 		ctx.el.appendChild(h('div', {class: 'card auth-card'},
-			h('div', {class: 'auth-brand'}, h('span', {class: 'auth-logo'}, icon('bolt')), h('h1', null, 'Falconet')),
+			h('div', {class: 'auth-brand'}, logo('logo-lg'), h('h1', null, 'Falconet')),
 			h('p', null, 'Falconet is already set up.'),
 			h('a', {class: 'btn btn-primary btn-block', href: '#/login'}, 'Go to the sign-in page')));
 		return;
@@ -27,9 +27,9 @@ export default async function render(ctx) {
 	const err = h('div', {class: 'form-error', role: 'alert', hidden: true});
 	const btn = h('button', {type: 'submit', class: 'btn btn-primary btn-block', id: 'setup-submit'}, 'Create administrator');
 	const form = h('form', {class: 'card auth-card', id: 'setup-form', novalidate: true},
-		h('div', {class: 'auth-brand'}, h('span', {class: 'auth-logo'}, icon('bolt')), h('h1', null, 'Welcome to Falconet')),
+		h('div', {class: 'auth-brand'}, logo('logo-lg'), h('h1', null, 'Welcome to Falconet')),
 		h('p', {class: 'muted'}, 'Create the first administrator. The setup link with its one-time token is printed in the server log.'),
-		tokenFromUrl ? null : field('Setup token', token, 'From the line "setup: open http://…/ui/#/setup?token=…" in the server log.'),
+		tokenFromUrl ? null : field('Setup token', token, 'From the line "no user exists yet: create the first administrator at http://…/ui/#/setup?token=…" in the server log (docker logs, journalctl -u falconet).'),
 		field('Username', user),
 		field('Password', pass, 'At least 10 characters.'),
 		field('Repeat the password', pass2),

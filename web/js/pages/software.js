@@ -26,6 +26,81 @@ function speed(bytes, ms) {
 
 const ACCEPT = '.swu,.raucb';
 
+// ---- what a file is, from its first and last bytes ------------------------
+//
+// As the server reads them (server/model/software.c, server/formats/): an
+// SWUpdate image is a cpio archive, newc (070701) or crc (070702); a RAUC
+// bundle ends with the size of its CMS signature, 8 bytes big-endian, and
+// that CMS (DER, a SEQUENCE: 0x30) comes right before; its payload is a
+// squashfs ("hsqs") for plain and verity bundles, ciphertext for crypt
+// ones.  Checked before sending, so that gigabytes of something else are
+// not streamed only to be refused.
+const RAUC_CMS_MAX = 64 * 1024 * 1024;
+
+const SIGNATURES = [
+	[0, [0x30, 0x37, 0x30, 0x37, 0x30, 0x31], 'a cpio archive (newc)'],
+	[0, [0x30, 0x37, 0x30, 0x37, 0x30, 0x32], 'a cpio archive (crc)'],
+	[0, [0x30, 0x37, 0x30, 0x37, 0x30, 0x37], 'an old cpio archive (odc), which SWUpdate does not read'],
+	[0, [0x68, 0x73, 0x71, 0x73], 'a squashfs image'],
+	[0, [0x50, 0x4b, 0x03, 0x04], 'a ZIP archive'],
+	[0, [0x1f, 0x8b], 'a gzip file'],
+	[0, [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'an xz file'],
+	[0, [0x28, 0xb5, 0x2f, 0xfd], 'a zstd file'],
+	[0, [0x42, 0x5a, 0x68], 'a bzip2 file'],
+	[257, [0x75, 0x73, 0x74, 0x61, 0x72], 'a tar archive'],
+	[0, [0x7f, 0x45, 0x4c, 0x46], 'an ELF program'],
+	[0, [0x25, 0x50, 0x44, 0x46], 'a PDF document'],
+	[0, [0x89, 0x50, 0x4e, 0x47], 'a PNG image'],
+];
+
+// What the first bytes look like, in words.
+export function describeHead(head) {
+	if (!head.length) return 'an empty file';
+	for (const [off, sig, what] of SIGNATURES) {
+		if (head.length >= off + sig.length && sig.every((b, i) => head[off + i] === b)) return what;
+	}
+	const text = new TextDecoder('utf-8', {fatal: false}).decode(head.slice(0, 256));
+	if (/^[\x09\x0a\x0d\x20-\x7e\u00a0-\uffff]*$/.test(text) && !text.includes('\ufffd')) {
+		const first = text.trim().split(/\n/)[0].slice(0, 40);
+		return `text ("${first}${first.length === 40 ? '…' : ''}")`;
+	}
+	return 'bytes ' + [...head.slice(0, 8)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+async function bytesOf(file, from, to) {
+	return new Uint8Array(await file.slice(from, to).arrayBuffer());
+}
+
+// {kind: 'swu'|'raucb', found} when the file is what an upload takes, or
+// {why, found}: what is wrong, in a sentence naming what was found.
+export async function checkImage(file) {
+	const name = file.name || '';
+	const head = await bytesOf(file, 0, 512);
+	const found = describeHead(head);
+	const cpio = /^a cpio archive \((newc|crc)\)$/.test(found);
+	let rauc = false;
+	if (file.size > 8) {
+		const tail = await bytesOf(file, file.size - 8, file.size);
+		let n = 0;
+		for (const b of tail) n = n * 256 + b;
+		if (n > 0 && n <= RAUC_CMS_MAX && n < file.size - 8) {
+			const first = await bytesOf(file, file.size - 8 - n, file.size - 8 - n + 1);
+			rauc = first[0] === 0x30;
+		}
+	}
+	if (/\.swu$/i.test(name)) {
+		if (cpio) return {kind: 'swu', found};
+		return {found, why: `${name} is not an SWUpdate image: an image is a cpio archive starting 070701 or 070702, and this file is ${found}.`};
+	}
+	if (/\.raucb$/i.test(name)) {
+		if (rauc) return {kind: 'raucb', found};
+		return {found, why: `${name} is not a RAUC bundle: a bundle ends with its signature (a CMS and its size), and this file has none; it starts as ${found}.`};
+	}
+	if (cpio) return {kind: 'swu', found};
+	if (rauc) return {kind: 'raucb', found};
+	return {found, why: `${name} is neither an SWUpdate image (.swu) nor a RAUC bundle (.raucb): it is ${found}. Other files are artifacts of a software module (below: a module, then Add artifact).`};
+}
+
 export default async function render(ctx) {
 	const canWrite = session.can('software.write');
 	const canDelete = session.can('software.delete');
@@ -111,7 +186,29 @@ export default async function render(ctx) {
 
 	// ---- uploads
 	const active = new Set();
-	function startUpload(file, extra = {}) {
+	// Check the file's first bytes, then send it, or say what it is.
+	async function startUpload(file, extra = {}) {
+		let r;
+		try {
+			r = await checkImage(file);
+		} catch (e) {
+			r = {kind: 'unknown'}; // unreadable here: the server decides
+		}
+		if (r.why) {
+			refuseUpload(file, r.why);
+			return;
+		}
+		sendUpload(file, extra);
+	}
+	function refuseUpload(file, why) {
+		const dismiss = h('button', {type: 'button', class: 'btn btn-ghost btn-sm'}, icon('x'), 'Dismiss');
+		const row = h('div', {class: 'card upload upload-failed', dataset: {file: file.name}},
+			h('div', {class: 'upload-head'}, h('strong', {class: 'upload-name'}, file.name), h('span', {class: 'spacer'}), dismiss),
+			h('span', {class: 'error-text upload-stat', role: 'alert'}, 'Not sent: ' + why));
+		dismiss.addEventListener('click', () => row.remove());
+		uploads.prepend(row);
+	}
+	function sendUpload(file, extra = {}) {
 		const name = file.name || 'image.swu';
 		const bar = h('div', {class: 'upload-bar'});
 		const pct = h('span', {class: 'upload-pct'}, '0 %');
@@ -133,6 +230,7 @@ export default async function render(ctx) {
 				? `${fmtBytes(total)} sent — the server reads and checks it…`
 				: `${fmtBytes(loaded)} of ${fmtBytes(total)} · ${speed(loaded, performance.now() - t0)}`;
 		});
+		u.name = name;
 		active.add(u);
 		cancel.addEventListener('click', () => u.abort());
 		u.promise.then((sw) => {
@@ -176,7 +274,7 @@ export default async function render(ctx) {
 					if (version.value.trim()) x.version = version.value.trim();
 					if (compatible.value.trim()) x.compatible = compatible.value.trim();
 					row.remove();
-					startUpload(file, x);
+					sendUpload(file, x);
 				}},
 			],
 		});
@@ -184,15 +282,12 @@ export default async function render(ctx) {
 	ctx.onCleanup(() => {
 		for (const u of active) u.abort();
 	});
-	// Leaving the page mid-upload: ask first.
-	const beforeUnload = (e) => {
-		if (active.size) {
-			e.preventDefault();
-			e.returnValue = '';
-		}
-	};
-	window.addEventListener('beforeunload', beforeUnload);
-	ctx.onCleanup(() => window.removeEventListener('beforeunload', beforeUnload));
+	// Leaving the page mid-upload (a link, Back, logout, reload): ask first.
+	ctx.guardLeave(() => {
+		if (!active.size) return null;
+		const names = [...active].map((u) => u.name);
+		return `${names.length === 1 ? 'The upload of ' + names[0] + ' is' : names.length + ' uploads (' + names.join(', ') + ') are'} still running: leaving this page cancels ${names.length === 1 ? 'it' : 'them'}.`;
+	});
 
 	// ---- distribution sets
 	let sets = [];

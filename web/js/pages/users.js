@@ -115,7 +115,7 @@ export default async function render(ctx) {
 			return;
 		}
 		replace(tokensBox, h('div', {class: 'table-scroll'}, h('table', {class: 'table', id: 'tokens-table'},
-			h('thead', null, h('tr', null, ['Name', 'Permissions', 'Created', 'Last used', ''].map((x) => h('th', null, x)))),
+			h('thead', null, h('tr', null, ['Name', 'Permissions', 'Created', 'Last used'].map((x) => h('th', null, x)), h('th', null, h('span', {class: 'visually-hidden'}, 'Actions')))),
 			h('tbody', null, ts.map((t) => h('tr', {dataset: {id: String(t.id)}},
 				h('td', null, h('strong', null, t.name)),
 				h('td', null, t.permissions ? permChips(t.permissions) : h('span', {class: 'muted'}, 'same as mine')),
@@ -167,7 +167,7 @@ export default async function render(ctx) {
 		}
 		const us = (r.users || []).slice().sort((a, b) => a.username.localeCompare(b.username));
 		replace(usersBox, h('div', {class: 'table-scroll'}, h('table', {class: 'table', id: 'users-table'},
-			h('thead', null, h('tr', null, ['User', 'Role', 'Permissions', 'Status', 'Created', 'Last login', ''].map((x) => h('th', null, x)))),
+			h('thead', null, h('tr', null, ['User', 'Role', 'Permissions', 'Status', 'Created', 'Last login'].map((x) => h('th', null, x)), h('th', null, h('span', {class: 'visually-hidden'}, 'Actions')))),
 			h('tbody', null, us.map((u) => {
 				const self = u.username === me.username;
 				return h('tr', {dataset: {user: u.username}, class: u.enabled === false ? 'row-deleted' : null},
@@ -180,7 +180,7 @@ export default async function render(ctx) {
 					h('td', {class: 'actions nowrap'}, canUsersWrite ? [
 						h('button', {type: 'button', class: 'btn btn-sm btn-ghost', dataset: {action: 'edit'}, onclick: () => editUser(u)}, icon('edit'), 'Edit'),
 						!self ? h('button', {type: 'button', class: 'btn btn-sm btn-ghost', dataset: {action: 'toggle'}, onclick: () => toggleUser(u)}, u.enabled === false ? 'Enable' : 'Disable') : null,
-						!self ? h('button', {type: 'button', class: 'btn btn-sm btn-ghost btn-danger-text', dataset: {action: 'delete'}, onclick: () => deleteUser(u)}, icon('trash')) : null,
+						!self ? h('button', {type: 'button', class: 'btn btn-sm btn-ghost btn-danger-text', dataset: {action: 'delete'}, 'aria-label': 'Delete ' + u.username, title: 'Delete ' + u.username, onclick: () => deleteUser(u)}, icon('trash')) : null,
 					] : null));
 			})))));
 	}
