@@ -1049,8 +1049,8 @@ rollout_preview_older(struct db *db, const char *feed, const struct feed_hw *f,
 }
 
 /*
- * The newest complete set (by version) whose hardware fits at least one
- * device of the feed in rollout mode, into o as "newest_fitting"
+ * The newest complete set (by version; not of the scheme "none") whose
+ * hardware fits at least one device of the feed in rollout mode, into o as "newest_fitting"
  * ({id, version} or null): what the dashboard's software picker
  * proposes.  Reads the feed's distinct hardware, not every device.
  */
@@ -1071,6 +1071,12 @@ rollout_newest_fitting(struct db *db, const struct feed_hw *f, json_t *o)
 	for (size_t i = 0; i < nsets; i++) {
 		if (dist_load(db, sets[i], true, &d) != RESULT_OK)
 			continue;
+		/* Versions of the scheme "none" have no order (the latest
+		 * mode never picks them either). */
+		if (d.version_scheme && strcmp(d.version_scheme, "none") == 0) {
+			dist_clear(&d);
+			continue;
+		}
 		/* Strictly newer: of equal versions the newest upload wins,
 		 * as sets come newest first. */
 		if (feed_hw_fits(f, &d, NULL) &&
