@@ -1050,7 +1050,8 @@ rollout_preview_older(struct db *db, const char *feed, const struct feed_hw *f,
 
 /*
  * The newest complete set (by version; not of the scheme "none") whose
- * hardware fits at least one device of the feed in rollout mode, into o as "newest_fitting"
+ * hardware fits at least one device of the feed in rollout mode, into o as
+ * "newest_fitting"
  * ({id, version} or null): what the dashboard's software picker
  * proposes.  Reads the feed's distinct hardware, not every device.
  */
