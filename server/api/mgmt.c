@@ -27,6 +27,7 @@
 #include "settings.h"
 #include "software.h"
 #include "upload.h"
+#include "wave.h"
 
 void
 mgmt_get_health(struct request *req)
@@ -183,6 +184,7 @@ mgmt_get_devices(struct request *req)
 	q.feed = http_query(req, "feed");
 	q.mode = http_query(req, "mode");
 	q.sort = http_query(req, "sort");
+	q.rollout_state = http_query(req, "rollout_state");
 	order = http_query(req, "order");
 	if (q.text && *q.text == '\0')
 		q.text = NULL;
@@ -190,6 +192,15 @@ mgmt_get_devices(struct request *req)
 	    !mgmt_one_of(q.mode, modes) || !mgmt_one_of(order, orders)) {
 		http_reply_error(req, 400, "invalid_query",
 		    "sort, order, state or mode has an unknown value");
+		return;
+	}
+	if (q.rollout_state && *q.rollout_state == '\0')
+		q.rollout_state = NULL;
+	if (q.rollout_state &&
+	    (q.rollout_id == 0 || !wave_list_state_valid(q.rollout_state))) {
+		http_reply_error(req, 400, "invalid_query",
+		    "rollout_state needs rollout, and is targeted, pending, "
+		    "running, succeeded, failed, canceled or superseded");
 		return;
 	}
 	q.descending = order && strcmp(order, "desc") == 0;

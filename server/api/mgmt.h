@@ -56,6 +56,8 @@ void mgmt_get_rollout_groups(struct request *);
 void mgmt_get_rollout_group(struct request *);
 void mgmt_post_rollout_group_approve(struct request *);
 void mgmt_get_rollout_group_devices(struct request *);
+void mgmt_get_rollout_devices(struct request *);
+void mgmt_get_rollout_preview(struct request *);
 void mgmt_get_filters(struct request *);
 void mgmt_post_filter(struct request *);
 void mgmt_delete_filter(struct request *);

@@ -148,6 +148,75 @@ mgmt_get_rollout_group_devices(struct request *req)
 	    wave_group_devices_json(db, id, group, state, limit, offset));
 }
 
+void
+mgmt_get_rollout_devices(struct request *req)
+{
+	struct db *db = mgmt_db(req);
+	const char *state = http_query(req, "state");
+	int64_t id, limit, offset;
+	json_t *o;
+
+	if (db == NULL || !mgmt_rollout_param(req, db, &id) ||
+	    !mgmt_query_page(req, 100, &limit, &offset))
+		return;
+	if (state && *state == '\0')
+		state = NULL;
+	if (state && !wave_list_state_valid(state)) {
+		http_reply_error(req, 400, "invalid_query",
+		    "state is targeted, pending, running, succeeded, failed, "
+		    "canceled or superseded");
+		return;
+	}
+	if ((o = wave_rollout_devices_json(db, id, state, limit, offset)) ==
+	    NULL) {
+		http_reply_result(req, RESULT_ERROR, NULL);
+		return;
+	}
+	mgmt_reply_object(req, 200, o);
+}
+
+/* GET /api/v1/rollouts/preview?software_id=&feed=&target_filter=
+ * &target_filter_id=: what a rollout made so would reach now. */
+void
+mgmt_get_rollout_preview(struct request *req)
+{
+	static const char *const texts[] = {"feed", "target_filter"};
+	struct db *db = mgmt_db(req);
+	const char *why = NULL, *v;
+	json_t *body, *out = NULL;
+	int64_t sw, fid;
+	enum result r;
+
+	if (db == NULL ||
+	    !mgmt_query_int(req, "software_id", 1, INT64_MAX, 0, &sw) ||
+	    !mgmt_query_int(req, "target_filter_id", 1, INT64_MAX, 0, &fid))
+		return;
+	body = json_object();
+	if (sw)
+		json_object_set_new(body, "software_id", json_integer(sw));
+	if (fid)
+		json_object_set_new(
+		    body, "target_filter_id", json_integer(fid));
+	for (size_t i = 0; i < NELEM(texts); i++) {
+		if ((v = http_query(req, texts[i])) == NULL)
+			continue;
+		if (strlen(v) > WAVE_FILTER_MAX || !utf8_valid(v, strlen(v))) {
+			json_decref(body);
+			http_reply_error(req, 400, "invalid_query",
+			    "feed and target_filter are UTF-8 of at most "
+			    "4096 bytes");
+			return;
+		}
+		json_object_set_new(body, texts[i], json_string(v));
+	}
+	r = rollout_preview(db, body, &out, &why);
+	json_decref(body);
+	if (r == RESULT_OK)
+		mgmt_reply_object(req, 200, out);
+	else
+		http_reply_result(req, r, why);
+}
+
 /* Saved target filters, for rollouts (hawkBit's target filter queries). */
 
 static json_t *

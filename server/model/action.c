@@ -1609,6 +1609,24 @@ action_assignment_json(sqlite3_stmt *st, int col, json_t *o)
 	json_object_set_new(o, "explicit", json_boolean(a.explicit));
 }
 
+char *
+action_last_message(struct db *db, int64_t id)
+{
+	static const char sql[] =
+	    "SELECT message FROM action_status WHERE action_id = ?1 AND "
+	    "message IS NOT NULL ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	char *m = NULL;
+
+	if (st == NULL)
+		return NULL;
+	db_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		m = db_column_strdup(st, 0);
+	db_done(st);
+	return m;
+}
+
 json_t *
 action_to_json(struct db *db, int64_t id, bool with_history)
 {

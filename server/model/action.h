@@ -222,6 +222,9 @@ int64_t action_count_running(struct db *, int64_t rollout_id);
  * ACTION_PAGE_DEFAULT entries of each and the cursors to the older ones.
  */
 json_t *action_to_json(struct db *, int64_t id, bool with_history);
+/* The newest history message of action id (why it failed, or how far it
+ * got), NULL if it has none; the caller frees it. */
+char *action_last_message(struct db *, int64_t id);
 json_t *action_latest_json(struct db *, int64_t device_id);
 /* The device's newest 100 actions, newest first, summaries only. */
 json_t *action_list_json(struct db *, int64_t device_id);

@@ -649,7 +649,8 @@ fail:
 }
 
 /* The WHERE clause of the device list: ?3 text search, ?4 state, ?5 feed,
- * ?6 mode, ?7 rollout (devices on its feed in rollout mode). */
+ * ?6 mode, ?7 rollout (the devices it reaches, in its state ?9: see
+ * WAVE_REACH_MATCH). */
 #define DEVICE_WHERE                                                           \
 	"WHERE (?3 IS NULL OR instr(controller_id, ?3) > 0 OR "                \
 	"instr(COALESCE(name, ''), ?3) > 0 OR "                                \
@@ -657,8 +658,9 @@ fail:
 	"instr(COALESCE(installed_version, ''), ?3) > 0 OR "                   \
 	"instr(COALESCE(last_address, ''), ?3) > 0) "                          \
 	"AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR feed = ?5) "        \
-	"AND (?6 IS NULL OR mode = ?6) AND (?7 IS NULL OR (mode = 'rollout' "  \
-	"AND feed = (SELECT feed FROM rollout WHERE id = ?7)))"
+	"AND (?6 IS NULL OR mode = ?6) AND (?7 IS NULL OR id IN (SELECT "      \
+	"t.device_id FROM " WAVE_REACH_FROM                                    \
+	" WHERE t.rollout_id = ?7 AND " WAVE_REACH_MATCH("?9") "))"
 
 /* The sort column ?8, from a fixed list (anything else: controller id). */
 #define DEVICE_ORDER                                                           \
@@ -677,6 +679,7 @@ device_bind_query(sqlite3_stmt *st, const struct device_query *q)
 	db_bind_text(st, 6, q->mode);
 	if (q->rollout_id)
 		db_bind_int64(st, 7, q->rollout_id);
+	db_bind_text(st, 9, q->rollout_state);
 }
 
 static json_t *

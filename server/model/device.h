@@ -59,7 +59,8 @@ struct device_query {
 	const char *text; /* in id, name, model, version or address */
 	const char *state, *feed, *mode;
 	int64_t rollout_id;
-	const char *sort; /* column name; NULL = controller_id */
+	const char *rollout_state; /* with rollout_id; NULL: targeted */
+	const char *sort;          /* column name; NULL = controller_id */
 	bool descending;
 };
 

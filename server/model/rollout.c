@@ -17,6 +17,7 @@
 #include "log.h"
 #include "policy.h"
 #include "settings.h"
+#include "version.h"
 #include "wave.h"
 
 #define ROLLOUT_CANDIDATES_MAX 256
@@ -277,30 +278,48 @@ rollout_choose(const struct device *d, const struct action *last, bool forced,
 
 /*
  * Which candidates the policy chooses among for device d.  In rollout
- * mode the newest running rollout that targets the device decides alone
- * (*from is that one candidate), and only once the device's group runs:
- * before that nothing is offered.  A rollout whose filter or placement
- * leaves the device out passes to the next.  *retry: the device is in a
- * follow-up wave of failed devices.
+ * mode one rollout decides alone (*from is that one candidate), by the
+ * rule wave.h states above WAVE_REACH_FROM, which the counts and lists
+ * of a rollout's devices follow too: the newest running rollout that
+ * placed the device, else the newest that never considered it, whose
+ * set fits its hardware and whose filter takes it.  Nothing is offered
+ * before the device's group runs.  *retry: the device is in a follow-up
+ * wave of failed devices.
  */
 static enum result
 rollout_decider(struct db *db, const struct device *d,
     const struct candidates *c, const struct policy_sw **from, size_t *n,
     bool *retry)
 {
-	bool admit, skip;
+	enum wave_seat seat[ROLLOUT_CANDIDATES_MAX];
+	bool admit, match;
 	enum result r;
+	size_t i;
 
 	*from = c->sw;
 	*n = c->n;
 	*retry = false;
 	if (d->mode != MODE_ROLLOUT)
 		return RESULT_OK;
-	for (size_t i = 0; i < c->n; i++) {
-		if ((r = wave_admit(db, c->sw[i].rollout_id, d->id, &admit,
-		         retry, &skip)) != RESULT_OK)
+	for (i = 0; i < c->n; i++) {
+		if ((r = wave_seat(db, c->sw[i].rollout_id, d->id, &seat[i],
+		         &admit, retry)) != RESULT_OK)
 			return r;
-		if (skip)
+		if (seat[i] == WAVE_SEAT_PLACED) {
+			*from = &c->sw[i];
+			*n = admit ? 1 : 0;
+			return RESULT_OK;
+		}
+	}
+	for (i = 0; i < c->n; i++) {
+		if (seat[i] != WAVE_SEAT_NONE ||
+		    !policy_fits(
+		        &c->sw[i], d->hw_model, d->hw_revision, d->compatible))
+			continue;
+		if ((r = wave_join(db, c->sw[i].rollout_id, d->id, &match,
+		         &admit)) != RESULT_OK)
+			return r;
+		if (!match)
 			continue;
 		*from = &c->sw[i];
 		*n = admit ? 1 : 0;
@@ -442,17 +461,19 @@ out:
 
 struct rollout_counts {
 	int64_t targeted, pending, running, succeeded, failed, stale, canceled;
+	int64_t superseded;
 };
 
-/* A rollout's counts: the sums of its groups' counters (wave.c keeps
- * them), and its stale actions. */
+/* A rollout's counts: the sums of its groups' counts (wave.c keeps
+ * them), and its stale actions (of running).  exact: see
+ * wave_totals_json. */
 static void
-rollout_counts(struct db *db, int64_t id, struct rollout_counts *k)
+rollout_counts(struct db *db, int64_t id, bool exact, struct rollout_counts *k)
 {
 	static const char stale[] =
 	    "SELECT count(*) FROM action WHERE rollout_id = ?1 AND stale = 1 "
 	    "AND status IN ('scheduled', 'running', 'canceling')";
-	json_t *t = wave_totals_json(db, id);
+	json_t *t = wave_totals_json(db, id, exact);
 	sqlite3_stmt *st;
 
 	memset(k, 0, sizeof(*k));
@@ -462,6 +483,7 @@ rollout_counts(struct db *db, int64_t id, struct rollout_counts *k)
 	k->succeeded = json_integer_value(json_object_get(t, "succeeded"));
 	k->failed = json_integer_value(json_object_get(t, "failed"));
 	k->canceled = json_integer_value(json_object_get(t, "canceled"));
+	k->superseded = json_integer_value(json_object_get(t, "superseded"));
 	json_decref(t);
 	if ((st = db_prepare(db, stale)) != NULL) {
 		db_bind_int64(st, 1, id);
@@ -534,18 +556,33 @@ rollout_row_clear(struct rollout_row *r)
 	free(r->filter);
 }
 
+/*
+ * Finished: started, and every device it targets reached an end state
+ * (succeeded, failed or canceled).  Only "retry failed", or a device
+ * that joins its feed later, gives it work again.
+ */
+static bool
+rollout_finished(const struct rollout_row *r, const struct rollout_counts *k)
+{
+	return (strcmp(r->state, "running") == 0 ||
+	           strcmp(r->state, "paused") == 0) &&
+	       k->targeted > 0 && k->pending == 0 && k->running == 0;
+}
+
 json_t *
 rollout_to_json(struct db *db, int64_t id)
 {
 	struct rollout_row r;
 	struct rollout_counts k;
+	bool finished;
 	json_t *o;
 
 	if (rollout_load(db, id, &r) != RESULT_OK)
 		return NULL;
-	rollout_counts(db, id, &k);
+	rollout_counts(db, id, true, &k);
+	finished = rollout_finished(&r, &k);
 	o = json_pack("{s:I, s:s, s:s, s:I, s:I, s:s, s:b, s:s?, s:I, s:I, "
-	              "s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	              "s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "id", (json_int_t)r.id, "name", r.name, "feed", r.feed,
 	    "software_id", (json_int_t)r.ds_id, "distribution_id",
 	    (json_int_t)r.ds_id, "version", r.version, "paused", r.paused,
@@ -557,9 +594,11 @@ rollout_to_json(struct db *db, int64_t id)
 	    (json_int_t)k.pending, "running", (json_int_t)k.running,
 	    "succeeded", (json_int_t)k.succeeded, "failed",
 	    (json_int_t)k.failed, "stale", (json_int_t)k.stale, "canceled",
-	    (json_int_t)k.canceled);
+	    (json_int_t)k.canceled, "superseded", (json_int_t)k.superseded);
 	if (o != NULL) {
-		json_object_set_new(o, "state", json_string(r.state));
+		json_object_set_new(
+		    o, "state", json_string(finished ? "finished" : r.state));
+		json_object_set_new(o, "finished", json_boolean(finished));
 		json_object_set_new(o, "target_filter",
 		    r.filter ? json_string(r.filter) : json_null());
 		json_object_set_new(o, "start_at",
@@ -648,7 +687,9 @@ rollout_check_failures(struct db *db, int64_t id)
 		rollout_row_clear(&r);
 		return RESULT_OK;
 	}
-	rollout_counts(db, id, &k);
+	/* Inside the caller's write transaction: the stored counters, so
+	 * the base also holds the devices a newer rollout superseded. */
+	rollout_counts(db, id, false, &k);
 	base = k.targeted > 0 ? k.targeted : 1;
 	reason[0] = '\0';
 	if (r.fail_count > 0 && k.failed >= r.fail_count)
@@ -699,42 +740,48 @@ rollout_check_fields(json_t *body, const char **why)
 	return RESULT_OK;
 }
 
-enum result
-rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
+#define ROLLOUT_FEED_WHY "feed: 1 to 64 of [A-Za-z0-9_.-]"
+
+static bool
+rollout_feed_ok(const char *feed)
 {
-	static const char sql[] =
-	    "INSERT INTO rollout (name, feed, ds_id, paused, "
-	    "max_running, failure_threshold_count, failure_threshold_percent, "
-	    "created_at, state, target_filter, start_at) VALUES (?1, ?2, ?3, "
-	    "0, ?5, ?6, ?7, ?8, 'ready', ?9, ?10) RETURNING id";
+	return strlen(feed) >= 1 && strlen(feed) <= DEVICE_FEED_MAX &&
+	       strspn(feed,
+	           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	           "0123456789_.-") == strlen(feed);
+}
+
+/*
+ * Check what a new rollout reaches: "feed" (default "default", stored
+ * into body), "target_filter" or "target_filter_id" (the saved filter's
+ * query is copied into body as "target_filter") and "software_id".  On
+ * RESULT_OK *s is the set, which the caller clears; RESULT_INVALID with
+ * *why.
+ */
+static enum result
+rollout_check_target(
+    struct db *db, json_t *body, struct dist *s, const char **why)
+{
 	const char *feed = json_string_value(json_object_get(body, "feed"));
-	json_int_t sw =
-	    json_integer_value(json_object_get(body, "software_id"));
-	const char *name = json_string_value(json_object_get(body, "name"));
 	const char *filter =
 	    json_string_value(json_object_get(body, "target_filter"));
+	json_int_t sw =
+	    json_integer_value(json_object_get(body, "software_id"));
 	json_t *fid = json_object_get(body, "target_filter_id");
-	struct target_filter saved = {0};
-	json_t *start_at = json_object_get(body, "start_at");
-	bool start_now = !json_is_false(json_object_get(body, "start")) &&
-	                 !json_is_integer(start_at);
 	static __thread char filter_why[200];
-	struct dist s;
-	sqlite3_stmt *st;
+	struct target_filter saved = {0};
 	enum result r;
-	char *dflt = NULL;
 
-	*why = NULL;
-	if ((r = rollout_check_fields(body, why)) != RESULT_OK)
-		return r;
-	if (feed == NULL)
+	if (feed == NULL) {
+		json_object_set_new(body, "feed", json_string("default"));
 		feed = "default";
-	if (strlen(feed) < 1 || strlen(feed) > DEVICE_FEED_MAX ||
-	    strspn(feed, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	                 "0123456789_.-") != strlen(feed))
-		return *why = "feed: 1 to 64 of [A-Za-z0-9_.-]", RESULT_INVALID;
-	if (filter && filter[0] == '\0')
+	}
+	if (!rollout_feed_ok(feed))
+		return *why = ROLLOUT_FEED_WHY, RESULT_INVALID;
+	if (filter && filter[0] == '\0') {
+		json_object_del(body, "target_filter");
 		filter = NULL;
+	}
 	/* A saved filter: its query, copied (later changes to the filter do
 	 * not move a rollout's devices). */
 	if (fid && filter)
@@ -767,29 +814,59 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 			return *why = filter_why, RESULT_INVALID;
 		}
 	}
-	if (json_is_integer(start_at) &&
-	    (json_integer_value(start_at) < 0 ||
-	        json_integer_value(start_at) > INT64_C(253402300799)))
-		return *why = "start_at: a time in Unix seconds",
-		       RESULT_INVALID;
-	if ((r = dist_load(db, sw, false, &s)) != RESULT_OK) {
+	if ((r = dist_load(db, sw, true, s)) != RESULT_OK) {
 		if (r == RESULT_NOTFOUND) {
 			*why = "software_id: no such software";
 			r = RESULT_INVALID;
 		}
 		return r;
 	}
-	if (s.deleted) {
-		dist_clear(&s);
+	if (s->deleted) {
+		dist_clear(s);
 		return *why = "software_id: that software was deleted",
 		       RESULT_INVALID;
 	}
-	if (!s.complete) {
-		dist_clear(&s);
+	if (!s->complete) {
+		dist_clear(s);
 		return *why = "software_id: that distribution set is not "
 		              "complete (a mandatory module is missing)",
 		       RESULT_INVALID;
 	}
+	return RESULT_OK;
+}
+
+enum result
+rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
+{
+	static const char sql[] =
+	    "INSERT INTO rollout (name, feed, ds_id, paused, "
+	    "max_running, failure_threshold_count, failure_threshold_percent, "
+	    "created_at, state, target_filter, start_at) VALUES (?1, ?2, ?3, "
+	    "0, ?5, ?6, ?7, ?8, 'ready', ?9, ?10) RETURNING id";
+	json_int_t sw =
+	    json_integer_value(json_object_get(body, "software_id"));
+	const char *name = json_string_value(json_object_get(body, "name"));
+	const char *feed, *filter;
+	json_t *start_at = json_object_get(body, "start_at");
+	bool start_now = !json_is_false(json_object_get(body, "start")) &&
+	                 !json_is_integer(start_at);
+	struct dist s;
+	sqlite3_stmt *st;
+	enum result r;
+	char *dflt = NULL;
+
+	*why = NULL;
+	if ((r = rollout_check_fields(body, why)) != RESULT_OK)
+		return r;
+	if (json_is_integer(start_at) &&
+	    (json_integer_value(start_at) < 0 ||
+	        json_integer_value(start_at) > INT64_C(253402300799)))
+		return *why = "start_at: a time in Unix seconds",
+		       RESULT_INVALID;
+	if ((r = rollout_check_target(db, body, &s, why)) != RESULT_OK)
+		return r;
+	feed = json_string_value(json_object_get(body, "feed"));
+	filter = json_string_value(json_object_get(body, "target_filter"));
 	if (name == NULL)
 		name = dflt = xasprintf("%s to %s", s.version, feed);
 	dist_clear(&s);
@@ -835,6 +912,256 @@ rollout_create(struct db *db, json_t *body, int64_t *id, const char **why)
 	if (json_is_true(json_object_get(body, "paused")))
 		return rollout_patch(db, *id, body, why);
 	rollout_catalog_changed();
+	return RESULT_OK;
+}
+
+/* The distinct hardware of a feed's devices in rollout mode. */
+struct feed_hw {
+	char *(*hw)[3]; /* hw_model, hw_revision, compatible */
+	size_t n;
+};
+
+static enum result
+feed_hw_load(struct db *db, const char *feed, struct feed_hw *f)
+{
+	static const char sql[] =
+	    "SELECT DISTINCT hw_model, hw_revision, compatible FROM device "
+	    "WHERE feed = ?1 AND mode = 'rollout' LIMIT 1000";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	size_t cap = 0;
+
+	memset(f, 0, sizeof(*f));
+	if (st == NULL)
+		return RESULT_ERROR;
+	db_bind_text(st, 1, feed);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (f->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			f->hw = xrealloc(f->hw, cap * sizeof(*f->hw));
+		}
+		for (int i = 0; i < 3; i++)
+			f->hw[f->n][i] = db_column_strdup(st, i);
+		f->n++;
+	}
+	db_done(st);
+	return RESULT_OK;
+}
+
+static void
+feed_hw_clear(struct feed_hw *f)
+{
+	for (size_t k = 0; k < f->n; k++)
+		for (int i = 0; i < 3; i++)
+			free(f->hw[k][i]);
+	free(f->hw);
+}
+
+static void
+policy_sw_of(const struct dist *d, struct policy_sw *sw)
+{
+	memset(sw, 0, sizeof(*sw));
+	sw->id = d->id;
+	sw->version = d->version;
+	sw->version_scheme = d->version_scheme;
+	sw->rauc_compatible = d->rauc_compatible;
+	sw->hw = d->hw;
+	sw->nhw = d->nhw;
+}
+
+/* Does a device of the feed's hardware fit set a, and b too (NULL: a
+ * alone)? */
+static bool
+feed_hw_fits(
+    const struct feed_hw *f, const struct dist *a, const struct dist *b)
+{
+	struct policy_sw sa, sb;
+
+	policy_sw_of(a, &sa);
+	if (b)
+		policy_sw_of(b, &sb);
+	for (size_t k = 0; k < f->n; k++)
+		if (policy_fits(&sa, f->hw[k][0], f->hw[k][1], f->hw[k][2]) &&
+		    (b == NULL || policy_fits(&sb, f->hw[k][0], f->hw[k][1],
+		                      f->hw[k][2])))
+			return true;
+	return false;
+}
+
+/* Warnings of a preview about the rollouts of the feed that offer a
+ * newer version than set s to devices of the same hardware: creating
+ * this one would send the older one to those they have not updated yet
+ * (the newest rollout wins). */
+static void
+rollout_preview_older(struct db *db, const char *feed, const struct feed_hw *f,
+    const struct dist *s, json_t *warnings)
+{
+	static const char sql[] =
+	    "SELECT r.id, x.id, x.version FROM rollout r JOIN "
+	    "distribution_set x ON x.id = r.ds_id WHERE r.feed = ?1 AND "
+	    "r.state IN ('ready', 'starting', 'running', 'paused') ORDER BY "
+	    "r.id DESC LIMIT 256";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t *rows = NULL;
+	size_t n = 0, cap = 0;
+
+	if (st == NULL)
+		return;
+	db_bind_text(st, 1, feed);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *v = (const char *)sqlite3_column_text(st, 2);
+
+		if (v == NULL || version_compare_scheme(
+		                     s->version_scheme, s->version, v) >= 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			rows = xrealloc(rows, cap * 2 * sizeof(*rows));
+		}
+		rows[2 * n] = sqlite3_column_int64(st, 0);
+		rows[2 * n + 1] = sqlite3_column_int64(st, 1);
+		n++;
+	}
+	db_done(st);
+	/* Read after the cursor is closed: each set is a query. */
+	for (size_t i = 0; i < n; i++) {
+		struct dist o;
+		char *msg;
+
+		if (dist_load(db, rows[2 * i + 1], true, &o) != RESULT_OK)
+			continue;
+		if (feed_hw_fits(f, s, &o)) {
+			msg = xasprintf("version %s is older than %s, which "
+			                "rollout #%lld offers on feed %s: the "
+			                "devices it has not updated yet would "
+			                "get %s instead",
+			    s->version, o.version, (long long)rows[2 * i], feed,
+			    s->version);
+			json_array_append_new(
+			    warnings, json_pack("{s:s, s:I, s:s, s:s}", "code",
+			                  "older_than_active", "rollout_id",
+			                  (json_int_t)rows[2 * i], "version",
+			                  o.version, "message", msg));
+			free(msg);
+		}
+		dist_clear(&o);
+	}
+	free(rows);
+}
+
+/*
+ * The newest complete set (by version; not of the scheme "none") whose
+ * hardware fits at least one device of the feed in rollout mode, into o as
+ * "newest_fitting"
+ * ({id, version} or null): what the dashboard's software picker
+ * proposes.  Reads the feed's distinct hardware, not every device.
+ */
+static enum result
+rollout_newest_fitting(struct db *db, const struct feed_hw *f, json_t *o)
+{
+	static const char sets_sql[] =
+	    "SELECT id FROM distribution_set WHERE deleted_at IS NULL AND "
+	    "complete = 1 ORDER BY id DESC LIMIT 256";
+	struct dist d, bestd = {0};
+	int64_t *sets, best = 0;
+	sqlite3_stmt *st;
+	size_t nsets = 0;
+
+	if ((st = db_prepare(db, sets_sql)) == NULL)
+		return RESULT_ERROR;
+	sets = db_collect_ids(st, &nsets);
+	for (size_t i = 0; i < nsets; i++) {
+		if (dist_load(db, sets[i], true, &d) != RESULT_OK)
+			continue;
+		/* Versions of the scheme "none" have no order (the latest
+		 * mode never picks them either). */
+		if (d.version_scheme && strcmp(d.version_scheme, "none") == 0) {
+			dist_clear(&d);
+			continue;
+		}
+		/* Strictly newer: of equal versions the newest upload wins,
+		 * as sets come newest first. */
+		if (feed_hw_fits(f, &d, NULL) &&
+		    (best == 0 || version_compare_scheme(d.version_scheme,
+		                      d.version, bestd.version) > 0)) {
+			dist_clear(&bestd);
+			bestd = d;
+			best = d.id;
+		} else
+			dist_clear(&d);
+	}
+	free(sets);
+	json_object_set_new(o, "newest_fitting",
+	    best ? json_pack("{s:I, s:s}", "id", (json_int_t)best, "version",
+	               bestd.version)
+	         : json_null());
+	if (best)
+		dist_clear(&bestd);
+	return RESULT_OK;
+}
+
+enum result
+rollout_preview(struct db *db, json_t *body, json_t **out, const char **why)
+{
+	struct wave_preview k;
+	struct feed_hw f;
+	json_t *o, *warnings;
+	const char *feed, *filter;
+	struct dist s;
+	enum result r;
+
+	*out = NULL;
+	*why = NULL;
+	if (json_object_get(body, "software_id") == NULL) {
+		/* Only the proposal for the feed's software picker. */
+		feed = json_string_value(json_object_get(body, "feed"));
+		if (feed == NULL)
+			feed = "default";
+		if (!rollout_feed_ok(feed))
+			return *why = ROLLOUT_FEED_WHY, RESULT_INVALID;
+		if (feed_hw_load(db, feed, &f) != RESULT_OK)
+			return RESULT_ERROR;
+		o = json_pack("{s:s}", "feed", feed);
+		r = rollout_newest_fitting(db, &f, o);
+		feed_hw_clear(&f);
+		if (r != RESULT_OK)
+			json_decref(o);
+		else
+			*out = o;
+		return r;
+	}
+	if ((r = rollout_check_target(db, body, &s, why)) != RESULT_OK)
+		return r;
+	feed = json_string_value(json_object_get(body, "feed"));
+	filter = json_string_value(json_object_get(body, "target_filter"));
+	if ((r = wave_preview(db, feed, filter, s.id, &k)) != RESULT_OK ||
+	    (r = feed_hw_load(db, feed, &f)) != RESULT_OK) {
+		dist_clear(&s);
+		return r == RESULT_NOTFOUND ? RESULT_ERROR : r;
+	}
+	warnings = json_array();
+	if (k.reach == 0)
+		json_array_append_new(warnings,
+		    json_pack("{s:s, s:s}", "code", "no_devices", "message",
+		        "no device would be reached: none of the feed's "
+		        "devices "
+		        "in rollout mode fits the software and the filter"));
+	rollout_preview_older(db, feed, &f, &s, warnings);
+	o = json_pack("{s:I, s:s, s:s, s:s?, s:I, s:I, s:I, s:I, s:I, s:I, "
+	              "s:I, s:o}",
+	    "software_id", (json_int_t)s.id, "version", s.version, "feed", feed,
+	    "target_filter", filter, "devices", (json_int_t)k.reach, "pending",
+	    (json_int_t)k.pending, "succeeded", (json_int_t)k.succeeded,
+	    "failed", (json_int_t)k.failed, "filtered", (json_int_t)k.filtered,
+	    "other_hardware", (json_int_t)k.other_hw, "downgrade",
+	    (json_int_t)k.downgrade, "warnings", warnings);
+	dist_clear(&s);
+	r = o ? rollout_newest_fitting(db, &f, o) : RESULT_ERROR;
+	feed_hw_clear(&f);
+	if (r != RESULT_OK) {
+		json_decref(o);
+		return r;
+	}
+	*out = o;
 	return RESULT_OK;
 }
 

@@ -43,6 +43,16 @@ enum result rollout_create(
 enum result rollout_patch(
     struct db *, int64_t id, json_t *body, const char **why);
 enum result rollout_delete(struct db *, int64_t id);
+/*
+ * What a rollout made from body ({"software_id", "feed", "target_filter"
+ * or "target_filter_id"}, as for rollout_create) would reach if it
+ * started now, with warnings (none reached; an active rollout of the
+ * feed offers a newer version) and the feed's newest fitting software.
+ * Without software_id only {"feed", "newest_fitting"}.  *out is the
+ * caller's; RESULT_INVALID with *why.
+ */
+enum result rollout_preview(
+    struct db *, json_t *body, json_t **out, const char **why);
 json_t *rollout_to_json(struct db *, int64_t id);
 /* A page of rollouts, newest first; feed (NULL: any) and paused (-1: any,
  * 0 or 1) filter. */

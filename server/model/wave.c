@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "action.h"
 #include "db.h"
 #include "dist.h"
 #include "log.h"
@@ -212,6 +213,7 @@ struct wave_group {
 	int64_t id, rollout_id, total, running, succeeded, failed, canceled;
 	int64_t retried, success_percent, error_percent, target_count;
 	int64_t target_percent;          /* 0: none */
+	int64_t superseded;              /* of total: set by wave_groups_read */
 	int64_t started_at, finished_at; /* 0: not yet */
 	char name[WAVE_NAME_MAX + 1];
 	int position;
@@ -293,6 +295,54 @@ wave_groups_load(struct db *db, int64_t rollout_id, size_t *n)
 			g = xrealloc(g, cap * sizeof(*g));
 		}
 		wave_group_from_row(st, &g[(*n)++]);
+	}
+	db_done(st);
+	return g;
+}
+
+static int64_t
+wave_group_pending(const struct wave_group *g)
+{
+	int64_t p =
+	    g->total - g->running - g->succeeded - g->failed - g->canceled;
+
+	return p > 0 ? p : 0;
+}
+
+/*
+ * The groups of a rollout as counted (for reading, not inside a write):
+ * with each group's superseded devices (WAVE_SUPERSEDED).  Only pending
+ * devices can be superseded, so this reads the pending rows of the
+ * rollout, by index, and nothing when no device is pending.
+ */
+static struct wave_group *
+wave_groups_read(struct db *db, int64_t rollout_id, size_t *n)
+{
+	static const char sql[] =
+	    "SELECT t.group_id, count(*) FROM rollout_group g JOIN "
+	    "rollout_target t ON t.group_id = g.id AND t.state = 'pending' "
+	    "JOIN rollout r ON r.id = t.rollout_id JOIN device dv ON dv.id = "
+	    "t.device_id WHERE g.rollout_id = ?1 AND " WAVE_SUPERSEDED
+	    " GROUP BY t.group_id";
+	struct wave_group *g = wave_groups_load(db, rollout_id, n);
+	int64_t pending = 0;
+	sqlite3_stmt *st;
+
+	for (size_t i = 0; i < *n; i++)
+		pending += wave_group_pending(&g[i]);
+	if (pending == 0 || (st = db_prepare(db, sql)) == NULL)
+		return g;
+	db_bind_int64(st, 1, rollout_id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+
+		for (size_t i = 0; i < *n; i++)
+			if (g[i].id == id) {
+				g[i].superseded = sqlite3_column_int64(st, 1);
+				if (g[i].superseded > wave_group_pending(&g[i]))
+					g[i].superseded =
+					    wave_group_pending(&g[i]);
+			}
 	}
 	db_done(st);
 	return g;
@@ -589,8 +639,8 @@ wave_filter_matches(
 }
 
 enum result
-wave_admit(struct db *db, int64_t rollout_id, int64_t device_id, bool *admit,
-    bool *retry, bool *skip)
+wave_seat(struct db *db, int64_t rollout_id, int64_t device_id,
+    enum wave_seat *seat, bool *admit, bool *retry)
 {
 	/* A follow-up wave forces one offer: once the device failed (or
 	 * got anything) there, the policy's rules apply again. */
@@ -599,14 +649,10 @@ wave_admit(struct db *db, int64_t rollout_id, int64_t device_id, bool *admit,
 	    "'pending' FROM rollout_target t "
 	    "LEFT JOIN rollout_group g ON g.id = t.group_id "
 	    "WHERE t.rollout_id = ?1 AND t.device_id = ?2";
-	static const char filter_sql[] =
-	    "SELECT target_filter FROM rollout WHERE id = ?1";
 	sqlite3_stmt *st = db_prepare(db, sql);
-	char *filter = NULL;
-	bool found = false, match;
-	enum result r;
 
-	*admit = *retry = *skip = false;
+	*seat = WAVE_SEAT_NONE;
+	*admit = *retry = false;
 	if (st == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, rollout_id);
@@ -614,49 +660,52 @@ wave_admit(struct db *db, int64_t rollout_id, int64_t device_id, bool *admit,
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		const char *state = (const char *)sqlite3_column_text(st, 1);
 
-		found = true;
 		if (sqlite3_column_int(st, 0))
-			*skip = true; /* considered, not targeted */
-		else
+			*seat = WAVE_SEAT_OUT; /* considered, not targeted */
+		else {
+			*seat = WAVE_SEAT_PLACED;
 			*admit = state && (strcmp(state, "running") == 0 ||
 			                      strcmp(state, "finished") == 0);
-		*retry = sqlite3_column_int(st, 2) != 0;
+			*retry = sqlite3_column_int(st, 2) != 0;
+		}
 	}
 	db_done(st);
-	if (found)
-		return RESULT_OK;
-	/* A device the start did not place: it joins the last group (when
-	 * its action is made) if it fits the filter. */
+	return RESULT_OK;
+}
+
+enum result
+wave_join(struct db *db, int64_t rollout_id, int64_t device_id, bool *match,
+    bool *admit)
+{
+	static const char filter_sql[] =
+	    "SELECT target_filter FROM rollout WHERE id = ?1";
+	static const char last[] =
+	    "SELECT state FROM rollout_group WHERE rollout_id = ?1 "
+	    "AND retry = 0 ORDER BY position DESC LIMIT 1";
+	sqlite3_stmt *st;
+	const char *state;
+	char *filter = NULL;
+	enum result r;
+
+	*match = *admit = false;
 	if ((st = db_prepare(db, filter_sql)) == NULL)
 		return RESULT_ERROR;
 	db_bind_int64(st, 1, rollout_id);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		filter = db_column_strdup(st, 0);
 	db_done(st);
-	r = wave_filter_matches(db, filter, device_id, &match);
+	r = wave_filter_matches(db, filter, device_id, match);
 	free(filter);
-	if (r != RESULT_OK)
+	if (r != RESULT_OK || !*match)
 		return r;
-	if (!match) {
-		*skip = true;
-		return RESULT_OK;
-	}
-	/* Admitted if the last group runs. */
-	{
-		static const char last[] =
-		    "SELECT state FROM rollout_group WHERE rollout_id = ?1 "
-		    "AND retry = 0 ORDER BY position DESC LIMIT 1";
-		const char *state;
-
-		if ((st = db_prepare(db, last)) == NULL)
-			return RESULT_ERROR;
-		db_bind_int64(st, 1, rollout_id);
-		if (sqlite3_step(st) == SQLITE_ROW &&
-		    (state = (const char *)sqlite3_column_text(st, 0)))
-			*admit = strcmp(state, "running") == 0 ||
-			         strcmp(state, "finished") == 0;
-		db_done(st);
-	}
+	if ((st = db_prepare(db, last)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, rollout_id);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (state = (const char *)sqlite3_column_text(st, 0)))
+		*admit = strcmp(state, "running") == 0 ||
+		         strcmp(state, "finished") == 0;
+	db_done(st);
 	return RESULT_OK;
 }
 
@@ -670,42 +719,35 @@ struct wave_candidate {
 	const char *state;
 };
 
-/* Read the feed's devices in rollout mode that fit the filter, and what
- * the policy would answer for each about the rollout's set. */
+/*
+ * Read the feed's devices in rollout mode, and what the policy would
+ * answer for each about set ds: into *out (when not NULL) the devices
+ * to record, and into *k (when not NULL) how many of each kind.  The
+ * start and the preview both read the feed this way, so that a preview
+ * counts what a start then places.
+ */
 static enum result
-wave_candidates(
-    struct db *db, int64_t rollout_id, struct wave_candidate **out, size_t *n)
+wave_read_feed(struct db *db, const char *feed, const char *filter, int64_t ds,
+    struct wave_candidate **out, size_t *n, struct wave_preview *k)
 {
-	static const char head[] =
-	    "SELECT r.feed, r.target_filter, r.ds_id FROM rollout r "
-	    "WHERE r.id = ?1";
 	struct policy_device pd = {.mode = MODE_ROLLOUT};
 	struct wave_candidate *c = NULL;
 	struct rsql_query q = {0};
-	char *feed = NULL, *filter = NULL, *sql, why[128];
+	char *sql, why[128];
 	struct policy_sw sw;
 	struct dist d;
 	sqlite3_stmt *st;
 	size_t cap = 0;
-	int64_t ds = 0;
-	enum result r = RESULT_ERROR;
+	enum result r;
 	int chosen;
 
-	*out = NULL;
+	if (out)
+		*out = NULL;
 	*n = 0;
-	if ((st = db_prepare(db, head)) == NULL)
-		return RESULT_ERROR;
-	db_bind_int64(st, 1, rollout_id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		feed = db_column_strdup(st, 0);
-		filter = db_column_strdup(st, 1);
-		ds = sqlite3_column_int64(st, 2);
-	}
-	db_done(st);
-	if (feed == NULL)
-		return RESULT_NOTFOUND;
-	if (dist_load(db, ds, true, &d) != RESULT_OK)
-		goto out_feed;
+	if (k)
+		memset(k, 0, sizeof(*k));
+	if ((r = dist_load(db, ds, true, &d)) != RESULT_OK)
+		return r;
 	memset(&sw, 0, sizeof(sw));
 	sw.id = d.id;
 	sw.version = d.version;
@@ -713,6 +755,7 @@ wave_candidates(
 	sw.rauc_compatible = d.rauc_compatible;
 	sw.hw = d.hw;
 	sw.nhw = d.nhw;
+	r = RESULT_ERROR;
 	if (filter &&
 	    rsql_compile(filter, wave_filter_fields, NELEM(wave_filter_fields),
 	        &q, why, sizeof(why)) != RSQL_OK) {
@@ -737,11 +780,8 @@ wave_candidates(
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *last = (const char *)sqlite3_column_text(st, 6);
 		enum policy_reason why_not;
+		const char *state;
 
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			c = xrealloc(c, cap * sizeof(*c));
-		}
 		pd.hw_model = (const char *)sqlite3_column_text(st, 1);
 		pd.hw_revision = (const char *)sqlite3_column_text(st, 2);
 		pd.compatible = (const char *)sqlite3_column_text(st, 3);
@@ -749,31 +789,96 @@ wave_candidates(
 		pd.allow_downgrade = sqlite3_column_int(st, 5) != 0;
 		pd.last_action_failed = last && strcmp(last, "failed") == 0;
 		why_not = policy_choose(&pd, &sw, 1, &chosen);
-		c[*n].id = sqlite3_column_int64(st, 0);
-		if (sqlite3_column_int(st, 7) == 0)
-			c[*n].state = NULL;
-		else if (why_not == POLICY_OFFER)
-			c[*n].state = "pending";
+		if (sqlite3_column_int(st, 7) == 0) {
+			state = NULL;
+			if (k)
+				k->filtered++;
+		} else if (why_not == POLICY_OFFER)
+			state = "pending";
 		else if (why_not == POLICY_UP_TO_DATE)
-			c[*n].state = "succeeded"; /* runs it already */
+			state = "succeeded"; /* runs it already */
 		else if (why_not == POLICY_PARKED)
-			c[*n].state = "failed"; /* its last update failed */
-		else
-			continue; /* other hardware, a downgrade: not placed;
-			             it joins if it is offered the set later */
+			state = "failed"; /* its last update failed */
+		else {
+			/* Other hardware, a downgrade: not placed; it joins
+			 * if it is offered the set later. */
+			if (k && why_not == POLICY_INCOMPATIBLE)
+				k->other_hw++;
+			else if (k)
+				k->downgrade++;
+			continue;
+		}
+		if (k && state) {
+			k->reach++;
+			if (strcmp(state, "pending") == 0)
+				k->pending++;
+			else if (strcmp(state, "succeeded") == 0)
+				k->succeeded++;
+			else
+				k->failed++;
+		}
+		if (out == NULL)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			c = xrealloc(c, cap * sizeof(*c));
+		}
+		c[*n].id = sqlite3_column_int64(st, 0);
+		c[*n].state = state;
 		(*n)++;
 	}
 	sqlite3_finalize(st);
-	*out = c;
+	if (out)
+		*out = c;
 	r = RESULT_OK;
 out_query:
 	rsql_query_free(&q);
 out_dist:
 	dist_clear(&d);
-out_feed:
+	return r;
+}
+
+/* The devices rollout_id's start records, read from its feed. */
+static enum result
+wave_candidates(
+    struct db *db, int64_t rollout_id, struct wave_candidate **out, size_t *n)
+{
+	static const char head[] =
+	    "SELECT r.feed, r.target_filter, r.ds_id FROM rollout r "
+	    "WHERE r.id = ?1";
+	char *feed = NULL, *filter = NULL;
+	sqlite3_stmt *st;
+	int64_t ds = 0;
+	enum result r;
+
+	*out = NULL;
+	*n = 0;
+	if ((st = db_prepare(db, head)) == NULL)
+		return RESULT_ERROR;
+	db_bind_int64(st, 1, rollout_id);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		feed = db_column_strdup(st, 0);
+		filter = db_column_strdup(st, 1);
+		ds = sqlite3_column_int64(st, 2);
+	}
+	db_done(st);
+	if (feed == NULL)
+		return RESULT_NOTFOUND;
+	r = wave_read_feed(db, feed, filter, ds, out, n, NULL);
+	if (r == RESULT_NOTFOUND)
+		r = RESULT_ERROR; /* its set is gone: a broken invariant */
 	free(feed);
 	free(filter);
 	return r;
+}
+
+enum result
+wave_preview(struct db *db, const char *feed, const char *filter, int64_t ds_id,
+    struct wave_preview *out)
+{
+	size_t n;
+
+	return wave_read_feed(db, feed, filter, ds_id, NULL, &n, out);
 }
 
 static enum result
@@ -1130,19 +1235,19 @@ fail:
 static json_t *
 wave_group_to_json(const struct wave_group *g)
 {
-	int64_t pending =
-	    g->total - g->running - g->succeeded - g->failed - g->canceled;
+	int64_t pending = wave_group_pending(g) - g->superseded;
 	json_t *o = json_pack(
 	    "{s:I, s:i, s:s, s:I, s:I, s:b, s:b, s:{s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:I}}",
+	    "s:I, s:I, s:I}}",
 	    "id", (json_int_t)g->id, "position", g->position, "state", g->state,
 	    "success_percent", (json_int_t)g->success_percent, "error_percent",
 	    (json_int_t)g->error_percent, "approval", g->approval, "retry",
-	    g->retry, "counts", "total", (json_int_t)g->total, "pending",
-	    (json_int_t)(pending > 0 ? pending : 0), "running",
-	    (json_int_t)g->running, "succeeded", (json_int_t)g->succeeded,
-	    "failed", (json_int_t)g->failed, "canceled",
-	    (json_int_t)g->canceled, "retried", (json_int_t)g->retried);
+	    g->retry, "counts", "total", (json_int_t)(g->total - g->superseded),
+	    "pending", (json_int_t)pending, "running", (json_int_t)g->running,
+	    "succeeded", (json_int_t)g->succeeded, "failed",
+	    (json_int_t)g->failed, "canceled", (json_int_t)g->canceled,
+	    "retried", (json_int_t)g->retried, "superseded",
+	    (json_int_t)g->superseded);
 
 	if (o == NULL)
 		return NULL;
@@ -1163,7 +1268,7 @@ json_t *
 wave_groups_json(struct db *db, int64_t rollout_id)
 {
 	size_t n;
-	struct wave_group *g = wave_groups_load(db, rollout_id, &n);
+	struct wave_group *g = wave_groups_read(db, rollout_id, &n);
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
@@ -1173,29 +1278,28 @@ wave_groups_json(struct db *db, int64_t rollout_id)
 }
 
 json_t *
-wave_totals_json(struct db *db, int64_t rollout_id)
+wave_totals_json(struct db *db, int64_t rollout_id, bool exact)
 {
-	static const char sql[] =
-	    "SELECT COALESCE(sum(total), 0), COALESCE(sum(running), 0), "
-	    "COALESCE(sum(succeeded), 0), COALESCE(sum(failed), 0), "
-	    "COALESCE(sum(canceled), 0) FROM rollout_group WHERE rollout_id = "
-	    "?1";
-	sqlite3_stmt *st = db_prepare(db, sql);
-	int64_t v[5] = {0}, pending;
+	size_t n;
+	struct wave_group *g = exact ? wave_groups_read(db, rollout_id, &n)
+	                             : wave_groups_load(db, rollout_id, &n);
+	int64_t v[7] = {0};
 
-	if (st == NULL)
-		return NULL;
-	db_bind_int64(st, 1, rollout_id);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		for (int i = 0; i < 5; i++)
-			v[i] = sqlite3_column_int64(st, i);
-	db_done(st);
-	pending = v[0] - v[1] - v[2] - v[3] - v[4];
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "targeted",
-	    (json_int_t)v[0], "pending",
-	    (json_int_t)(pending > 0 ? pending : 0), "running",
-	    (json_int_t)v[1], "succeeded", (json_int_t)v[2], "failed",
-	    (json_int_t)v[3], "canceled", (json_int_t)v[4]);
+	for (size_t i = 0; i < n; i++) {
+		v[0] += g[i].total - g[i].superseded;
+		v[1] += wave_group_pending(&g[i]) - g[i].superseded;
+		v[2] += g[i].running;
+		v[3] += g[i].succeeded;
+		v[4] += g[i].failed;
+		v[5] += g[i].canceled;
+		v[6] += g[i].superseded;
+	}
+	free(g);
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "targeted",
+	    (json_int_t)v[0], "pending", (json_int_t)v[1], "running",
+	    (json_int_t)v[2], "succeeded", (json_int_t)v[3], "failed",
+	    (json_int_t)v[4], "canceled", (json_int_t)v[5], "superseded",
+	    (json_int_t)v[6]);
 }
 
 json_t *
@@ -1268,6 +1372,77 @@ wave_state_valid(const char *state)
 		if (strcmp(state, wave_target_states[i]) == 0)
 			return true;
 	return false;
+}
+
+bool
+wave_list_state_valid(const char *state)
+{
+	return strcmp(state, "targeted") == 0 ||
+	       strcmp(state, "superseded") == 0 || wave_state_valid(state);
+}
+
+json_t *
+wave_rollout_devices_json(struct db *db, int64_t rollout_id, const char *state,
+    int64_t limit, int64_t offset)
+{
+	/* The device's newest action of the rollout, and its newest
+	 * message: why it failed, or how far it got. */
+	static const char sql[] =
+	    "SELECT dv.controller_id, dv.name, " WAVE_REACH_STATE ", g.id, "
+	    "g.name, (SELECT max(a.id) FROM action a WHERE a.device_id = "
+	    "t.device_id AND a.rollout_id = t.rollout_id) FROM " WAVE_REACH_FROM
+	    " JOIN rollout_group g ON g.id = t.group_id WHERE t.rollout_id = "
+	    "?1 AND " WAVE_REACH_MATCH("?2") " ORDER BY t.device_id "
+	                                     "LIMIT ?3 OFFSET ?4";
+	static const char count[] =
+	    "SELECT count(*) FROM " WAVE_REACH_FROM " WHERE t.rollout_id = ?1 "
+	    "AND " WAVE_REACH_MATCH("?2");
+	sqlite3_stmt *st;
+	json_t *list;
+	int64_t total, *actions;
+	size_t n = 0;
+
+	if ((st = db_prepare(db, count)) == NULL)
+		return NULL;
+	db_bind_int64(st, 1, rollout_id);
+	db_bind_text(st, 2, state);
+	total = db_count(st);
+	if ((st = db_prepare(db, sql)) == NULL)
+		return NULL;
+	db_bind_int64(st, 1, rollout_id);
+	db_bind_text(st, 2, state);
+	db_bind_int64(st, 3, limit);
+	db_bind_int64(st, 4, offset);
+	list = json_array();
+	actions = xcalloc((size_t)limit + 1, sizeof(*actions));
+	while (n < (size_t)limit && sqlite3_step(st) == SQLITE_ROW) {
+		int64_t aid = sqlite3_column_int64(st, 5);
+
+		json_array_append_new(list,
+		    json_pack("{s:s, s:s?, s:s, s:I, s:s, s:o}",
+		        "controller_id",
+		        (const char *)sqlite3_column_text(st, 0), "name",
+		        (const char *)sqlite3_column_text(st, 1), "state",
+		        (const char *)sqlite3_column_text(st, 2), "group_id",
+		        (json_int_t)sqlite3_column_int64(st, 3), "group",
+		        (const char *)sqlite3_column_text(st, 4), "action_id",
+		        aid ? json_integer(aid) : json_null()));
+		actions[n++] = aid;
+	}
+	db_done(st);
+	/* Read after the cursor is closed: each is a query of its own. */
+	for (size_t i = 0; i < n; i++) {
+		char *why =
+		    actions[i] ? action_last_message(db, actions[i]) : NULL;
+
+		json_object_set_new(json_array_get(list, i), "reason",
+		    why ? json_string(why) : json_null());
+		free(why);
+	}
+	free(actions);
+	return json_pack("{s:o, s:I, s:I, s:I}", "devices", list, "total",
+	    (json_int_t)total, "limit", (json_int_t)limit, "offset",
+	    (json_int_t)offset);
 }
 
 /* ---- the scheduler ----------------------------------------------------- */

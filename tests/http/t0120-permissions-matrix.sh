@@ -111,6 +111,10 @@ check "the parsed table has GET /api/v1/audit with audit.read" \
     has_route 'GET|/api/v1/audit|A|BODY_NONE|audit.read'
 check "the parsed table has the DDI poll" \
     has_route 'GET|/{tenant}/controller/v1/{cid}|D|BODY_NONE|-'
+check "the parsed table has a rollout's devices with rollout.read" \
+    has_route 'GET|/api/v1/rollouts/{id}/devices|A|BODY_NONE|rollout.read'
+check "the parsed table has the rollout preview with rollout.read" \
+    has_route 'GET|/api/v1/rollouts/preview|A|BODY_NONE|rollout.read'
 
 # ---------------------------------------------------------------------------
 start_server "$FAST"

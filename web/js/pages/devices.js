@@ -93,6 +93,8 @@ export default async function render(ctx) {
 		feed: q.get('feed') || '',
 		mode: q.get('mode') || '',
 		rollout: q.get('rollout') || '',
+		// With rollout: its devices in one of its states (README).
+		rolloutState: q.get('rollout') ? q.get('rollout_state') || '' : '',
 		sort: q.get('sort') || 'controller_id',
 		order: q.get('order') === 'desc' ? 'desc' : 'asc',
 		limit: PAGE_SIZES.includes(Number(q.get('limit'))) ? Number(q.get('limit')) : 25,
@@ -172,7 +174,7 @@ export default async function render(ctx) {
 
 	function syncUrl() {
 		ctx.setQuery({
-			q: st.q, state: st.state, feed: st.feed, mode: st.mode, rollout: st.rollout,
+			q: st.q, state: st.state, feed: st.feed, mode: st.mode, rollout: st.rollout, rollout_state: st.rolloutState,
 			sort: st.sort !== 'controller_id' ? st.sort : '', order: st.order !== 'asc' ? st.order : '',
 			limit: st.limit !== 25 ? st.limit : '', offset: st.offset || '',
 		});
@@ -205,7 +207,7 @@ export default async function render(ctx) {
 		filtersChanged();
 	});
 	clearBtn.addEventListener('click', () => {
-		st.q = st.state = st.feed = st.mode = st.rollout = '';
+		st.q = st.state = st.feed = st.mode = st.rollout = st.rolloutState = '';
 		search.value = feedIn.value = '';
 		stateSel.value = modeSel.value = '';
 		renderChips();
@@ -222,9 +224,9 @@ export default async function render(ctx) {
 	function renderChips() {
 		clear(rolloutChip);
 		if (st.rollout) {
-			rolloutChip.appendChild(h('span', {class: 'chip'}, `Rollout #${st.rollout}`,
+			rolloutChip.appendChild(h('span', {class: 'chip', id: 'rollout-chip'}, `Rollout #${st.rollout}: ${st.rolloutState || 'targeted'}`,
 				h('button', {type: 'button', class: 'chip-x', 'aria-label': 'Remove the rollout filter', onclick: () => {
-					st.rollout = '';
+					st.rollout = st.rolloutState = '';
 					renderChips();
 					filtersChanged();
 				}}, icon('x'))));
@@ -328,7 +330,7 @@ export default async function render(ctx) {
 		try {
 			const r = await get('/api/v1/devices' + qs({
 				limit: st.limit, offset: st.offset, q: st.q, sort: st.sort, order: st.order,
-				state: st.state, feed: st.feed, mode: st.mode, rollout: st.rollout,
+				state: st.state, feed: st.feed, mode: st.mode, rollout: st.rollout, rollout_state: st.rolloutState,
 			}));
 			if (my !== seq) return;
 			errBox.hidden = true;

@@ -2,35 +2,39 @@
 // pause/resume, approve a group, retry the failed devices, thresholds, and
 // per-rollout and per-group progress with counts one click from their
 // devices.
-import {h, add, replace, icon, badge, age, fmtTime, empty} from '../dom.js';
+import {h, add, replace, icon, badge, age, fmtTime, empty, debounce} from '../dom.js';
 import {get, post, patch, del} from '../api.js';
 import {session} from '../session.js';
 import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
 import {loadSoftwareOptions, softwareOption} from './devices.js';
 
-// Which device state each count stands for in the device list.
-const COUNT_STATES = [
-	{key: 'targeted', label: 'targeted', state: ''},
-	{key: 'pending', label: 'pending', state: 'pending'},
-	{key: 'running', label: 'running', state: 'updating'},
-	{key: 'succeeded', label: 'succeeded', state: 'in_sync'},
-	{key: 'failed', label: 'failed', state: 'failed'},
-];
+// The counts of a rollout, in the order of their boxes and segments: they
+// add up to targeted.  Each box opens the devices list of the rollout in
+// that state (rollout_state, the rollout's own states: see README).
+const COUNT_STATES = ['targeted', 'pending', 'running', 'succeeded', 'failed', 'canceled'];
+// The states a device ends in, and the segment class of each state.
+const END_STATES = ['succeeded', 'failed', 'canceled'];
+const SEG_CLASS = {succeeded: 'seg-ok', failed: 'seg-bad', canceled: 'seg-cancel', running: 'seg-run', pending: 'seg-pend'};
 
-function stackedBar(c) {
+// One segment per state; pending is drawn as a hatch over the empty
+// track, so a bar of waiting devices (a paused rollout, one just
+// started) never reads as full.  The percentage is the devices that
+// reached an end state.
+function stackedBar(c, opts = {}) {
 	const total = Math.max(1, c.targeted || 0);
-	const seg = (cls, n, title) => {
+	const seg = (k) => {
+		const n = c[k] || 0;
 		if (!n) return null;
-		const el = h('div', {class: 'seg ' + cls, title: `${n} ${title}`});
+		const el = h('div', {class: 'seg ' + SEG_CLASS[k], title: `${n} ${k}`, dataset: {seg: k, n: String(n)}});
 		el.style.width = (100 * n) / total + '%';
 		return el;
 	};
-	const done = (c.succeeded || 0) + (c.failed || 0);
+	const done = END_STATES.reduce((a, k) => a + (c[k] || 0), 0);
 	const pct = c.targeted ? Math.round((100 * done) / c.targeted) : 0;
 	return h('div', {class: 'stacked-wrap'},
-		h('div', {class: 'stacked', role: 'progressbar', 'aria-valuenow': String(pct), 'aria-valuemin': '0', 'aria-valuemax': '100',
-			title: `${done} of ${c.targeted || 0} done`},
-		seg('seg-ok', c.succeeded, 'succeeded'), seg('seg-bad', c.failed, 'failed'), seg('seg-run', c.running, 'running'), seg('seg-pend', c.pending, 'pending')),
+		h('div', {class: 'stacked' + (opts.paused ? ' stacked-paused' : ''), role: 'progressbar', 'aria-valuenow': String(pct), 'aria-valuemin': '0', 'aria-valuemax': '100',
+			title: `${done} of ${c.targeted || 0} done${opts.paused ? ' (paused)' : ''}`},
+		['succeeded', 'failed', 'canceled', 'running', 'pending'].map(seg)),
 		h('span', {class: 'stacked-pct'}, `${pct} %`));
 }
 
@@ -191,11 +195,65 @@ export default async function render(ctx) {
 			h('option', {value: 'now'}, 'Now'), h('option', {value: 'manual'}, 'Later, by hand (Start button)'), h('option', {value: 'at'}, 'At a time'));
 		const startAt = h('input', {class: 'input', id: 'rollout-start-at', type: 'datetime-local', hidden: true});
 		startSel.onchange = () => { startAt.hidden = startSel.value !== 'at'; };
+		// Before it starts: how many devices it will reach, and what to
+		// beware of (GET /api/v1/rollouts/preview reads the feed as the
+		// start does).  The picker proposes the feed's newest fitting
+		// software until the operator picks one.
+		const preview = h('div', {class: 'rollout-preview', id: 'rollout-preview', role: 'status', 'aria-live': 'polite'});
+		let picked = false;
+		let seqP = 0;
+		const qs = (o) => Object.entries(o).filter(([, v]) => v !== '' && v !== undefined).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+		async function proposeSoftware() {
+			const my = ++seqP;
+			try {
+				const p = await get('/api/v1/rollouts/preview?' + qs({feed: feed.value.trim()}));
+				if (my !== seqP || picked || !p.newest_fitting) return;
+				if ([...swSel.options].some((o) => o.value === String(p.newest_fitting.id) && !o.disabled)) swSel.value = String(p.newest_fitting.id);
+			} catch {
+				// the preview below says what is wrong
+			}
+		}
+		async function updatePreview() {
+			const my = ++seqP;
+			const q = {software_id: swSel.value, feed: feed.value.trim(), target_filter: filter.value.trim()};
+			if (!q.feed) {
+				replace(preview, h('div', {class: 'muted small'}, 'Enter the feed.'));
+				return;
+			}
+			let p;
+			try {
+				p = await get('/api/v1/rollouts/preview?' + qs(q));
+			} catch (e) {
+				if (my === seqP) replace(preview, h('div', {class: 'inline-error'}, e.detail || 'Could not count the devices.'));
+				return;
+			}
+			if (my !== seqP) return;
+			const parts = [];
+			if (p.pending) parts.push(`${p.pending} to update`);
+			if (p.succeeded) parts.push(`${p.succeeded} already on ${p.version}`);
+			if (p.failed) parts.push(`${p.failed} parked after a failed update`);
+			const left = [];
+			if (p.other_hardware) left.push(`${p.other_hardware} of other hardware`);
+			if (p.downgrade) left.push(`${p.downgrade} on a newer version`);
+			if (p.filtered) left.push(`${p.filtered} left out by the filter`);
+			replace(preview,
+				h('div', {class: 'preview-count'}, 'It will reach ', h('strong', {id: 'rollout-preview-n', dataset: {n: String(p.devices)}}, String(p.devices)),
+					` device${p.devices === 1 ? '' : 's'} of feed ${p.feed}`, parts.length ? ` (${parts.join(', ')})` : '', '.',
+					left.length ? h('span', {class: 'muted'}, ` Not: ${left.join(', ')}.`) : null),
+				(p.warnings || []).map((w) => h('div', {class: 'notice notice-warn', dataset: {warning: w.code}}, w.message)));
+		}
+		const later = debounce(updatePreview, 250);
+		swSel.addEventListener('change', () => { picked = true; updatePreview(); });
+		feed.addEventListener('input', () => { later(); });
+		feed.addEventListener('change', async () => { await proposeSoftware(); updatePreview(); });
+		filter.addEventListener('input', later);
+		saved.addEventListener('change', updatePreview);
+		proposeSoftware().then(updatePreview);
 		modal({
 			title: 'New rollout',
 			body: [
 				h('p', {class: 'muted'}, 'Every device of the feed in rollout mode whose hardware fits the software is updated, at most "max running" at a time.'),
-				field('Software', swSel),
+				field('Software', swSel, 'The newest that fits the feed is proposed.'),
 				field('Feed', feed), feedList,
 				field('Name (optional)', name),
 				h('div', {class: 'form-row'},
@@ -207,6 +265,7 @@ export default async function render(ctx) {
 				field('Target filter (optional)', filter, 'FIQL over the feed\'s devices: attribute.KEY, metadata.KEY, controllerId, name, hwModel, hwRevision, swVersion.'),
 				h('div', {class: 'form-row'}, field('Start', startSel), field('Start time', startAt)),
 				h('label', {class: 'check'}, paused, h('span', null, 'Create paused (start it later)')),
+				preview,
 			],
 			wide: true,
 			buttons: [
@@ -291,13 +350,37 @@ export default async function render(ctx) {
 	}
 
 	async function retryFailed(r) {
+		const n = r.counts.failed;
 		if (!(await confirmDialog({
 			title: 'Retry the failed devices?',
-			message: `Offer ${r.counts.failed} failed device${r.counts.failed === 1 ? '' : 's'} of rollout #${r.id} the update again, in a new wave that runs at once?`,
-			detail: 'They leave the waves they failed in; those count them as retried.',
+			message: `Offer ${n} failed device${n === 1 ? '' : 's'} of rollout #${r.id} the update again, in a new wave${r.paused ? '' : ' that runs at once'}?`,
+			detail: 'They leave the waves they failed in; those count them as retried.' + (r.paused ? ' The rollout is paused: they are offered the update once you resume it.' : ''),
 			confirm: 'Retry',
 		}))) return;
-		act(r, 'retry-failed', `Rollout #${r.id}: the failed devices are offered the update again.`);
+		act(r, 'retry-failed', r.paused
+			? `Rollout #${r.id}: ${n} failed device${n === 1 ? '' : 's'} moved to a new wave; resume the rollout to offer them the update.`
+			: `Rollout #${r.id}: ${n} failed device${n === 1 ? ' is' : 's are'} offered the update again.`);
+	}
+
+	// The failed devices of a rollout with the reason each gave.
+	function failedDevices(r) {
+		const body = h('div', {class: 'group-devices', id: 'failed-devices'}, empty('Loading…'));
+		get(`/api/v1/rollouts/${r.id}/devices?state=failed&limit=200`).then((res) => {
+			if (!res.devices.length) {
+				replace(body, empty('No device failed.'));
+				return;
+			}
+			replace(body, h('table', {class: 'table'},
+				h('thead', null, h('tr', null, h('th', null, 'Device'), h('th', null, 'Wave'), h('th', null, 'Reason'))),
+				h('tbody', null, res.devices.map((d) => h('tr', {dataset: {device: d.controller_id}},
+					h('td', null, h('a', {href: '#/devices/' + encodeURIComponent(d.controller_id), class: 'mono'}, d.controller_id)),
+					h('td', null, d.group),
+					h('td', {class: 'reason'}, d.reason || '—'))))),
+			res.total > res.devices.length ? h('p', {class: 'muted small'}, `The first ${res.devices.length} of ${res.total}.`) : null);
+		}).catch((e) => replace(body, h('div', {class: 'inline-error'}, 'Could not load the devices: ' + e.detail)));
+		const buttons = [{label: 'Close', kind: 'ghost'}];
+		if (canWrite) buttons.push({label: 'Retry failed', kind: 'primary', role: 'retry', onClick: () => { retryFailed(r); }});
+		modal({title: `Rollout #${r.id}: failed devices`, body, wide: true, buttons});
 	}
 
 	function groupsView(r) {
@@ -318,7 +401,7 @@ export default async function render(ctx) {
 					h('span', {class: 'spacer'}), badge(g.state),
 					canWrite && g.state === 'waiting_approval'
 						? h('button', {type: 'button', class: 'btn btn-sm btn-primary', dataset: {action: 'approve'}, onclick: () => act(r, `groups/${g.id}/approve`, `${g.name} approved.`)}, icon('play'), 'Approve') : null),
-				stackedBar({targeted: c.total, pending: c.pending, running: c.running, succeeded: c.succeeded, failed: c.failed}),
+				stackedBar({targeted: c.total, pending: c.pending, running: c.running, succeeded: c.succeeded, failed: c.failed, canceled: c.canceled}, {paused: r.paused}),
 				counts);
 		}));
 	}
@@ -342,23 +425,31 @@ export default async function render(ctx) {
 	function card(r) {
 		const c = r.counts || {};
 		const sw = swById.get(r.software_id);
+		const finished = r.state === 'finished';
 		const status = r.state === 'ready' ? badge(r.start_at ? 'starts ' + age(r.start_at) : 'ready', 'muted')
 			: r.state === 'starting' ? badge('starting', 'accent')
-				: r.paused ? badge('paused', 'warn') : (c.targeted && (c.succeeded || 0) + (c.failed || 0) >= c.targeted ? badge('complete', 'ok') : badge('running', 'accent'));
+				: finished ? badge('finished', 'ok')
+					: r.paused ? badge('paused', 'warn') : badge('running', 'accent');
 		const counts = h('div', {class: 'counts'}, COUNT_STATES.map((k) => {
-			const href = '#/devices?rollout=' + encodeURIComponent(r.id) + (k.state ? '&state=' + k.state : '');
-			return h('a', {class: 'count count-' + k.key, href, title: `Show the ${k.label} devices`, dataset: {count: k.key}},
-				h('span', {class: 'count-n'}, String(c[k.key] || 0)), h('span', {class: 'count-l'}, k.label));
-		}), c.stale ? h('span', {class: 'count count-stale', title: 'Running updates without feedback for updates.stale_timeout'}, h('span', {class: 'count-n'}, String(c.stale)), h('span', {class: 'count-l'}, 'stale')) : null);
+			const href = '#/devices?rollout=' + encodeURIComponent(r.id) + (k !== 'targeted' ? '&rollout_state=' + k : '');
+			return h('a', {class: 'count count-' + k, href, title: `Show the ${k} devices of this rollout`, dataset: {count: k}},
+				h('span', {class: 'count-n'}, String(c[k] || 0)), h('span', {class: 'count-l'}, k,
+					k === 'running' && c.stale ? h('span', {class: 'count-note', title: 'Running updates without feedback for updates.stale_timeout'}, ` (${c.stale} stale)`) : null));
+		}));
+		const superseded = c.superseded
+			? h('a', {class: 'muted small', id: 'superseded-' + r.id, href: '#/devices?rollout=' + encodeURIComponent(r.id) + '&rollout_state=superseded'},
+				`${c.superseded} device${c.superseded === 1 ? '' : 's'} placed here now follow${c.superseded === 1 ? 's' : ''} a newer rollout or left the feed (not counted).`)
+			: null;
 		const actions = h('div', {class: 'card-actions'},
 			canWrite && r.state === 'ready' ? h('button', {type: 'button', class: 'btn btn-sm btn-primary', dataset: {action: 'start'}, onclick: () => act(r, 'start', `Rollout #${r.id} started.`)}, icon('play'), 'Start') : null,
+			c.failed ? h('button', {type: 'button', class: 'btn btn-sm', dataset: {action: 'failed'}, onclick: () => failedDevices(r)}, icon('file'), 'Failed devices') : null,
 			canWrite && c.failed ? h('button', {type: 'button', class: 'btn btn-sm', dataset: {action: 'retry'}, onclick: () => retryFailed(r)}, icon('refresh'), 'Retry failed') : null,
-			canWrite && r.state !== 'ready' && r.state !== 'starting' ? (r.paused
+			canWrite && r.state !== 'ready' && r.state !== 'starting' && !finished ? (r.paused
 				? h('button', {type: 'button', class: 'btn btn-sm btn-primary', dataset: {action: 'resume'}, onclick: () => setPaused(r, false)}, icon('play'), 'Resume')
 				: h('button', {type: 'button', class: 'btn btn-sm', dataset: {action: 'pause'}, onclick: () => setPaused(r, true)}, icon('pause'), 'Pause')) : null,
 			canWrite ? h('button', {type: 'button', class: 'btn btn-sm btn-ghost', dataset: {action: 'edit'}, onclick: () => edit(r)}, icon('edit'), 'Edit') : null,
 			canDelete ? h('button', {type: 'button', class: 'btn btn-sm btn-ghost btn-danger-text', dataset: {action: 'delete'}, onclick: () => remove(r)}, icon('trash'), 'Delete') : null);
-		return h('article', {class: 'card rollout' + (String(r.id) === highlight ? ' highlight' : ''), id: 'rollout-' + r.id, dataset: {id: String(r.id), paused: String(!!r.paused)}},
+		return h('article', {class: 'card rollout' + (String(r.id) === highlight ? ' highlight' : ''), id: 'rollout-' + r.id, dataset: {id: String(r.id), paused: String(!!r.paused), state: r.state}},
 			h('div', {class: 'rollout-head'},
 				h('div', null,
 					h('h2', null, h('span', {class: 'muted'}, `#${r.id} `), r.name || `Rollout of ${r.version || 'software #' + r.software_id}`),
@@ -369,8 +460,9 @@ export default async function render(ctx) {
 				h('div', {class: 'rollout-status'}, status)),
 			r.paused && r.pause_reason ? h('div', {class: 'notice notice-warn'}, 'Paused: ', r.pause_reason) : null,
 			r.target_filter ? h('div', {class: 'muted small'}, 'Filter: ', h('code', null, r.target_filter)) : null,
-			stackedBar(c),
+			stackedBar(c, {paused: r.paused && !finished}),
 			counts,
+			superseded,
 			groupsView(r),
 			h('div', {class: 'rollout-foot'}, h('span', {class: 'muted small'}, thresholds(r)), h('span', {class: 'spacer'}), actions));
 	}
