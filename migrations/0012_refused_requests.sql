@@ -12,8 +12,9 @@ CREATE TABLE refused_request (
 	attempts BIGINT NOT NULL,
 	first_at BIGINT NOT NULL,
 	last_at BIGINT NOT NULL,
+	last_ms BIGINT NOT NULL, -- last_at in ms: orders refusals within a second
 	address TEXT
 );
 CREATE UNIQUE INDEX refused_request_key
     ON refused_request (controller_id, reason);
-CREATE INDEX refused_request_last ON refused_request (last_at);
+CREATE INDEX refused_request_last ON refused_request (last_ms);

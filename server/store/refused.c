@@ -42,7 +42,8 @@ static const struct {
 struct refused_entry {
 	char *cid; /* NULL: empty slot */
 	enum refused_reason reason;
-	int64_t count, first_at, last_at;
+	int64_t count, first_at, last_at, last_ms;
+	uint64_t seq; /* of its last note: the order of arrival */
 	char addr[REFUSED_ADDR_MAX];
 };
 
@@ -55,6 +56,7 @@ struct refused {
 	pthread_mutex_t lock;
 	struct refused_table cur;
 	int64_t rows_max;
+	uint64_t seq;      /* notes so far */
 	uint64_t dropped;  /* in all */
 	uint64_t unlogged; /* dropped since the last warning */
 	int64_t warned;    /* when that was */
@@ -161,7 +163,7 @@ refused_note(struct refused *m, const char *cid, const char *address,
 {
 	char key[REFUSED_CID_MAX + 1];
 	struct refused_entry *e;
-	int64_t now = now_s();
+	int64_t ms = now_ms();
 	size_t n;
 
 	if (m == NULL || cid == NULL || (size_t)reason >= REFUSED_NREASONS)
@@ -184,11 +186,13 @@ refused_note(struct refused *m, const char *cid, const char *address,
 		}
 		e->cid = xstrdup(key);
 		e->reason = reason;
-		e->first_at = now;
+		e->first_at = ms / 1000;
 		m->cur.used++;
 	}
 	e->count++;
-	e->last_at = now;
+	e->last_at = ms / 1000;
+	e->last_ms = ms;
+	e->seq = ++m->seq;
 	n = address ? strnlen(address, REFUSED_ADDR_MAX - 1) : 0;
 	memcpy(e->addr, address ? address : "", n);
 	e->addr[n] = '\0';
@@ -217,21 +221,22 @@ refused_write_one(struct db *db, const struct refused_entry *e)
 {
 	static const char upsert[] =
 	    "INSERT INTO refused_request (controller_id, reason, attempts, "
-	    "first_at, last_at, address) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	    "first_at, last_at, address, last_ms) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?8) "
 	    "ON CONFLICT (controller_id, reason) DO UPDATE SET "
 	    "attempts = CASE WHEN refused_request.last_at < ?7 THEN "
 	    "excluded.attempts ELSE refused_request.attempts + "
 	    "excluded.attempts END, first_at = CASE WHEN "
 	    "refused_request.last_at < ?7 THEN excluded.first_at ELSE "
 	    "refused_request.first_at END, last_at = excluded.last_at, "
-	    "address = excluded.address";
+	    "last_ms = excluded.last_ms, address = excluded.address";
 	static const char seen[] =
 	    "SELECT COALESCE(max(s.at), 0) FROM device d JOIN device_seen s "
 	    "ON s.device_id = d.id WHERE d.controller_id = ?1";
 	static const char cut[] =
 	    "DELETE FROM refused_request WHERE controller_id = ?1 AND id NOT "
 	    "IN (SELECT id FROM refused_request WHERE controller_id = ?1 "
-	    "ORDER BY last_at DESC, id DESC LIMIT ?2)";
+	    "ORDER BY last_ms DESC, id DESC LIMIT ?2)";
 	sqlite3_stmt *st;
 	int64_t accepted;
 
@@ -248,6 +253,7 @@ refused_write_one(struct db *db, const struct refused_entry *e)
 	db_bind_int64(st, 5, e->last_at);
 	db_bind_text(st, 6, e->addr[0] ? e->addr : NULL);
 	db_bind_int64(st, 7, accepted);
+	db_bind_int64(st, 8, e->last_ms);
 	if (db_step_done(db, st, __func__) != RESULT_OK)
 		return -1;
 	if ((st = db_prepare(db, cut)) == NULL)
@@ -264,7 +270,7 @@ refused_cut_total(struct db *db, int64_t rows_max)
 	static const char count[] = "SELECT count(*) FROM refused_request";
 	static const char cut[] =
 	    "DELETE FROM refused_request WHERE id IN (SELECT id FROM "
-	    "refused_request ORDER BY last_at ASC, id ASC LIMIT ?1)";
+	    "refused_request ORDER BY last_ms ASC, id ASC LIMIT ?1)";
 	sqlite3_stmt *st;
 	int64_t n;
 
@@ -299,6 +305,15 @@ refused_warn_dropped(struct refused *m)
 		    (unsigned long long)n, REFUSED_PENDING_MAX);
 }
 
+static int
+refused_entry_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct refused_entry *)a)->seq;
+	uint64_t y = ((const struct refused_entry *)b)->seq;
+
+	return (x > y) - (x < y);
+}
+
 int
 refused_flush(struct refused *m, struct db *db)
 {
@@ -315,13 +330,22 @@ refused_flush(struct refused *m, struct db *db)
 	refused_warn_dropped(m);
 	if (t.used == 0)
 		return 0;
+	/* Packed to the front, in the order they came: new rows' ids
+	 * follow it too. */
+	for (size_t i = 0, k = 0; i < t.nslots; i++)
+		if (t.slots[i].cid != NULL) {
+			struct refused_entry e = t.slots[i];
+
+			t.slots[i] = t.slots[k];
+			t.slots[k++] = e;
+		}
+	qsort(t.slots, t.used, sizeof(*t.slots), refused_entry_cmp);
 	if (db_begin(db) == -1) {
 		rc = -1;
 		goto done;
 	}
-	for (size_t i = 0; i < t.nslots && rc == 0; i++)
-		if (t.slots[i].cid != NULL)
-			rc = refused_write_one(db, &t.slots[i]);
+	for (size_t i = 0; i < t.used && rc == 0; i++)
+		rc = refused_write_one(db, &t.slots[i]);
 	if (rc == 0)
 		rc = refused_cut_total(db, m->rows_max);
 	if (rc == 0)
@@ -355,7 +379,7 @@ refused_device_json(struct db *db, const char *cid, int64_t since)
 	static const char sql[] =
 	    "SELECT reason, attempts, first_at, last_at, 0, address FROM "
 	    "refused_request WHERE controller_id = ?1 AND last_at > ?2 "
-	    "ORDER BY last_at DESC, id DESC LIMIT 1";
+	    "ORDER BY last_ms DESC, id DESC LIMIT 1";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	json_t *o = NULL;
 
@@ -375,7 +399,7 @@ refused_reasons_json(struct db *db, const char *cid)
 {
 	static const char sql[] =
 	    "SELECT reason, attempts, first_at, last_at, 0, address FROM "
-	    "refused_request WHERE controller_id = ?1 ORDER BY last_at DESC, "
+	    "refused_request WHERE controller_id = ?1 ORDER BY last_ms DESC, "
 	    "id DESC";
 	sqlite3_stmt *st = db_prepare(db, sql);
 	json_t *a = json_array();
@@ -399,10 +423,10 @@ refused_list_json(
 	    "d.controller_id = r.controller_id), r.reason, r.attempts, "
 	    "r.first_at, r.last_at, 0, r.address FROM refused_request r "
 	    "WHERE r.id = (SELECT x.id FROM refused_request x WHERE "
-	    "x.controller_id = r.controller_id ORDER BY x.last_at DESC, x.id "
+	    "x.controller_id = r.controller_id ORDER BY x.last_ms DESC, x.id "
 	    "DESC LIMIT 1) AND (?3 = 0 OR NOT EXISTS (SELECT 1 FROM device d "
 	    "WHERE d.controller_id = r.controller_id)) "
-	    "ORDER BY r.last_at DESC, r.id DESC LIMIT ?1 OFFSET ?2";
+	    "ORDER BY r.last_ms DESC, r.id DESC LIMIT ?1 OFFSET ?2";
 	static const char count[] =
 	    "SELECT count(DISTINCT r.controller_id) FROM refused_request r "
 	    "WHERE ?1 = 0 OR NOT EXISTS (SELECT 1 FROM device d WHERE "

@@ -103,16 +103,17 @@ test_reset_after_accepted(void **state)
 	struct refused *m = refused_new(1000);
 
 	(void)state;
-	assert_int_equal(db_exec(db, "DELETE FROM refused_request;"
-	                             "INSERT INTO device (controller_id, "
-	                             "created_at) VALUES ('dev-2', 1);"
-	                             "INSERT INTO refused_request "
-	                             "(controller_id, reason, attempts, "
-	                             "first_at, last_at) VALUES ('dev-2', "
-	                             "'wrong_target_token', 99, 1, 2);"
-	                             "INSERT INTO device_seen (device_id, at) "
-	                             "SELECT id, 3 FROM device WHERE "
-	                             "controller_id = 'dev-2';"),
+	assert_int_equal(
+	    db_exec(db, "DELETE FROM refused_request;"
+	                "INSERT INTO device (controller_id, "
+	                "created_at) VALUES ('dev-2', 1);"
+	                "INSERT INTO refused_request "
+	                "(controller_id, reason, attempts, "
+	                "first_at, last_at, last_ms) VALUES ('dev-2', "
+	                "'wrong_target_token', 99, 1, 2, 2000);"
+	                "INSERT INTO device_seen (device_id, at) "
+	                "SELECT id, 3 FROM device WHERE "
+	                "controller_id = 'dev-2';"),
 	    0);
 	refused_note(m, "dev-2", NULL, REFUSED_WRONG_TOKEN);
 	assert_int_equal(refused_flush(m, db), 0);
@@ -147,6 +148,16 @@ test_bounds(void **state)
 	}
 	assert_int_equal(refused_flush(m, db), 0);
 	assert_int_equal(q("SELECT count(*) FROM refused_request"), 50);
+	/* The most recent stay, in the order they came within a second. */
+	assert_int_equal(q("SELECT count(*) FROM refused_request WHERE "
+	                   "controller_id = 'stranger-199'"),
+	    1);
+	assert_int_equal(q("SELECT count(*) FROM refused_request WHERE "
+	                   "controller_id = 'stranger-150'"),
+	    1);
+	assert_int_equal(q("SELECT count(*) FROM refused_request WHERE "
+	                   "controller_id = 'stranger-149'"),
+	    0);
 	refused_free(m);
 }
 
