@@ -21,6 +21,7 @@ struct trust_store;
 struct device_tally;
 struct audit_log;
 struct memo;
+struct refused;
 struct auth_basic_cache;
 struct tls;
 
@@ -30,6 +31,7 @@ struct app {
 	char artifact_dir[1100]; /* data_dir/artifacts */
 	char tmp_dir[1100];      /* data_dir/tmp: uploads in progress */
 	struct seen *seen;       /* last-seen coalescer */
+	struct refused *refused; /* requests refused at the door */
 	int cores;
 	char setup_token[33]; /* first-run set-up, "" once a user exists */
 	struct ratelimit *login_limits; /* failed logins per user and address */

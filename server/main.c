@@ -34,6 +34,7 @@
 #include "migrate.h"
 #include "perm.h"
 #include "ratelimit.h"
+#include "refused.h"
 #include "route.h"
 #include "seen.h"
 #include "settings.h"
@@ -271,6 +272,7 @@ serve(struct app *app)
 	 * must not push login lockouts out. */
 	app->register_limits = ratelimit_new(app->settings->login_tracked_keys);
 	app->register_tally = device_tally_new();
+	app->refused = refused_new(app->settings->refused_max);
 	app->metrics = metrics_new(nroutes);
 	app->stats_memo = memo_new(APP_STATS_CACHE_MS);
 	app->metrics_memo = memo_new(APP_STATS_CACHE_MS);
@@ -318,6 +320,7 @@ serve(struct app *app)
 		 * own would cost a database connection's cache for this);
 		 * every session_purge_interval the sessions that ended. */
 		wave_tick(db, first);
+		refused_flush(app->refused, db);
 		if ((sig = sigtimedwait(&set, NULL, &tick)) == -1) {
 			if (errno == EAGAIN &&
 			    now_s() - purged >=
@@ -345,6 +348,7 @@ serve(struct app *app)
 	log_info("shutting down");
 	sse_close_all(app->sse);
 	http_stop(srv);
+	refused_flush(app->refused, db);
 	sse_stop(app->sse);
 	audit_stop(app->audit);
 	seen_stop(app->seen);
@@ -353,6 +357,7 @@ serve(struct app *app)
 	sysconf_shutdown();
 	ratelimit_free(app->register_limits);
 	device_tally_free(app->register_tally);
+	refused_free(app->refused);
 	metrics_free(app->metrics);
 	memo_free(app->stats_memo);
 	memo_free(app->metrics_memo);

@@ -25,6 +25,7 @@
 #include "http.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "refused.h"
 #include "rollout.h"
 #include "seen.h"
 #include "settings.h"
@@ -146,6 +147,8 @@ ddi_register(struct request *req, struct ddi_ctx *c)
 		ratelimit_refund(req->app->register_limits, key);
 	if (r == RESULT_CONFLICT) {
 		/* It registered meanwhile with another token. */
+		refused_note(req->app->refused, c->cid, req->peer,
+		    REFUSED_TOKEN_CONFLICT);
 		http_reply_empty(req, 401);
 		return false;
 	}
@@ -214,9 +217,11 @@ ddi_begin(struct request *req, struct ddi_ctx *c, bool register_ok, bool json)
 	           (r = device_store_first_token(c->db, req->device_id,
 	                req->new_token_hash)) != RESULT_OK) {
 		/* The loser of a race of first contacts with other tokens. */
-		if (r == RESULT_CONFLICT)
+		if (r == RESULT_CONFLICT) {
+			refused_note(req->app->refused, c->cid, req->peer,
+			    REFUSED_TOKEN_CONFLICT);
 			http_reply_empty(req, 401);
-		else
+		} else
 			http_reply_ddi_error(req, 500,
 			    "hawkbit.server.error.internal",
 			    "Cannot store the target token.");

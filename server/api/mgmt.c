@@ -56,10 +56,25 @@ mgmt_get_software_list(struct request *req)
 	const char *q = http_query(req, "q");
 	int64_t limit, offset;
 
+	json_t *o, *counts, *v;
+	size_t i;
+	char key[24];
+
 	if (db == NULL || !mgmt_query_page(req, MGMT_PAGE_MAX, &limit, &offset))
 		return;
-	mgmt_reply_object(req, 200,
-	    dist_list_json(db, "software", limit, offset, q && *q ? q : NULL));
+	o = dist_list_json(db, "software", limit, offset, q && *q ? q : NULL);
+	/* "installed on N devices": one grouped query for the page. */
+	counts = device_installed_counts(db);
+	json_array_foreach(json_object_get(o, "software"), i, v)
+	{
+		snprintf(key, sizeof(key), "%lld",
+		    (long long)json_integer_value(json_object_get(v, "id")));
+		json_object_set_new(v, "installed_devices",
+		    json_integer(
+		        json_integer_value(json_object_get(counts, key))));
+	}
+	json_decref(counts);
+	mgmt_reply_object(req, 200, o);
 }
 
 static void
@@ -146,6 +161,7 @@ static const struct field device_fields[] = {
 	{ "force",                T_BOOL },
 	{ "allow_downgrade",      T_BOOL },
 	{ "token",                T_STR | T_NULL },
+	{ "confirm",              T_BOOL },
 };
 /* clang-format on */
 
@@ -171,9 +187,11 @@ mgmt_get_devices(struct request *req)
 	static const char *const modes[] = {
 	    "rollout", "latest", "assigned", "pinned", NULL};
 	static const char *const orders[] = {"asc", "desc", NULL};
+	static const char *const seens[] = {"online", "overdue", "never", NULL};
+	static const char *const bools[] = {"0", "1", "false", "true", NULL};
 	struct db *db = mgmt_db(req);
 	struct device_query q;
-	const char *order;
+	const char *order, *refused;
 
 	memset(&q, 0, sizeof(q));
 	if (db == NULL || !mgmt_query_page(req, 100, &q.limit, &q.offset) ||
@@ -186,12 +204,16 @@ mgmt_get_devices(struct request *req)
 	q.sort = http_query(req, "sort");
 	q.rollout_state = http_query(req, "rollout_state");
 	order = http_query(req, "order");
+	q.seen = http_query(req, "seen");
+	refused = http_query(req, "refused");
 	if (q.text && *q.text == '\0')
 		q.text = NULL;
 	if (!mgmt_one_of(q.sort, sorts) || !mgmt_one_of(q.state, states) ||
-	    !mgmt_one_of(q.mode, modes) || !mgmt_one_of(order, orders)) {
+	    !mgmt_one_of(q.mode, modes) || !mgmt_one_of(order, orders) ||
+	    !mgmt_one_of(q.seen, seens) || !mgmt_one_of(refused, bools)) {
 		http_reply_error(req, 400, "invalid_query",
-		    "sort, order, state or mode has an unknown value");
+		    "sort, order, state, mode, seen or refused has an unknown "
+		    "value");
 		return;
 	}
 	if (q.rollout_state && *q.rollout_state == '\0')
@@ -203,6 +225,8 @@ mgmt_get_devices(struct request *req)
 		    "running, succeeded, failed, canceled or superseded");
 		return;
 	}
+	q.refused = refused &&
+	            (strcmp(refused, "1") == 0 || strcmp(refused, "true") == 0);
 	q.descending = order && strcmp(order, "desc") == 0;
 	mgmt_reply_object(
 	    req, 200, device_list_json(db, req->app->settings, &q));
@@ -250,6 +274,8 @@ mgmt_post_device(struct request *req)
 		return;
 	}
 	req->audit_target = xstrdup(cid);
+	/* A new device has told nothing: no hardware, no version to check. */
+	json_object_del(body, "confirm");
 	r = device_create(db, cid, body, &id, &why);
 	if (r == RESULT_OK)
 		mgmt_reply_device(req, db, cid, 201);
@@ -265,6 +291,111 @@ mgmt_get_device(struct request *req)
 
 	if (db)
 		mgmt_reply_device(req, db, req->params[0], 200);
+}
+
+/*
+ * Assigning software that does not fit the device or is older than what
+ * it runs (without allow_downgrade) is refused, 409 with the policy's
+ * reason, unless confirmed.  One device: cid params[0] and
+ * patch, whose "confirm" is taken out; body the whole request (for bulk:
+ * its ids and confirm).  Returns false if a reply was sent.
+ */
+static bool
+mgmt_assign_check_one(
+    struct db *db, const char *cid, json_t *patch, json_t *refused)
+{
+	json_t *sw = json_object_get(patch, "assigned_software_id");
+	json_t *down = json_object_get(patch, "allow_downgrade");
+	const char *code;
+	char why[256];
+	struct device d;
+	enum result r;
+
+	if (!json_is_integer(sw))
+		return true;
+	if ((r = device_load_cid(db, cid, &d)) != RESULT_OK)
+		return r == RESULT_NOTFOUND; /* device_bulk says which */
+	if (json_is_boolean(down))
+		d.allow_downgrade = json_is_true(down);
+	r = rollout_assign_check(
+	    db, &d, json_integer_value(sw), &code, why, sizeof(why));
+	device_clear(&d);
+	if (r == RESULT_CONFLICT)
+		json_array_append_new(
+		    refused, json_pack("{s:s, s:s, s:s}", "controller_id", cid,
+		                 "reason_code", code, "reason", why));
+	return r != RESULT_ERROR;
+}
+
+/* Reply 409 with the devices refused, or 500; always false. */
+static bool
+mgmt_assign_refuse(struct request *req, json_t *refused, size_t n)
+{
+	json_t *first = json_array_get(refused, 0);
+	char detail[400];
+
+	snprintf(detail, sizeof(detail),
+	    "%s%s; send \"confirm\": true to "
+	    "assign it anyway",
+	    n > 1 ? "devices refuse the software, e.g. " : "",
+	    json_string_value(json_object_get(first, "reason")));
+	http_reply_json(req, 409,
+	    json_pack("{s:s, s:s, s:O, s:O}", "error", "assignment_refused",
+	        "detail", detail, "reason_code",
+	        json_object_get(first, "reason_code"), "refused", refused));
+	json_decref(refused);
+	return false;
+}
+
+static bool
+mgmt_assign_allowed(struct request *req, struct db *db, json_t *body)
+{
+	bool confirm = json_is_true(json_object_get(body, "confirm"));
+	json_t *refused = json_array();
+
+	json_object_del(body, "confirm");
+	if (confirm) {
+		json_decref(refused);
+		return true;
+	}
+	if (!mgmt_assign_check_one(db, req->params[0], body, refused)) {
+		json_decref(refused);
+		http_reply_error(req, 500, NULL, "cannot check the software");
+		return false;
+	}
+	if (json_array_size(refused) > 0)
+		return mgmt_assign_refuse(req, refused, 1);
+	json_decref(refused);
+	return true;
+}
+
+/* The same for the devices of a bulk patch. */
+static bool
+mgmt_assign_allowed_bulk(struct request *req, struct db *db, json_t *ids,
+    json_t *patch, bool confirm)
+{
+	json_t *refused, *v;
+	size_t i;
+
+	if (confirm ||
+	    !json_is_integer(json_object_get(patch, "assigned_software_id")))
+		return true;
+	refused = json_array();
+	json_array_foreach(ids, i, v)
+	{
+		if (!mgmt_assign_check_one(
+		        db, json_string_value(v), patch, refused)) {
+			json_decref(refused);
+			http_reply_error(
+			    req, 500, NULL, "cannot check the software");
+			return false;
+		}
+	}
+	if (json_array_size(refused) > 0)
+		return mgmt_assign_refuse(
+		    req, refused, json_array_size(refused));
+	json_decref(refused);
+	return true;
 }
 
 /* The device's row id, or a 404 reply. */
@@ -303,6 +434,10 @@ mgmt_patch_device(struct request *req)
 	}
 	if (!mgmt_alias(req, body, "assigned_software_id",
 	        "assigned_distribution_id")) {
+		json_decref(body);
+		return;
+	}
+	if (!mgmt_assign_allowed(req, db, body)) {
 		json_decref(body);
 		return;
 	}
@@ -436,6 +571,7 @@ mgmt_post_action_force_quit(struct request *req)
 
 static const struct field assign_fields[] = {
     {"distribution_id", T_INT},
+    {"confirm", T_BOOL},
     {"type", T_STR | T_NULL},
     {"forcetime", T_INT | T_NULL},
     {"maintenance_window", T_OBJECT | T_NULL},
@@ -511,6 +647,10 @@ mgmt_post_device_assign(struct request *req)
 		goto done;
 	}
 	if (!mgmt_assignment(req, body, &as))
+		goto done;
+	json_object_set(body, "assigned_software_id",
+	    json_object_get(body, "distribution_id"));
+	if (!mgmt_assign_allowed(req, db, body))
 		goto done;
 	r = action_assign(db, device_id,
 	    json_integer_value(json_object_get(body, "distribution_id")), &as,
@@ -911,9 +1051,10 @@ mgmt_post_devices_bulk(struct request *req)
 {
 	/* clang-format off */
 	static const struct field fields[] = {
-		{ "ids",    T_ARRAY },
-		{ "patch",  T_OBJECT },
-		{ "delete", T_BOOL },
+		{ "ids",     T_ARRAY },
+		{ "patch",   T_OBJECT },
+		{ "delete",  T_BOOL },
+		{ "confirm", T_BOOL },
 	};
 	/* clang-format on */
 	struct db *db = mgmt_db(req);
@@ -954,6 +1095,7 @@ mgmt_post_devices_bulk(struct request *req)
 				break;
 		if (k == NELEM(device_fields) ||
 		    strcmp(key, "controller_id") == 0 ||
+		    strcmp(key, "confirm") == 0 ||
 		    !((1u << json_typeof(v)) & device_fields[k].types)) {
 			http_reply_error(req, 400, "invalid_field",
 			    "patch: unknown field or wrong type: %.*s",
@@ -966,6 +1108,9 @@ mgmt_post_devices_bulk(struct request *req)
 		    req, 403, "forbidden", "you lack the permission for this");
 		goto done;
 	}
+	if (patch && !mgmt_assign_allowed_bulk(req, db, ids, patch,
+	                 json_is_true(json_object_get(body, "confirm"))))
+		goto done;
 	req->audit_target = xasprintf("%zu devices", json_array_size(ids));
 	r = device_bulk(db, ids, patch, &n, &why);
 	if (r == RESULT_OK)

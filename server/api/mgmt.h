@@ -29,6 +29,8 @@ void mgmt_get_stats(struct request *);
 void mgmt_get_software_file(struct request *);
 void mgmt_post_devices_bulk(struct request *);
 void mgmt_get_device_events(struct request *);
+void mgmt_get_device_log(struct request *);
+void mgmt_get_refused(struct request *);
 void mgmt_get_software_list(struct request *);
 void mgmt_post_software(struct request *);
 void mgmt_get_software(struct request *);

@@ -114,6 +114,8 @@ const struct route routes[] = {
 	{ "POST",   "/api/v1/devices/{id}/assign",       mgmt_post_device_assign, A, BODY_JSON, "device.write", "device.assign" },
 	{ "GET",    "/api/v1/devices/{id}/actions",      mgmt_get_device_actions, A, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/api/v1/devices/{id}/events",       mgmt_get_device_events,  A, BODY_NONE, "device.read", NULL },
+	{ "GET",    "/api/v1/devices/{id}/log",          mgmt_get_device_log,     A, BODY_NONE, "device.read", NULL, P },
+	{ "GET",    "/api/v1/refused",                   mgmt_get_refused,        A, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/api/v1/actions/{id}",              mgmt_get_action,         A, BODY_NONE, "device.read", NULL, P },
 	{ "GET",    "/api/v1/actions/{id}/history",      mgmt_get_action_history, A, BODY_NONE, "device.read", NULL },
 	{ "GET",    "/api/v1/actions/{id}/log",          mgmt_get_action_log,     A, BODY_NONE, "device.read", NULL },

@@ -164,6 +164,7 @@ static const struct setting table[] = {
 	INT("device_auth.register_rate", register_rate, 1, 1000000),
 	INT("device_auth.register_max",	register_max, 1, 100000000),
 	STRING("device_auth.register_feed", register_feed, 1, check_feed),
+	INT("device_auth.refused_max",	refused_max, 10, 1000000),
 	SECTION("device_auth.proxy_cert"),
 	BOOL("device_auth.proxy_cert.enabled", cert_header_enabled),
 	STRING("device_auth.proxy_cert.cn_header", cert_cn_header, 1,
@@ -292,6 +293,7 @@ settings_defaults(struct settings *s)
 	s->register_rate = 1000;
 	s->register_max = 100000;
 	snprintf(s->register_feed, sizeof(s->register_feed), "%s", "default");
+	s->refused_max = 10000;
 	s->cert_header_enabled = false;
 	snprintf(s->cert_cn_header, sizeof(s->cert_cn_header), "%s",
 	    "X-Controller-Id");

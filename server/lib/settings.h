@@ -91,6 +91,8 @@ struct settings {
 	int register_max;           /* device_auth.register_max: most devices on
 	                               register_feed, default 100000 */
 	char register_feed[65];     /* device_auth.register_feed, "default" */
+	int refused_max;            /* device_auth.refused_max: rows of refused
+	                               requests kept, default 10000 */
 	char attr_hw_model[129];    /* attributes.hw_model, "hw_boardname" */
 	char attr_hw_revision[129]; /* attributes.hw_revision, "hw_revision" */
 	char attr_sw_version[129];  /* attributes.sw_version, "sw_version" */

@@ -2025,3 +2025,142 @@ action_rest_status(struct db *db, int64_t id, int64_t device_id, bool ascending,
 	}
 	return RESULT_OK;
 }
+
+/* "2026-12-02T08:00:00Z" of unix time t into buf[21]. */
+static const char *
+action_time_text(int64_t t, char buf[21])
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, 21, "-");
+	return buf;
+}
+
+/* Past ACTION_LOG_TEXT_MAX bytes in f: say so (once) and return true. */
+static bool
+action_log_text_full(FILE *f, bool *said)
+{
+	if (ftell(f) < ACTION_LOG_TEXT_MAX)
+		return false;
+	if (!*said)
+		fprintf(f, "... cut here: the log passed %d bytes\n",
+		    ACTION_LOG_TEXT_MAX);
+	*said = true;
+	return true;
+}
+
+/* One action's history and log lines into f, oldest first. */
+static void
+action_log_text_one(struct db *db, FILE *f, int64_t id, bool *full)
+{
+	static const char hist[] =
+	    "SELECT at, status, message, repeats FROM action_status WHERE "
+	    "action_id = ?1 ORDER BY id";
+	static const char log[] =
+	    "SELECT at, line, repeats FROM action_log WHERE action_id = ?1 "
+	    "ORDER BY id";
+	sqlite3_stmt *st;
+	const char *m;
+	char t[21];
+	int64_t rep;
+
+	if ((st = db_prepare(db, hist)) != NULL) {
+		db_bind_int64(st, 1, id);
+		while (!action_log_text_full(f, full) &&
+		       sqlite3_step(st) == SQLITE_ROW) {
+			m = (const char *)sqlite3_column_text(st, 2);
+			rep = sqlite3_column_int64(st, 3);
+			fprintf(f, "  %s  %-10s %s",
+			    action_time_text(sqlite3_column_int64(st, 0), t),
+			    (const char *)sqlite3_column_text(st, 1),
+			    m ? m : "");
+			if (rep > 1)
+				fprintf(f, " (x%lld)", (long long)rep);
+			fputc('\n', f);
+		}
+		db_done(st);
+	}
+	if ((st = db_prepare(db, log)) != NULL) {
+		db_bind_int64(st, 1, id);
+		while (!action_log_text_full(f, full) &&
+		       sqlite3_step(st) == SQLITE_ROW) {
+			rep = sqlite3_column_int64(st, 2);
+			fprintf(f, "  %s  log        %s",
+			    action_time_text(sqlite3_column_int64(st, 0), t),
+			    (const char *)sqlite3_column_text(st, 1));
+			if (rep > 1)
+				fprintf(f, " (x%lld)", (long long)rep);
+			fputc('\n', f);
+		}
+		db_done(st);
+	}
+}
+
+char *
+action_log_text(struct db *db, int64_t device_id, const char *cid, size_t *len)
+{
+	static const char sql[] =
+	    "SELECT a.id, a.status, a.created_at, COALESCE(a.closed_at, 0), "
+	    "COALESCE(a.rollout_id, 0), a.result_code, s.version, s.name "
+	    "FROM action a JOIN distribution_set s ON s.id = a.ds_id "
+	    "WHERE a.device_id = ?1 ORDER BY a.id DESC LIMIT ?2";
+	struct row {
+		int64_t id, created, closed, rollout;
+		char *status, *version, *name, *code;
+	} rows[ACTION_LOG_TEXT_ACTIONS];
+	sqlite3_stmt *st;
+	char *buf = NULL, t1[21], t2[21];
+	bool full = false;
+	size_t n = 0;
+	FILE *f;
+
+	if ((st = db_prepare(db, sql)) == NULL)
+		return NULL;
+	db_bind_int64(st, 1, device_id);
+	db_bind_int64(st, 2, ACTION_LOG_TEXT_ACTIONS);
+	while (n < ACTION_LOG_TEXT_ACTIONS && sqlite3_step(st) == SQLITE_ROW) {
+		rows[n].id = sqlite3_column_int64(st, 0);
+		rows[n].status = db_column_strdup(st, 1);
+		rows[n].created = sqlite3_column_int64(st, 2);
+		rows[n].closed = sqlite3_column_int64(st, 3);
+		rows[n].rollout = sqlite3_column_int64(st, 4);
+		rows[n].code = db_column_strdup(st, 5);
+		rows[n].version = db_column_strdup(st, 6);
+		rows[n].name = db_column_strdup(st, 7);
+		n++;
+	}
+	db_done(st);
+	if ((f = open_memstream(&buf, len)) == NULL)
+		fatal("open_memstream");
+	fprintf(f, "Update log of device %s, %zu update(s), written %s\n", cid,
+	    n, action_time_text(now_s(), t1));
+	/* Oldest first, as a log reads. */
+	while (n-- > 0) {
+		struct row *r = &rows[n];
+
+		if (!action_log_text_full(f, &full)) {
+			fprintf(f, "\nUpdate #%lld: %s %s, %s",
+			    (long long)r->id, r->name ? r->name : "",
+			    r->version ? r->version : "", r->status);
+			if (r->rollout)
+				fprintf(f, ", rollout #%lld",
+				    (long long)r->rollout);
+			if (r->code)
+				fprintf(f, ", result code %s", r->code);
+			fprintf(f, ", created %s, closed %s\n",
+			    action_time_text(r->created, t1),
+			    r->closed ? action_time_text(r->closed, t2) : "-");
+			action_log_text_one(db, f, r->id, &full);
+		}
+		free(r->status);
+		free(r->version);
+		free(r->name);
+		free(r->code);
+	}
+	if (fclose(f) != 0)
+		fatal("open_memstream");
+	return buf;
+}

@@ -226,6 +226,18 @@ json_t *action_to_json(struct db *, int64_t id, bool with_history);
  * got), NULL if it has none; the caller frees it. */
 char *action_last_message(struct db *, int64_t id);
 json_t *action_latest_json(struct db *, int64_t device_id);
+/*
+ * The device's update log as text (cid names it in the first line): its
+ * newest ACTION_LOG_TEXT_ACTIONS actions, oldest first, each with its
+ * history and log lines (at most what the action keeps, see
+ * ACTION_HISTORY_MAX and ACTION_LOG_MAX), cut past ACTION_LOG_TEXT_MAX
+ * bytes.  The caller frees the text;
+ * *len is its length.  NULL on a database error.
+ */
+#define ACTION_LOG_TEXT_ACTIONS 20
+#define ACTION_LOG_TEXT_MAX (16 * 1024 * 1024) /* bytes, then cut */
+char *action_log_text(
+    struct db *, int64_t device_id, const char *cid, size_t *len);
 /* The device's newest 100 actions, newest first, summaries only. */
 json_t *action_list_json(struct db *, int64_t device_id);
 

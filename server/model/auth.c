@@ -21,6 +21,7 @@
 #include "log.h"
 #include "perm.h"
 #include "ratelimit.h"
+#include "refused.h"
 #include "settings.h"
 #include "sysconf.h"
 #include "user.h"
@@ -97,8 +98,10 @@ auth_proxy_cert(struct request *req, const char *cid)
 	return false;
 }
 
-int
-auth_device(struct request *req, struct db *db, const char *cid)
+/* auth_device's decision; *why says what a 401 was for. */
+static int
+auth_device_check(struct request *req, struct db *db, const char *cid,
+    enum refused_reason *why)
 {
 	const struct settings *s = req->app->settings;
 	const char *authz = http_header(req, "Authorization");
@@ -149,29 +152,34 @@ auth_device(struct request *req, struct db *db, const char *cid)
 		return 401;
 	}
 	if (authz != NULL && target == NULL && gateway == NULL)
-		return 401; /* an unknown scheme is not "no token" */
+		return *why = REFUSED_BAD_SCHEME, 401; /* not "no token" */
 	if (gateway != NULL) {
 		if (!sysconf_gateway_ok(s, gateway))
-			return 401;
+			return *why = REFUSED_WRONG_GATEWAY, 401;
 		req->device_may_register = req->device_vouched = true;
 		return 0;
 	}
 	if (target != NULL) {
-		if (!sysconf_targettoken_enabled(s) ||
-		    strlen(target) > AUTH_DEVICE_TOKEN_MAX)
-			return 401;
+		if (!sysconf_targettoken_enabled(s))
+			return *why = REFUSED_TOKEN_DISABLED, 401;
+		if (strlen(target) > AUTH_DEVICE_TOKEN_MAX)
+			return *why = REFUSED_BAD_TOKEN, 401;
 		auth_hash_token(target, hash);
 		if (stored[0] != '\0')
-			return ct_equal(hash, 64, stored, strlen(stored)) ? 0
-			                                                  : 401;
+			return ct_equal(hash, 64, stored, strlen(stored))
+			           ? 0
+			           : (*why = REFUSED_WRONG_TOKEN, 401);
 		switch (s->device_auth) {
 		case DEVICE_AUTH_TOKEN:
-			return 401; /* only pre-registered tokens */
+			/* Only pre-registered tokens. */
+			return *why = req->device_id ? REFUSED_MISSING_TOKEN
+			                             : REFUSED_UNKNOWN_DEVICE,
+			       401;
 		case DEVICE_AUTH_TOFU:
 			/* Trust on first use: remember this token, if it is
 			 * one the operator could have set (device.c). */
 			if (!device_token_valid(target))
-				return 401;
+				return *why = REFUSED_BAD_TOKEN, 401;
 			req->new_token_hash = xstrdup(hash);
 			req->device_may_register = true;
 			return 0;
@@ -179,13 +187,28 @@ auth_device(struct request *req, struct db *db, const char *cid)
 			req->device_may_register = true;
 			return 0;
 		}
-		return 401;
+		return *why = REFUSED_WRONG_TOKEN, 401;
 	}
 	/* No credentials: only open mode, and only for token-less devices. */
 	if (s->device_auth != DEVICE_AUTH_OPEN || stored[0] != '\0')
-		return 401;
+		return *why =
+		           req->device_id || s->device_auth != DEVICE_AUTH_TOKEN
+		               ? REFUSED_MISSING_TOKEN
+		               : REFUSED_UNKNOWN_DEVICE,
+		       401;
 	req->device_may_register = true;
 	return 0;
+}
+
+int
+auth_device(struct request *req, struct db *db, const char *cid)
+{
+	enum refused_reason why = REFUSED_WRONG_TOKEN;
+	int status = auth_device_check(req, db, cid, &why);
+
+	if (status == 401)
+		refused_note(req->app->refused, cid, req->peer, why);
+	return status;
 }
 
 /* A management API token: machine tokens have full access; personal ones

@@ -13,6 +13,9 @@
 #include "db.h"
 #include "log.h"
 #include "meta.h"
+#include "refused.h"
+#include "resultcode.h"
+#include "rollout.h"
 #include "settings.h"
 #include "sysconf.h"
 #include "wave.h"
@@ -648,21 +651,39 @@ fail:
 	return r;
 }
 
-/* The WHERE clause of the device list: ?3 text search, ?4 state, ?5 feed,
- * ?6 mode, ?7 rollout (the devices it reaches, in its state ?9: see
- * WAVE_REACH_MATCH). */
+/*
+ * The WHERE clause of the device list: ?3 text search (ASCII letters in
+ * any case, in the id, name, hardware model and revision, installed
+ * version or address), ?4 state, ?5 feed, ?6 mode, ?7 rollout (the devices
+ * it reaches, in its state ?9: see WAVE_REACH_MATCH), ?10 seen ("online":
+ * a contact since ?13, or ?12 while an update is open, as device_to_json
+ * says; "overdue": seen before that; "never"), ?11 refused since the last
+ * accepted contact (refused.h).
+ */
 #define DEVICE_WHERE                                                           \
-	"WHERE (?3 IS NULL OR instr(controller_id, ?3) > 0 OR "                \
-	"instr(COALESCE(name, ''), ?3) > 0 OR "                                \
-	"instr(COALESCE(hw_model, ''), ?3) > 0 OR "                            \
-	"instr(COALESCE(installed_version, ''), ?3) > 0 OR "                   \
-	"instr(COALESCE(last_address, ''), ?3) > 0) "                          \
+	"WHERE (?3 IS NULL OR instr(lower(controller_id), lower(?3)) > 0 OR "  \
+	"instr(lower(COALESCE(name, '')), lower(?3)) > 0 OR "                  \
+	"instr(lower(COALESCE(hw_model, '')), lower(?3)) > 0 OR "              \
+	"instr(lower(COALESCE(hw_revision, '')), lower(?3)) > 0 OR "           \
+	"instr(lower(COALESCE(installed_version, '')), lower(?3)) > 0 OR "     \
+	"instr(lower(COALESCE(last_address, '')), lower(?3)) > 0) "            \
 	"AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR feed = ?5) "        \
 	"AND (?6 IS NULL OR mode = ?6) AND (?7 IS NULL OR id IN (SELECT "      \
 	"t.device_id FROM " WAVE_REACH_FROM                                    \
-	" WHERE t.rollout_id = ?7 AND " WAVE_REACH_MATCH("?9") "))"
+	" WHERE t.rollout_id = ?7 AND " WAVE_REACH_MATCH("?9") ")) "           \
+	"AND (?10 IS NULL OR (?10 = 'online' AND last_seen >= "                \
+	"CASE WHEN target_version IS NULL THEN ?13 ELSE ?12 END) OR "          \
+	"(?10 = 'overdue' AND last_seen < "                                    \
+	"CASE WHEN target_version IS NULL THEN ?13 ELSE ?12 END) OR "          \
+	"(?10 = 'never' AND last_seen IS NULL)) "                              \
+	"AND (?11 IS NULL OR " REFUSED_DEVICE_SQL ")"
 
-/* The sort column ?8, from a fixed list (anything else: controller id). */
+/* The sort column ?8, from a fixed list (anything else: controller id).
+ * Versions sort as the policy orders them (the "version" collation of
+ * db.c) in DEVICE_ORDER_VERSION, which is NULL for every other column. */
+#define DEVICE_ORDER_VERSION                                                   \
+	"CASE WHEN ?8 = 'installed_version' THEN installed_version END "       \
+	"COLLATE version"
 #define DEVICE_ORDER                                                           \
 	"CASE ?8 WHEN 'name' THEN name WHEN 'hw_model' THEN hw_model "         \
 	"WHEN 'feed' THEN feed WHEN 'mode' THEN mode "                         \
@@ -671,7 +692,8 @@ fail:
 	"ELSE controller_id END"
 
 static void
-device_bind_query(sqlite3_stmt *st, const struct device_query *q)
+device_bind_query(
+    sqlite3_stmt *st, const struct settings *s, const struct device_query *q)
 {
 	db_bind_text(st, 3, q->text);
 	db_bind_text(st, 4, q->state);
@@ -680,6 +702,14 @@ device_bind_query(sqlite3_stmt *st, const struct device_query *q)
 	if (q->rollout_id)
 		db_bind_int64(st, 7, q->rollout_id);
 	db_bind_text(st, 9, q->rollout_state);
+	/* device_to_json's "online", for a device with no update open. */
+	db_bind_int64(st, 13,
+	    now_s() - sysconf_polling_time(s) - sysconf_polling_overdue(s));
+	db_bind_int64(st, 12,
+	    now_s() - s->poll_interval_running - sysconf_polling_overdue(s));
+	db_bind_text(st, 10, q->seen);
+	if (q->refused)
+		db_bind_int64(st, 11, 1);
 }
 
 static json_t *
@@ -712,19 +742,65 @@ json_int_or_null(int64_t v)
 
 static json_t *device_metadata_json(struct db *, int64_t id);
 
+/*
+ * Why the newest action (JSON, borrowed) failed, or JSON null if it did
+ * not: the device's result code with its name (an ATS Garage code) and
+ * the last message, with the reason a known SWUpdate or RAUC message
+ * names.
+ */
+static json_t *
+device_failure_json(json_t *action)
+{
+	json_t *code = json_object_get(action, "result_code");
+	const char *msg =
+	    json_string_value(json_object_get(action, "last_message"));
+	const char *name = NULL, *why;
+	const char *status =
+	    json_string_value(json_object_get(action, "status"));
+
+	if (status == NULL || strcmp(status, "failed") != 0)
+		return json_null();
+	if (json_is_integer(code))
+		name = resultcode_name(json_integer_value(code));
+	if ((why = resultcode_message(msg)) == NULL)
+		why = name;
+	return json_pack("{s:O, s:s?, s:s?, s:s?}", "code",
+	    code ? code : json_null(), "code_name", name, "reason", why,
+	    "message", msg);
+}
+
+/* The explanations: the target and why (rollout.c, from the same steps
+ * as the poll), a refusal since the last accepted contact, the last
+ * failure. */
+static void
+device_explain_json(
+    struct db *db, const struct settings *s, const struct device *d, json_t *o)
+{
+	struct rollout_why w;
+
+	json_object_set_new(o, "target",
+	    rollout_explain(db, s, d, &w) == RESULT_OK ? rollout_why_json(&w)
+	                                               : json_null());
+	json_object_set_new(o, "refused",
+	    refused_device_json(db, d->controller_id, d->last_seen));
+	json_object_set_new(o, "last_failure",
+	    device_failure_json(json_object_get(o, "action")));
+}
+
 json_t *
 device_to_json(struct db *db, const struct settings *s, const struct device *d)
 {
 	json_t *action = action_latest_json(db, d->id);
+	json_t *o;
 	int interval = d->target_version ? s->poll_interval_running
 	                                 : sysconf_polling_time(s);
 	/* hawkBit's rule: overdue once pollingOverdueTime past its poll. */
 	bool online = d->last_seen && now_s() - d->last_seen <
 	                                  interval + sysconf_polling_overdue(s);
 
-	return json_pack("{s:s, s:s?, s:s, s:s, s:o, s:o, s:b, s:b, s:b, "
-	                 "s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, "
-	                 "s:I, s:o, s:s?, s:b, s:i, s:s, s:o, s:b}",
+	o = json_pack("{s:s, s:s?, s:s, s:s, s:o, s:o, s:b, s:b, s:b, "
+	              "s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:o, s:o, s:o, "
+	              "s:I, s:o, s:s?, s:b, s:i, s:s, s:o, s:b}",
 	    "controller_id", d->controller_id, "name", d->name, "mode",
 	    policy_mode_str(d->mode), "feed", d->feed, "assigned_software_id",
 	    json_int_or_null(d->assigned_ds_id), "assigned_distribution_id",
@@ -743,6 +819,9 @@ device_to_json(struct db *db, const struct settings *s, const struct device *d)
 	    d->state ? d->state : "idle", "action",
 	    action ? action : json_null(), "request_attributes",
 	    d->request_attributes);
+	if (o != NULL)
+		device_explain_json(db, s, d, o);
+	return o;
 }
 
 /* Filters of the device list; NULL members do not filter. */
@@ -752,13 +831,13 @@ device_list_json(
 {
 	static const char asc[] =
 	    "SELECT * FROM (SELECT " DEVICE_COLUMNS " FROM " DEVICE_SEEN_FROM
-	    ") AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER
-	    " ASC, controller_id ASC "
+	    ") AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER_VERSION
+	    " ASC, " DEVICE_ORDER " ASC, controller_id ASC "
 	    "LIMIT ?1 OFFSET ?2";
 	static const char desc[] =
 	    "SELECT * FROM (SELECT " DEVICE_COLUMNS " FROM " DEVICE_SEEN_FROM
-	    ") AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER
-	    " DESC, controller_id DESC "
+	    ") AS d " DEVICE_WHERE " ORDER BY " DEVICE_ORDER_VERSION
+	    " DESC, " DEVICE_ORDER " DESC, controller_id DESC "
 	    "LIMIT ?1 OFFSET ?2";
 	static const char count[] =
 	    "SELECT count(*) FROM (SELECT " DEVICE_COLUMNS
@@ -771,13 +850,13 @@ device_list_json(
 	size_t n = 0;
 
 	if ((st = db_prepare(db, count)) != NULL) {
-		device_bind_query(st, q);
+		device_bind_query(st, s, q);
 		if (sqlite3_step(st) == SQLITE_ROW)
 			total = sqlite3_column_int64(st, 0);
 		db_done(st);
 	}
 	if ((st = db_prepare(db, q->descending ? desc : asc)) != NULL) {
-		device_bind_query(st, q);
+		device_bind_query(st, s, q);
 		db_bind_int64(st, 1, q->limit);
 		db_bind_int64(st, 2, q->offset);
 		db_bind_text(st, 8, q->sort);
@@ -811,8 +890,13 @@ device_stats_json(struct db *db, const struct settings *s)
 	static const char states[] =
 	    "SELECT state, count(*) FROM (SELECT " DEVICE_STATE_SQL
 	    " AS state FROM device) GROUP BY state ORDER BY state";
+	/* The newest first, as the policy orders versions. */
+	static const char versions[] =
+	    "SELECT installed_version, count(*) FROM device WHERE "
+	    "installed_version IS NOT NULL GROUP BY installed_version "
+	    "ORDER BY installed_version COLLATE version DESC LIMIT 100";
 	sqlite3_stmt *st;
-	json_t *o = NULL, *by = json_object();
+	json_t *o = NULL, *by = json_object(), *byv;
 
 	if ((st = db_prepare(db, sql)) == NULL) {
 		json_decref(by);
@@ -838,6 +922,39 @@ device_stats_json(struct db *db, const struct settings *s)
 		json_object_set_new(o, "by_state", by);
 	else
 		json_decref(by);
+	if (o && (st = db_prepare(db, versions)) != NULL) {
+		byv = json_array();
+		while (sqlite3_step(st) == SQLITE_ROW)
+			json_array_append_new(
+			    byv, json_pack("{s:s, s:I}", "version",
+			             (const char *)sqlite3_column_text(st, 0),
+			             "devices",
+			             (json_int_t)sqlite3_column_int64(st, 1)));
+		db_done(st);
+		json_object_set_new(o, "by_version", byv);
+	}
+	return o;
+}
+
+json_t *
+device_installed_counts(struct db *db)
+{
+	static const char sql[] =
+	    "SELECT ds, count(*) FROM (SELECT " DEVICE_INSTALLED_DS_SQL
+	    " AS ds FROM device) WHERE ds IS NOT NULL GROUP BY ds";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	json_t *o = json_object();
+	char key[24];
+
+	if (st == NULL)
+		return o;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(key, sizeof(key), "%lld",
+		    (long long)sqlite3_column_int64(st, 0));
+		json_object_set_new(
+		    o, key, json_integer(sqlite3_column_int64(st, 1)));
+	}
+	db_done(st);
 	return o;
 }
 

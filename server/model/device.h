@@ -56,8 +56,10 @@ struct device {
 /* Filters and order of the device list; NULL or 0 members do not filter. */
 struct device_query {
 	int64_t limit, offset;
-	const char *text; /* in id, name, model, version or address */
+	const char *text; /* in id, name, model, revision, version, address */
 	const char *state, *feed, *mode;
+	const char *seen; /* "online", "overdue", "never" */
+	bool refused;     /* refused since the last accepted contact */
 	int64_t rollout_id;
 	const char *rollout_state; /* with rollout_id; NULL: targeted */
 	const char *sort;          /* column name; NULL = controller_id */
@@ -141,8 +143,13 @@ json_t *device_to_json(
 /* One page of devices: {"devices": [...], "total": N, ...}. */
 json_t *device_list_json(
     struct db *, const struct settings *, const struct device_query *);
-/* {"total", "online", "updating", "failed", "by_state": {...}}. */
+/* {"total", "online", "updating", "failed", "by_state": {...},
+ * "by_version": [{"version", "devices"}, ...] (the newest 100 versions
+ * installed, as the policy orders them)}. */
 json_t *device_stats_json(struct db *, const struct settings *);
+/* How many devices run each software (their newest succeeded action's
+ * set): {"<set id>": N, ...}, a new reference. */
+json_t *device_installed_counts(struct db *);
 
 /*
  * Operator changes from a PATCH body (already type-checked by mgmt.c);

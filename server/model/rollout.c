@@ -31,6 +31,10 @@ struct candidates {
 	char *scheme[ROLLOUT_CANDIDATES_MAX];
 	char *compatible[ROLLOUT_CANDIDATES_MAX];
 	size_t n;
+	/* Rollout mode: the newest rollout of the feed that is not running
+	 * (paused, ready, starting), 0 if none; for rollout_explain. */
+	int64_t idle_id;
+	char idle_state[16];
 };
 
 static void
@@ -96,6 +100,28 @@ rollout_catalog_changed(void)
 	atomic_fetch_add(&rollout_generation, 1);
 }
 
+/* The newest rollout of feed that is not running, into c->idle_*. */
+static int
+candidates_load_idle(struct db *db, const char *feed, struct candidates *c)
+{
+	static const char sql[] =
+	    "SELECT id, state FROM rollout WHERE feed = ?1 AND state <> "
+	    "'running' ORDER BY id DESC LIMIT 1";
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = db_prepare(db, sql)) == NULL)
+		return -1;
+	db_bind_text(st, 1, feed);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		c->idle_id = sqlite3_column_int64(st, 0);
+		snprintf(c->idle_state, sizeof(c->idle_state), "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+	}
+	db_done(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* Load the software a device in its mode could get, in precedence order. */
 static enum result
 candidates_load(struct db *db, const struct device *d, struct candidates *c)
@@ -118,6 +144,8 @@ candidates_load(struct db *db, const struct device *d, struct candidates *c)
 	sqlite3_stmt *st;
 
 	c->n = 0;
+	c->idle_id = 0;
+	c->idle_state[0] = '\0';
 	switch (d->mode) {
 	case MODE_ROLLOUT:
 		sql = by_feed;
@@ -154,6 +182,8 @@ candidates_load(struct db *db, const struct device *d, struct candidates *c)
 		c->n++;
 	}
 	db_done(st);
+	if (sql == by_feed && candidates_load_idle(db, d->feed, c) == -1)
+		return RESULT_ERROR;
 	for (size_t i = 0; i < c->n; i++) {
 		if (dist_load_hw(db, c->sw[i].id, &c->hw[i], &c->nhw[i]) !=
 		    RESULT_OK) {
@@ -247,7 +277,8 @@ rollout_within_limits(
  */
 static enum policy_reason
 rollout_choose(const struct device *d, const struct action *last, bool forced,
-    const struct policy_sw *sw, size_t n, const struct policy_sw **chosen)
+    const struct policy_sw *sw, size_t n, const struct policy_sw **chosen,
+    const struct policy_sw **picked)
 {
 	struct policy_device pd = {
 	    .mode = d->mode,
@@ -264,6 +295,8 @@ rollout_choose(const struct device *d, const struct action *last, bool forced,
 
 	why = policy_choose(&pd, sw, n, &i);
 	*chosen = why == POLICY_OFFER && i >= 0 ? &sw[i] : NULL;
+	if (picked)
+		*picked = i >= 0 ? &sw[i] : NULL;
 	/* An operator's cancel is not undone by the next poll, nor is a
 	 * download-only assignment turned into an install. */
 	if (*chosen && last &&
@@ -325,6 +358,7 @@ rollout_decider(struct db *db, const struct device *d,
 		*n = admit ? 1 : 0;
 		return RESULT_OK;
 	}
+	*from = NULL;
 	*n = 0;
 	return RESULT_OK;
 }
@@ -380,7 +414,7 @@ rollout_decide(struct db *db, const struct settings *s, const struct device *d,
 	rollout_choose(d, has_last ? &last : NULL,
 	    retry ||
 	        (has_last && last.status == ACTION_SCHEDULED && last.forced),
-	    from, nfrom, &chosen);
+	    from, nfrom, &chosen, NULL);
 	if (has_last && last.status == ACTION_SCHEDULED && chosen &&
 	    chosen->id == last.ds_id) {
 		*out = last;
@@ -456,6 +490,262 @@ fail:
 	*have = false;
 	db_rollback(db);
 out:
+	return r;
+}
+
+/* ---- explanations ------------------------------------------------------ */
+
+/* Where the candidate's offer comes from, in the words of the reasons:
+ * "from rollout #N", "assigned", "the newest that fits". */
+static void
+rollout_why_set(
+    struct rollout_why *w, const struct device *d, const struct policy_sw *sw)
+{
+	w->software_id = sw->id;
+	w->rollout_id = sw->rollout_id;
+	snprintf(w->version, sizeof(w->version), "%s",
+	    sw->version ? sw->version : "");
+	w->source = d->mode == MODE_ROLLOUT    ? "rollout"
+	            : d->mode == MODE_ASSIGNED ? "assigned"
+	                                       : "latest";
+}
+
+static void
+rollout_why_offer(struct rollout_why *w, const char *code, const char *tail)
+{
+	w->code = code;
+	if (w->rollout_id)
+		snprintf(w->reason, sizeof(w->reason),
+		    "%s from rollout #%lld%s", w->version,
+		    (long long)w->rollout_id, tail);
+	else if (strcmp(w->source, "assigned") == 0)
+		snprintf(w->reason, sizeof(w->reason), "%s assigned%s",
+		    w->version, tail);
+	else
+		snprintf(w->reason, sizeof(w->reason),
+		    "%s, the newest software that fits%s", w->version, tail);
+}
+
+/* Nothing was picked: say why no candidate decided. */
+static void
+rollout_why_nothing(struct rollout_why *w, const struct device *d,
+    const struct candidates *c, const struct policy_sw *from, size_t nfrom)
+{
+	if (d->mode == MODE_PINNED) {
+		w->code = "pinned";
+		snprintf(w->reason, sizeof(w->reason),
+		    "pinned: gets no updates until its mode changes");
+	} else if (d->mode == MODE_ASSIGNED && d->assigned_ds_id == 0) {
+		w->code = "no_assignment";
+		snprintf(w->reason, sizeof(w->reason),
+		    "assigned mode, but no software is assigned");
+	} else if (d->mode == MODE_ASSIGNED || d->mode == MODE_LATEST) {
+		w->code = "no_software";
+		snprintf(w->reason, sizeof(w->reason),
+		    d->mode == MODE_ASSIGNED
+		        ? "the assigned software is deleted or incomplete"
+		        : "no complete software is uploaded");
+	} else if (from != NULL && nfrom == 0) {
+		w->code = "waiting";
+		w->rollout_id = from->rollout_id;
+		w->software_id = from->id;
+		w->source = "rollout";
+		snprintf(w->version, sizeof(w->version), "%s", from->version);
+		snprintf(w->reason, sizeof(w->reason),
+		    "rollout #%lld: the device's group has not started",
+		    (long long)from->rollout_id);
+	} else if (c->idle_id != 0) {
+		bool paused = strcmp(c->idle_state, "paused") == 0;
+
+		w->code = paused ? "rollout_paused" : "rollout_ready";
+		w->rollout_id = c->idle_id;
+		snprintf(w->reason, sizeof(w->reason), "rollout #%lld is %s",
+		    (long long)c->idle_id, paused ? "paused" : "not started");
+	} else {
+		w->code = "no_rollout";
+		snprintf(w->reason, sizeof(w->reason),
+		    "no running rollout on feed %s", d->feed ? d->feed : "");
+	}
+}
+
+/* The policy's answer (why, the candidate it picked) in words. */
+static void
+rollout_why_policy(struct db *db, const struct settings *s,
+    struct rollout_why *w, const struct device *d, const struct action *last,
+    enum policy_reason why, const struct policy_sw *picked)
+{
+	rollout_why_set(w, d, picked);
+	switch (why) {
+	case POLICY_OFFER:
+		if (s && !rollout_within_limits(db, s, picked->rollout_id))
+			rollout_why_offer(w, "waiting",
+			    ": waiting, the limit of updates at once is "
+			    "reached");
+		else
+			rollout_why_offer(w, "offer", "");
+		break;
+	case POLICY_UP_TO_DATE:
+		rollout_why_offer(w, "up_to_date", ": installed");
+		break;
+	case POLICY_PARKED:
+		w->code = "parked";
+		snprintf(w->reason, sizeof(w->reason),
+		    "parked after a failure: force to retry");
+		break;
+	case POLICY_DOWNGRADE:
+		w->code = "downgrade";
+		snprintf(w->reason, sizeof(w->reason),
+		    "%s is older than installed %s: allow downgrade",
+		    w->version,
+		    d->installed_version ? d->installed_version : "");
+		break;
+	default:
+		/* rollout_choose's own rules: a cancel or a download-only. */
+		w->code = last && last->status == ACTION_DOWNLOADED
+		              ? "downloaded"
+		              : "canceled";
+		snprintf(w->reason, sizeof(w->reason), "%s %s", w->version,
+		    last && last->status == ACTION_DOWNLOADED
+		        ? "was downloaded only: assign it to install"
+		        : "was canceled by an operator: force to retry");
+		break;
+	}
+}
+
+enum result
+rollout_explain(struct db *db, const struct settings *s, const struct device *d,
+    struct rollout_why *w)
+{
+	const struct candidates *c = NULL;
+	const struct policy_sw *chosen, *picked, *from;
+	struct action last;
+	bool has_last, retry;
+	int64_t installed;
+	size_t nfrom;
+	enum policy_reason why;
+	enum result r;
+
+	memset(w, 0, sizeof(*w));
+	if (d->actions_loaded) {
+		has_last = d->has_last;
+		last = d->last;
+	} else {
+		if ((r = action_newest_installed(
+		         db, d->id, &last, &installed)) == RESULT_ERROR)
+			return r;
+		has_last = r == RESULT_OK;
+	}
+	/* An open action is seen through (rollout_decide). */
+	if (has_last && action_is_open(last.status)) {
+		w->software_id = last.ds_id;
+		w->rollout_id = last.rollout_id;
+		w->source = last.rollout_id ? "rollout"
+		            : last.explicit ? "assigned"
+		                            : policy_mode_str(d->mode);
+		snprintf(w->version, sizeof(w->version), "%s",
+		    d->target_version ? d->target_version : "");
+		rollout_why_offer(w, "updating",
+		    last.status == ACTION_SCHEDULED ? ": offered"
+		    : last.status == ACTION_RUNNING ? ": installing"
+		                                    : ": being canceled");
+		return RESULT_OK;
+	}
+	if ((r = candidates_get(db, d, &c)) != RESULT_OK)
+		return r;
+	if ((r = rollout_decider(db, d, c, &from, &nfrom, &retry)) != RESULT_OK)
+		return r;
+	why = rollout_choose(
+	    d, has_last ? &last : NULL, retry, from, nfrom, &chosen, &picked);
+	if (picked != NULL)
+		rollout_why_policy(
+		    db, s, w, d, has_last ? &last : NULL, why, picked);
+	else if (why == POLICY_INCOMPATIBLE) {
+		w->code = "incompatible";
+		w->source = policy_mode_str(d->mode);
+		if (nfrom > 0) {
+			w->software_id = from->id;
+			w->rollout_id = from->rollout_id;
+			snprintf(w->version, sizeof(w->version), "%s",
+			    from->version);
+		}
+		if (d->mode == MODE_LATEST)
+			snprintf(w->reason, sizeof(w->reason),
+			    "no software fits this hardware");
+		else if (w->rollout_id)
+			snprintf(w->reason, sizeof(w->reason),
+			    "rollout #%lld (%s) does not fit this hardware",
+			    (long long)w->rollout_id, w->version);
+		else
+			snprintf(w->reason, sizeof(w->reason),
+			    "assigned %s: does not fit this hardware",
+			    w->version);
+	} else
+		rollout_why_nothing(w, d, c, from, nfrom);
+	return RESULT_OK;
+}
+
+json_t *
+rollout_why_json(const struct rollout_why *w)
+{
+	return json_pack("{s:o, s:o, s:s?, s:o, s:s, s:s}", "software_id",
+	    w->software_id ? json_integer(w->software_id) : json_null(),
+	    "version", w->version[0] ? json_string(w->version) : json_null(),
+	    "source", w->source, "rollout_id",
+	    w->rollout_id ? json_integer(w->rollout_id) : json_null(),
+	    "reason_code", w->code ? w->code : "none", "reason", w->reason);
+}
+
+enum result
+rollout_assign_check(struct db *db, const struct device *d, int64_t ds_id,
+    const char **code, char *why, size_t len)
+{
+	struct policy_device pd = {
+	    .mode = MODE_ASSIGNED,
+	    .hw_model = d->hw_model,
+	    .hw_revision = d->hw_revision,
+	    .compatible = d->compatible,
+	    .installed_version = d->installed_version,
+	    .force = true,
+	    .allow_downgrade = d->allow_downgrade,
+	};
+	struct policy_sw sw;
+	struct dist ds;
+	enum policy_reason pr;
+	enum result r;
+	int i;
+
+	*code = NULL;
+	why[0] = '\0';
+	if ((r = dist_load(db, ds_id, true, &ds)) != RESULT_OK)
+		return r;
+	if (ds.deleted || !ds.complete) {
+		dist_clear(&ds);
+		return RESULT_NOTFOUND;
+	}
+	sw = (struct policy_sw){.id = ds.id,
+	    .version = ds.version,
+	    .hw = ds.hw,
+	    .nhw = ds.nhw,
+	    .version_scheme = ds.version_scheme,
+	    .rauc_compatible = ds.rauc_compatible};
+	pr = policy_choose(&pd, &sw, 1, &i);
+	r = RESULT_OK;
+	if (pr == POLICY_INCOMPATIBLE) {
+		*code = "incompatible";
+		snprintf(why, len, "%s does not fit this hardware (%s%s%s)",
+		    ds.version, d->hw_model ? d->hw_model : "no model",
+		    d->hw_revision ? " rev " : "",
+		    d->hw_revision ? d->hw_revision : "");
+		r = RESULT_CONFLICT;
+	} else if (pr == POLICY_DOWNGRADE) {
+		*code = "downgrade";
+		snprintf(why, len,
+		    "%s is older than installed %s and downgrades are not "
+		    "allowed",
+		    ds.version, d->installed_version);
+		r = RESULT_CONFLICT;
+	}
+	dist_clear(&ds);
 	return r;
 }
 

@@ -29,6 +29,41 @@ struct settings;
 enum result rollout_decide(struct db *, const struct settings *,
     const struct device *d, struct action *out, bool *have, int64_t *installed);
 
+/*
+ * Why device d is where it is: what it is offered or installing and
+ * where that comes from, or why nothing is offered.  Computed by the same
+ * steps as rollout_decide (the policy, the rollout's groups, the parking
+ * and cancel rules) without writing.  reason is a sentence for operators;
+ * code one of: updating (an open action), offer (the next poll gets it),
+ * up_to_date, parked, incompatible, downgrade, canceled, downloaded,
+ * waiting (the device's rollout group has not started), rollout_paused,
+ * rollout_ready, no_rollout, no_assignment, no_software, pinned.
+ */
+struct rollout_why {
+	int64_t software_id; /* 0 if none */
+	int64_t rollout_id;  /* 0 if none */
+	const char *source;  /* rollout, assigned, latest, or NULL */
+	const char *code;
+	char version[128];
+	char reason[256];
+};
+enum result rollout_explain(struct db *, const struct settings *,
+    const struct device *d, struct rollout_why *out);
+/* out as JSON: {software_id, version, source, rollout_id, reason_code,
+ * reason} (new reference). */
+json_t *rollout_why_json(const struct rollout_why *);
+
+/*
+ * May software ds_id be assigned to device d?  The policy's answer for d
+ * in assigned mode, forced (parking and an installed equal version do not
+ * count): RESULT_OK if it fits and is not older than the installed
+ * version (or d allows downgrades); RESULT_CONFLICT with *code
+ * ("incompatible" or "downgrade") and why filled if not; RESULT_NOTFOUND
+ * if there is no such complete software.
+ */
+enum result rollout_assign_check(struct db *, const struct device *d,
+    int64_t ds_id, const char **code, char *why, size_t len);
+
 /* Software or rollouts changed (call after the commit): polls reload the
  * candidate sets they cache. */
 void rollout_catalog_changed(void);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "rsql.h"
 #include "util.h"
+#include "version.h"
 
 struct db_stmt {
 	const char *sql;
@@ -148,6 +149,28 @@ db_snapshot_end(struct db *db)
 	sqlite3_reset(db->snap_end);
 }
 
+/*
+ * The collation "version": software versions ordered as the policy orders
+ * them (version_compare), so that 1.10.0 sorts after 1.2.0.  Versions are
+ * at most DB_VERSION_MAX bytes; longer ones compare by that prefix.
+ */
+#define DB_VERSION_MAX 256
+
+static int
+db_collate_version(void *arg, int na, const void *a, int nb, const void *b)
+{
+	char x[DB_VERSION_MAX + 1], y[DB_VERSION_MAX + 1];
+
+	(void)arg;
+	na = na < DB_VERSION_MAX ? na : DB_VERSION_MAX;
+	nb = nb < DB_VERSION_MAX ? nb : DB_VERSION_MAX;
+	memcpy(x, a, (size_t)na);
+	x[na] = '\0';
+	memcpy(y, b, (size_t)nb);
+	y[nb] = '\0';
+	return version_compare(x, y);
+}
+
 struct db *
 db_open(const char *path)
 {
@@ -182,6 +205,11 @@ db_open(const char *path)
 	                "PRAGMA temp_store=MEMORY; "
 	                "PRAGMA mmap_size=" DB_MMAP_SIZE ";") == -1)
 		goto fail;
+	if (sqlite3_create_collation_v2(db->handle, "version", SQLITE_UTF8,
+	        NULL, db_collate_version, NULL) != SQLITE_OK) {
+		log_warnx("%s: %s", __func__, sqlite3_errmsg(db->handle));
+		goto fail;
+	}
 	sqlite3_wal_hook(db->handle, db_wal_hook, NULL);
 	return db;
 fail:

@@ -344,6 +344,19 @@ breq "${PATS[admin]}" POST /api/v1/me/password \
     '{"current":"admin-password-1","new":"admin-password-2"}'
 expect_status 403 "a password change needs a session, not a token"
 
+# --- what devices were refused, their update logs: device.read ------------
+breq "${PATS[readonly]}" GET /api/v1/refused
+expect_status 200 "readonly lists the refused requests"
+breq "${PATS[readonly]}" GET /api/v1/devices/keep-dev/log
+expect_status 200 "readonly downloads a device's update log"
+breq "${PATS[nothing]}" GET /api/v1/refused
+expect_status 403 "no grants: no refused list"
+breq "${PATS[nothing]}" GET /api/v1/devices/keep-dev/log
+expect_status 403 "no grants: no update log"
+C=${COOKIES[readonly]} X=${CSRFS[readonly]}
+sreq "$C" "$X" POST /api/v1/devices/bulk '{"ids":["keep-dev"],"patch":{"mode":"pinned"},"confirm":true}'
+expect_status 403 "readonly cannot confirm a bulk assignment"
+
 # --- deny and prefix grants, on real objects ------------------------------
 C=${COOKIES[nodelete]} X=${CSRFS[nodelete]}
 sreq "$C" "$X" DELETE /api/v1/devices/keep-dev

@@ -230,7 +230,7 @@ expect_json '.history[-1].status' succeeded "the history ends with the result"
 
 # ---------------------------------------------------------------- migration
 # A database left by an older version: 0005 and the migrations after it
-# (0006, 0007, 0010) undone, 3,000 history rows for one action.  The migration keeps the head
+# (0006, 0007, 0010, 0012) undone, 3,000 history rows for one action.  The migration keeps the head
 # and the newest.
 stop_server
 sql "DELETE FROM action_status WHERE action_id = $ACT;
@@ -272,6 +272,7 @@ ALTER TABLE rollout DROP COLUMN state;
 ALTER TABLE rollout DROP COLUMN target_filter;
 ALTER TABLE rollout DROP COLUMN start_at;
 ALTER TABLE rollout DROP COLUMN started_at;
+DROP TABLE refused_request;
 PRAGMA user_version = 4;" 2>&1 | sed 's/^/#   /'
 start_server 'log:
   access: false'

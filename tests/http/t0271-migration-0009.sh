@@ -81,6 +81,7 @@ ALTER TABLE rollout DROP COLUMN state;
 ALTER TABLE rollout DROP COLUMN target_filter;
 ALTER TABLE rollout DROP COLUMN start_at;
 ALTER TABLE rollout DROP COLUMN started_at;
+DROP TABLE refused_request;
 PRAGMA user_version = 7;
 COMMIT;" 2>&1 | sed 's/^/#   /'
 check "the older database has no type column" \

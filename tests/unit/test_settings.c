@@ -50,6 +50,7 @@ static const char *const all_keys[] = {
 	"device_auth.register_rate",
 	"device_auth.register_max",
 	"device_auth.register_feed",
+	"device_auth.refused_max",
 	"device_auth.proxy_cert.enabled",
 	"device_auth.proxy_cert.cn_header",
 	"device_auth.proxy_cert.issuer_header",
@@ -131,6 +132,7 @@ assert_settings_equal(const struct settings *a, const struct settings *b)
 	assert_int_equal(a->register_rate, b->register_rate);
 	assert_int_equal(a->register_max, b->register_max);
 	assert_string_equal(a->register_feed, b->register_feed);
+	assert_int_equal(a->refused_max, b->refused_max);
 	assert_int_equal(a->cert_header_enabled, b->cert_header_enabled);
 	assert_string_equal(a->cert_cn_header, b->cert_cn_header);
 	assert_string_equal(a->cert_issuer_header, b->cert_issuer_header);
@@ -220,6 +222,7 @@ test_defaults(void **state)
 	assert_int_equal(s.register_rate, 1000);
 	assert_int_equal(s.register_max, 100000);
 	assert_string_equal(s.register_feed, "default");
+	assert_int_equal(s.refused_max, 10000);
 	assert_false(s.cert_header_enabled);
 	assert_string_equal(s.cert_cn_header, "X-Controller-Id");
 	assert_string_equal(s.cert_issuer_header, "X-Authority");
@@ -417,6 +420,7 @@ static const struct good_row good_rows[] = {
 	G_INT("device_auth:\n  register_max: 1\n", register_max, 1),
 	G_INT("device_auth:\n  register_max: 100000000\n", register_max,
 	    100000000),
+	G_INT("device_auth:\n  refused_max: 10\n", refused_max, 10),
 	G_STR("device_auth:\n  register_feed: quarantine\n", register_feed,
 	    "quarantine"),
 	G_STR("device_auth:\n  register_feed: New_devices.2-x\n",
@@ -785,6 +789,8 @@ static const struct bad_row bad_rows[] = {
 	    "t.yaml:2: device_auth.register_max: ", "from 1 to 100000000"},
 	{"device_auth:\n  register_max: 100000001\n", 0,
 	    "t.yaml:2: device_auth.register_max: ", "from 1 to 100000000"},
+	{"device_auth:\n  refused_max: 9\n", 0,
+	    "t.yaml:2: device_auth.refused_max: ", "from 10 to 1000000"},
 	{"device_auth:\n  register_feed: \"\"\n", 0,
 	    "t.yaml:2: device_auth.register_feed: ", "must not be empty"},
 	{"device_auth:\n  register_feed: \"new devices\"\n", 0,
