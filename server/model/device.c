@@ -670,13 +670,16 @@ fail:
 	"AND (?4 IS NULL OR state = ?4) AND (?5 IS NULL OR feed = ?5) "        \
 	"AND (?6 IS NULL OR mode = ?6) AND (?7 IS NULL OR id IN (SELECT "      \
 	"t.device_id FROM " WAVE_REACH_FROM                                    \
-	" WHERE t.rollout_id = ?7 AND " WAVE_REACH_MATCH("?9") ")) "           \
-	"AND (?10 IS NULL OR (?10 = 'online' AND last_seen >= "                \
-	"CASE WHEN target_version IS NULL THEN ?13 ELSE ?12 END) OR "          \
-	"(?10 = 'overdue' AND last_seen < "                                    \
-	"CASE WHEN target_version IS NULL THEN ?13 ELSE ?12 END) OR "          \
-	"(?10 = 'never' AND last_seen IS NULL)) "                              \
-	"AND (?11 IS NULL OR " REFUSED_DEVICE_SQL ")"
+	" WHERE t.rollout_id = ?7 AND " WAVE_REACH_MATCH(                      \
+	    "?9") ")) "                                                        \
+	          "AND (?10 IS NULL OR (?10 = 'online' AND last_seen >= "      \
+	          "CASE WHEN target_version IS NULL THEN ?13 ELSE ?12 END) "   \
+	          "OR "                                                        \
+	          "(?10 = 'overdue' AND last_seen < "                          \
+	          "CASE WHEN target_version IS NULL THEN ?13 ELSE ?12 END) "   \
+	          "OR "                                                        \
+	          "(?10 = 'never' AND last_seen IS NULL)) "                    \
+	          "AND (?11 IS NULL OR " REFUSED_DEVICE_SQL ")"
 
 /* The sort column ?8, from a fixed list (anything else: controller id).
  * Versions sort as the policy orders them (the "version" collation of
