@@ -115,4 +115,34 @@ check "an answer that is not HTTP: exit 1 ($ERR)" \
 rc=$?
 check "health takes no arguments (exit $rc)" [ "$rc" -eq 2 ]
 
+# With tls.cert set, listen.port speaks HTTPS: the probe speaks TLS there,
+# or goes to the plain listener (listen.http_port) when there is one.
+. "$(dirname "$0")/../http/certs.sh"
+certs_ca ca
+certs_server srv ca
+TLS="tls:
+  cert: $CERTS/srv-chain.crt
+  key: $CERTS/srv.key"
+export CURL_CA_BUNDLE=$CERTS/ca.crt
+start_server 'listen:
+  address: 127.0.0.1
+  port: 0' "$TLS"
+write_settings "$T/probe.yaml" "$(printf 'listen:\n  address: 127.0.0.1\n  port: %s' "$PORT")" "$TLS"
+health
+check "over HTTPS on listen.port: exit 0 (rc $RC, $ERR)" [ "$RC" -eq 0 ]
+TLS_PORT=$PORT
+stop_server
+health
+check "over HTTPS, once the server is gone: exit 1 (rc $RC)" [ "$RC" -eq 1 ]
+start_server 'listen:
+  address: 127.0.0.1
+  port: 0
+  http_port: 0' "$TLS"
+HTTP_PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\) (plain HTTP.*/\1/p' \
+    "$T/server.log" "$T/server.out" 2>/dev/null | head -n 1)
+write_settings "$T/probe.yaml" "$(printf 'listen:\n  address: 127.0.0.1\n  port: %s\n  http_port: %s' "$TLS_PORT" "$HTTP_PORT")" "$TLS"
+health
+check "with a plain listener beside HTTPS it is probed there: exit 0 (rc $RC, $ERR)" \
+    [ "$RC" -eq 0 ]
+
 finish
