@@ -242,8 +242,12 @@ expect_status 201 "upload of other-board-3.0.0.raucb"
 SW2=$SW_ID
 [ -n "$SW2" ] || { failv "upload returned an id" "$BODY"; finish; }
 
+# The assignment is refused with its reason until confirmed: the operator
+# insists here, and the server must still not offer the bundle.
 api_json PATCH "/api/v1/devices/$CID" "{\"mode\":\"assigned\",\"assigned_software_id\":$SW2}"
-expect_status 200 "PATCH $CID: assigned software $SW2 (other-board)"
+expect_status 409 "PATCH $CID: assigning the other-board software is refused unconfirmed"
+api_json PATCH "/api/v1/devices/$CID" "{\"mode\":\"assigned\",\"assigned_software_id\":$SW2,\"confirm\":true}"
+expect_status 200 "PATCH $CID: assigned software $SW2 (other-board), confirmed"
 NEG_CID="" NEG_TOK="" NEG_ATTRS=()
 if [ "$(poll_offer "$CID" "$TOK")" = none ]; then
 	pass "Falconet does not offer the other-board bundle to $CID (compatible=falconet-test-board)"
