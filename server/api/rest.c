@@ -90,7 +90,7 @@ rest_not_found_id(struct request *req, const char *type, int64_t id)
 void
 rest_status_error(struct request *req, int status, const char *detail)
 {
-	const char *exception = "org.eclipse.hawkbit.exception.GenericError";
+	const char *exception = REST_X_GENERIC;
 	const char *code = REST_E_NOT_READABLE;
 
 	switch (status) {
@@ -115,8 +115,8 @@ rest_status_error(struct request *req, int status, const char *detail)
 		code = "hawkbit.server.error.rest.methodNotAllowed";
 		break;
 	case 413:
-		exception = "FileSizeQuotaExceededException";
-		code = "hawkbit.server.error.quota.fileSizeExceeded";
+		exception = REST_X_FILE_SIZE;
+		code = REST_E_FILE_SIZE;
 		break;
 	case 415:
 		exception = "org.springframework.web."

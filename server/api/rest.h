@@ -50,6 +50,12 @@ struct request;
 #define REST_E_UPLOAD "hawkbit.server.error.artifact.uploadFailed"
 #define REST_E_ROLLOUT_STATE "hawkbit.server.error.rollout.illegalState"
 #define REST_E_INTERNAL "hawkbit.server.error.repo.genericError"
+#define REST_E_FILE_SIZE "hawkbit.server.error.quota.fileSizeExceeded"
+/* exceptionClass values used beyond one file */
+#define REST_X_GENERIC "org.eclipse.hawkbit.exception.GenericError"
+#define REST_X_FILE_SIZE                                                       \
+	"org.eclipse.hawkbit.repository.exception."                            \
+	"FileSizeQuotaExceededException"
 
 /*
  * Answer an error in hawkBit's shape.  exception is the Java class's

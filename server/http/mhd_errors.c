@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "mhd_errors.h"
+#include "rest.h"
 
 #define MHD_ERR_PAGE "<html><head><title>"
 #define MHD_ERR_JSON_MAX 1024
@@ -37,8 +38,6 @@ typedef struct MHD_Response *(*create_fn)(
  * Titles of libmicrohttpd's pages (0.9.7x) and what they become; hawkBit's
  * names as server/api/rest.c gives them for the same statuses.
  */
-#define GENERIC "org.eclipse.hawkbit.exception.GenericError"
-#define NOT_READABLE "hawkbit.server.error.rest.body.notReadable"
 static const struct mhd_error_map {
 	const char *title;
 	const char *error;
@@ -46,17 +45,18 @@ static const struct mhd_error_map {
 	const char *code;
 	const char *detail; /* NULL: the page's own sentence */
 } mhd_error_map[] = {
-    {"Request too big", "request_too_large", GENERIC, NOT_READABLE,
+    {"Request too big", "request_too_large", REST_X_GENERIC,
+        REST_E_NOT_READABLE,
         "the request line or the headers are longer than this server "
         "accepts"},
-    {"Request malformed", "bad_request", GENERIC, NOT_READABLE, NULL},
-    {"Request content too large", "payload_too_large",
-        "org.eclipse.hawkbit.repository.exception."
-        "FileSizeQuotaExceededException",
-        "hawkbit.server.error.quota.fileSizeExceeded", NULL},
+    {"Request malformed", "bad_request", REST_X_GENERIC, REST_E_NOT_READABLE,
+        NULL},
+    {"Request content too large", "payload_too_large", REST_X_FILE_SIZE,
+        REST_E_FILE_SIZE, NULL},
     {"Requested HTTP version is not supported", "http_version_not_supported",
-        GENERIC, NOT_READABLE, "this server speaks HTTP/1.0 and HTTP/1.1"},
-    {NULL, "bad_request", GENERIC, NOT_READABLE, NULL},
+        REST_X_GENERIC, REST_E_NOT_READABLE,
+        "this server speaks HTTP/1.0 and HTTP/1.1"},
+    {NULL, "bad_request", REST_X_GENERIC, REST_E_NOT_READABLE, NULL},
 };
 
 static _Atomic(create_fn) real_create;
