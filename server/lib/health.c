@@ -92,8 +92,9 @@ health_addr(const struct settings *s, int port, struct sockaddr_storage *ss,
 
 /*
  * The connection the probe speaks on: the socket, and a TLS session over it
- * when tls is set.  io returns what send/recv would, -1 with errno EAGAIN
- * when it must wait for *events.
+ * when tls is set.  health_io sends src or receives into dst (the other
+ * NULL) and returns what send/recv would, -1 with errno EAGAIN when it
+ * must wait for *events.
  */
 struct health_conn {
 	int fd;
@@ -102,15 +103,16 @@ struct health_conn {
 };
 
 static ssize_t
-health_io(struct health_conn *c, bool out, void *buf, size_t len, short *events,
-    char *err, size_t errlen)
+health_io(struct health_conn *c, const void *src, void *dst, size_t len,
+    short *events, char *err, size_t errlen)
 {
+	bool out = src != NULL;
 	ssize_t n;
 
 	*events = out ? POLLOUT : POLLIN;
 	if (c->tls == NULL) {
-		n = out ? send(c->fd, buf, len, MSG_NOSIGNAL)
-		        : recv(c->fd, buf, len, 0);
+		n = out ? send(c->fd, src, len, MSG_NOSIGNAL)
+		        : recv(c->fd, dst, len, 0);
 		if (n == -1 && errno != EAGAIN && errno != EINTR)
 			snprintf(err, errlen, "%s: %s", out ? "send" : "recv",
 			    strerror(errno));
@@ -118,8 +120,8 @@ health_io(struct health_conn *c, bool out, void *buf, size_t len, short *events,
 			errno = EAGAIN;
 		return n;
 	}
-	n = out ? gnutls_record_send(c->tls, buf, len)
-	        : gnutls_record_recv(c->tls, buf, len);
+	n = out ? gnutls_record_send(c->tls, src, len)
+	        : gnutls_record_recv(c->tls, dst, len);
 	if (n >= 0)
 		return n;
 	if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
@@ -170,9 +172,9 @@ health_tls(struct health_conn *c, int64_t deadline, char *err, size_t errlen)
 int
 health_probe(const struct settings *s, int timeout_ms, char *err, size_t errlen)
 {
-	static char request[] = "GET /healthz HTTP/1.1\r\n"
-	                        "Host: localhost\r\n"
-	                        "Connection: close\r\n\r\n";
+	static const char request[] = "GET /healthz HTTP/1.1\r\n"
+	                              "Host: localhost\r\n"
+	                              "Connection: close\r\n\r\n";
 	int64_t deadline = health_now_ms() + timeout_ms;
 	char answer[HEALTH_ANSWER_MAX + 1];
 	struct sockaddr_storage ss;
@@ -221,7 +223,7 @@ health_probe(const struct settings *s, int timeout_ms, char *err, size_t errlen)
 			snprintf(err, errlen, "send: timed out");
 			goto done;
 		}
-		n = health_io(&c, true, request + sent,
+		n = health_io(&c, request + sent, NULL,
 		    sizeof(request) - 1 - sent, &events, err, errlen);
 		if (n == -1 && errno != EAGAIN)
 			goto done;
@@ -243,7 +245,7 @@ health_probe(const struct settings *s, int timeout_ms, char *err, size_t errlen)
 			    err, errlen, "no answer within %d ms", timeout_ms);
 			goto done;
 		}
-		n = health_io(&c, false, answer + got, HEALTH_ANSWER_MAX - got,
+		n = health_io(&c, NULL, answer + got, HEALTH_ANSWER_MAX - got,
 		    &events, err, errlen);
 		if (n == 0)
 			break;
