@@ -130,11 +130,18 @@ db_checkpoint_background(bool on)
 }
 
 void
+db_checkpoint(struct db *db)
+{
+	atomic_store(&db_ckpt_due, false);
+	sqlite3_wal_checkpoint_v2(
+	    db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+}
+
+void
 db_checkpoint_if_due(struct db *db)
 {
-	if (atomic_exchange(&db_ckpt_due, false))
-		sqlite3_wal_checkpoint_v2(
-		    db->handle, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (atomic_load(&db_ckpt_due))
+		db_checkpoint(db);
 }
 
 /* End this connection's shared read transaction, if one is open. */

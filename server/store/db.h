@@ -40,6 +40,8 @@ void db_close(struct db *);
  */
 void db_checkpoint_background(bool on);
 void db_checkpoint_if_due(struct db *);
+/* A passive checkpoint now; one noted as due is then done. */
+void db_checkpoint(struct db *);
 sqlite3 *db_handle(struct db *);
 
 /*

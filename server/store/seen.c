@@ -215,8 +215,7 @@ seen_flush_locked_out(struct seen *s, struct db *db)
 	 * checkpoint rarely finds a moment to reset the WAL: try after
 	 * every flush, without waiting for readers. */
 	if (t.used > 0)
-		sqlite3_wal_checkpoint_v2(
-		    db_handle(db), NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		db_checkpoint(db);
 	if (t.nslots > SEEN_SLOTS_MIN && t.used * 8 < t.nslots) {
 		free(t.slots);
 		seen_table_init(&s->spare, t.nslots / 2);
