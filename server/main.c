@@ -39,6 +39,7 @@
 #include "seen.h"
 #include "settings.h"
 #include "sse.h"
+#include "superseded.h"
 #include "sysconf.h"
 #include "tls.h"
 #include "trust.h"
@@ -321,6 +322,7 @@ serve(struct app *app)
 		 * every session_purge_interval the sessions that ended. */
 		wave_tick(db, first);
 		refused_flush(app->refused, db);
+		superseded_tick(db);
 		if ((sig = sigtimedwait(&set, NULL, &tick)) == -1) {
 			if (errno == EAGAIN &&
 			    now_s() - purged >=

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "rollout.h"
 #include "rsql.h"
+#include "superseded.h"
 
 /* The states of a device in its group, as stored. */
 static const char *const wave_target_states[] = {
@@ -311,40 +312,28 @@ wave_group_pending(const struct wave_group *g)
 
 /*
  * The groups of a rollout as counted (for reading, not inside a write):
- * with each group's superseded devices (WAVE_SUPERSEDED).  Only pending
- * devices can be superseded, so this reads the pending rows of the
- * rollout, by index, and nothing when no device is pending.
+ * with each group's superseded devices (WAVE_SUPERSEDED, superseded.c).
+ * Only pending devices can be superseded.
  */
 static struct wave_group *
 wave_groups_read(struct db *db, int64_t rollout_id, size_t *n)
 {
-	static const char sql[] =
-	    "SELECT t.group_id, count(*) FROM rollout_group g JOIN "
-	    "rollout_target t ON t.group_id = g.id AND t.state = 'pending' "
-	    "JOIN rollout r ON r.id = t.rollout_id JOIN device dv ON dv.id = "
-	    "t.device_id WHERE g.rollout_id = ?1 AND " WAVE_SUPERSEDED
-	    " GROUP BY t.group_id";
 	struct wave_group *g = wave_groups_load(db, rollout_id, n);
+	struct superseded_count c[WAVE_GROUPS_MAX];
 	int64_t pending = 0;
-	sqlite3_stmt *st;
+	size_t nc;
 
 	for (size_t i = 0; i < *n; i++)
 		pending += wave_group_pending(&g[i]);
-	if (pending == 0 || (st = db_prepare(db, sql)) == NULL)
-		return g;
-	db_bind_int64(st, 1, rollout_id);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
-
+	nc = superseded_counts(db, rollout_id, pending, c, WAVE_GROUPS_MAX);
+	for (size_t k = 0; k < nc; k++)
 		for (size_t i = 0; i < *n; i++)
-			if (g[i].id == id) {
-				g[i].superseded = sqlite3_column_int64(st, 1);
+			if (g[i].id == c[k].group_id) {
+				g[i].superseded = c[k].count;
 				if (g[i].superseded > wave_group_pending(&g[i]))
 					g[i].superseded =
 					    wave_group_pending(&g[i]);
 			}
-	}
-	db_done(st);
 	return g;
 }
 
@@ -1394,19 +1383,17 @@ wave_rollout_devices_json(struct db *db, int64_t rollout_id, const char *state,
 	    " JOIN rollout_group g ON g.id = t.group_id WHERE t.rollout_id = "
 	    "?1 AND " WAVE_REACH_MATCH("?2") " ORDER BY t.device_id "
 	                                     "LIMIT ?3 OFFSET ?4";
-	static const char count[] =
-	    "SELECT count(*) FROM " WAVE_REACH_FROM " WHERE t.rollout_id = ?1 "
-	    "AND " WAVE_REACH_MATCH("?2");
 	sqlite3_stmt *st;
-	json_t *list;
+	json_t *list, *totals;
 	int64_t total, *actions;
 	size_t n = 0;
 
-	if ((st = db_prepare(db, count)) == NULL)
-		return NULL;
-	db_bind_int64(st, 1, rollout_id);
-	db_bind_text(st, 2, state);
-	total = db_count(st);
+	/* The total is the rollout's count of that state, not a count of
+	 * rows: at a million devices that would read them all. */
+	totals = wave_totals_json(db, rollout_id, true);
+	total = json_integer_value(
+	    json_object_get(totals, state ? state : "targeted"));
+	json_decref(totals);
 	if ((st = db_prepare(db, sql)) == NULL)
 		return NULL;
 	db_bind_int64(st, 1, rollout_id);
