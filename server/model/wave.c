@@ -1383,6 +1383,17 @@ wave_rollout_devices_json(struct db *db, int64_t rollout_id, const char *state,
 	    " JOIN rollout_group g ON g.id = t.group_id WHERE t.rollout_id = "
 	    "?1 AND " WAVE_REACH_MATCH("?2") " ORDER BY t.device_id "
 	                                     "LIMIT ?3 OFFSET ?4";
+	/* A state only a stored state can be (superseded devices are
+	 * pending): by the group index, not a walk of every device of the
+	 * rollout looking for the few running or failed ones. */
+	static const char stored[] =
+	    "SELECT dv.controller_id, dv.name, t.state, g.id, g.name, (SELECT "
+	    "max(a.id) FROM action a WHERE a.device_id = t.device_id AND "
+	    "a.rollout_id = t.rollout_id) FROM rollout_group g JOIN "
+	    "rollout_target t ON t.group_id = g.id AND t.state = ?2 JOIN "
+	    "device "
+	    "dv ON dv.id = t.device_id WHERE g.rollout_id = ?1 ORDER BY "
+	    "t.device_id LIMIT ?3 OFFSET ?4";
 	sqlite3_stmt *st;
 	json_t *list, *totals;
 	int64_t total, *actions;
@@ -1394,7 +1405,14 @@ wave_rollout_devices_json(struct db *db, int64_t rollout_id, const char *state,
 	total = json_integer_value(
 	    json_object_get(totals, state ? state : "targeted"));
 	json_decref(totals);
-	if ((st = db_prepare(db, sql)) == NULL)
+	if (offset >= total)
+		return json_pack("{s:[], s:I, s:I, s:I}", "devices", "total",
+		    (json_int_t)total, "limit", (json_int_t)limit, "offset",
+		    (json_int_t)offset);
+	st = state && strcmp(state, "pending") != 0 && wave_state_valid(state)
+	         ? db_prepare(db, stored)
+	         : db_prepare(db, sql);
+	if (st == NULL)
 		return NULL;
 	db_bind_int64(st, 1, rollout_id);
 	db_bind_text(st, 2, state);
