@@ -672,9 +672,14 @@ http_reply_events(struct request *req, int64_t device_id)
 			http_reply_error(req, 429, "too_many_streams",
 			    "you have %d live streams open already",
 			    req->app->settings->sse_per_user);
-		} else
+		} else {
+			/* Streams end by themselves (http.sse_lifetime, a
+			 * client gone, a credential revoked): try again
+			 * later, as the management pool's 503 says. */
+			http_set_header(req, "Retry-After", "30");
 			http_reply_error(
 			    req, 503, "busy", "too many live streams are open");
+		}
 		return;
 	}
 	resp = MHD_create_response_from_callback(
