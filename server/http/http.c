@@ -319,9 +319,9 @@ http_host_ok(struct request *req)
 	/* Once a minute at most: a hint for a name the operator forgot. */
 	if (now - last >= 60 &&
 	    atomic_compare_exchange_strong(&logged, &last, now))
-		log_warnx("refused a request for Host %.100s from %s: add the "
+		log_warnx("refused a request for Host %.*s from %s: add the "
 		          "name to http.allowed_hosts (or set public_url)",
-		    host, req->peer);
+		    (int)utf8_cut(host, 100), host, req->peer);
 	return false;
 }
 
