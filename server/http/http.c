@@ -1796,6 +1796,14 @@ http_start(struct app *app)
 	 * descriptors the process may open. */
 	conn_limit = http_connection_limit(
 	    s, nlisteners * threads + s->http_mgmt_threads + 4, nlisteners);
+	/* Lowered below http.per_ip_limit by the open-file limit: main
+	 * warned about the settings alone. */
+	if (conn_limit != -1 && conn_limit < s->http_connection_limit &&
+	    s->http_per_ip_limit >= conn_limit)
+		log_warnx("http.per_ip_limit %d is not below the %d "
+		          "connections the open-file limit leaves: one address "
+		          "can hold every connection",
+		    s->http_per_ip_limit, conn_limit);
 	if (conn_limit == -1 ||
 	    (srv->pool = pool_start(
 	         "mgmt", s->http_mgmt_threads, s->http_mgmt_queue)) == NULL ||
