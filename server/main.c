@@ -490,6 +490,17 @@ main(int argc, char **argv)
 		    "only the proxies that check client certificates, and "
 		    "overwrite both headers, in proxy.cert_trusted",
 		    path);
+	/* A per-address share as large as the whole leaves one host able
+	 * to hold every connection (trickling heads, say). */
+	if (settings.http_per_ip_limit >= settings.http_connection_limit &&
+	    (check || argc == 0))
+		log_warnx(
+		    "%s: http.per_ip_limit %d is not below "
+		    "http.connection_limit %d: one address can hold every "
+		    "connection; lower per_ip_limit (or raise "
+		    "connection_limit)",
+		    path, settings.http_per_ip_limit,
+		    settings.http_connection_limit);
 	if (check) {
 		tls_free(app.tls);
 		trust_store_free(app.rauc_keyring);

@@ -319,9 +319,9 @@ http_host_ok(struct request *req)
 	/* Once a minute at most: a hint for a name the operator forgot. */
 	if (now - last >= 60 &&
 	    atomic_compare_exchange_strong(&logged, &last, now))
-		log_warnx("refused a request for Host %.100s from %s: add the "
+		log_warnx("refused a request for Host %.*s from %s: add the "
 		          "name to http.allowed_hosts (or set public_url)",
-		    host, req->peer);
+		    (int)utf8_cut(host, 100), host, req->peer);
 	return false;
 }
 
@@ -672,9 +672,14 @@ http_reply_events(struct request *req, int64_t device_id)
 			http_reply_error(req, 429, "too_many_streams",
 			    "you have %d live streams open already",
 			    req->app->settings->sse_per_user);
-		} else
+		} else {
+			/* Streams end by themselves (http.sse_lifetime, a
+			 * client gone, a credential revoked): try again
+			 * later, as the management pool's 503 says. */
+			http_set_header(req, "Retry-After", "30");
 			http_reply_error(
 			    req, 503, "busy", "too many live streams are open");
+		}
 		return;
 	}
 	resp = MHD_create_response_from_callback(
@@ -1791,6 +1796,14 @@ http_start(struct app *app)
 	 * descriptors the process may open. */
 	conn_limit = http_connection_limit(
 	    s, nlisteners * threads + s->http_mgmt_threads + 4, nlisteners);
+	/* Lowered below http.per_ip_limit by the open-file limit: main
+	 * warned about the settings alone. */
+	if (conn_limit != -1 && conn_limit < s->http_connection_limit &&
+	    s->http_per_ip_limit >= conn_limit)
+		log_warnx("http.per_ip_limit %d is not below the %d "
+		          "connections the open-file limit leaves: one address "
+		          "can hold every connection",
+		    s->http_per_ip_limit, conn_limit);
 	if (conn_limit == -1 ||
 	    (srv->pool = pool_start(
 	         "mgmt", s->http_mgmt_threads, s->http_mgmt_queue)) == NULL ||

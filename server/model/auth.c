@@ -134,10 +134,10 @@ auth_device_check(struct request *req, struct db *db, const char *cid,
 	 * (another device's, expired, another CA's) is refused whatever
 	 * else the request carries. */
 	if (req->client_cert == TLS_CLIENT_BAD) {
-		log_warnx(
-		    "refused device %.64s from %s: its client certificate "
-		    "%s",
-		    req->principal, req->peer, req->client_cert_why);
+		log_warnx("refused device %.*s from %s: its client certificate "
+		          "%s",
+		    (int)utf8_cut(req->principal, 64), req->principal,
+		    req->peer, req->client_cert_why);
 		return 401;
 	}
 	if (req->client_cert == TLS_CLIENT_OK || auth_proxy_cert(req, cid)) {
@@ -146,9 +146,10 @@ auth_device_check(struct request *req, struct db *db, const char *cid,
 	}
 	if (s->tls_client_auth == TLS_AUTH_REQUIRED &&
 	    s->tls_client_ca[0] != '\0') {
-		log_warnx("refused device %.64s from %s: no client certificate "
+		log_warnx("refused device %.*s from %s: no client certificate "
 		          "(tls.client_auth is required)",
-		    req->principal, req->peer);
+		    (int)utf8_cut(req->principal, 64), req->principal,
+		    req->peer);
 		return 401;
 	}
 	if (authz != NULL && target == NULL && gateway == NULL)

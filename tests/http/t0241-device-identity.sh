@@ -98,6 +98,19 @@ DDI_AUTH="TargetToken token-k-003" ddi GET 'dev%20space'
 expect_status 200 "a space inside an id is fine"
 DDI_AUTH="TargetToken token-k-004" ddi GET 'caf%C3%A9-001'
 expect_status 200 "a visible non-ASCII id is fine"
+# A slash or dots are visible too: such an id is a device of its own,
+# reached only by its own percent-encoded path, never another device's.
+for id in 'k-001%2F' '..%2Fk-001'; do
+	DDI_AUTH="TargetToken token-slash-1" ddi GET "$id"
+	expect_status 200 "$id (visible) registers as its own device"
+	api GET "/api/v1/devices/$id"
+	expect_json .controller_id "$(printf '%b' "${id//%2F//}")" \
+	    "$id: the API shows the id as it is"
+done
+DDI_AUTH="TargetToken token-slash-1" ddi GET k-001
+expect_401 "k-001 does not take the token of k-001/ or ../k-001"
+DDI_AUTH="TargetToken token-k-001" ddi GET k-001
+expect_status 200 "k-001 keeps its own"
 # Operators are held to the same rule.
 for id in 'k-001 ' ' k-001' 'k-001\u200b' '\u202e100-k' 'k-001\u00a0' 'k\u2066-001'; do
 	api_json POST /api/v1/devices "{\"controller_id\":\"$id\"}"

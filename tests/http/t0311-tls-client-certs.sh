@@ -150,6 +150,15 @@ ddi GET dev-1 "" -H 'Authorization: TargetToken dev1-token-0001'
 expect_status 401 "required: a good TargetToken without a certificate -> 401"
 expect_logged "... logged: no client certificate" \
     'refused device dev-1 from 127.0.0.1: no client certificate (tls.client_auth is required)'
+# The id in that line is cut at 64 bytes on a character boundary: 63
+# letters and an e-acute (2 bytes) log as the 63 letters, no half character.
+A63=$(printf 'a%.0s' $(seq 63))
+ddi GET "$A63%C3%A9" "" -H 'Authorization: TargetToken dev1-token-0001'
+expect_status 401 "required: a 65-byte id without a certificate -> 401"
+expect_logged "... logged with the id cut before the e-acute" \
+    "refused device $A63 from 127.0.0.1: no client certificate"
+check "... and no half character in the log" \
+    sh -c "! grep -q 'refused device $A63\\\\x' '$T/server.log'"
 ddi GET dev-1 "" $(as dev1)
 expect_status 200 "required: the certificate -> 200"
 api GET /api/v1/devices
