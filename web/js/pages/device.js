@@ -82,13 +82,59 @@ function fitsHardware(sw, d) {
 	return rows.some((r) => (r.board || '') === board && revisionMatches(r, d.hw_revision));
 }
 
-const versionCmp = (a, b) => String(a || '').localeCompare(String(b || ''), undefined, {numeric: true, sensitivity: 'base'});
+// Versions in the policy's order (version.c): SWUpdate's numbering (1 to
+// 4 decimal fields) where both are, else SemVer 2.0 (a release after its
+// pre-releases), else the bytes.  A semver set compares as SemVer only.
+const sign = (x) => (x > 0) - (x < 0);
+const DEFAULT_RE = /^\d{1,5}(\.\d{1,5}){0,3}$/;
+const SEMVER_RE = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+
+function numCmp(a, b) {
+	a = a.replace(/^0+(?=\d)/, '');
+	b = b.replace(/^0+(?=\d)/, '');
+	return a.length !== b.length ? sign(a.length - b.length) : sign(a.localeCompare(b, 'en'));
+}
+
+function semverCmp(ma, mb) {
+	for (let i = 1; i <= 3; i++) {
+		const c = numCmp(ma[i], mb[i]);
+		if (c) return c;
+	}
+	if (!ma[4] || !mb[4]) return (!ma[4]) - (!mb[4]);
+	const pa = ma[4].split('.');
+	const pb = mb[4].split('.');
+	for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+		const na = /^\d+$/.test(pa[i]);
+		const nb = /^\d+$/.test(pb[i]);
+		const c = na && nb ? numCmp(pa[i], pb[i]) : na !== nb ? (na ? -1 : 1) : sign(pa[i] < pb[i] ? -1 : pa[i] > pb[i] ? 1 : 0);
+		if (c) return c;
+	}
+	return sign(pa.length - pb.length);
+}
+
+function versionCmp(scheme, a, b) {
+	a = String(a);
+	b = String(b);
+	if (scheme !== 'semver' && DEFAULT_RE.test(a) && DEFAULT_RE.test(b)) {
+		const fa = a.split('.').map(Number);
+		const fb = b.split('.').map(Number);
+		for (let i = 0; i < 4; i++) {
+			const c = sign((fa[i] || 0) - (fb[i] || 0));
+			if (c) return c;
+		}
+		return 0;
+	}
+	const ma = SEMVER_RE.exec(a);
+	const mb = SEMVER_RE.exec(b);
+	if (ma && mb) return semverCmp(ma, mb);
+	return a < b ? -1 : a > b ? 1 : 0;
+}
 
 // 'fits', 'older' (than installed, downgrades not allowed) or 'unfit'.
 function fitOf(sw, d, allowDowngrade) {
 	if (!fitsHardware(sw, d)) return 'unfit';
-	if (!allowDowngrade && d.installed_version && sw.version && sw.version_scheme !== 'none' &&
-		versionCmp(sw.version, d.installed_version) < 0) return 'older';
+	if (!allowDowngrade && d.installed_version && sw.version &&
+		versionCmp(sw.version_scheme, sw.version, d.installed_version) < 0) return 'older';
 	return 'fits';
 }
 
