@@ -468,7 +468,9 @@ export default async function render(ctx) {
 	async function load(force) {
 		let r;
 		let mr;
-		if (session.can('device.read')) get('/api/v1/stats').then((x) => renderVersions(x && x.devices && x.devices.by_version), () => {});
+		// A side read (the summary strip polls it too): never the
+		// operator's activity.
+		if (session.can('device.read')) get('/api/v1/stats', {background: true}).then((x) => renderVersions(x && x.devices && x.devices.by_version), () => {});
 		try {
 			[r, mr] = await Promise.all([
 				get('/api/v1/software'),
