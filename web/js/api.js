@@ -48,10 +48,11 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 async function parseError(res) {
 	let code = '';
 	let detail = '';
+	let body = null;
 	try {
-		const j = await res.json();
-		code = j.error || '';
-		detail = j.detail || '';
+		body = await res.json();
+		code = body.error || '';
+		detail = body.detail || '';
 	} catch {
 		// not JSON
 	}
@@ -63,6 +64,9 @@ async function parseError(res) {
 		else detail = `The server answered ${res.status} ${res.statusText || ''}`.trim();
 	}
 	const err = new ApiError(res.status, code, detail);
+	// The whole answer, for errors that say more than their detail (a
+	// refused assignment names each device and its reason).
+	err.body = body;
 	const wait = res.headers.get('Retry-After');
 	if (wait && /^\d+$/.test(wait)) err.retryAfter = Number(wait);
 	return err;

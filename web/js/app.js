@@ -9,6 +9,7 @@ const ROUTES = [
 	{name: 'login', re: /^login$/, load: () => import('./pages/login.js'), bare: true, public: true},
 	{name: 'setup', re: /^setup$/, load: () => import('./pages/setup.js'), bare: true, public: true},
 	{name: 'devices', re: /^devices$/, load: () => import('./pages/devices.js'), perm: 'device.read', nav: 'Devices'},
+	{name: 'refused', re: /^refused$/, load: () => import('./pages/refused.js'), perm: 'device.read', navAs: 'devices'},
 	{name: 'device', re: /^devices\/(.+)$/, load: () => import('./pages/device.js'), perm: 'device.read', navAs: 'devices'},
 	{name: 'software', re: /^software$/, load: () => import('./pages/software.js'), perm: 'software.read', nav: 'Software'},
 	{name: 'rollouts', re: /^rollouts$/, load: () => import('./pages/rollouts.js'), perm: 'rollout.read', nav: 'Rollouts'},

@@ -55,6 +55,7 @@ export async function run(ctx) {
 				const pages = [
 					['devices', '#/devices'], ['device', '#/devices/' + encodeURIComponent(cid)], ['software', '#/software'],
 					['rollouts', '#/rollouts'], ['users', '#/users'], ['audit', '#/audit'], ['settings', '#/settings'],
+					['refused', '#/refused'], ['device with its last failure', '#/devices/why-fail'], ['refused device', '#/devices/why-tok'],
 				];
 				for (const [label, hash] of pages) {
 					await check(`axe: no violations on the ${label} page (${name})`, async () => {

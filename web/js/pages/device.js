@@ -5,8 +5,9 @@ import {h, add, replace, clear, icon, age, badge, progressBar, fmtTime, empty, c
 import {get, patch, post, del} from '../api.js';
 import {session} from '../session.js';
 import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
-import {MODES, seenBadge, hardware, loadSoftwareOptions, softwareOption} from './devices.js';
+import {MODES, seenBadge, hardware, loadSoftwareOptions, softwareLabel} from './devices.js';
 import {setBrief} from './sets.js';
+import {refusedText} from './refused.js';
 
 // Entries of an action's history or log in one page.
 const PAGE = 100;
@@ -38,6 +39,129 @@ function randomToken() {
 	return btoa(String.fromCharCode(...b)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+// ---- why the device gets what it gets ----------------------------------
+
+// The badge of a target's reason: on its way, done, held back, or nothing.
+const TARGET_KIND = {
+	offer: 'info', updating: 'accent', downloaded: 'accent', up_to_date: 'ok',
+	parked: 'warn', incompatible: 'warn', downgrade: 'warn', rollout_paused: 'warn', canceled: 'warn', waiting: 'info',
+};
+
+// The server's words for the target ("1.2.0 from rollout #1", "rollout #2
+// is paused", ...), the rollout it names as a link.
+function targetWords(t) {
+	const text = String(t.reason || t.reason_code || '');
+	if (!t.rollout_id) return text;
+	const tag = `rollout #${t.rollout_id}`;
+	const i = text.indexOf(tag);
+	if (i < 0) return [text, ' (', h('a', {href: '#/rollouts?id=' + encodeURIComponent(t.rollout_id)}, tag), ')'];
+	return [text.slice(0, i), h('a', {href: '#/rollouts?id=' + encodeURIComponent(t.rollout_id)}, tag), text.slice(i + tag.length)];
+}
+
+// Whether a set fits the device's hardware, as the server's policy
+// decides: by the RAUC compatible when both have one, else by the
+// compatibility rows (those naming the device's board shadow the
+// any-board ones).  The server has the last word: an assignment it
+// refuses answers 409 with its reason.
+function revisionMatches(row, rev) {
+	if (row.revision === null || row.revision === undefined) return true;
+	if (rev === null || rev === undefined || rev === '') return false;
+	if (!row.regex) return row.revision === rev;
+	try {
+		return new RegExp(row.revision).test(rev);
+	} catch {
+		return false;
+	}
+}
+
+function fitsHardware(sw, d) {
+	if (sw.rauc_compatible && d.compatible) return sw.rauc_compatible === d.compatible;
+	const rows = sw.compatibility || [];
+	if (!rows.length) return true;
+	const board = d.hw_model && rows.some((r) => (r.board || '') === d.hw_model) ? d.hw_model : '';
+	return rows.some((r) => (r.board || '') === board && revisionMatches(r, d.hw_revision));
+}
+
+// Versions in the policy's order (version.c): SWUpdate's numbering (1 to
+// 4 decimal fields) where both are, else SemVer 2.0 (a release after its
+// pre-releases), else the bytes.  A semver set compares as SemVer only.
+const sign = (x) => (x > 0) - (x < 0);
+const DEFAULT_RE = /^\d{1,5}(\.\d{1,5}){0,3}$/;
+const SEMVER_RE = /^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/;
+
+function numCmp(a, b) {
+	a = a.replace(/^0+(?=\d)/, '');
+	b = b.replace(/^0+(?=\d)/, '');
+	return a.length !== b.length ? sign(a.length - b.length) : sign(a.localeCompare(b, 'en'));
+}
+
+function semverCmp(ma, mb) {
+	for (let i = 1; i <= 3; i++) {
+		const c = numCmp(ma[i], mb[i]);
+		if (c) return c;
+	}
+	if (!ma[4] || !mb[4]) return (!ma[4]) - (!mb[4]);
+	const pa = ma[4].split('.');
+	const pb = mb[4].split('.');
+	for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+		const na = /^\d+$/.test(pa[i]);
+		const nb = /^\d+$/.test(pb[i]);
+		const c = na && nb ? numCmp(pa[i], pb[i]) : na !== nb ? (na ? -1 : 1) : sign(pa[i] < pb[i] ? -1 : pa[i] > pb[i] ? 1 : 0);
+		if (c) return c;
+	}
+	return sign(pa.length - pb.length);
+}
+
+function versionCmp(scheme, a, b) {
+	a = String(a);
+	b = String(b);
+	if (scheme !== 'semver' && DEFAULT_RE.test(a) && DEFAULT_RE.test(b)) {
+		const fa = a.split('.').map(Number);
+		const fb = b.split('.').map(Number);
+		for (let i = 0; i < 4; i++) {
+			const c = sign((fa[i] || 0) - (fb[i] || 0));
+			if (c) return c;
+		}
+		return 0;
+	}
+	const ma = SEMVER_RE.exec(a);
+	const mb = SEMVER_RE.exec(b);
+	if (ma && mb) return semverCmp(ma, mb);
+	return a < b ? -1 : a > b ? 1 : 0;
+}
+
+// 'fits', 'older' (than installed, downgrades not allowed) or 'unfit'.
+function fitOf(sw, d, allowDowngrade) {
+	if (!fitsHardware(sw, d)) return 'unfit';
+	if (!allowDowngrade && d.installed_version && sw.version &&
+		versionCmp(sw.version_scheme, sw.version, d.installed_version) < 0) return 'older';
+	return 'fits';
+}
+
+const FIT_GROUPS = [
+	['fits', 'Fits this device'],
+	['older', 'Older than installed (needs "Allow downgrades")'],
+	['unfit', 'Does not fit this hardware'],
+];
+
+// The software of a picker: what fits first, newest first, then what is
+// older than installed, then what does not fit; each marked.
+function fitOptions(list, d, allowDowngrade, selectedId) {
+	const by = {fits: [], older: [], unfit: []};
+	for (const x of list) by[fitOf(x, d, allowDowngrade)].push(x);
+	return FIT_GROUPS.filter(([k]) => by[k].length).map(([k, label]) => h('optgroup', {label, dataset: {fit: k}},
+		by[k].map((x) => h('option', {value: String(x.id), selected: x.id === selectedId, disabled: x.complete === false && x.id !== selectedId, dataset: {fit: k}},
+			softwareLabel(x) + (k === 'unfit' ? ' · does not fit this hardware' : k === 'older' ? ` · older than installed ${d.installed_version}` : '')))));
+}
+
+// A refused assignment (409 assignment_refused): the server's reason.
+function refusalReason(e) {
+	const r = e && e.body && Array.isArray(e.body.refused) && e.body.refused[0];
+	return r && r.reason ? r.reason : String(e && e.detail ? e.detail : e);
+}
+
+const isRefusal = (e) => e && e.status === 409 && e.code === 'assignment_refused';
+
 function dl(pairs) {
 	return h('dl', {class: 'kv'}, pairs.filter(Boolean).map(([k, v]) => [h('dt', null, k), h('dd', null, v === null || v === undefined || v === '' ? h('span', {class: 'muted'}, '—') : v)]));
 }
@@ -56,7 +180,9 @@ export default async function render(ctx) {
 		h('a', {class: 'back', href: '#/devices'}, '‹ Devices'),
 		head, grid,
 		h('section', {class: 'section'},
-			h('div', {class: 'section-head'}, h('h2', null, 'Updates'), liveDot),
+			h('div', {class: 'section-head'}, h('h2', null, 'Updates'), liveDot,
+				h('a', {class: 'btn btn-sm btn-ghost log-download', id: 'download-log', href: base + '/log', download: '',
+					title: 'Every update of this device with its history and log lines, as a text file'}, icon('download'), 'Download the update log (text)')),
 			timeline));
 
 	let dev = null;
@@ -110,8 +236,9 @@ export default async function render(ctx) {
 			h('h2', null, 'Software'),
 			dl([
 				['Installed', d.installed_version ? h('span', {class: 'mono', id: 'installed-version'}, d.installed_version) : null],
-				['Target', d.target_version ? h('span', {class: 'mono', id: 'target-version'}, d.target_version) : null],
+				['Target', targetField(d)],
 				['Current update', act ? h('span', null, `#${act.id} `, badge(act.status)) : null],
+				d.last_failure ? ['Last failure', failureField(d.last_failure)] : null,
 			]),
 			offeredId ? setBox(offeredId, 'Offered', 'offered-set', act) : null,
 			installedSetId && installedSetId !== offeredId ? setBox(installedSetId, 'Installed', 'installed-set') : null,
@@ -130,6 +257,7 @@ export default async function render(ctx) {
 				['Last seen', d.last_seen ? h('span', null, age(d.last_seen), ' · ', fmtTime(d.last_seen)) : 'never'],
 				['Status', seenBadge(d)],
 				['Address', d.last_address ? h('span', {class: 'mono'}, d.last_address) : null],
+				d.refused ? ['Refused', refusedField(d.refused)] : null,
 				['Poll interval', d.poll_interval ? `${d.poll_interval} s` : null],
 				['Hardware', h('span', null, hardware(d))],
 				d.compatible ? ['RAUC compatible', h('span', {class: 'mono', id: 'device-compatible'}, d.compatible)] : null,
@@ -149,6 +277,52 @@ export default async function render(ctx) {
 				: empty('The device has sent no attributes (configData) yet.'));
 
 		replace(grid, form.card, softwareCard, connCard, attrCard);
+	}
+
+	// The effective target and why, with the one change that would let
+	// it through where there is one.
+	function targetField(d) {
+		const t = d.target;
+		if (!t) return d.target_version ? h('span', {class: 'mono', id: 'target-version'}, d.target_version) : null;
+		const fix = !canWrite ? null
+			: t.reason_code === 'parked' ? h('button', {type: 'button', class: 'btn btn-sm', id: 'target-force', onclick: () => quickPatch({force: true}, 'The device is offered the update again.')}, 'Force a retry')
+				: t.reason_code === 'downgrade' ? h('button', {type: 'button', class: 'btn btn-sm', id: 'target-downgrade', onclick: () => quickPatch({allow_downgrade: true}, 'Downgrades allowed.')}, 'Allow the downgrade')
+					: null;
+		return h('div', {class: 'target', id: 'device-target', dataset: {reason: t.reason_code || ''}},
+			h('div', {class: 'target-line'},
+				t.version ? h('span', {class: 'mono', id: 'target-version'}, t.version) : null,
+				badge(String(t.reason_code || 'none').replace(/_/g, ' '), TARGET_KIND[t.reason_code] || 'muted')),
+			h('div', {class: 'target-reason', id: 'target-reason'}, targetWords(t)),
+			fix ? h('div', {class: 'target-fix'}, fix) : null);
+	}
+
+	function failureField(f) {
+		// "compatible mismatch (RAUC) · code 4 INSTALL_FAILED"; a reason
+		// that is the code's name is not said twice.
+		const hasCode = f.code !== null && f.code !== undefined;
+		const name = f.code_name && f.code_name !== f.reason ? ' ' + f.code_name : '';
+		return h('div', {class: 'failure', id: 'last-failure'},
+			h('strong', {class: 'failure-reason'}, f.reason || f.code_name || 'failed'),
+			hasCode ? h('span', {class: 'muted small mono failure-code'}, ` · code ${f.code}${name}`) : null,
+			f.message ? h('div', {class: 'failure-msg muted small'}, String(f.message)) : null);
+	}
+
+	function refusedField(r) {
+		return h('div', {class: 'refusal', id: 'device-refused', dataset: {reason: r.reason_code || ''}},
+			h('strong', {class: 'refused-label'}, 'refused: '), refusedText(r),
+			r.address ? h('div', {class: 'muted small'}, 'from ', h('span', {class: 'mono'}, r.address), ' · first ', fmtTime(r.first_at)) : null,
+			h('div', null, h('a', {href: '#/refused', class: 'small'}, 'All refused requests')));
+	}
+
+	async function quickPatch(p, done) {
+		try {
+			dev = await patch(base, p);
+			toast(done, 'ok');
+			if (!formDirty) fillForm();
+			renderDevice();
+		} catch (e) {
+			toastError(e, 'Could not change the device');
+		}
 	}
 
 	// A distribution set with its modules, fetched once.
@@ -205,6 +379,8 @@ export default async function render(ctx) {
 		};
 		for (const el of [form.name, form.feed]) el.addEventListener('input', dirty);
 		for (const el of [form.mode, form.software, form.force, form.downgrade]) el.addEventListener('change', dirty);
+		// What is older than installed fits once downgrades are allowed.
+		form.downgrade.addEventListener('change', () => fillSoftware(true));
 		form.card.addEventListener('submit', (ev) => {
 			ev.preventDefault();
 			saveForm();
@@ -216,7 +392,7 @@ export default async function render(ctx) {
 		const cur = keep && form.software.value ? Number(form.software.value) : dev.assigned_software_id;
 		clear(form.software);
 		form.software.appendChild(h('option', {value: ''}, '(none)'));
-		for (const x of swList || []) form.software.appendChild(softwareOption(x, x.id === cur));
+		add(form.software, fitOptions(swList || [], dev, form.downgrade.checked, cur));
 		if (cur && !(swList || []).some((x) => x.id === cur)) form.software.appendChild(h('option', {value: String(cur), selected: true}, `#${cur}`));
 	}
 
@@ -254,7 +430,20 @@ export default async function render(ctx) {
 		}
 		form.save.disabled = true;
 		try {
-			dev = await patch(base, p);
+			try {
+				dev = await patch(base, p);
+			} catch (e) {
+				// Software that does not fit, or older than installed:
+				// the server says why; the operator may insist.
+				if (!isRefusal(e)) throw e;
+				if (!(await confirmDialog({title: 'Assign it anyway?', message: `The server refused: ${refusalReason(e)}.`,
+					detail: 'Confirmed, the assignment is made, but the device is offered nothing until the reason goes away (another set, or "Allow downgrades").',
+					confirm: 'Assign anyway'}))) {
+					form.save.disabled = false;
+					return;
+				}
+				dev = await patch(base, Object.assign({}, p, {confirm: true}));
+			}
 			formDirty = false;
 			toast('Device saved.', 'ok');
 			renderDevice();
@@ -311,7 +500,27 @@ export default async function render(ctx) {
 			toastError(e, 'Could not load the software');
 			return;
 		}
-		const setSel = h('select', {class: 'input', id: 'assign-set-select'}, list.map((x) => softwareOption(x, x.id === dev.assigned_software_id)));
+		const setSel = h('select', {class: 'input', id: 'assign-set-select'}, fitOptions(list, dev, !!dev.allow_downgrade, dev.assigned_software_id));
+		const fitNote = h('p', {class: 'field-hint fit-note', id: 'assign-fit-note', 'aria-live': 'polite'});
+		const showFit = () => {
+			const o = setSel.selectedOptions[0];
+			const k = o ? o.dataset.fit : '';
+			fitNote.textContent = k === 'unfit' ? 'This set does not fit the device\'s hardware: the server asks to confirm, and the device will not be offered it.'
+				: k === 'older' ? `Older than the installed ${dev.installed_version}, and this device does not allow downgrades: the server asks to confirm.` : '';
+			fitNote.hidden = !fitNote.textContent;
+		};
+		setSel.addEventListener('change', () => {
+			showFit();
+			refusal.hidden = true;
+		});
+		// Where the server's refusal (409) goes, with its confirm button.
+		const refusal = h('div', {class: 'notice notice-warn refusal-box', id: 'assign-refusal', role: 'alert', hidden: true});
+		let dlg = null;
+		const send = async (body) => {
+			const a = await post(base + '/assign', body);
+			toast(a.already_assigned ? `Update #${a.id} of that set is open already.` : `Update #${a.id} assigned.`, 'ok');
+			await refreshAll();
+		};
 		const typeSel = h('select', {class: 'input', id: 'assign-type'}, ASSIGN_TYPES.map(([v, label]) => h('option', {value: v}, label)));
 		const forceAt = h('input', {class: 'input', id: 'assign-forcetime', type: 'datetime-local'});
 		const forceField = field('Forced from', forceAt, 'Soft until then, forced after.');
@@ -321,17 +530,19 @@ export default async function render(ctx) {
 		const showForce = () => { forceField.hidden = typeSel.value !== 'timeforced'; };
 		typeSel.addEventListener('change', showForce);
 		showForce();
-		modal({
+		dlg = modal({
 			title: `Assign software to ${id}`,
 			body: [
 				h('p', {class: 'muted'}, 'The device is offered the set at once, even if it runs it already; an open update of another set is canceled.'),
 				field('Software', setSel),
+				fitNote,
 				field('Type', typeSel),
 				forceField,
 				h('fieldset', {class: 'fieldset'}, h('legend', null, 'Maintenance window (optional)'),
 					field('Schedule (Quartz cron)', schedule, 'second minute hour day-of-month month day-of-week [year]'),
 					field('Duration', duration, 'HH:MM:SS'),
 					field('Time zone', tz, '+HH:MM')),
+				refusal,
 			],
 			buttons: [
 				{label: 'Cancel', kind: 'ghost'},
@@ -348,12 +559,31 @@ export default async function render(ctx) {
 						if (!w.every(Boolean)) throw new Error('A window needs its schedule, duration and time zone.');
 						body.maintenance_window = {schedule: w[0], duration: w[1], timezone: w[2]};
 					}
-					const a = await post(base + '/assign', body);
-					toast(a.already_assigned ? `Update #${a.id} of that set is open already.` : `Update #${a.id} assigned.`, 'ok');
-					await refreshAll();
+					try {
+						await send(body);
+					} catch (e) {
+						if (!isRefusal(e)) throw e;
+						replace(refusal,
+							h('p', null, h('strong', null, 'Refused: '), refusalReason(e), '.'),
+							h('p', {class: 'muted small'}, 'Assigned anyway, the device is not offered it until the reason goes away.'),
+							h('button', {type: 'button', class: 'btn btn-sm btn-danger', id: 'assign-confirm', onclick: async (ev) => {
+								const btn = ev.currentTarget;
+								btn.disabled = true;
+								try {
+									await send(Object.assign({}, body, {confirm: true}));
+									if (dlg) dlg.close();
+								} catch (e2) {
+									btn.disabled = false;
+									if (dlg) dlg.setError(e2 && e2.detail ? e2.detail : String(e2));
+								}
+							}}, 'Assign anyway'));
+						refusal.hidden = false;
+						return false;
+					}
 				}},
 			],
 		});
+		showFit();
 	}
 
 	function setToken() {

@@ -165,6 +165,7 @@ export default async function render(ctx) {
 	add(ctx.el,
 		h('div', {class: 'page-head'},
 			h('div', {class: 'page-title'}, title, countEl),
+			h('a', {class: 'btn btn-ghost', id: 'refused-link', href: '#/refused', title: 'Devices and unknown ids turned away at the door'}, 'Refused requests'),
 			canWrite ? h('button', {type: 'button', class: 'btn btn-primary', id: 'add-device', onclick: addDevice}, icon('plus'), 'Add device') : null),
 		h('div', {class: 'toolbar filters'}, search, stateSel, feedIn, feedList, modeSel, rolloutChip, clearBtn),
 		canSelect ? bulkBar : null,

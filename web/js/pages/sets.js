@@ -261,13 +261,25 @@ export function moduleBlock(m, opts = {}) {
 }
 
 // The short form, for the device page: the set and its modules.
+// "on 3 devices": the devices whose newest successful update installed
+// this set (installed_devices of the software list); null where the
+// answer does not say.  The device list has no filter by installed set,
+// so this is a count, not a link.
+export function installedOn(set) {
+	const n = set.installed_devices;
+	if (n === undefined || n === null) return null;
+	return h('span', {class: 'installed-on' + (n ? '' : ' muted'), dataset: {n: String(n)}, title: `Installed on ${n} device${n === 1 ? '' : 's'} (their newest successful update)`},
+		n ? `on ${n} device${n === 1 ? '' : 's'}` : 'on no device');
+}
+
 export function setBrief(set, {id, label}) {
 	const ms = set.modules || [];
 	return h('div', {class: 'set-brief', id, dataset: {set: String(set.id)}},
 		h('div', {class: 'set-brief-head'},
 			h('span', {class: 'set-brief-label'}, label),
 			h('strong', {class: 'set-name'}, set.name || '?'), ' ', h('span', {class: 'mono'}, set.version || ''),
-			set.deleted ? badge('deleted', 'muted') : null),
+			set.deleted ? badge('deleted', 'muted') : null,
+			set.installed_devices !== undefined ? h('span', {class: 'muted small'}, ' · installed ', installedOn(set)) : null),
 		ms.length ? h('ul', {class: 'module-lines'}, ms.map((m) => h('li', {dataset: {module: String(m.id)}},
 			h('span', {class: 'badge badge-accent'}, m.type_name || m.type || '?'),
 			h('span', {class: 'module-name'}, m.name),

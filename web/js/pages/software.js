@@ -9,7 +9,7 @@ import {get, del, uploadFile, qs} from '../api.js';
 import {session} from '../session.js';
 import {toast, toastError, confirmDialog, modal, field} from '../ui.js';
 import {revText} from './devices.js';
-import {MULTI_NOTE, loadTypes, typeName, kv, artifactsOf, isMulti, completeness, completeBadge, setSignature,
+import {MULTI_NOTE, installedOn, loadTypes, typeName, kv, artifactsOf, isMulti, completeness, completeBadge, setSignature,
 	moduleBlock, newModuleDialog, setDialog, deleteModule} from './sets.js';
 
 function compatChips(sw) {
@@ -105,6 +105,7 @@ export default async function render(ctx) {
 	const canWrite = session.can('software.write');
 	const canDelete = session.can('software.delete');
 	const setsBody = h('div', {id: 'software-list'});
+	const versionsEl = h('p', {class: 'muted small installed-versions', id: 'installed-versions', hidden: true});
 	const modulesBody = h('div', {id: 'modules-list'});
 	const uploads = h('div', {class: 'uploads', id: 'uploads'});
 	let types = {modules: [], sets: []};
@@ -173,11 +174,24 @@ export default async function render(ctx) {
 		dropzone, uploads,
 		h('section', {class: 'section section-first'},
 			h('div', {class: 'section-head'}, h('h2', null, 'Distribution sets'), h('span', {class: 'muted small'}, 'what devices are offered: typed modules, each with its artifacts')),
+			versionsEl,
 			h('div', {class: 'card card-flush'}, setsBody)),
 		h('section', {class: 'section', id: 'modules'},
 			h('div', {class: 'section-head'}, h('h2', null, 'Software modules'), h('span', {class: 'muted title-count small', id: 'module-count'})),
 			h('div', {class: 'toolbar'}, moduleSearch, moduleType),
 			h('div', {class: 'card card-flush'}, modulesBody)));
+
+	// The devices per installed version (GET /api/v1/stats, by_version),
+	// the newest first.
+	function renderVersions(list) {
+		const vs = list || [];
+		versionsEl.hidden = !vs.length;
+		if (!vs.length) return;
+		const shown = vs.slice(0, 12);
+		replace(versionsEl, 'Installed across the fleet: ',
+			shown.map((v, i) => [i ? ' · ' : '', h('span', {class: 'mono', dataset: {version: v.version}}, v.version), ` on ${v.devices} device${v.devices === 1 ? '' : 's'}`]),
+			vs.length > shown.length ? ` · ${vs.length - shown.length} older versions` : null);
+	}
 
 	function reveal(sel) {
 		const el = ctx.el.querySelector(sel);
@@ -375,9 +389,10 @@ export default async function render(ctx) {
 			h('td', null, compatChips(sw)),
 			h('td', {class: 'nowrap num'}, arts.length ? fmtBytes(size) : '—', arts.length > 1 ? h('div', {class: 'muted small'}, `${arts.length} artifacts`) : null),
 			h('td', null, setSignature(sw)),
-			h('td', null, (sw.rollouts || []).length
+			h('td', {class: 'col-use'}, (sw.rollouts || []).length
 				? h('span', {class: 'chips'}, sw.rollouts.map((r) => h('a', {class: 'chip', href: '#/rollouts?id=' + encodeURIComponent(r), title: 'Rollout #' + r}, '#' + r)))
-				: h('span', {class: 'muted'}, 'none')),
+				: h('span', {class: 'muted'}, 'no rollout'),
+			h('div', {class: 'small'}, installedOn(sw))),
 			h('td', {class: 'nowrap', title: fmtTime(sw.created_at)}, age(sw.created_at)),
 			h('td', {class: 'nowrap actions'},
 				sw.deleted ? badge('deleted', 'muted') : null,
@@ -396,7 +411,7 @@ export default async function render(ctx) {
 		}
 		replace(setsBody, h('div', {class: 'table-scroll'}, h('table', {class: 'table', id: 'software-table'},
 			h('thead', null, h('tr', null, h('th', {class: 'col-expand'}, h('span', {class: 'visually-hidden'}, 'Details')),
-				['Version', 'Distribution set', 'Type', 'Modules', 'Compatibility', 'Size', 'Signature', 'Rollouts', 'Created'].map((x) => h('th', null, x)),
+				['Version', 'Distribution set', 'Type', 'Modules', 'Compatibility', 'Size', 'Signature', 'In use', 'Created'].map((x) => h('th', null, x)),
 				h('th', null, h('span', {class: 'visually-hidden'}, 'Actions')))),
 			h('tbody', null, sets.map(setRows)))));
 	}
@@ -453,6 +468,9 @@ export default async function render(ctx) {
 	async function load(force) {
 		let r;
 		let mr;
+		// A side read (the summary strip polls it too): never the
+		// operator's activity.
+		if (session.can('device.read')) get('/api/v1/stats', {background: true}).then((x) => renderVersions(x && x.devices && x.devices.by_version), () => {});
 		try {
 			[r, mr] = await Promise.all([
 				get('/api/v1/software'),
