@@ -17,7 +17,9 @@
 #              against nginx's sendfile of the same bytes; MB/s.
 #   raucb      a verity RAUC bundle of the same size through the same
 #              upload, its signature and dm-verity tree checked; MB/s
-#              against cp, and the peak RSS above idle
+#              against cp, the CPU seconds of both (falconet's and curl's,
+#              cp's: on a shared machine the MB/s follow the other load,
+#              the CPU seconds much less), and the peak RSS above idle
 #   upload     the same .swu through POST /api/v1/software with curl,
 #              against cp of the file to the same disk; MB/s, and the
 #              daemon's peak RSS above its idle RSS (VmHWM after the upload,
@@ -225,6 +227,7 @@ find_nginx()
 
 now() { printf '%s' "$EPOCHREALTIME"; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
+fsub2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 
 # field FILE KEY: the value of KEY=... in the BENCH line of FILE.
 field()
@@ -241,6 +244,24 @@ median()
 }
 
 maxof() { printf '%s\n' "$@" | sort -g | tail -1; }
+
+# kids_cpu: KIDS_CPU := user + system CPU seconds of this shell's finished
+# children (a command substitution's count as well).  Not itself called in
+# one: a subshell starts from zero.
+kids_cpu()
+{
+	times >"$T/times"
+	KIDS_CPU=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) {
+	    split($i, a, /[ms]/); s += a[1] * 60 + a[2] } }
+	    END { printf "%.3f", s }' "$T/times")
+}
+
+# proc_cpu PID: user + system CPU seconds of PID, its ended threads too.
+proc_cpu()
+{
+	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+	    "/proc/$1/stat"
+}
 
 # status_kib PID KEY: VmRSS, VmHWM, Threads... from /proc/PID/status.
 status_kib()
@@ -745,31 +766,40 @@ TOKEN=$("$FALCONET" -c "$T/d/settings.yaml" token create bench 2>/dev/null) ||
 AUTH="Authorization: Bearer $TOKEN"
 start_falconet "$T/d" dev-0000001
 API=http://127.0.0.1:$FPORT/api/v1
-RUP_MBPS=() RCP_MBPS=() RUP_EXTRA=()
+RUP_MBPS=() RCP_MBPS=() RUP_EXTRA=() RUP_CPU=() RCURL_CPU=() RCP_CPU=()
 for r in $(seq "$ROUNDS"); do
 	sync
+	busy=$(cpu_busy)
 	idle=$(status_kib "$FPID" VmRSS)
 	echo 5 >"/proc/$FPID/clear_refs"
+	f0=$(proc_cpu "$FPID")
+	kids_cpu; k0=$KIDS_CPU
 	t0=$(now)
 	code=$(curl -sS -o "$T/rup.json" -w '%{http_code}' -X POST -T "$RAUCB" \
 	    -H "$AUTH" -H 'Content-Type: application/octet-stream' \
 	    -H 'Expect:' "$API/software?filename=big.raucb") ||
 	    die "bundle upload failed"
 	t1=$(now)
+	kids_cpu; k1=$KIDS_CPU
+	f1=$(proc_cpu "$FPID")
 	hwm=$(status_kib "$FPID" VmHWM)
 	[ "$code" = 201 ] || die "bundle upload answered $code: $(cat "$T/rup.json")"
 	[ "$(jq -r .signature "$T/rup.json")" = verified ] ||
 	    die "the bundle's signature was not verified"
 	RUP_MBPS+=("$(awk -v b="$RAUCB_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
 	RUP_EXTRA+=("$((hwm - idle))")
-	note "raucb upload round $r: falconet ${RUP_MBPS[-1]} MB/s, +$((hwm - idle)) KiB peak RSS"
+	RUP_CPU+=("$(fsub2 "$f1" "$f0")") RCURL_CPU+=("$(fsub2 "$k1" "$k0")")
+	note "raucb upload round $r: falconet ${RUP_MBPS[-1]} MB/s, +$((hwm - idle)) KiB peak RSS, CPU ${RUP_CPU[-1]} s (curl ${RCURL_CPU[-1]} s), other load before it ${busy}%"
 	sync
+	kids_cpu; k0=$KIDS_CPU
 	t0=$(now)
 	cp "$RAUCB" "$T/d/data/cp-copy" || die "cp failed"
 	t1=$(now)
+	kids_cpu; k1=$KIDS_CPU
 	RCP_MBPS+=("$(awk -v b="$RAUCB_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
+	RCP_CPU+=("$(fsub2 "$k1" "$k0")")
 	rm -f "$T/d/data/cp-copy"
-	note "raucb upload round $r: cp ${RCP_MBPS[-1]} MB/s"
+	note "raucb upload round $r: cp ${RCP_MBPS[-1]} MB/s, CPU ${RCP_CPU[-1]} s"
 	code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "$AUTH" \
 	    "$API/software/$(jq -r .id "$T/rup.json")")
 	[ "$code" = 204 ] || die "DELETE software answered $code"
@@ -1138,6 +1168,7 @@ TABLE=$T/table.md
 	fu=$(median "${RUP_MBPS[@]}"); cu=$(median "${RCP_MBPS[@]}")
 	rr=$(ratio "$fu" "$cu")
 	say "| upload MB/s, $ARTIFACT verity .raucb: signature and hash tree checked (vs cp) | $(int "$fu") | $(int "$cu") | ${rr}× | ≥ 0.5× | $(yesno ge "$rr" 0.5) |"
+	say "| .raucb upload CPU seconds: falconet + curl (vs cp) | $(median "${RUP_CPU[@]}") + $(median "${RCURL_CPU[@]}") | $(median "${RCP_CPU[@]}") | | (info) | |"
 	ex=$(maxof "${RUP_EXTRA[@]}")
 	say "| .raucb upload peak RSS above idle, MiB (worst round) | $(mib "$ex") | | | < 16 MiB | $(yesno ge 16383 "$ex") |"
 	fi
