@@ -134,7 +134,7 @@ export function targetWords(d) {
 function targetCell(d) {
 	const w = targetWords(d);
 	if (!w) return h('span', {class: 'muted'}, '—');
-	return h('span', {class: `target target-${w.kind}`, title: d.target && d.target.reason ? d.target.reason : null},
+	return h('span', {class: `target-words target-words-${w.kind}`, title: d.target && d.target.reason ? d.target.reason : null},
 		w.text, w.note ? h('span', {class: 'muted'}, ' · ' + w.note) : null);
 }
 
@@ -638,17 +638,23 @@ export default async function render(ctx) {
 	}
 
 	// ---- bulk actions
-	const howMany = () => st.allMatching ? st.total : st.selected.size;
 
-	// Apply body (patch or delete) to the selection: by its ids, or by
-	// the filter with the count the bar shows (a 409 if it changed).
-	async function bulk(body, what) {
-		const req = st.allMatching ? {match: filterMatch(), expected: st.total, ...body} : {ids: [...st.selected], ...body};
+	// The selection as a dialog shows it: its ids, or the filter with the
+	// count the bar showed when the dialog opened (n), which the server
+	// checks (409 if the filter matches another number by then).
+	function selection() {
+		return st.allMatching ? {n: st.total, by: {match: filterMatch(), expected: st.total}} :
+			{n: st.selected.size, by: {ids: [...st.selected]}};
+	}
+
+	// Apply body (patch or delete) to the selection sel.
+	async function bulk(sel, body, what) {
+		const req = {...sel.by, ...body};
 		try {
 			const r = await post('/api/v1/devices/bulk', req);
-			const n = r && r.updated !== undefined ? r.updated : r && r.deleted !== undefined ? r.deleted : howMany();
+			const n = r && r.updated !== undefined ? r.updated : r && r.deleted !== undefined ? r.deleted : sel.n;
 			toast(`${what}: ${n} device${n === 1 ? '' : 's'}.`, 'ok');
-			if (body.delete || st.allMatching) st.selected.clear();
+			if (body.delete || sel.by.match) st.selected.clear();
 			st.allMatching = false;
 			await load();
 			prune();
@@ -658,7 +664,7 @@ export default async function render(ctx) {
 		} catch (e) {
 			if (e.code === 'match_changed') {
 				const now = e.body && e.body.matched !== undefined ? e.body.matched : '?';
-				toast(`The filter matches ${now} devices now, not ${st.total}: nothing was changed. Look at the list again.`, 'error', {title: what + ' not applied'});
+				toast(`The filter matches ${now} devices now, not ${sel.n}: nothing was changed. Look at the list again.`, 'error', {title: what + ' not applied'});
 				await load();
 			} else if (e.code !== 'assignment_refused') {
 				toastError(e, what + ' failed');
@@ -674,7 +680,8 @@ export default async function render(ctx) {
 		} catch (e) {
 			toastError(e, 'Could not load the software list');
 		}
-		const n = howMany();
+		const sel = selection();
+		const n = sel.n;
 		const modeIn = h('select', {class: 'input', id: 'bulk-mode'}, MODES.map((m) => h('option', {value: m, selected: m === (preset || 'rollout')}, m)));
 		const swIn = h('select', {class: 'input', id: 'bulk-software'},
 			sw.length ? sw.map((x) => softwareOption(x, false)) : h('option', {value: ''}, 'No software uploaded'));
@@ -718,7 +725,7 @@ export default async function render(ctx) {
 					const body = {patch: p};
 					if (confirmCb.checked) body.confirm = true;
 					try {
-						await bulk(body, p.mode === 'assigned' ? 'Software assigned' : 'Mode set');
+						await bulk(sel, body, p.mode === 'assigned' ? 'Software assigned' : 'Mode set');
 					} catch (e) {
 						if (e.code !== 'assignment_refused') throw e;
 						const list = (e.body && e.body.refused) || [];
@@ -738,50 +745,54 @@ export default async function render(ctx) {
 	}
 
 	function bulkFeed() {
+		const sel = selection();
 		const feedIn2 = h('input', {class: 'input', id: 'bulk-feed', placeholder: 'default', list: 'feed-list', required: true});
 		modal({
-			title: `Move ${howMany()} device(s) to a feed`,
+			title: `Move ${sel.n} device(s) to a feed`,
 			body: [field('Feed', feedIn2, 'Rollouts target the devices of their feed.')],
 			buttons: [
 				{label: 'Cancel', kind: 'ghost'},
 				{label: 'Apply', kind: 'primary', submit: true, onClick: async () => {
 					const f = feedIn2.value.trim();
 					if (!f) throw new Error('Enter a feed name.');
-					await bulk({patch: {feed: f}}, 'Feed set');
+					await bulk(sel, {patch: {feed: f}}, 'Feed set');
 				}},
 			],
 		});
 	}
 
 	async function bulkForce() {
+		const sel = selection();
 		if (!(await confirmDialog({
 			title: 'Force an update?',
-			message: `Force the update of ${howMany()} device(s)?`,
+			message: `Force the update of ${sel.n} device(s)?`,
 			detail: 'A forced device gets its target software even after a failed attempt; the device is told to install it now.',
 			confirm: 'Force update',
 		}))) return;
-		await bulk({patch: {force: true}}, 'Update forced').catch(() => {});
+		await bulk(sel, {patch: {force: true}}, 'Update forced').catch(() => {});
 	}
 
 	async function bulkPin() {
+		const sel = selection();
 		if (!(await confirmDialog({
 			title: 'Pin the installed version?',
-			message: `Pin ${howMany()} device(s) to the version they run?`,
+			message: `Pin ${sel.n} device(s) to the version they run?`,
 			detail: 'Pinned devices get no update until their mode is changed.',
 			confirm: 'Pin',
 		}))) return;
-		await bulk({patch: {mode: 'pinned'}}, 'Pinned').catch(() => {});
+		await bulk(sel, {patch: {mode: 'pinned'}}, 'Pinned').catch(() => {});
 	}
 
 	async function bulkDelete() {
+		const sel = selection();
 		if (!(await confirmDialog({
 			title: 'Delete devices?',
-			message: `Delete ${howMany()} device(s) and their history?`,
+			message: `Delete ${sel.n} device(s) and their history?`,
 			detail: 'A deleted device that polls again registers anew, without its name, token or settings.',
 			confirm: 'Delete',
 			danger: true,
 		}))) return;
-		await bulk({delete: true}, 'Deleted').catch(() => {});
+		await bulk(sel, {delete: true}, 'Deleted').catch(() => {});
 	}
 
 	function addDevice() {
