@@ -21,6 +21,7 @@
 #include "log.h"
 #include "memo.h"
 #include "metrics.h"
+#include "mgmt_devices.h"
 #include "mgmt_util.h"
 #include "openapi.h"
 #include "rollout.h"
@@ -182,16 +183,11 @@ mgmt_get_devices(struct request *req)
 {
 	static const char *const sorts[] = {"controller_id", "name", "hw_model",
 	    "feed", "mode", "installed_version", "state", "last_seen", NULL};
-	static const char *const states[] = {"registered", "idle", "pending",
-	    "updating", "canceling", "in_sync", "failed", "canceled", NULL};
-	static const char *const modes[] = {
-	    "rollout", "latest", "assigned", "pinned", NULL};
 	static const char *const orders[] = {"asc", "desc", NULL};
-	static const char *const seens[] = {"online", "overdue", "never", NULL};
 	static const char *const bools[] = {"0", "1", "false", "true", NULL};
 	struct db *db = mgmt_db(req);
 	struct device_query q;
-	const char *order, *refused;
+	const char *order, *refused, *why;
 
 	memset(&q, 0, sizeof(q));
 	if (db == NULL || !mgmt_query_page(req, 100, &q.limit, &q.offset) ||
@@ -208,21 +204,16 @@ mgmt_get_devices(struct request *req)
 	refused = http_query(req, "refused");
 	if (q.text && *q.text == '\0')
 		q.text = NULL;
-	if (!mgmt_one_of(q.sort, sorts) || !mgmt_one_of(q.state, states) ||
-	    !mgmt_one_of(q.mode, modes) || !mgmt_one_of(order, orders) ||
-	    !mgmt_one_of(q.seen, seens) || !mgmt_one_of(refused, bools)) {
+	if (!mgmt_one_of(q.sort, sorts) || !mgmt_one_of(order, orders) ||
+	    !mgmt_one_of(refused, bools)) {
 		http_reply_error(req, 400, "invalid_query",
-		    "sort, order, state, mode, seen or refused has an unknown "
-		    "value");
+		    "sort, order or refused has an unknown value");
 		return;
 	}
 	if (q.rollout_state && *q.rollout_state == '\0')
 		q.rollout_state = NULL;
-	if (q.rollout_state &&
-	    (q.rollout_id == 0 || !wave_list_state_valid(q.rollout_state))) {
-		http_reply_error(req, 400, "invalid_query",
-		    "rollout_state needs rollout, and is targeted, pending, "
-		    "running, succeeded, failed, canceled or superseded");
+	if ((why = mgmt_device_filter_problem(&q)) != NULL) {
+		http_reply_error(req, 400, "invalid_query", "%s", why);
 		return;
 	}
 	q.refused = refused &&
@@ -370,7 +361,7 @@ mgmt_assign_allowed(struct request *req, struct db *db, json_t *body)
 }
 
 /* The same for the devices of a bulk patch. */
-static bool
+bool
 mgmt_assign_allowed_bulk(struct request *req, struct db *db, json_t *ids,
     json_t *patch, bool confirm)
 {
@@ -1051,14 +1042,16 @@ mgmt_post_devices_bulk(struct request *req)
 {
 	/* clang-format off */
 	static const struct field fields[] = {
-		{ "ids",     T_ARRAY },
-		{ "patch",   T_OBJECT },
-		{ "delete",  T_BOOL },
-		{ "confirm", T_BOOL },
+		{ "ids",      T_ARRAY },
+		{ "match",    T_OBJECT },
+		{ "expected", T_INT },
+		{ "patch",    T_OBJECT },
+		{ "delete",   T_BOOL },
+		{ "confirm",  T_BOOL },
 	};
 	/* clang-format on */
 	struct db *db = mgmt_db(req);
-	json_t *body, *ids, *patch;
+	json_t *body, *ids, *patch, *match;
 	const char *why = NULL, *key;
 	bool del;
 	size_t i;
@@ -1072,10 +1065,13 @@ mgmt_post_devices_bulk(struct request *req)
 	ids = json_object_get(body, "ids");
 	patch = json_object_get(body, "patch");
 	del = json_is_true(json_object_get(body, "delete"));
-	if (json_array_size(ids) == 0 || json_array_size(ids) > MGMT_PAGE_MAX ||
+	match = json_object_get(body, "match");
+	if ((match == NULL && (json_array_size(ids) == 0 ||
+	                          json_array_size(ids) > MGMT_PAGE_MAX)) ||
 	    (patch == NULL) == !del) {
 		http_reply_error(req, 400, "invalid_field",
-		    "give 1 to 1000 ids and either a patch or delete: true");
+		    "give 1 to 1000 ids or a match, and either a patch or "
+		    "delete: true");
 		goto done;
 	}
 	json_array_foreach(ids, i, v)
@@ -1106,6 +1102,10 @@ mgmt_post_devices_bulk(struct request *req)
 	if (del && !auth_allows(req, "device.delete")) {
 		http_reply_error(
 		    req, 403, "forbidden", "you lack the permission for this");
+		goto done;
+	}
+	if (match != NULL) {
+		mgmt_devices_bulk_match(req, db, body, patch, del);
 		goto done;
 	}
 	if (patch && !mgmt_assign_allowed_bulk(req, db, ids, patch,

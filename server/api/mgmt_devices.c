@@ -1,8 +1,9 @@
 /*
  * Management API handlers about devices that explain themselves: the
- * requests refused at the door, and a device's update log as a text
- * file.
+ * requests refused at the door, a device's update log as a text file,
+ * and bulk changes of the devices a filter of the list matches.
  */
+#include "mgmt_devices.h"
 #include "mgmt.h"
 
 #include <stdio.h>
@@ -11,10 +12,12 @@
 
 #include "action.h"
 #include "app.h"
+#include "db.h"
 #include "device.h"
 #include "http.h"
 #include "mgmt_util.h"
 #include "refused.h"
+#include "wave.h"
 
 void
 mgmt_get_refused(struct request *req)
@@ -74,4 +77,188 @@ mgmt_get_device_log(struct request *req)
 	http_set_header(req, "Content-Disposition", disp);
 	http_reply_text(req, 200, "text/plain; charset=utf-8", text);
 	free(text);
+}
+
+/* Bulk changes by filter */
+
+/* The longest filter value a bulk change by filter takes. */
+#define MGMT_MATCH_TEXT_MAX 256
+
+/* Is v NULL or one of the NULL-terminated names? */
+static bool
+mgmt_devices_one_of(const char *v, const char *const *names)
+{
+	if (v == NULL)
+		return true;
+	for (; *names; names++)
+		if (strcmp(v, *names) == 0)
+			return true;
+	return false;
+}
+
+const char *
+mgmt_device_filter_problem(const struct device_query *q)
+{
+	static const char *const states[] = {"registered", "idle", "pending",
+	    "updating", "canceling", "in_sync", "failed", "canceled", NULL};
+	static const char *const modes[] = {
+	    "rollout", "latest", "assigned", "pinned", NULL};
+	static const char *const seens[] = {"online", "overdue", "never", NULL};
+
+	if (!mgmt_devices_one_of(q->state, states))
+		return "state is registered, idle, pending, updating, "
+		       "canceling, in_sync, failed or canceled";
+	if (!mgmt_devices_one_of(q->mode, modes))
+		return "mode is rollout, latest, assigned or pinned";
+	if (!mgmt_devices_one_of(q->seen, seens))
+		return "seen is online, overdue or never";
+	if (q->rollout_state &&
+	    (q->rollout_id == 0 || !wave_list_state_valid(q->rollout_state)))
+		return "rollout_state needs rollout, and is targeted, pending, "
+		       "running, succeeded, failed, canceled or superseded";
+	return NULL;
+}
+
+/*
+ * The "match" object of a bulk request as a device query: the keys of
+ * the list's query (q, state, feed, mode, seen, refused, rollout,
+ * rollout_state), strings of at most MGMT_MATCH_TEXT_MAX bytes (empty or
+ * null: no filter).  Borrows from match.  Replies 400 and returns false
+ * otherwise.
+ */
+static bool
+mgmt_devices_match_query(
+    struct request *req, json_t *match, struct device_query *q)
+{
+	/* clang-format off */
+	static const struct field fields[] = {
+		{ "q",             T_STR | T_NULL },
+		{ "state",         T_STR | T_NULL },
+		{ "feed",          T_STR | T_NULL },
+		{ "mode",          T_STR | T_NULL },
+		{ "seen",          T_STR | T_NULL },
+		{ "rollout_state", T_STR | T_NULL },
+		{ "refused",       T_BOOL | T_NULL },
+		{ "rollout",       T_INT | T_NULL },
+	};
+	/* clang-format on */
+	const char **text[] = {&q->text, &q->state, &q->feed, &q->mode,
+	    &q->seen, &q->rollout_state};
+	const char *key, *why;
+	json_t *v;
+	size_t k;
+
+	memset(q, 0, sizeof(*q));
+	json_object_foreach(match, key, v)
+	{
+		for (k = 0; k < NELEM(fields); k++)
+			if (strcmp(key, fields[k].name) == 0)
+				break;
+		if (k == NELEM(fields) ||
+		    !((1u << json_typeof(v)) & fields[k].types)) {
+			http_reply_error(req, 400, "invalid_field",
+			    "match: unknown field or wrong type: %.*s",
+			    (int)utf8_cut(key, 64), key);
+			return false;
+		}
+		if (json_is_null(v))
+			continue;
+		if (k < NELEM(text)) {
+			if (json_string_length(v) > MGMT_MATCH_TEXT_MAX) {
+				http_reply_error(req, 400, "invalid_field",
+				    "match: %s is longer than %d bytes", key,
+				    MGMT_MATCH_TEXT_MAX);
+				return false;
+			}
+			if (json_string_length(v) > 0)
+				*text[k] = json_string_value(v);
+		} else if (strcmp(key, "refused") == 0)
+			q->refused = json_is_true(v);
+		else if ((q->rollout_id = json_integer_value(v)) < 1) {
+			http_reply_error(req, 400, "invalid_field",
+			    "match: rollout is a rollout id (1 or more)");
+			return false;
+		}
+	}
+	if ((why = mgmt_device_filter_problem(q)) != NULL) {
+		http_reply_error(req, 400, "invalid_field", "match: %s", why);
+		return false;
+	}
+	return true;
+}
+
+void
+mgmt_devices_bulk_match(
+    struct request *req, struct db *db, json_t *body, json_t *patch, bool del)
+{
+	json_t *expected = json_object_get(body, "expected");
+	const char *why = NULL;
+	json_t *ids = NULL;
+	struct device_query q;
+	int64_t want, n = 0;
+	size_t got;
+	enum result r;
+
+	if (json_object_get(body, "ids") != NULL) {
+		http_reply_error(req, 400, "invalid_field",
+		    "give either ids or match, not both");
+		return;
+	}
+	want = json_integer_value(expected);
+	if (!json_is_integer(expected) || want < 1 ||
+	    want > MGMT_BULK_MATCH_MAX) {
+		http_reply_error(req, 400, "invalid_field",
+		    "match needs expected: the number of devices the filter "
+		    "matched, 1 to %d",
+		    MGMT_BULK_MATCH_MAX);
+		return;
+	}
+	if (!mgmt_devices_match_query(req, json_object_get(body, "match"), &q))
+		return;
+	req->audit_target =
+	    xasprintf("%lld devices by filter", (long long)want);
+	/* The match, its count, the check and the change see one state of
+	 * the table: nothing the operator did not count is changed. */
+	if (db_begin(db) == -1) {
+		http_reply_error(req, 500, NULL, "cannot begin the change");
+		return;
+	}
+	if ((ids = device_match_ids(db, req->app->settings, &q,
+	         MGMT_BULK_MATCH_MAX + 1)) == NULL) {
+		db_rollback(db);
+		http_reply_error(req, 500, NULL, "cannot list the devices");
+		return;
+	}
+	if ((got = json_array_size(ids)) != (size_t)want) {
+		db_rollback(db);
+		http_reply_json(req, 409,
+		    json_pack("{s:s, s:s+, s:I, s:I}", "error", "match_changed",
+		        "detail",
+		        got > MGMT_BULK_MATCH_MAX
+		            ? "the filter matches more devices than one "
+		              "change may touch"
+		            : "the filter matches another number of devices "
+		              "now",
+		        "; look at the list again", "matched", (json_int_t)got,
+		        "expected", (json_int_t)want));
+		json_decref(ids);
+		return;
+	}
+	if (patch && !mgmt_assign_allowed_bulk(req, db, ids, patch,
+	                 json_is_true(json_object_get(body, "confirm")))) {
+		db_rollback(db);
+		json_decref(ids);
+		return;
+	}
+	r = device_bulk_in(db, ids, patch, &n, &why);
+	if (r != RESULT_OK) {
+		db_rollback(db);
+		http_reply_result(req, r, why);
+	} else if (db_commit(db) == -1)
+		http_reply_error(req, 500, NULL, "cannot commit the change");
+	else
+		http_reply_json(req, 200,
+		    json_pack("{s:I, s:I}", del ? "deleted" : "updated",
+		        (json_int_t)n, "matched", (json_int_t)got));
+	json_decref(ids);
 }

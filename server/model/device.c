@@ -1265,8 +1265,52 @@ device_set_assigned(struct db *db, int64_t id, int64_t ds_id)
 	return db_step_changed(db, st, __func__);
 }
 
+json_t *
+device_match_ids(struct db *db, const struct settings *s,
+    const struct device_query *q, int64_t limit)
+{
+	static const char sql[] =
+	    "SELECT controller_id FROM (SELECT " DEVICE_COLUMNS
+	    " FROM " DEVICE_SEEN_FROM ") AS d " DEVICE_WHERE
+	    " ORDER BY controller_id LIMIT ?1";
+	sqlite3_stmt *st = db_prepare(db, sql);
+	json_t *ids;
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	ids = json_array();
+	device_bind_query(st, s, q);
+	db_bind_int64(st, 1, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		json_array_append_new(
+		    ids, json_string((const char *)sqlite3_column_text(st, 0)));
+	db_done(st);
+	if (rc != SQLITE_DONE) {
+		log_warnx("%s: cannot list the devices", __func__);
+		json_decref(ids);
+		return NULL;
+	}
+	return ids;
+}
+
 enum result
 device_bulk(
+    struct db *db, json_t *ids, json_t *patch, int64_t *n, const char **why)
+{
+	enum result r;
+
+	if (db_begin(db) == -1)
+		return RESULT_ERROR;
+	if ((r = device_bulk_in(db, ids, patch, n, why)) != RESULT_OK) {
+		db_rollback(db);
+		return r;
+	}
+	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+}
+
+enum result
+device_bulk_in(
     struct db *db, json_t *ids, json_t *patch, int64_t *n, const char **why)
 {
 	static const char find[] =
@@ -1280,8 +1324,6 @@ device_bulk(
 
 	*n = 0;
 	*why = NULL;
-	if (db_begin(db) == -1)
-		return RESULT_ERROR;
 	json_array_foreach(ids, i, v)
 	{
 		const char *cid = json_string_value(v);
@@ -1319,11 +1361,7 @@ device_bulk(
 			break;
 		(*n)++;
 	}
-	if (r != RESULT_OK) {
-		db_rollback(db);
-		return r;
-	}
-	return db_commit(db) == 0 ? RESULT_OK : RESULT_ERROR;
+	return r;
 }
 
 enum result

@@ -190,6 +190,14 @@ enum result device_delete(struct db *, int64_t id);
  */
 enum result device_bulk(
     struct db *, json_t *ids, json_t *patch, int64_t *n, const char **why);
+/* The same inside the caller's transaction (rolled back on an error). */
+enum result device_bulk_in(
+    struct db *, json_t *ids, json_t *patch, int64_t *n, const char **why);
+/* The controller ids of the devices q matches (its filters; not its
+ * sort or page), in id order, at most limit of them: a new JSON array,
+ * or NULL on a database error. */
+json_t *device_match_ids(struct db *, const struct settings *,
+    const struct device_query *q, int64_t limit);
 /* Clear the force flag once it was used. */
 enum result device_clear_force(struct db *, int64_t id);
 /* Ask the device for its attributes again (after an update finished) and

@@ -50,7 +50,7 @@ cdp.on('Network.loadingFinished', (e) => {
 });
 const t0 = Date.now();
 await page.goto(`${BASE}/ui/#/devices`);
-await page.waitForSelector('#devices-table tbody tr', {timeout: 30000});
+await page.waitForSelector('#devices-table tbody tr[data-id]', {timeout: 30000});
 const firstRows = Date.now() - t0;
 await page.waitForTimeout(300);
 const list = [...reqs.values()].filter((r) => r.end !== null && !/\/events$/.test(r.url)).sort((a, b) => a.start - b.start);

@@ -356,6 +356,8 @@ expect_status 403 "no grants: no update log"
 C=${COOKIES[readonly]} X=${CSRFS[readonly]}
 sreq "$C" "$X" POST /api/v1/devices/bulk '{"ids":["keep-dev"],"patch":{"mode":"pinned"},"confirm":true}'
 expect_status 403 "readonly cannot confirm a bulk assignment"
+sreq "$C" "$X" POST /api/v1/devices/bulk '{"match":{"q":"keep-dev"},"expected":1,"patch":{"mode":"pinned"}}'
+expect_status 403 "readonly cannot change devices by filter"
 
 # --- deny and prefix grants, on real objects ------------------------------
 C=${COOKIES[nodelete]} X=${CSRFS[nodelete]}
@@ -366,6 +368,9 @@ breq "${PATS[nodelete]}" DELETE /api/v1/devices/keep-dev
 expect_status 403 '["*","!device.delete"] by token cannot DELETE a device'
 sreq "$C" "$X" POST /api/v1/devices/bulk '{"ids":["keep-dev"],"delete":true}'
 expect_status 403 '["*","!device.delete"] cannot bulk-delete devices'
+expect_error forbidden
+sreq "$C" "$X" POST /api/v1/devices/bulk '{"match":{"q":"keep-dev"},"expected":1,"delete":true}'
+expect_status 403 '["*","!device.delete"] cannot bulk-delete devices by filter'
 expect_error forbidden
 sreq "$C" "$X" PATCH /api/v1/devices/keep-dev '{"name":"patched"}'
 expect_status 200 '["*","!device.delete"] can PATCH a device'
