@@ -191,7 +191,9 @@ mgmt_get_devices(struct request *req)
 
 	memset(&q, 0, sizeof(q));
 	if (db == NULL || !mgmt_query_page(req, 100, &q.limit, &q.offset) ||
-	    !mgmt_query_int(req, "rollout", 1, INT64_MAX, 0, &q.rollout_id))
+	    !mgmt_query_int(req, "rollout", 1, INT64_MAX, 0, &q.rollout_id) ||
+	    !mgmt_query_int(req, "installed_distribution_id", 1, INT64_MAX, 0,
+	        &q.installed_ds))
 		return;
 	q.text = http_query(req, "q");
 	q.state = http_query(req, "state");
@@ -201,9 +203,12 @@ mgmt_get_devices(struct request *req)
 	q.rollout_state = http_query(req, "rollout_state");
 	order = http_query(req, "order");
 	q.seen = http_query(req, "seen");
+	q.installed_version = http_query(req, "installed_version");
 	refused = http_query(req, "refused");
 	if (q.text && *q.text == '\0')
 		q.text = NULL;
+	if (q.installed_version && *q.installed_version == '\0')
+		q.installed_version = NULL;
 	if (!mgmt_one_of(q.sort, sorts) || !mgmt_one_of(order, orders) ||
 	    !mgmt_one_of(refused, bools)) {
 		http_reply_error(req, 400, "invalid_query",
@@ -318,11 +323,17 @@ mgmt_assign_check_one(
 	return r != RESULT_ERROR;
 }
 
-/* Reply 409 with the devices refused, or 500; always false. */
+/* Devices named in a 409 assignment_refused; refused_total counts all. */
+#define MGMT_REFUSED_SHOWN 100
+
+/* Reply 409 with the devices refused (the first MGMT_REFUSED_SHOWN of
+ * them: a bulk change by filter may touch 10,000), or 500; always
+ * false. */
 static bool
 mgmt_assign_refuse(struct request *req, json_t *refused, size_t n)
 {
 	json_t *first = json_array_get(refused, 0);
+	size_t total = json_array_size(refused);
 	char detail[400];
 
 	snprintf(detail, sizeof(detail),
@@ -330,10 +341,13 @@ mgmt_assign_refuse(struct request *req, json_t *refused, size_t n)
 	    "assign it anyway",
 	    n > 1 ? "devices refuse the software, e.g. " : "",
 	    json_string_value(json_object_get(first, "reason")));
+	while (json_array_size(refused) > MGMT_REFUSED_SHOWN)
+		json_array_remove(refused, json_array_size(refused) - 1);
 	http_reply_json(req, 409,
-	    json_pack("{s:s, s:s, s:O, s:O}", "error", "assignment_refused",
-	        "detail", detail, "reason_code",
-	        json_object_get(first, "reason_code"), "refused", refused));
+	    json_pack("{s:s, s:s, s:O, s:O, s:I}", "error",
+	        "assignment_refused", "detail", detail, "reason_code",
+	        json_object_get(first, "reason_code"), "refused", refused,
+	        "refused_total", (json_int_t)total));
 	json_decref(refused);
 	return false;
 }

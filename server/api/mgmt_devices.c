@@ -122,7 +122,7 @@ mgmt_device_filter_problem(const struct device_query *q)
 /*
  * The "match" object of a bulk request as a device query: the keys of
  * the list's query (q, state, feed, mode, seen, refused, rollout,
- * rollout_state), strings of at most MGMT_MATCH_TEXT_MAX bytes (empty or
+ * rollout_state, installed_version, installed_distribution_id), strings of at most MGMT_MATCH_TEXT_MAX bytes (empty or
  * null: no filter).  Borrows from match.  Replies 400 and returns false
  * otherwise.
  */
@@ -138,12 +138,14 @@ mgmt_devices_match_query(
 		{ "mode",          T_STR | T_NULL },
 		{ "seen",          T_STR | T_NULL },
 		{ "rollout_state", T_STR | T_NULL },
+		{ "installed_version", T_STR | T_NULL },
 		{ "refused",       T_BOOL | T_NULL },
 		{ "rollout",       T_INT | T_NULL },
+		{ "installed_distribution_id", T_INT | T_NULL },
 	};
 	/* clang-format on */
 	const char **text[] = {&q->text, &q->state, &q->feed, &q->mode,
-	    &q->seen, &q->rollout_state};
+	    &q->seen, &q->rollout_state, &q->installed_version};
 	const char *key, *why;
 	json_t *v;
 	size_t k;
@@ -174,7 +176,14 @@ mgmt_devices_match_query(
 				*text[k] = json_string_value(v);
 		} else if (strcmp(key, "refused") == 0)
 			q->refused = json_is_true(v);
-		else if ((q->rollout_id = json_integer_value(v)) < 1) {
+		else if (strcmp(key, "installed_distribution_id") == 0) {
+			if ((q->installed_ds = json_integer_value(v)) < 1) {
+				http_reply_error(req, 400, "invalid_field",
+				    "match: installed_distribution_id is a "
+				    "distribution set id (1 or more)");
+				return false;
+			}
+		} else if ((q->rollout_id = json_integer_value(v)) < 1) {
 			http_reply_error(req, 400, "invalid_field",
 			    "match: rollout is a rollout id (1 or more)");
 			return false;

@@ -658,7 +658,8 @@ fail:
  * it reaches, in its state ?9: see WAVE_REACH_MATCH), ?10 seen ("online":
  * a contact since ?13, or ?12 while an update is open, as device_to_json
  * says; "overdue": seen before that; "never"), ?11 refused since the last
- * accepted contact (refused.h).
+ * accepted contact (refused.h), ?14 installed version (exactly), ?15
+ * installed set (installed_ds: the set of its newest success).
  */
 #define DEVICE_WHERE                                                           \
 	"WHERE (?3 IS NULL OR instr(lower(controller_id), lower(?3)) > 0 OR "  \
@@ -679,7 +680,9 @@ fail:
 	          "CASE WHEN target_version IS NULL THEN ?13 ELSE ?12 END) "   \
 	          "OR "                                                        \
 	          "(?10 = 'never' AND last_seen IS NULL)) "                    \
-	          "AND (?11 IS NULL OR " REFUSED_DEVICE_SQL ")"
+	          "AND (?11 IS NULL OR " REFUSED_DEVICE_SQL ") "               \
+	          "AND (?14 IS NULL OR installed_version = ?14) "              \
+	          "AND (?15 IS NULL OR installed_ds = ?15)"
 
 /* The sort column ?8, from a fixed list (anything else: controller id).
  * Versions sort as the policy orders them (the "version" collation of
@@ -713,6 +716,9 @@ device_bind_query(
 	db_bind_text(st, 10, q->seen);
 	if (q->refused)
 		db_bind_int64(st, 11, 1);
+	db_bind_text(st, 14, q->installed_version);
+	if (q->installed_ds)
+		db_bind_int64(st, 15, q->installed_ds);
 }
 
 static json_t *

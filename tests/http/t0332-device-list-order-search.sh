@@ -4,7 +4,8 @@
 # case-insensitive and matches the hardware revision and the address too;
 # filters for online, overdue and never seen; counts of devices per
 # installed version (GET /api/v1/stats) and "installed on N devices" per
-# software (GET /api/v1/software).
+# software (GET /api/v1/software), and the devices behind both counts
+# (installed_version, installed_distribution_id, also as a bulk match).
 . "$(dirname "$0")/lib.sh"
 
 start_server
@@ -79,5 +80,31 @@ expect_status 200 "v-2 installs 3.0.0"
 api GET /api/v1/software
 expect_json "[.software[] | select(.id == $A) | .installed_devices]" '[1]' "3.0.0: installed on 1 device"
 expect_json "[.software[] | select(.id == $SW_ID) | .installed_devices]" '[0]' "3.0.1: on none"
+
+# --- the devices behind the counts ------------------------------------------------------
+api GET '/api/v1/devices?installed_version=1.2.0'
+expect_json '[.total, [.devices[].controller_id]]' '[1,["v-5"]]' \
+    "installed_version=1.2.0: v-5 alone (v-2 runs 3.0.0 now)"
+api GET "/api/v1/devices?installed_distribution_id=$A"
+expect_json '[.total, [.devices[].controller_id]]' '[1,["v-2"]]' "installed_distribution_id: the one device on 3.0.0"
+api GET "/api/v1/devices?installed_distribution_id=$SW_ID"
+expect_json .total 0 "none on 3.0.1"
+api GET '/api/v1/devices?installed_distribution_id=x'
+expect_status 400 "installed_distribution_id that is no id is 400"
+api GET '/api/v1/devices?installed_distribution_id=0'
+expect_status 400 "installed_distribution_id 0 is 400"
+api_json POST /api/v1/devices/bulk '{"match":{"installed_version":"1.2.0"},"expected":1,"patch":{"feed":"older"}}'
+expect_status 200 "a bulk change by installed version"
+api GET '/api/v1/devices?feed=older'
+expect_json '[.devices[].controller_id]' '["v-5"]' "moved the one matched"
+api_json POST /api/v1/devices/bulk '{"match":{"installed_distribution_id":0},"expected":1,"patch":{"feed":"x"}}'
+expect_status 400 "a match by set 0 is 400"
+
+# A refusal names at most 100 devices and counts them all.
+"$(dirname "$0")/../bench/seed.sh" "$DBF" 1 150 >/dev/null
+api_json POST /api/v1/devices/bulk "{\"match\":{\"q\":\"dev-\"},\"expected\":150,\"patch\":{\"mode\":\"assigned\",\"assigned_software_id\":$A}}"
+expect_status 409 "assigning 3.0.0 (Rev-2) to 150 devices of another board is refused"
+expect_json '[.error, (.refused | length), .refused_total]' '["assignment_refused",100,150]' \
+    "the first 100 named, 150 counted"
 
 finish

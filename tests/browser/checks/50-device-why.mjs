@@ -219,6 +219,13 @@ export async function run(ctx) {
 			await page.waitForSelector(cell);
 			assert((await page.textContent(cell)) === 'on 1 device' && (await page.getAttribute(cell, 'data-n')) === '1', await page.textContent(cell));
 			assert((await page.textContent(`#software-table tr[data-id="${swNew}"] .installed-on`)) === 'on no device', 'a set on no device');
+			// "on 1 device" opens that device.
+			await page.click(cell);
+			await page.waitForSelector('#installed-chip');
+			await page.waitForSelector('#devices-table tr[data-id="why-roll"]');
+			assert((await page.$$('#devices-table tbody tr[data-id]')).length === 1, 'one device listed');
+			await go('#/software');
+			await page.waitForSelector(cell);
 			// And the devices per installed version (stats' by_version).
 			await until(async () => /99\.0\.0 on 1 device/.test(await page.textContent('#installed-versions').catch(() => '')), 10000,
 				`the fleet's versions (${await page.textContent('#installed-versions').catch(() => 'none shown')})`);

@@ -166,6 +166,17 @@ export async function run(ctx) {
 			assert(shown['1.0.0'] === by['1.0.0'] && shown['1.0.0'] >= 29, `1.0.0: ${shown['1.0.0']} shown, ${by['1.0.0']} counted`);
 			const order = Object.keys(shown);
 			assert(order.indexOf('80.0.0') < order.indexOf('1.0.0'), `newest first: ${order}`);
+			// Each count opens its devices: exactly that installed version.
+			await go('#/devices');
+			await page.waitForSelector('#version-counts li[data-version="80.0.0"] a', {timeout: 25000});
+			await page.click('#version-counts li[data-version="80.0.0"] a');
+			await until(async () => (await shownIds()).length === 1, 8000, `80.0.0: one device listed (got ${await shownIds()})`);
+			assert(/installed_version=80\.0\.0/.test(page.url()), `the URL keeps the filter: ${page.url()}`);
+			assert((await page.textContent('#installed-chip')).includes('Installed 80.0.0'), 'the filter chip');
+			const r = await api('GET', '/api/v1/devices?installed_version=80.0.0');
+			assert(r.body.total === 1 && JSON.stringify(await shownIds()) === JSON.stringify(r.body.devices.map((d) => d.controller_id)), 'the same device as the API');
+			await page.click('#installed-chip .chip-x');
+			await until(async () => !(await page.$('#installed-chip')), 8000, 'the chip goes');
 		});
 
 		await check('devices list: after a filter change the selection keeps only the devices still matched, and says how many are not on screen', async () => {

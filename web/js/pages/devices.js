@@ -177,6 +177,10 @@ export default async function render(ctx) {
 		rollout: q.get('rollout') || '',
 		// With rollout: its devices in one of its states (README).
 		rolloutState: q.get('rollout') ? q.get('rollout_state') || '' : '',
+		// Exact installed version, or the set of the newest success (the
+		// counts of the version strip and of "on N devices").
+		installedVersion: q.get('installed_version') || '',
+		installedDs: /^[1-9][0-9]*$/.test(q.get('installed_distribution_id') || '') ? q.get('installed_distribution_id') : '',
 		sort: q.get('sort') || 'controller_id',
 		order: q.get('order') === 'desc' ? 'desc' : 'asc',
 		limit: PAGE_SIZES.includes(Number(q.get('limit'))) ? Number(q.get('limit')) : 25,
@@ -193,7 +197,7 @@ export default async function render(ctx) {
 	const canDelete = session.can('device.delete');
 	// The bulk endpoint needs device.write (and device.delete to delete).
 	const canSelect = canWrite;
-	const anyFilter = () => !!(st.q || st.state || st.feed || st.mode || st.seen || st.refused || st.rollout);
+	const anyFilter = () => !!(st.q || st.state || st.feed || st.mode || st.seen || st.refused || st.rollout || st.installedVersion || st.installedDs);
 
 	// ---- filters
 	const search = h('input', {type: 'search', id: 'device-search', class: 'input', placeholder: 'Search id, name, hardware, version, address', value: st.q, 'aria-label': 'Search devices by id, name, hardware, version or address'});
@@ -283,6 +287,7 @@ export default async function render(ctx) {
 		ctx.setQuery({
 			q: st.q, state: st.state, feed: st.feed, mode: st.mode, seen: st.seen, refused: st.refused ? '1' : '',
 			rollout: st.rollout, rollout_state: st.rolloutState,
+			installed_version: st.installedVersion, installed_distribution_id: st.installedDs,
 			sort: st.sort !== 'controller_id' ? st.sort : '', order: st.order !== 'asc' ? st.order : '',
 			limit: st.limit !== 25 ? st.limit : '', offset: st.offset || '',
 		});
@@ -291,7 +296,8 @@ export default async function render(ctx) {
 	// The list's filters, as GET /api/v1/devices takes them.
 	function filterQuery() {
 		return {q: st.q, state: st.state, feed: st.feed, mode: st.mode, seen: st.seen, refused: st.refused ? '1' : '',
-			rollout: st.rollout, rollout_state: st.rolloutState};
+			rollout: st.rollout, rollout_state: st.rolloutState,
+			installed_version: st.installedVersion, installed_distribution_id: st.installedDs};
 	}
 
 	// The same as the "match" of a bulk change by filter.
@@ -301,6 +307,8 @@ export default async function render(ctx) {
 		if (st.refused) m.refused = true;
 		if (st.rollout) m.rollout = Number(st.rollout);
 		if (st.rolloutState) m.rollout_state = st.rolloutState;
+		if (st.installedVersion) m.installed_version = st.installedVersion;
+		if (st.installedDs) m.installed_distribution_id = Number(st.installedDs);
 		return m;
 	}
 
@@ -344,6 +352,7 @@ export default async function render(ctx) {
 	});
 	clearBtn.addEventListener('click', () => {
 		st.q = st.state = st.feed = st.mode = st.seen = st.rollout = st.rolloutState = '';
+		st.installedVersion = st.installedDs = '';
 		st.refused = false;
 		search.value = feedIn.value = '';
 		stateSel.value = modeSel.value = seenSel.value = '';
@@ -366,6 +375,15 @@ export default async function render(ctx) {
 			rolloutChip.appendChild(h('span', {class: 'chip', id: 'rollout-chip'}, `Rollout #${st.rollout}: ${st.rolloutState || 'targeted'}`,
 				h('button', {type: 'button', class: 'chip-x', 'aria-label': 'Remove the rollout filter', onclick: () => {
 					st.rollout = st.rolloutState = '';
+					renderChips();
+					filtersChanged();
+				}}, icon('x'))));
+		}
+		if (st.installedVersion || st.installedDs) {
+			const what = st.installedVersion ? `Installed ${st.installedVersion}` : `Installed set #${st.installedDs}`;
+			rolloutChip.appendChild(h('span', {class: 'chip', id: 'installed-chip'}, what,
+				h('button', {type: 'button', class: 'chip-x', 'aria-label': 'Remove the installed filter', onclick: () => {
+					st.installedVersion = st.installedDs = '';
 					renderChips();
 					filtersChanged();
 				}}, icon('x'))));
@@ -592,8 +610,17 @@ export default async function render(ctx) {
 			h('span', {class: 'version-strip-title', id: 'version-counts-title'}, 'Installed versions'),
 			h('ul', {class: 'version-list', 'aria-labelledby': 'version-counts-title'},
 				shown.map((v) => h('li', {class: 'version-count', dataset: {version: v.version}},
+					h('a', {href: '#/devices?installed_version=' + encodeURIComponent(v.version),
+						'aria-current': st.installedVersion === v.version ? 'true' : null,
+						onclick: (e) => {
+							e.preventDefault();
+							st.installedVersion = v.version;
+							st.installedDs = '';
+							renderChips();
+							filtersChanged();
+						}},
 					h('span', {class: 'mono'}, v.version), ' ', h('span', {class: 'version-n'}, String(v.devices)),
-					h('span', {class: 'sr-only'}, v.devices === 1 ? ' device' : ' devices')))),
+					h('span', {class: 'sr-only'}, v.devices === 1 ? ' device' : ' devices'))))),
 			list.length > VERSIONS_SHOWN ? h('button', {type: 'button', class: 'btn btn-ghost btn-sm', onclick: () => {
 				versionsOpen = !versionsOpen;
 				loadVersions();
@@ -729,11 +756,13 @@ export default async function render(ctx) {
 					} catch (e) {
 						if (e.code !== 'assignment_refused') throw e;
 						const list = (e.body && e.body.refused) || [];
+						// The server names the first 100; refused_total counts all.
+						const total = (e.body && e.body.refused_total) || list.length;
 						replace(refusedBox,
-							h('strong', null, `${list.length} of ${n} device(s) refuse this software:`),
+							h('strong', null, `${total} of ${n} device(s) refuse this software:`),
 							h('ul', {class: 'refused-list'}, list.slice(0, 8).map((x) =>
 								h('li', null, h('span', {class: 'mono'}, x.controller_id), ': ', x.reason))),
-							list.length > 8 ? h('span', null, `and ${list.length - 8} more.`) : null);
+							total > 8 ? h('span', null, `and ${total - 8} more.`) : null);
 						refusedBox.hidden = false;
 						confirmField.hidden = false;
 						confirmCb.focus();

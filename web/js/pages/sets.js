@@ -262,14 +262,14 @@ export function moduleBlock(m, opts = {}) {
 
 // The short form, for the device page: the set and its modules.
 // "on 3 devices": the devices whose newest successful update installed
-// this set (installed_devices of the software list); null where the
-// answer does not say.  The device list has no filter by installed set,
-// so this is a count, not a link.
+// this set (installed_devices of the software list), a link to those
+// devices; null where the answer does not say.
 export function installedOn(set) {
 	const n = set.installed_devices;
 	if (n === undefined || n === null) return null;
-	return h('span', {class: 'installed-on' + (n ? '' : ' muted'), dataset: {n: String(n)}, title: `Installed on ${n} device${n === 1 ? '' : 's'} (their newest successful update)`},
-		n ? `on ${n} device${n === 1 ? '' : 's'}` : 'on no device');
+	const attrs = {class: 'installed-on' + (n ? '' : ' muted'), dataset: {n: String(n)}, title: `Installed on ${n} device${n === 1 ? '' : 's'} (their newest successful update)`};
+	const text = n ? `on ${n} device${n === 1 ? '' : 's'}` : 'on no device';
+	return n ? h('a', {...attrs, href: '#/devices?installed_distribution_id=' + encodeURIComponent(set.id)}, text) : h('span', attrs, text);
 }
 
 export function setBrief(set, {id, label}) {

@@ -189,7 +189,8 @@ export default async function render(ctx) {
 		if (!vs.length) return;
 		const shown = vs.slice(0, 12);
 		replace(versionsEl, 'Installed across the fleet: ',
-			shown.map((v, i) => [i ? ' · ' : '', h('span', {class: 'mono', dataset: {version: v.version}}, v.version), ` on ${v.devices} device${v.devices === 1 ? '' : 's'}`]),
+			shown.map((v, i) => [i ? ' · ' : '', h('a', {href: '#/devices?installed_version=' + encodeURIComponent(v.version)},
+				h('span', {class: 'mono', dataset: {version: v.version}}, v.version), ` on ${v.devices} device${v.devices === 1 ? '' : 's'}`)]),
 			vs.length > shown.length ? ` · ${vs.length - shown.length} older versions` : null);
 	}
 
