@@ -122,9 +122,9 @@ mgmt_device_filter_problem(const struct device_query *q)
 /*
  * The "match" object of a bulk request as a device query: the keys of
  * the list's query (q, state, feed, mode, seen, refused, rollout,
- * rollout_state, installed_version, installed_distribution_id), strings of at most MGMT_MATCH_TEXT_MAX bytes (empty or
- * null: no filter).  Borrows from match.  Replies 400 and returns false
- * otherwise.
+ * rollout_state, installed_version, installed_distribution_id), strings of at
+ * most MGMT_MATCH_TEXT_MAX bytes (empty or null: no filter).  Borrows from
+ * match.  Replies 400 and returns false otherwise.
  */
 static bool
 mgmt_devices_match_query(

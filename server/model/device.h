@@ -61,10 +61,10 @@ struct device_query {
 	const char *seen; /* "online", "overdue", "never" */
 	bool refused;     /* refused since the last accepted contact */
 	int64_t rollout_id;
-	const char *rollout_state; /* with rollout_id; NULL: targeted */
+	const char *rollout_state;     /* with rollout_id; NULL: targeted */
 	const char *installed_version; /* exactly this installed version */
 	int64_t installed_ds;          /* its newest success was this set */
-	const char *sort;          /* column name; NULL = controller_id */
+	const char *sort;              /* column name; NULL = controller_id */
 	bool descending;
 };
 
