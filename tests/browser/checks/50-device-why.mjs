@@ -8,35 +8,14 @@
 // knocking; the Software page says on how many devices each set is
 // installed, and the devices per installed version.  Its devices, feeds
 // (why-*) and versions (69-72.x) are its own.
-import {execFileSync} from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
+import {pageApi, pageUpload} from '../page-api.mjs';
 
 export async function run(ctx) {
 	const {check, assert, until, adminPage, browser, BASE, TENANT, MKSWU, TMP, ddi, poll, configData, shot} = ctx;
 	const {context, page} = await adminPage(browser, {hash: '#/devices'});
 	const go = (hash) => page.goto(`${BASE}/ui/${hash}`);
-	const api = (method, p, body) => page.evaluate(async ([method, p, body]) => {
-		const me = await (await fetch('/api/v1/me')).json();
-		const init = {method, headers: {'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token}};
-		if (body !== undefined) init.body = JSON.stringify(body);
-		const r = await fetch(p, init);
-		return {status: r.status, body: await r.json().catch(() => null)};
-	}, [method, p, body]);
-	const upload = async (version, rev) => {
-		const file = path.join(TMP, `why-${version}-${rev}.swu`);
-		execFileSync(MKSWU, ['-o', file, '-v', version, '-r', rev, '-s', '8K'], {stdio: ['ignore', 'ignore', 'inherit']});
-		const b64 = fs.readFileSync(file).toString('base64');
-		const r = await page.evaluate(async ([b64, name]) => {
-			const me = await (await fetch('/api/v1/me')).json();
-			const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-			const res = await fetch('/api/v1/software?filename=' + name, {method: 'POST', body: bytes,
-				headers: {'Content-Type': 'application/octet-stream', 'X-CSRF-Token': me.csrf_token}});
-			return {status: res.status, body: await res.json()};
-		}, [b64, path.basename(file)]);
-		assert(r.status === 201, `upload ${version}: ${r.status} ${JSON.stringify(r.body)}`);
-		return r.body.id;
-	};
+	const api = pageApi(page);
+	const upload = pageUpload(page, ctx, 'why');
 	const device = async (cid, feed, rev, installed, extra = {}) => {
 		const r = await api('POST', '/api/v1/devices', {controller_id: cid, feed, ...extra});
 		assert(r.status === 201, `device ${cid}: ${r.status}`);
