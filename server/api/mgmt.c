@@ -166,18 +166,6 @@ static const struct field device_fields[] = {
 };
 /* clang-format on */
 
-/* Is v NULL or one of the NULL-terminated names? */
-static bool
-mgmt_one_of(const char *v, const char *const *names)
-{
-	if (v == NULL)
-		return true;
-	for (; *names; names++)
-		if (strcmp(v, *names) == 0)
-			return true;
-	return false;
-}
-
 void
 mgmt_get_devices(struct request *req)
 {

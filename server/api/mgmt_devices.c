@@ -84,18 +84,6 @@ mgmt_get_device_log(struct request *req)
 /* The longest filter value a bulk change by filter takes. */
 #define MGMT_MATCH_TEXT_MAX 256
 
-/* Is v NULL or one of the NULL-terminated names? */
-static bool
-mgmt_devices_one_of(const char *v, const char *const *names)
-{
-	if (v == NULL)
-		return true;
-	for (; *names; names++)
-		if (strcmp(v, *names) == 0)
-			return true;
-	return false;
-}
-
 const char *
 mgmt_device_filter_problem(const struct device_query *q)
 {
@@ -105,12 +93,12 @@ mgmt_device_filter_problem(const struct device_query *q)
 	    "rollout", "latest", "assigned", "pinned", NULL};
 	static const char *const seens[] = {"online", "overdue", "never", NULL};
 
-	if (!mgmt_devices_one_of(q->state, states))
+	if (!mgmt_one_of(q->state, states))
 		return "state is registered, idle, pending, updating, "
 		       "canceling, in_sync, failed or canceled";
-	if (!mgmt_devices_one_of(q->mode, modes))
+	if (!mgmt_one_of(q->mode, modes))
 		return "mode is rollout, latest, assigned or pinned";
-	if (!mgmt_devices_one_of(q->seen, seens))
+	if (!mgmt_one_of(q->seen, seens))
 		return "seen is online, overdue or never";
 	if (q->rollout_state &&
 	    (q->rollout_id == 0 || !wave_list_state_valid(q->rollout_state)))

@@ -221,3 +221,14 @@ mgmt_query_page(
 	return mgmt_query_int(req, "limit", 1, MGMT_PAGE_MAX, dflt, limit) &&
 	       mgmt_query_int(req, "offset", 0, INT32_MAX, 0, offset);
 }
+
+bool
+mgmt_one_of(const char *v, const char *const *names)
+{
+	if (v == NULL)
+		return true;
+	for (; *names; names++)
+		if (strcmp(v, *names) == 0)
+			return true;
+	return false;
+}

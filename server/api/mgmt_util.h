@@ -73,4 +73,7 @@ void mgmt_reply_deleted(
 /* A second positive numeric id from params[1], or a 404 reply. */
 bool mgmt_id2(struct request *, int64_t *id);
 
+/* Is v NULL or one of the NULL-terminated names? */
+bool mgmt_one_of(const char *v, const char *const *names);
+
 #endif
