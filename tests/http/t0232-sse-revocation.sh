@@ -7,6 +7,7 @@
 # token) holds at most http.sse_per_user streams; others still get theirs.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/operators.sh"
+. "$(dirname "$0")/sse.sh"
 
 start_server "$FAST"
 TOKEN=$(make_token admin)
@@ -19,34 +20,6 @@ user()
 	api_json POST /api/v1/users \
 	    "{\"username\":\"$1\",\"password\":\"$1-password-1\",\"role\":\"${2:-readonly}\"}"
 	expect_status 201 "create user $1"
-}
-
-# personal_token: a token of the logged-in user (COOKIE, CSRF).
-personal_token()
-{
-	post_json /api/v1/tokens "{\"name\":\"t$RANDOM\"}" \
-	    -H "Cookie: falconet_session=$COOKIE" -H "X-CSRF-Token: $CSRF"
-	jq -r .token <"$T/body"
-}
-
-# stream NAME CURL-ARGS...: open a stream in the background into
-# $T/sse.NAME; SSE_PID is curl's.
-stream()
-{
-	local name=$1
-	shift
-	curl -sN --max-time 120 "$@" "$BASE$EV" >"$T/sse.$name" 2>/dev/null &
-	SSE_PID=$!
-}
-
-gone()
-{
-	! kill -0 "$1" 2>/dev/null
-}
-
-has()
-{
-	grep -q "$2" "$T/sse.$1"
 }
 
 # revoked NAME WHAT COMMAND...: a stream opened for NAME is live and

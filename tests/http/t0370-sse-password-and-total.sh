@@ -11,6 +11,7 @@
 #    gives its place back.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/operators.sh"
+. "$(dirname "$0")/sse.sh"
 
 # One address opens the 256 streams below: no per-address limit here.
 start_server "$FAST" 'http:
@@ -23,23 +24,7 @@ api_json POST /api/v1/users \
     '{"username":"ro","password":"ro-password-1","role":"readonly"}'
 expect_status 201 "create user ro"
 
-personal_token()
-{
-	post_json /api/v1/tokens "{\"name\":\"t$RANDOM\"}" \
-	    -H "Cookie: falconet_session=$COOKIE" -H "X-CSRF-Token: $CSRF"
-	jq -r .token <"$T/body"
-}
-
-# stream NAME CURL-ARGS...: a stream in the background into $T/sse.NAME.
-stream()
-{
-	local name=$1
-	shift
-	curl -sN --max-time 60 "$@" "$BASE$EV" >"$T/sse.$name" 2>/dev/null &
-	SSE_PID=$!
-}
-gone() { ! kill -0 "$1" 2>/dev/null; }
-has() { grep -q "$2" "$T/sse.$1"; }
+SSE_MAX_TIME=60
 
 N=0
 # live NAME PID: the stream is open and delivers a line.
