@@ -184,6 +184,21 @@ mgmt_devices_match_query(
 	return true;
 }
 
+/* 409 match_changed: the filter matches got devices, not want. */
+static void
+mgmt_devices_match_changed(struct request *req, size_t got, int64_t want)
+{
+	http_reply_json(req, 409,
+	    json_pack("{s:s, s:s+, s:I, s:I}", "error", "match_changed",
+	        "detail",
+	        got > MGMT_BULK_MATCH_MAX
+	            ? "the filter matches more devices than one change may "
+	              "touch"
+	            : "the filter matches another number of devices now",
+	        "; look at the list again", "matched", (json_int_t)got,
+	        "expected", (json_int_t)want));
+}
+
 void
 mgmt_devices_bulk_match(
     struct request *req, struct db *db, json_t *body, json_t *patch, bool del)
@@ -192,7 +207,7 @@ mgmt_devices_bulk_match(
 	const char *why = NULL;
 	json_t *ids = NULL;
 	struct device_query q;
-	int64_t want, n = 0;
+	int64_t want, still, n = 0;
 	size_t got;
 	enum result r;
 
@@ -214,30 +229,33 @@ mgmt_devices_bulk_match(
 		return;
 	req->audit_target =
 	    xasprintf("%lld devices by filter", (long long)want);
-	/* The match, its count, the check and the change see one state of
-	 * the table: nothing the operator did not count is changed. */
-	if (db_begin(db) == -1) {
-		http_reply_error(req, 500, NULL, "cannot begin the change");
-		return;
-	}
+	/* The match is read first, outside the write: at a million devices
+	 * a filter may read them all.  Inside the write each matched device
+	 * is looked up again by its id, so that the check and the change see
+	 * exactly the devices the operator counted, still matching. */
 	if ((ids = device_match_ids(db, req->app->settings, &q,
 	         MGMT_BULK_MATCH_MAX + 1)) == NULL) {
-		db_rollback(db);
 		http_reply_error(req, 500, NULL, "cannot list the devices");
 		return;
 	}
 	if ((got = json_array_size(ids)) != (size_t)want) {
+		mgmt_devices_match_changed(req, got, want);
+		json_decref(ids);
+		return;
+	}
+	if (db_begin(db) == -1) {
+		http_reply_error(req, 500, NULL, "cannot begin the change");
+		json_decref(ids);
+		return;
+	}
+	if ((still = device_match_count(db, req->app->settings, &q, ids)) !=
+	    want) {
 		db_rollback(db);
-		http_reply_json(req, 409,
-		    json_pack("{s:s, s:s+, s:I, s:I}", "error", "match_changed",
-		        "detail",
-		        got > MGMT_BULK_MATCH_MAX
-		            ? "the filter matches more devices than one "
-		              "change may touch"
-		            : "the filter matches another number of devices "
-		              "now",
-		        "; look at the list again", "matched", (json_int_t)got,
-		        "expected", (json_int_t)want));
+		if (still < 0)
+			http_reply_error(
+			    req, 500, NULL, "cannot list the devices");
+		else
+			mgmt_devices_match_changed(req, (size_t)still, want);
 		json_decref(ids);
 		return;
 	}

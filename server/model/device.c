@@ -1300,6 +1300,37 @@ device_match_ids(struct db *db, const struct settings *s,
 	return ids;
 }
 
+int64_t
+device_match_count(struct db *db, const struct settings *s,
+    const struct device_query *q, json_t *ids)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM (SELECT " DEVICE_COLUMNS " FROM " DEVICE_SEEN_FROM
+	    " WHERE device.controller_id = ?16) AS d " DEVICE_WHERE;
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int64_t n = 0;
+	json_t *v;
+	size_t i;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	device_bind_query(st, s, q);
+	json_array_foreach(ids, i, v)
+	{
+		sqlite3_reset(st);
+		db_bind_text(st, 16, json_string_value(v));
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			n++;
+		else if (rc != SQLITE_DONE) {
+			n = -1;
+			break;
+		}
+	}
+	db_done(st);
+	return n;
+}
+
 enum result
 device_bulk(
     struct db *db, json_t *ids, json_t *patch, int64_t *n, const char **why)

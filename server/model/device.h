@@ -200,6 +200,11 @@ enum result device_bulk_in(
  * or NULL on a database error. */
 json_t *device_match_ids(struct db *, const struct settings *,
     const struct device_query *q, int64_t limit);
+/* How many of the controller ids in the JSON array ids q still matches,
+ * each looked up by its id (no scan of the fleet); -1 on a database
+ * error. */
+int64_t device_match_count(struct db *, const struct settings *,
+    const struct device_query *q, json_t *ids);
 /* Clear the force flag once it was used. */
 enum result device_clear_force(struct db *, int64_t id);
 /* Ask the device for its attributes again (after an update finished) and
