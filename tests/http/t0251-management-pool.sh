@@ -68,8 +68,11 @@ poll_times 20 >"$T/loaded"
 touch "$T/stop"
 wait "${loops[@]}"
 p99=$(tail -1 "$T/loaded")
+# Polls that wait for the management work take seconds (2.9 to 5.4 s on
+# the code before the pool); the bound leaves room for a machine busy
+# with other work (249 ms seen so), the figures are make bench's.
 check "20 polls while 4 login loops and 2 device-list loops run: the slowest $p99 ms (alone: $(tail -1 "$T/alone") ms)" \
-    [ "$p99" -lt 200 ]
+    [ "$p99" -lt 1000 ]
 logins=$(cat "$T"/logins.* | grep -c '^200$')
 lists=$(cat "$T"/lists.* | grep -c '^200$')
 check "  the logins ran meanwhile ($logins answered 200)" [ "$logins" -ge 4 ]
