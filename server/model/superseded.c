@@ -120,10 +120,9 @@ superseded_counts(struct db *db, int64_t rollout_id, int64_t pending,
 	if (pending <= SUPERSEDED_DIRECT_MAX)
 		return superseded_count(db, rollout_id, out, max);
 	pthread_mutex_lock(&superseded_lock);
-	if ((s = superseded_find(rollout_id)) == NULL ||
-	    (s->counted_ms == 0 && !s->busy)) {
+	if ((s = superseded_find(rollout_id)) == NULL) {
 		/* Never counted: this reader counts, in its own read. */
-		if (s == NULL && (s = superseded_claim(rollout_id)) == NULL) {
+		if ((s = superseded_claim(rollout_id)) == NULL) {
 			pthread_mutex_unlock(&superseded_lock);
 			return superseded_count(db, rollout_id, out, max);
 		}
@@ -133,8 +132,9 @@ superseded_counts(struct db *db, int64_t rollout_id, int64_t pending,
 		superseded_recount(db, s, rollout_id);
 		pthread_mutex_lock(&superseded_lock);
 	}
-	/* Being counted for the first time by another reader: no counts
-	 * yet, so this reader counts for itself. */
+	/* Being counted for the first time by another reader (no counts
+	 * yet), or the slot went to another rollout since: this reader
+	 * counts for itself. */
 	if (s->rollout_id != rollout_id || s->counted_ms == 0) {
 		pthread_mutex_unlock(&superseded_lock);
 		return superseded_count(db, rollout_id, out, max);

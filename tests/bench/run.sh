@@ -229,6 +229,21 @@ now() { printf '%s' "$EPOCHREALTIME"; }
 fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f", a - b }'; }
 fsub2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }'; }
 
+# cp_mbps SRC DST BYTES [fsync]: MB/s of cp of SRC to DST (a cold start:
+# sync first), with an fsync of the copy if asked; DST is removed after.
+cp_mbps()
+{
+	local t0 t1
+
+	sync
+	t0=$(now)
+	cp "$1" "$2" || return 1
+	if [ "${4:-}" = fsync ]; then sync "$2" || return 1; fi
+	t1=$(now)
+	rm -f "$2"
+	awk -v b="$3" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }'
+}
+
 # field FILE KEY: the value of KEY=... in the BENCH line of FILE.
 field()
 {
@@ -673,18 +688,10 @@ for r in $(seq "$ROUNDS"); do
 
 	# cp to the same file system, then cp followed by an fsync of the copy
 	# (what falconet's fdatasync costs on top).
-	sync
-	t0=$(now)
-	cp "$SWU" "$T/c/data/cp-copy" || die "cp failed"
-	t1=$(now)
-	CP_MBPS+=("$(awk -v b="$SWU_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
-	rm -f "$T/c/data/cp-copy"
-	sync
-	t0=$(now)
-	cp "$SWU" "$T/c/data/cp-copy" && sync "$T/c/data/cp-copy" || die "cp failed"
-	t1=$(now)
-	CPS_MBPS+=("$(awk -v b="$SWU_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
-	rm -f "$T/c/data/cp-copy"
+	m=$(cp_mbps "$SWU" "$T/c/data/cp-copy" "$SWU_SIZE") || die "cp failed"
+	CP_MBPS+=("$m")
+	m=$(cp_mbps "$SWU" "$T/c/data/cp-copy" "$SWU_SIZE" fsync) || die "cp failed"
+	CPS_MBPS+=("$m")
 	note "upload round $r: cp ${CP_MBPS[-1]} MB/s, cp + fsync ${CPS_MBPS[-1]} MB/s"
 	if [ "$r" -lt "$ROUNDS" ]; then
 		code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "$AUTH" \
@@ -801,12 +808,8 @@ for r in $(seq "$ROUNDS"); do
 	rm -f "$T/d/data/cp-copy"
 	# cp and an fsync of the copy: the bytes on the disk, as falconet's
 	# upload leaves them before it answers.
-	sync
-	t0=$(now)
-	cp "$RAUCB" "$T/d/data/cp-copy" && sync "$T/d/data/cp-copy" || die "cp failed"
-	t1=$(now)
-	RCPS_MBPS+=("$(awk -v b="$RAUCB_SIZE" -v s="$(fsub "$t1" "$t0")" 'BEGIN { printf "%.1f", b / s / 1e6 }')")
-	rm -f "$T/d/data/cp-copy"
+	m=$(cp_mbps "$RAUCB" "$T/d/data/cp-copy" "$RAUCB_SIZE" fsync) || die "cp failed"
+	RCPS_MBPS+=("$m")
 	note "raucb upload round $r: cp ${RCP_MBPS[-1]} MB/s, CPU ${RCP_CPU[-1]} s; cp + fsync ${RCPS_MBPS[-1]} MB/s"
 	code=$(curl -sS -o /dev/null -w '%{http_code}' -X DELETE -H "$AUTH" \
 	    "$API/software/$(jq -r .id "$T/rup.json")")
